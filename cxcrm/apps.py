@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CxcrmConfig(AppConfig):
+    name = "cxcrm"
+    verbose_name = "System"

@@ -1,0 +1,11 @@
+"""The Celery application. Workers and beat start with ``celery -A cxcrm ...``."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxcrm.settings")
+
+app = Celery("cxcrm")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,55 @@
+"""The embedded email backend: messages are kept as OutboundEmail rows, readable in the admin.
+
+Selected with ``EMAIL_URL=outbox://`` (the default), so a machine without a mail server still
+shows every survey, reply and alert the product would have sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
+from django.utils import timezone
+
+
+def _html_part(message: EmailMessage) -> str:
+    if isinstance(message, EmailMultiAlternatives):
+        for content, mimetype in message.alternatives:
+            if mimetype == "text/html":
+                return str(content)
+    if message.content_subtype == "html":
+        return str(message.body)
+    return ""
+
+
+class OutboxBackend(BaseEmailBackend):
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        from feedback.models import EmailStatus, OutboundEmail
+
+        kept = 0
+        for message in email_messages:
+            mime = message.message()
+            message_id = str(mime.get("Message-ID", ""))
+            outbound_id = getattr(message, "cxcrm_outbound_id", None)
+            fields = {
+                "status": EmailStatus.OUTBOX,
+                "message_id": message_id,
+                "sent_at": timezone.now(),
+            }
+            if outbound_id is not None:
+                # The sending service already recorded the email; mark where it went.
+                OutboundEmail.objects.filter(pk=outbound_id).update(**fields)
+            else:
+                text = message.body if message.content_subtype != "html" else ""
+                OutboundEmail.objects.create(
+                    to_email=", ".join(message.recipients())[:254],
+                    from_email=str(message.from_email or "")[:254],
+                    subject=str(message.subject)[:255],
+                    body_text=str(text),
+                    body_html=_html_part(message),
+                    headers={k: str(v) for k, v in mime.items()},
+                    **fields,
+                )
+            kept += 1
+        return kept

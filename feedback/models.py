@@ -1,0 +1,518 @@
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from feedback.scoring import (
+    Category,
+    ScoreError,
+    SurveyKind,
+    bad_categories,
+    categorize,
+    category_matches_score_q,
+    kind_categories,
+    score_matches_kind_q,
+)
+from touchpoints.models import JourneyStage
+
+TOKEN_BYTES = 32  # 256 random bits; token_urlsafe(32) is 43 characters.
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+class Survey(models.Model):
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=8, choices=SurveyKind.choices)
+    active = models.BooleanField(default=True)
+    trigger_touchpoints = models.ManyToManyField(
+        "touchpoints.Touchpoint",
+        blank=True,
+        related_name="surveys",
+        help_text="An interaction at one of these touchpoints invites the customer.",
+    )
+    trigger_stage = models.CharField(
+        max_length=16,
+        choices=JourneyStage.choices,
+        blank=True,
+        help_text="Or: an interaction at any touchpoint of this journey stage.",
+    )
+    delay = models.DurationField(
+        default=timedelta(hours=2), help_text="Time after the interaction before the email goes."
+    )
+    reminder_after_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, default=3, help_text="One reminder after this many days; empty: none."
+    )
+    expires_after_days = models.PositiveSmallIntegerField(
+        default=14, validators=[MinValueValidator(1)]
+    )
+    contact_frequency_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Overrides the global rule: no new invitation within this many days.",
+    )
+    sample_percent = models.PositiveSmallIntegerField(
+        default=100, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    default_language = models.CharField(max_length=16, default="en")
+    texts = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Per language: {"en": {"subject": ..., "question": ..., '
+        '"followup": {"detractor": ..., "passive": ..., "promoter": ...}}}.',
+    )
+    ticket_categories = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Answer categories that open a ticket; empty means the kind's unhappy band.",
+    )
+    loop_enabled = models.BooleanField(default=True, help_text="Open tickets for answers at all.")
+    sla_hours = models.PositiveIntegerField(default=48, validators=[MinValueValidator(1)])
+    acknowledge_customer = models.BooleanField(
+        default=False, help_text="Email the customer that their ticket was opened."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sample_percent__gte=1, sample_percent__lte=100),
+                name="survey_sample_percent_1_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in SurveyKind]), name="survey_kind_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def loop_categories(self) -> list[str]:
+        if not self.loop_enabled:
+            return []
+        return list(self.ticket_categories) or bad_categories(self.kind)
+
+    def clean(self) -> None:
+        allowed = {str(c) for c in kind_categories(self.kind)} if self.kind else set()
+        unknown = [c for c in self.ticket_categories or [] if c not in allowed]
+        if unknown:
+            raise ValidationError(
+                {"ticket_categories": f"Not categories of this kind: {', '.join(map(str, unknown))}"}
+            )
+        if not isinstance(self.texts, dict):
+            raise ValidationError({"texts": "Must be an object keyed by language."})
+
+
+class InvitationState(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    RESPONDED = "responded", "Responded"
+    EXPIRED = "expired", "Expired"
+    FAILED = "failed", "Failed"
+    SUPPRESSED = "suppressed", "Suppressed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class InvitationPurpose(models.TextChoices):
+    SURVEY = "survey", "Survey after an interaction"
+    FOLLOWUP = "followup", "Recovery follow-up after a ticket"
+
+
+class Invitation(models.Model):
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="invitations")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="invitations"
+    )
+    interaction = models.ForeignKey(
+        "touchpoints.Interaction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invitations",
+    )
+    ticket = models.ForeignKey(
+        "feedback.Ticket",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="followup_invitations",
+        help_text="For recovery follow-ups: the ticket whose resolution is being measured.",
+    )
+    purpose = models.CharField(
+        max_length=16, choices=InvitationPurpose.choices, default=InvitationPurpose.SURVEY
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    state = models.CharField(
+        max_length=16, choices=InvitationState.choices, default=InvitationState.SCHEDULED
+    )
+    scheduled_for = models.DateTimeField()
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker took it for sending (lease start)."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-scheduled_for", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey", "interaction"], name="invitation_unique_survey_interaction"
+            ),
+            models.CheckConstraint(
+                condition=Q(purpose=InvitationPurpose.SURVEY, interaction__isnull=False)
+                | Q(purpose=InvitationPurpose.FOLLOWUP, ticket__isnull=False),
+                name="invitation_has_a_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="sent") | Q(sent_at__isnull=False),
+                name="invitation_sent_has_sent_at",
+            ),
+        ]
+        indexes = [
+            # The dispatcher's claim: due scheduled invitations, oldest first.
+            models.Index(
+                fields=["scheduled_for"],
+                condition=Q(state="scheduled"),
+                name="invitation_due_idx",
+            ),
+            # Lease recovery: invitations stuck in "sending".
+            models.Index(
+                fields=["claimed_at"], condition=Q(state="sending"), name="invitation_claimed_idx"
+            ),
+            # Contact-frequency rule: the customer's latest invitations.
+            models.Index(fields=["customer", "-created_at"], name="invitation_customer_idx"),
+            models.Index(fields=["survey", "state"], name="invitation_survey_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey} → {self.customer} ({self.state})"
+
+
+class ResponseChannel(models.TextChoices):
+    EMAIL_CLICK = "email_click", "Email click"
+    WEB = "web", "Web page"
+    REPLY = "reply", "Email reply"
+    API = "api", "API"
+
+
+class Response(models.Model):
+    """One answer. kind, survey, customer and touchpoint are copied from the invitation so the
+    metrics group and filter a million answers without joining through invitations."""
+
+    invitation = models.OneToOneField(
+        Invitation, on_delete=models.PROTECT, null=True, blank=True, related_name="response"
+    )
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
+    kind = models.CharField(max_length=8, choices=SurveyKind.choices)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="responses"
+    )
+    touchpoint = models.ForeignKey(
+        "touchpoints.Touchpoint",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="responses",
+    )
+    score = models.SmallIntegerField()
+    category = models.CharField(max_length=16, choices=Category.choices, editable=False)
+    comment = models.TextField(blank=True)
+    answers = models.JSONField(default=dict, blank=True, help_text="Answers to follow-up questions.")
+    language = models.CharField(max_length=16, default="en")
+    channel = models.CharField(
+        max_length=16, choices=ResponseChannel.choices, default=ResponseChannel.WEB
+    )
+    submitted_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=score_matches_kind_q(), name="response_score_in_range"),
+            models.CheckConstraint(
+                condition=category_matches_score_q(), name="response_category_matches_score"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["submitted_at"], name="response_submitted_idx"),
+            models.Index(fields=["touchpoint", "submitted_at"], name="response_touchpoint_idx"),
+            models.Index(fields=["survey", "submitted_at"], name="response_survey_idx"),
+            models.Index(fields=["kind", "submitted_at"], name="response_kind_idx"),
+            models.Index(fields=["customer", "-submitted_at"], name="response_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind.upper()} {self.score} ({self.category})"
+
+    def clean(self) -> None:
+        if self.score is None or not self.kind:
+            return
+        try:
+            self.category = categorize(self.kind, self.score)
+        except ScoreError as exc:
+            raise ValidationError({"score": str(exc)}) from None
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", "New"
+    OPEN = "open", "Open"
+    PENDING = "pending", "Pending customer"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_TICKET_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
+
+
+class TicketPriority(models.IntegerChoices):
+    LOW = 1, "Low"
+    NORMAL = 2, "Normal"
+    HIGH = 3, "High"
+    URGENT = 4, "Urgent"
+
+
+class TicketSource(models.TextChoices):
+    RESPONSE = "response", "Survey answer"
+    EMAIL = "email", "Email"
+    API = "api", "API"
+    STAFF = "staff", "Staff"
+
+
+class RootCause(models.Model):
+    """Why the customer was unhappy; a list staff edit, required to resolve a ticket."""
+
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketQuerySet(models.QuerySet["Ticket"]):
+    def open(self) -> TicketQuerySet:
+        return self.filter(status__in=OPEN_TICKET_STATUSES)
+
+    def overdue(self, now: timezone.datetime | None = None) -> TicketQuerySet:
+        return self.open().filter(due_at__lt=now or timezone.now())
+
+
+class Ticket(models.Model):
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="tickets"
+    )
+    response = models.OneToOneField(
+        Response, on_delete=models.PROTECT, null=True, blank=True, related_name="ticket"
+    )
+    touchpoint = models.ForeignKey(
+        "touchpoints.Touchpoint",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    source = models.CharField(
+        max_length=16, choices=TicketSource.choices, default=TicketSource.RESPONSE
+    )
+    subject = models.CharField(max_length=255)
+    status = models.CharField(
+        max_length=16, choices=TicketStatus.choices, default=TicketStatus.NEW
+    )
+    priority = models.PositiveSmallIntegerField(
+        choices=TicketPriority.choices, default=TicketPriority.NORMAL
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+    )
+    due_at = models.DateTimeField(null=True, blank=True, help_text="SLA: first contact due by.")
+    first_contact_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the SLA breach was escalated (once per breach)."
+    )
+    root_cause = models.ForeignKey(
+        RootCause, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+    )
+    resolution = models.TextField(blank=True)
+    recovered = models.BooleanField(
+        null=True, blank=True, help_text="The follow-up answer came back in the good band."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-priority", "due_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status__in=["resolved", "closed"])
+                | Q(root_cause__isnull=False, resolved_at__isnull=False),
+                name="ticket_resolved_needs_root_cause",
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__gte=1, priority__lte=4), name="ticket_priority_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in TicketStatus]), name="ticket_status_known"
+            ),
+        ]
+        indexes = [
+            # The triage queue: open tickets by priority, then the nearest deadline.
+            models.Index(
+                "status",
+                models.F("priority").desc(),
+                "due_at",
+                name="ticket_queue_idx",
+            ),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_idx"),
+            models.Index(fields=["customer", "status"], name="ticket_customer_idx"),
+            models.Index(fields=["touchpoint", "created_at"], name="ticket_touchpoint_idx"),
+            models.Index(fields=["created_at"], name="ticket_created_idx"),
+            # Escalation sweep: open tickets past due and not yet escalated.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(status__in=["new", "open", "pending"], escalated_at__isnull=True),
+                name="ticket_breach_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_TICKET_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return bool(self.is_open and self.due_at and self.due_at < timezone.now())
+
+
+class MessageDirection(models.TextChoices):
+    INBOUND = "inbound", "From the customer"
+    OUTBOUND = "outbound", "To the customer"
+    NOTE = "note", "Internal note"
+
+
+class TicketMessage(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=16, choices=MessageDirection.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    from_email = models.EmailField(blank=True)
+    body = models.TextField()
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    in_reply_to = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="ticketmessage_ticket_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} on #{self.ticket_id}"
+
+
+class TicketEvent(models.Model):
+    """Audit row: every change of a ticket, who made it, from what to what."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    action = models.CharField(max_length=32, help_text="created, status, priority, assignee...")
+    from_value = models.CharField(max_length=255, blank=True)
+    to_value = models.CharField(max_length=255, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="ticketevent_ticket_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.action}: {self.from_value} → {self.to_value}"
+
+
+class EmailKind(models.TextChoices):
+    SURVEY = "survey", "Survey invitation"
+    REMINDER = "reminder", "Survey reminder"
+    FOLLOWUP = "followup", "Recovery follow-up"
+    TICKET_REPLY = "ticket_reply", "Ticket reply"
+    ACKNOWLEDGEMENT = "ack", "Acknowledgement"
+    ALERT = "alert", "Staff alert"
+    SYSTEM = "system", "System"
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    OUTBOX = "outbox", "Kept in the outbox (no mail server configured)"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    BOUNCED = "bounced", "Bounced"
+
+
+class OutboundEmail(models.Model):
+    """Every email cxcrm sends (or keeps in the outbox), with what it was about."""
+
+    to_email = models.CharField(max_length=254, db_index=True)
+    from_email = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=255)
+    kind = models.CharField(max_length=16, choices=EmailKind.choices, default=EmailKind.SYSTEM)
+    status = models.CharField(
+        max_length=16, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+    )
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="emails",
+    )
+    invitation = models.ForeignKey(
+        Invitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+    )
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["-created_at"], name="outboundemail_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to_email}"
