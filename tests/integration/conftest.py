@@ -1,0 +1,155 @@
+"""Real servers for the integration tests: PostgreSQL, Redis and a Celery worker process.
+
+`make test` runs this directory with DATABASE_URL pointing at PostgreSQL and CELERY_BROKER_URL
+at Redis. Where a server cannot be reached the tests skip with the reason, except with CI=true,
+where an unreachable server is a failure: CI must exercise the real parts.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _reachable(url: str, default_port: int) -> str | None:
+    """None when a TCP connection to the URL's host succeeds, else why not."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or default_port
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return None
+    except OSError as exc:
+        return f"{host}:{port} unreachable ({exc})"
+
+
+def _why_not_ready() -> str | None:
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        return "DATABASE_URL is not PostgreSQL (run them through `make integration`)"
+    db = settings.DATABASES["default"]
+    problem = _reachable(f"postgres://{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}", 5432)
+    if problem:
+        return f"PostgreSQL {problem}"
+    broker = settings.CELERY_BROKER_URL
+    if not broker.startswith("redis"):
+        return "CELERY_BROKER_URL is not Redis (run them through `make integration`)"
+    problem = _reachable(broker, 6379)
+    if problem:
+        return f"Redis {problem}"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = [item for item in items if item.get_closest_marker("integration")]
+    if not wanted:
+        return
+    why = _why_not_ready()
+    if why is None:
+        return
+    if IN_CI:
+        raise pytest.UsageError(f"CI=true and the integration servers are not ready: {why}")
+    for item in wanted:
+        item.add_marker(pytest.mark.skip(reason=f"integration servers not ready: {why}"))
+
+
+def _redis_client():  # type: ignore[no-untyped-def]
+    import redis
+
+    return redis.Redis.from_url(settings.CELERY_BROKER_URL)
+
+
+@pytest.fixture
+def redis_broker() -> Iterator[object]:
+    """The broker's Redis database, emptied before and after the test."""
+    client = _redis_client()
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+class Worker:
+    def __init__(self, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.process = process
+        self.log = log
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+@pytest.fixture
+def celery_worker(
+    django_db_setup: None, redis_broker: object, tmp_path: Path
+) -> Iterator[Callable[..., Worker]]:
+    """Start real `celery worker` processes on the test database and Redis.
+
+    The worker is a separate process: it reads DATABASE_URL naming the test database that
+    pytest-django created, so it sees only what the test committed.
+    """
+    started: list[Worker] = []
+    db = connection.settings_dict
+
+    def start(name: str = "it", concurrency: int = 1, pool: str = "solo") -> Worker:
+        env = dict(os.environ)
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        )
+        env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
+        env["CELERY_TASK_ALWAYS_EAGER"] = "false"
+        env["CXCRM_VAR_DIR"] = str(tmp_path / f"var-{name}")
+        log = tmp_path / f"worker-{name}.log"
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "cxcrm", "worker",
+                "--loglevel", "INFO", "--pool", pool, "--concurrency", str(concurrency),
+                "--hostname", f"{name}@%h", "--without-gossip", "--without-mingle",
+                "--queues", settings.CELERY_TASK_DEFAULT_QUEUE,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        worker = Worker(process, log)
+        started.append(worker)
+        deadline = time.monotonic() + 30
+        while "ready." not in log.read_text(errors="replace"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the Celery worker did not start:\n{worker.output()}")
+            time.sleep(0.2)
+        return worker
+
+    yield start
+    for worker in started:
+        if worker.process.poll() is None:
+            worker.process.terminate()
+            try:
+                worker.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait()
+    # The worker's connections are gone; the test database can be dropped.
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 30.0, every: float = 0.1) -> object:
+    """Poll until predicate() is truthy; return its value or fail with the time spent."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"condition not met within {timeout}s")
