@@ -6,6 +6,7 @@ Celery broker on kombu's filesystem transport, both under ``var/``, and email in
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -34,7 +35,8 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
             "Environment variable SECRET_KEY is required when DEBUG is off "
-            "(50+ random characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+            "(50+ random characters: python -c "
+            "'import secrets; print(secrets.token_urlsafe(50))')"
         )
     SECRET_KEY = _DEV_SECRET
 elif len(SECRET_KEY) < 32:
@@ -121,7 +123,10 @@ if _CACHE_URL:
             f"Environment variable CACHE_URL={_CACHE_URL!r} is invalid: expected redis://HOST:PORT/DB"
         )
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _CACHE_URL,
+        }
     }
 else:
     # A cache shared by every process on the host, so rate limits hold across gunicorn workers.
@@ -158,6 +163,7 @@ USE_TZ = True
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -223,8 +229,31 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# --- Survey dispatch (see feedback/services/dispatch.py) ------------------------------------
+CXCRM_DISPATCH_INTERVAL_SECONDS = env_int("CXCRM_DISPATCH_INTERVAL_SECONDS", 60, minimum=1)
+CXCRM_DISPATCH_BATCH_SIZE = env_int("CXCRM_DISPATCH_BATCH_SIZE", 100, minimum=1, maximum=5000)
+CXCRM_DISPATCH_PARALLEL = env_int("CXCRM_DISPATCH_PARALLEL", 4, minimum=1, maximum=64)
+CXCRM_DISPATCH_TIME_BUDGET = env_int("CXCRM_DISPATCH_TIME_BUDGET", 45, minimum=1)
+CXCRM_DISPATCH_LEASE_SECONDS = env_int("CXCRM_DISPATCH_LEASE_SECONDS", 600, minimum=5)
+CXCRM_DISPATCH_MAX_ATTEMPTS = env_int("CXCRM_DISPATCH_MAX_ATTEMPTS", 10, minimum=1)
+CXCRM_DISPATCH_RETRY_BASE_SECONDS = env_int("CXCRM_DISPATCH_RETRY_BASE_SECONDS", 60, minimum=1)
+CXCRM_DISPATCH_RETRY_MAX_SECONDS = env_int("CXCRM_DISPATCH_RETRY_MAX_SECONDS", 6 * 3600, minimum=1)
+CXCRM_MAINTENANCE_INTERVAL_SECONDS = env_int("CXCRM_MAINTENANCE_INTERVAL_SECONDS", 900, minimum=1)
+
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "cxcrm.tasks.heartbeat", "schedule": 60.0},
+    "dispatch-due-invitations": {
+        "task": "feedback.dispatch_due",
+        "schedule": float(CXCRM_DISPATCH_INTERVAL_SECONDS),
+    },
+    "remind-non-responders": {
+        "task": "feedback.remind_due",
+        "schedule": float(CXCRM_MAINTENANCE_INTERVAL_SECONDS),
+    },
+    "expire-invitations": {
+        "task": "feedback.expire_due",
+        "schedule": float(CXCRM_MAINTENANCE_INTERVAL_SECONDS),
+    },
 }
 
 # --- REST framework -------------------------------------------------------------------------
@@ -237,6 +266,12 @@ SPECTACULAR_SETTINGS = {"TITLE": "cxcrm API", "VERSION": "1.0.0"}
 
 # --- Product --------------------------------------------------------------------------------
 CXCRM_BRAND_NAME = env_str("CXCRM_BRAND_NAME", "cxcrm")
+CXCRM_BRAND_COLOUR = env_str("CXCRM_BRAND_COLOUR", "#3b5bdb").strip()
+if not re.fullmatch(r"#[0-9a-fA-F]{6}", CXCRM_BRAND_COLOUR):
+    raise ImproperlyConfigured(
+        f"Environment variable CXCRM_BRAND_COLOUR={CXCRM_BRAND_COLOUR!r} is invalid: "
+        "expected a hex colour such as #3b5bdb"
+    )
 CXCRM_CONTACT_FREQUENCY_DAYS = env_int("CXCRM_CONTACT_FREQUENCY_DAYS", 30, minimum=0)
 
 # --- Logging ---

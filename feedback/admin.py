@@ -1,0 +1,410 @@
+"""Back-office for surveys, invitations, answers, tickets and the outbox.
+
+Every changelist runs a constant number of queries whatever the page size: relations shown in a
+column are joined (list_select_related), many-to-many columns are prefetched, and inline rows
+whose foreign keys would otherwise render one query each are view-only with the relation joined.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.forms import BaseInlineFormSet, ModelForm
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
+
+from feedback.models import (
+    Invitation,
+    MessageDirection,
+    OutboundEmail,
+    Response,
+    RootCause,
+    Survey,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+)
+
+EXCERPT_CHARS = 80
+
+
+def _excerpt(text: str) -> str:
+    return Truncator(" ".join(text.split())).chars(EXCERPT_CHARS)
+
+
+class ViewOnlyMixin:
+    """Rows written by the system (audit, outbox, heartbeats): staff may look, never type."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# --- Surveys ------------------------------------------------------------------------------------
+
+
+@admin.register(Survey)
+class SurveyAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "trigger", "active", "loop_enabled", "sla_hours", "delay"]
+    list_filter = ["kind", "active", "loop_enabled", "trigger_stage"]
+    search_fields = ["name"]
+    autocomplete_fields = ["trigger_touchpoints"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "active", "default_language"]}),
+        ("Trigger", {"fields": ["trigger_touchpoints", "trigger_stage", "sample_percent"]}),
+        (
+            "Timing",
+            {
+                "fields": [
+                    "delay",
+                    "reminder_after_days",
+                    "expires_after_days",
+                    "contact_frequency_days",
+                ]
+            },
+        ),
+        ("Texts", {"fields": ["texts"]}),
+        (
+            "Close the loop",
+            {"fields": ["loop_enabled", "ticket_categories", "sla_hours", "acknowledge_customer"]},
+        ),
+        ("Audit", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Survey]:
+        # The trigger column lists touchpoints: one prefetch per page instead of one per row.
+        return super().get_queryset(request).prefetch_related("trigger_touchpoints")
+
+    @admin.display(description="Trigger")
+    def trigger(self, obj: Survey) -> str:
+        parts = [tp.name for tp in obj.trigger_touchpoints.all()]
+        if obj.trigger_stage:
+            parts.append(f"stage: {obj.get_trigger_stage_display()}")
+        return ", ".join(parts) or "—"
+
+
+# --- Invitations --------------------------------------------------------------------------------
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "customer",
+        "survey",
+        "purpose",
+        "state",
+        "scheduled_for",
+        "sent_at",
+        "attempts",
+    ]
+    list_filter = ["state", "purpose", "survey", "scheduled_for"]
+    list_select_related = ["customer", "survey"]
+    search_fields = ["=token", "customer__email", "=message_id"]
+    date_hierarchy = "scheduled_for"
+    show_full_result_count = False
+    autocomplete_fields = ["survey", "customer", "interaction", "ticket"]
+    # The state machine belongs to the dispatcher: a hand-set "sent" without sent_at would break
+    # a constraint the form cannot check (sent_at is not in the form), so state is shown only.
+    readonly_fields = [
+        "token",
+        "state",
+        "claimed_at",
+        "sent_at",
+        "reminded_at",
+        "attempts",
+        "last_error",
+        "message_id",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["survey", "customer", "purpose", "interaction", "ticket"]}),
+        ("Schedule", {"fields": ["state", "scheduled_for", "expires_at"]}),
+        (
+            "Delivery",
+            {
+                "fields": [
+                    "token",
+                    "claimed_at",
+                    "sent_at",
+                    "reminded_at",
+                    "attempts",
+                    "last_error",
+                    "message_id",
+                ]
+            },
+        ),
+        ("Audit", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+
+# --- Responses ----------------------------------------------------------------------------------
+
+
+def _ticket_link(ticket: Ticket | None) -> str:
+    if ticket is None:
+        return "—"
+    url = reverse("admin:feedback_ticket_change", args=[ticket.pk])
+    return format_html('<a href="{}">{}</a>', url, ticket)
+
+
+@admin.register(Response)
+class ResponseAdmin(admin.ModelAdmin):
+    list_display = [
+        "submitted_at",
+        "customer",
+        "survey",
+        "kind",
+        "score",
+        "category",
+        "touchpoint",
+        "channel",
+        "comment_excerpt",
+        "ticket_link",
+    ]
+    list_filter = ["kind", "category", "channel", "survey", "touchpoint__stage"]
+    # "ticket" is the reverse one-to-one: joined so the ticket column costs no query per row.
+    list_select_related = ["customer", "survey", "touchpoint", "ticket"]
+    search_fields = ["comment", "customer__email"]
+    date_hierarchy = "submitted_at"
+    show_full_result_count = False
+    autocomplete_fields = ["invitation", "survey", "customer", "touchpoint"]
+    readonly_fields = ["category", "ticket_link", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["invitation", "survey", "customer", "touchpoint"]}),
+        ("Answer", {"fields": ["kind", "score", "category", "comment", "answers"]}),
+        ("Context", {"fields": ["language", "channel", "submitted_at", "ticket_link"]}),
+        ("Audit", {"fields": ["updated_at"]}),
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Response | None = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            # An answer stays tied to the invitation it came in on.
+            fields.append("invitation")
+        return fields
+
+    @admin.display(description="Comment")
+    def comment_excerpt(self, obj: Response) -> str:
+        return _excerpt(obj.comment)
+
+    @admin.display(description="Ticket")
+    def ticket_link(self, obj: Response) -> str:
+        try:
+            ticket = obj.ticket
+        except Ticket.DoesNotExist:
+            ticket = None
+        return _ticket_link(ticket)
+
+
+# --- Tickets ------------------------------------------------------------------------------------
+
+
+@admin.register(RootCause)
+class RootCauseAdmin(admin.ModelAdmin):
+    list_display = ["name", "active", "description_excerpt"]
+    list_editable = ["active"]
+    list_filter = ["active"]
+    search_fields = ["name"]
+
+    @admin.display(description="Description")
+    def description_excerpt(self, obj: RootCause) -> str:
+        return _excerpt(obj.description)
+
+
+class TicketMessageInline(admin.TabularInline):
+    """The conversation so far, view-only: a message that went out cannot be edited afterwards,
+    and an editable author widget would run one query per row."""
+
+    model = TicketMessage
+    fields = ["created_at", "direction", "author", "from_email", "body", "message_id"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "Conversation"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TicketMessage]:
+        return super().get_queryset(request).select_related("author")
+
+    def has_add_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
+        return False
+
+
+class NewTicketMessageForm(ModelForm):
+    class Meta:
+        model = TicketMessage
+        fields = ["direction", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 4, "cols": 80})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A note is the safe default: it never reaches the customer.
+        self.fields["direction"].initial = MessageDirection.NOTE
+        # Until replies go through the mailer, the admin only records what was said.
+        self.fields["direction"].help_text = "Recorded on the ticket; no email is sent from here."
+
+
+class NewTicketMessageInline(admin.StackedInline):
+    """One blank message form; existing messages are listed by TicketMessageInline."""
+
+    model = TicketMessage
+    form = NewTicketMessageForm
+    extra = 1
+    can_delete = False
+    verbose_name = "new message"
+    verbose_name_plural = "Add a message"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TicketMessage]:
+        return super().get_queryset(request).none()
+
+
+class TicketEventInline(admin.TabularInline):
+    """The audit trail, view-only."""
+
+    model = TicketEvent
+    fields = ["created_at", "action", "from_value", "to_value", "actor", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "History"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TicketEvent]:
+        return super().get_queryset(request).select_related("actor")
+
+    def has_add_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "subject",
+        "customer",
+        "status",
+        "priority",
+        "assignee",
+        "due_at",
+        "overdue",
+        "touchpoint",
+    ]
+    list_display_links = ["id", "subject"]
+    list_filter = ["status", "priority", "source", "touchpoint__stage", "assignee"]
+    list_select_related = ["customer", "assignee", "touchpoint"]
+    search_fields = ["subject", "customer__email", "customer__name", "response__comment"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    autocomplete_fields = ["customer", "response", "touchpoint", "assignee", "root_cause"]
+    readonly_fields = ["escalated_at", "recovered", "created_at", "updated_at"]
+    inlines = [TicketMessageInline, NewTicketMessageInline, TicketEventInline]
+    fieldsets = [
+        (None, {"fields": ["subject", "customer", "touchpoint", "source", "response"]}),
+        ("Work", {"fields": ["status", "priority", "assignee", "due_at", "first_contact_at"]}),
+        (
+            "Resolution",
+            {"fields": ["root_cause", "resolution", "resolved_at", "escalated_at", "recovered"]},
+        ),
+        ("Audit", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    def get_inlines(self, request: HttpRequest, obj: Ticket | None) -> list[type[Any]]:
+        if obj is None:
+            # A ticket being created has no conversation or history yet, only a first message.
+            return [NewTicketMessageInline]
+        return list(self.inlines)
+
+    @admin.display(boolean=True, description="Overdue")
+    def overdue(self, obj: Ticket) -> bool:
+        return obj.is_overdue
+
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
+    ) -> None:
+        if formset.model is not TicketMessage:
+            super().save_formset(request, form, formset, change)
+            return
+        for message in formset.save(commit=False):
+            if message.pk is None and message.author_id is None:
+                message.author = request.user
+            message.save()
+        formset.save_m2m()
+
+
+@admin.register(TicketMessage)
+class TicketMessageAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """All messages across tickets; new ones are written on their ticket's page."""
+
+    list_display = ["created_at", "ticket", "direction", "author", "from_email", "body_excerpt"]
+    list_filter = ["direction"]
+    list_select_related = ["ticket", "author"]
+    search_fields = ["body", "=message_id", "ticket__subject"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = ["created_at"]
+
+    @admin.display(description="Body")
+    def body_excerpt(self, obj: TicketMessage) -> str:
+        return _excerpt(obj.body)
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    list_display = ["created_at", "ticket", "action", "from_value", "to_value", "actor"]
+    list_select_related = ["ticket", "actor"]
+    search_fields = ["=action", "ticket__subject", "note"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = ["created_at"]
+
+
+# --- Outbox -------------------------------------------------------------------------------------
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """The outbox: what was sent, to whom, and what it looked like."""
+
+    list_display = ["created_at", "to_email", "subject", "kind", "status", "sent_at", "customer"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["customer"]
+    search_fields = ["to_email", "subject", "=message_id"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = ["html_preview"]
+    fieldsets = [
+        (None, {"fields": ["to_email", "from_email", "subject", "kind", "status"]}),
+        ("Delivery", {"fields": ["message_id", "created_at", "sent_at", "error", "headers"]}),
+        ("Related", {"fields": ["customer", "invitation", "ticket"]}),
+        ("Text body", {"fields": ["body_text"]}),
+        ("HTML body", {"fields": ["html_preview"]}),
+        ("HTML source", {"fields": ["body_html"], "classes": ["collapse"]}),
+    ]
+
+    @admin.display(description="Rendered")
+    def html_preview(self, obj: OutboundEmail) -> SafeString | str:
+        if not obj.body_html:
+            return "—"
+        # format_html escapes the body into the attribute; the empty sandbox forbids scripts,
+        # forms, plugins, navigation and same-origin access inside the frame.
+        return format_html(
+            '<iframe sandbox="" referrerpolicy="no-referrer" srcdoc="{}" title="HTML body"'
+            ' style="width:100%;min-height:480px;border:1px solid #ccc;background:#fff">'
+            "</iframe>",
+            obj.body_html,
+        )

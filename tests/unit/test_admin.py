@@ -1,0 +1,550 @@
+"""The back-office: every model registered, pages render, changelists run a constant number of
+queries, search finds the right rows, and customer-supplied HTML never runs in the admin."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.db.models import Model
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.models import Customer
+from cxcrm.models import WorkerHeartbeat
+from cxcrm.services import heartbeat_record
+from feedback.models import (
+    Invitation,
+    MessageDirection,
+    OutboundEmail,
+    Response,
+    RootCause,
+    Survey,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    TicketStatus,
+)
+from tests.factories import (
+    CustomerFactory,
+    InteractionFactory,
+    InvitationFactory,
+    OutboundEmailFactory,
+    ResponseFactory,
+    RootCauseFactory,
+    SurveyFactory,
+    TicketEventFactory,
+    TicketFactory,
+    TicketMessageFactory,
+    TouchpointFactory,
+    UserFactory,
+)
+from touchpoints.models import Interaction, JourneyStage, Touchpoint
+
+pytestmark = pytest.mark.django_db
+
+OUR_APPS = ["cxcrm", "customers", "touchpoints", "feedback"]
+_hostnames = itertools.count()
+
+
+def _staff() -> Any:
+    # An unusable password skips the hasher: these users only fill foreign keys.
+    return UserFactory(password=None)
+
+
+def _survey() -> Survey:
+    survey = SurveyFactory()
+    survey.trigger_touchpoints.add(TouchpointFactory(), TouchpointFactory())
+    return survey
+
+
+def _response() -> Response:
+    response = ResponseFactory(score=3, comment="The courier left it in the rain.")
+    TicketFactory(response=response, customer=response.customer, touchpoint=response.touchpoint)
+    return response
+
+
+def _heartbeat() -> WorkerHeartbeat:
+    return heartbeat_record(hostname=f"worker-{next(_hostnames)}")
+
+
+# One row per call, each with its own related rows (customer, touchpoint, user...), so a
+# column that reads a relation per row would show up as extra queries.
+BUILDERS: dict[type[Model], Callable[[], Model]] = {
+    WorkerHeartbeat: _heartbeat,
+    Customer: CustomerFactory,
+    Touchpoint: lambda: TouchpointFactory(owner=_staff()),
+    Interaction: lambda: InteractionFactory(
+        order_ref="A-1", amount=Decimal("12.50"), currency="EUR"
+    ),
+    Survey: _survey,
+    Invitation: InvitationFactory,
+    Response: _response,
+    RootCause: RootCauseFactory,
+    Ticket: lambda: TicketFactory(assignee=_staff()),
+    TicketMessage: lambda: TicketMessageFactory(author=_staff()),
+    TicketEvent: lambda: TicketEventFactory(actor=_staff()),
+    OutboundEmail: lambda: OutboundEmailFactory(customer=CustomerFactory()),
+}
+
+VIEW_ONLY = {WorkerHeartbeat, TicketMessage, TicketEvent, OutboundEmail}
+
+# Queries per changelist page, whatever the number of rows. Every page starts with
+#   1. the session, 2. the user;
+# big tables (show_full_result_count = False) then run
+#   3. COUNT(*) of the filtered rows (paginator), 4. the page, with its relations joined;
+# small tables run two COUNT(*)s (filtered and full) before the page. Then, per model:
+CHANGELIST_QUERIES: dict[type[Model], int] = {
+    # 3-4 COUNTs, 5 page, 6-7 date hierarchy (MIN/MAX created_at, DISTINCT days),
+    # 8-10 DISTINCT language, segment, country for the filters.
+    Customer: 10,
+    # 3-4 COUNTs, 5 page joined with owner.
+    Touchpoint: 5,
+    # 3 COUNT, 4 page joined with customer and touchpoint, 5-6 date hierarchy,
+    # 7 DISTINCT source for the filter.
+    Interaction: 7,
+    # 3-4 COUNTs, 5 page, 6 prefetch of the trigger touchpoints of the page.
+    Survey: 6,
+    # 3 surveys for the survey filter, 4 COUNT, 5 page joined with customer and survey,
+    # 6-7 date hierarchy.
+    Invitation: 7,
+    # 3 surveys for the survey filter, 4 COUNT, 5 page joined with customer, survey,
+    # touchpoint and ticket, 6-7 date hierarchy.
+    Response: 7,
+    # 3-4 COUNTs, 5 page.
+    RootCause: 5,
+    # 3 users for the assignee filter, 4 COUNT, 5 page joined with customer, assignee and
+    # touchpoint, 6-7 date hierarchy.
+    Ticket: 7,
+    # 3 COUNT, 4 page joined with ticket and author, 5-6 date hierarchy.
+    TicketMessage: 6,
+    # 3 COUNT, 4 page joined with ticket and actor, 5-6 date hierarchy.
+    TicketEvent: 6,
+    # 3 COUNT, 4 page joined with customer, 5-6 date hierarchy.
+    OutboundEmail: 6,
+    # 3-4 COUNTs, 5 page.
+    WorkerHeartbeat: 5,
+}
+
+
+def _url(model: type[Model], view: str, *args: Any) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def _ids(model: type[Model]) -> str:
+    return model._meta.label
+
+
+def _count_queries(client: Client, url: str) -> tuple[int, Any]:
+    # Change pages look up a content type (history link) once per process; start cold so the
+    # count does not depend on which test ran first.
+    ContentType.objects.clear_cache()
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(url)
+    assert page.status_code == 200, page.status_code
+    return len(ctx), page
+
+
+def _found(page: Any) -> list[Model]:
+    return list(page.context["cl"].result_list)
+
+
+# --- Registration and pages ----------------------------------------------------------------------
+
+
+def test_every_model_of_our_apps_is_registered() -> None:
+    models = [m for label in OUR_APPS for m in apps.get_app_config(label).get_models()]
+    missing = [m._meta.label for m in models if not admin.site.is_registered(m)]
+    assert missing == []
+    assert set(models) == set(BUILDERS)
+
+
+@pytest.mark.parametrize("model", list(BUILDERS), ids=_ids)
+def test_change_form_shows_every_field(
+    rf: RequestFactory, superuser: Any, model: type[Model]
+) -> None:
+    """The admins list their fields explicitly; a field added to a model must be placed too."""
+    model_admin = admin.site.get_model_admin(model)
+    request = rf.get("/")
+    request.user = superuser
+    obj = BUILDERS[model]()
+    shown = set(flatten_fieldsets(model_admin.get_fieldsets(request, obj)))
+    fields = [*model._meta.fields, *model._meta.many_to_many]
+    assert {f.name for f in fields if not f.primary_key} - shown == set()
+
+
+@pytest.mark.parametrize("model", list(BUILDERS), ids=_ids)
+def test_changelist_query_count_does_not_grow_with_rows(
+    admin_client: Client, model: type[Model]
+) -> None:
+    url = _url(model, "changelist")
+    for _ in range(2):
+        BUILDERS[model]()
+    few, page = _count_queries(admin_client, url)
+    assert len(_found(page)) == 2
+    for _ in range(18):
+        BUILDERS[model]()
+    many, page = _count_queries(admin_client, url)
+    assert len(_found(page)) == 20
+
+    assert few == many
+    assert many == CHANGELIST_QUERIES[model]
+
+
+@pytest.mark.parametrize("model", list(BUILDERS), ids=_ids)
+def test_change_page_renders(admin_client: Client, model: type[Model]) -> None:
+    obj = BUILDERS[model]()
+    page = admin_client.get(_url(model, "change", obj.pk))
+    assert page.status_code == 200
+
+
+@pytest.mark.parametrize("model", [m for m in BUILDERS if m not in VIEW_ONLY], ids=_ids)
+def test_add_page_renders(admin_client: Client, model: type[Model]) -> None:
+    assert admin_client.get(_url(model, "add")).status_code == 200
+
+
+@pytest.mark.parametrize("model", sorted(VIEW_ONLY, key=_ids), ids=_ids)
+def test_system_written_rows_are_view_only(admin_client: Client, model: type[Model]) -> None:
+    obj = BUILDERS[model]()
+    assert admin_client.get(_url(model, "add")).status_code == 403
+    page = admin_client.get(_url(model, "change", obj.pk))
+    assert page.status_code == 200
+    # A view-only page has no submit row.
+    assert b'name="_save"' not in page.content
+
+
+# --- Ticket page ---------------------------------------------------------------------------------
+
+
+def _ticket_with_history(entries: int) -> Ticket:
+    ticket = TicketFactory(assignee=_staff(), response=ResponseFactory(score=2))
+    for _ in range(entries):
+        TicketMessageFactory(ticket=ticket, author=_staff())
+        TicketEventFactory(ticket=ticket, actor=_staff())
+    return ticket
+
+
+def test_ticket_change_page_query_count_does_not_grow_with_messages(admin_client: Client) -> None:
+    few, _ = _count_queries(admin_client, _url(Ticket, "change", _ticket_with_history(2).pk))
+    many, page = _count_queries(admin_client, _url(Ticket, "change", _ticket_with_history(20).pk))
+    assert page.content.count(b"The parcel arrived late.") == 20
+
+    assert few == many
+    # 1 session, 2 user, 3 the ticket, 4 its messages joined with their authors, 5 its events
+    # joined with their actors, 6 the content type (history link), 7-10 the labels of the
+    # autocomplete widgets' current values: customer, touchpoint, response, assignee.
+    assert many == 10
+
+
+def _ticket_post_data(client: Client, ticket: Ticket, **changes: str) -> dict[str, Any]:
+    """The change form as the browser would submit it, with the inline management forms."""
+    page = client.get(_url(Ticket, "change", ticket.pk))
+    data: dict[str, Any] = {
+        "subject": ticket.subject,
+        "customer": ticket.customer_id,
+        "touchpoint": ticket.touchpoint_id or "",
+        "source": ticket.source,
+        "response": ticket.response_id or "",
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "assignee": ticket.assignee_id or "",
+        "root_cause": ticket.root_cause_id or "",
+        "resolution": ticket.resolution,
+    }
+    if ticket.due_at:
+        due = timezone.localtime(ticket.due_at)
+        data |= {"due_at_0": due.date().isoformat(), "due_at_1": due.time().isoformat()}
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        for name in ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS"):
+            data[f"{formset.prefix}-{name}"] = management[name].value()
+        for form in formset.initial_forms:
+            data[f"{form.prefix}-id"] = form.instance.pk
+            data[f"{form.prefix}-ticket"] = ticket.pk
+        for form in formset.extra_forms:
+            # A browser submits a preselected option even when nobody touched the form.
+            for name, field in form.fields.items():
+                if field.initial is not None:
+                    data[f"{form.prefix}-{name}"] = field.initial
+    data.update(changes)
+    return data
+
+
+def _new_message_prefix(client: Client, ticket: Ticket) -> str:
+    page = client.get(_url(Ticket, "change", ticket.pk))
+    (prefix,) = [
+        inline.formset.prefix
+        for inline in page.context["inline_admin_formsets"]
+        if inline.formset.model is TicketMessage and inline.has_add_permission
+    ]
+    return prefix
+
+
+def test_a_note_added_on_the_ticket_page_is_authored_by_the_staff_user(
+    admin_client: Client, superuser: Any
+) -> None:
+    ticket = TicketFactory()
+    TicketMessageFactory(ticket=ticket, body="First message from the customer.")
+    prefix = _new_message_prefix(admin_client, ticket)
+    data = _ticket_post_data(
+        admin_client,
+        ticket,
+        **{f"{prefix}-0-direction": MessageDirection.NOTE, f"{prefix}-0-body": "Called her back."},
+    )
+
+    page = admin_client.post(_url(Ticket, "change", ticket.pk), data)
+
+    assert page.status_code == 302, page.context["errors"] if page.context else page
+    note = ticket.messages.get(body="Called her back.")
+    assert note.direction == MessageDirection.NOTE
+    assert note.author == superuser
+    # The existing message is shown, not re-submitted: it is unchanged and still alone.
+    assert ticket.messages.count() == 2
+
+
+def test_an_untouched_new_message_form_adds_nothing(admin_client: Client) -> None:
+    ticket = TicketFactory()
+    data = _ticket_post_data(admin_client, ticket, subject="Parcel late, customer upset")
+
+    page = admin_client.post(_url(Ticket, "change", ticket.pk), data)
+
+    assert page.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.subject == "Parcel late, customer upset"
+    assert not ticket.messages.exists()
+
+
+def test_resolving_a_ticket_without_root_cause_is_a_form_error(admin_client: Client) -> None:
+    ticket = TicketFactory()
+    data = _ticket_post_data(admin_client, ticket, status=TicketStatus.RESOLVED)
+
+    page = admin_client.post(_url(Ticket, "change", ticket.pk), data)
+
+    # The constraint is checked by the form (all its fields are in it), not left to the database.
+    assert page.status_code == 200
+    assert page.context["adminform"].form.errors
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.NEW
+
+
+def test_a_response_added_by_hand_is_categorised(admin_client: Client) -> None:
+    survey = SurveyFactory()
+    customer = CustomerFactory()
+    data = {
+        "survey": survey.pk,
+        "kind": survey.kind,
+        "customer": customer.pk,
+        "score": 4,
+        "comment": "Told us on the phone",
+        "answers": "{}",
+        "language": "en",
+        "channel": "web",
+        "submitted_at_0": "2025-03-01",
+        "submitted_at_1": "10:00:00",
+    }
+
+    page = admin_client.post(_url(Response, "add"), data)
+
+    assert page.status_code == 302, page.context["adminform"].form.errors
+    assert Response.objects.get(customer=customer).category == "detractor"
+
+
+def test_a_ticket_added_with_a_first_message(admin_client: Client, superuser: Any) -> None:
+    customer = CustomerFactory()
+    page = admin_client.get(_url(Ticket, "add"))
+    (formset,) = [inline.formset for inline in page.context["inline_admin_formsets"]]
+    data = {
+        "subject": "Called about a refund",
+        "customer": customer.pk,
+        "source": "staff",
+        "status": TicketStatus.NEW,
+        "priority": 2,
+        f"{formset.prefix}-TOTAL_FORMS": 1,
+        f"{formset.prefix}-INITIAL_FORMS": 0,
+        f"{formset.prefix}-0-direction": MessageDirection.INBOUND,
+        f"{formset.prefix}-0-body": "Wants a refund for order 42.",
+    }
+
+    page = admin_client.post(_url(Ticket, "add"), data)
+
+    assert page.status_code == 302, page.context["adminform"].form.errors
+    (message,) = Ticket.objects.get(customer=customer).messages.all()
+    assert message.body == "Wants a refund for order 42."
+    assert message.author == superuser
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "term", "label"),
+    [
+        (Ticket, "customer", "frank@", "Frank"),
+        (Ticket, "assignee", "frank", "frank"),
+        (Ticket, "root_cause", "late", "Late delivery"),
+        (Response, "survey", "relational", "Relational NPS"),
+        (Survey, "trigger_touchpoints", "checkout", "Checkout"),
+        (Invitation, "interaction", "ord-frank", "shop:ord-frank"),
+    ],
+)
+def test_autocomplete_finds_related_rows(
+    admin_client: Client, model: type[Model], field: str, term: str, label: str
+) -> None:
+    CustomerFactory(name="Frank", email="frank@shop.example")
+    UserFactory(username="frank", password=None)
+    RootCauseFactory(name="Late delivery")
+    SurveyFactory(name="Relational NPS")
+    TouchpointFactory(name="Checkout")
+    InteractionFactory(external_id="ord-frank")
+    params = {
+        "app_label": model._meta.app_label,
+        "model_name": model._meta.model_name,
+        "field_name": field,
+        "term": term,
+    }
+
+    page = admin_client.get(reverse("admin:autocomplete"), params)
+
+    assert page.status_code == 200
+    assert [r["text"] for r in page.json()["results"]] == [label]
+
+
+# --- Search and filters -------------------------------------------------------------------------
+
+
+def test_ticket_search_by_customer_email(admin_client: Client) -> None:
+    wanted = TicketFactory(customer=CustomerFactory(email="alice@shop.example"))
+    TicketFactory(customer=CustomerFactory(email="bob@shop.example"))
+
+    page = admin_client.get(_url(Ticket, "changelist"), {"q": "alice@shop.example"})
+
+    assert page.status_code == 200
+    assert _found(page) == [wanted]
+
+
+def test_ticket_search_by_response_comment(admin_client: Client) -> None:
+    wanted = TicketFactory(response=ResponseFactory(score=1, comment="Box was crushed"))
+    TicketFactory(response=ResponseFactory(score=2, comment="Too slow"))
+    TicketFactory()
+
+    page = admin_client.get(_url(Ticket, "changelist"), {"q": "crushed"})
+
+    assert _found(page) == [wanted]
+
+
+def test_response_search_by_comment_and_customer_email(admin_client: Client) -> None:
+    by_comment = ResponseFactory(comment="Lovely staff in the store")
+    by_email = ResponseFactory(customer=CustomerFactory(email="carol@shop.example"))
+    ResponseFactory(comment="Fine")
+    url = _url(Response, "changelist")
+
+    assert _found(admin_client.get(url, {"q": "lovely"})) == [by_comment]
+    assert _found(admin_client.get(url, {"q": "carol@shop"})) == [by_email]
+
+
+def test_customer_search_by_name_email_and_exact_external_id(admin_client: Client) -> None:
+    dana = CustomerFactory(name="Dana Scully", email="dana@fbi.example", external_id="X-1")
+    CustomerFactory(name="Fox Mulder", email="fox@fbi.example", external_id="X-10")
+    url = _url(Customer, "changelist")
+
+    assert _found(admin_client.get(url, {"q": "scully"})) == [dana]
+    assert _found(admin_client.get(url, {"q": "dana@fbi"})) == [dana]
+    # External ids match exactly: X-1 must not find X-10.
+    assert _found(admin_client.get(url, {"q": "X-1"})) == [dana]
+
+
+def test_interaction_search_by_external_id_order_ref_and_customer_email(
+    admin_client: Client,
+) -> None:
+    wanted = InteractionFactory(
+        external_id="ord-77", order_ref="R-2024-77", customer=CustomerFactory(email="eve@x.example")
+    )
+    InteractionFactory(external_id="ord-770", order_ref="R-2024-770")
+    url = _url(Interaction, "changelist")
+
+    for term in ("ord-77", "R-2024-77", "eve@x.example"):
+        assert _found(admin_client.get(url, {"q": term})) == [wanted], term
+
+
+def test_invitation_search_by_token(admin_client: Client) -> None:
+    wanted = InvitationFactory()
+    InvitationFactory()
+
+    page = admin_client.get(_url(Invitation, "changelist"), {"q": wanted.token})
+
+    assert _found(page) == [wanted]
+
+
+def test_customer_consent_filter(admin_client: Client) -> None:
+    reachable = CustomerFactory()
+    unsubscribed = CustomerFactory(unsubscribed_at=timezone.now())
+    suppressed = CustomerFactory(suppressed_at=timezone.now(), suppression_reason="hard_bounce")
+    url = _url(Customer, "changelist")
+
+    assert _found(admin_client.get(url, {"consent": "reachable"})) == [reachable]
+    assert _found(admin_client.get(url, {"consent": "unsubscribed"})) == [unsubscribed]
+    assert _found(admin_client.get(url, {"consent": "suppressed"})) == [suppressed]
+
+
+def test_ticket_filter_by_touchpoint_stage(admin_client: Client) -> None:
+    wanted = TicketFactory(touchpoint=TouchpointFactory(stage=JourneyStage.PAYMENT))
+    TicketFactory(touchpoint=TouchpointFactory(stage=JourneyStage.ORDER))
+
+    page = admin_client.get(
+        _url(Ticket, "changelist"), {"touchpoint__stage__exact": JourneyStage.PAYMENT}
+    )
+
+    assert _found(page) == [wanted]
+
+
+# --- Outbox --------------------------------------------------------------------------------------
+
+
+def test_outbound_email_html_is_shown_in_a_sandbox_and_never_runs(admin_client: Client) -> None:
+    hostile = '<p>Hi</p><script>alert(1)</script>"><img src=x onerror=alert(2)>'
+    email = OutboundEmailFactory(body_html=hostile, body_text="<script>alert(3)</script>")
+
+    page = admin_client.get(_url(OutboundEmail, "change", email.pk))
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    for raw in ("<script>alert(", "<img src=x", '"><img'):
+        assert raw not in html
+    # The body is escaped into the sandboxed frame's srcdoc attribute.
+    assert (
+        'sandbox="" referrerpolicy="no-referrer" srcdoc="&lt;p&gt;Hi&lt;/p&gt;'
+        '&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"'
+    ) in html
+    assert "&lt;script&gt;alert(3)&lt;/script&gt;" in html
+
+
+def test_outbound_email_without_html_shows_no_frame(admin_client: Client) -> None:
+    email = OutboundEmailFactory(body_html="")
+
+    page = admin_client.get(_url(OutboundEmail, "change", email.pk))
+
+    assert b"<iframe" not in page.content
+
+
+# --- Heartbeats ---------------------------------------------------------------------------------
+
+
+def test_heartbeat_list_flags_stale_workers(admin_client: Client) -> None:
+    heartbeat_record(hostname="alive-worker")
+    stale = heartbeat_record(hostname="stale-worker")
+    WorkerHeartbeat.objects.filter(pk=stale.pk).update(seen_at=timezone.now() - timedelta(hours=1))
+
+    page = admin_client.get(_url(WorkerHeartbeat, "changelist"))
+
+    html = page.content.decode()
+    assert html.count('alt="True"') == 1
+    assert html.count('alt="False"') == 1

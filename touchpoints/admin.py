@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from touchpoints.models import Interaction, Touchpoint
+
+
+@admin.register(Touchpoint)
+class TouchpointAdmin(admin.ModelAdmin):
+    list_display = ["name", "stage", "channel", "ownership", "owner_team", "owner", "active"]
+    list_editable = ["active"]
+    list_filter = ["stage", "channel", "ownership", "active"]
+    list_select_related = ["owner"]
+    search_fields = ["name", "slug", "owner_team"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["owner"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "description", "active"]}),
+        ("Journey", {"fields": ["stage", "channel", "ownership"]}),
+        ("Ownership", {"fields": ["owner_team", "owner"]}),
+        ("Audit", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+
+@admin.register(Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    list_display = [
+        "occurred_at",
+        "customer",
+        "touchpoint",
+        "source",
+        "external_id",
+        "order_ref",
+        "amount_display",
+    ]
+    list_filter = ["touchpoint__stage", "source"]
+    list_select_related = ["customer", "touchpoint"]
+    # Ids are opaque: a partial match on them is noise, so they match exactly.
+    search_fields = ["=external_id", "=order_ref", "customer__email"]
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+    autocomplete_fields = ["customer", "touchpoint"]
+    readonly_fields = ["created_at"]
+    fieldsets = [
+        (None, {"fields": ["customer", "touchpoint", "occurred_at"]}),
+        ("Source", {"fields": ["source", "external_id"]}),
+        ("Order", {"fields": ["order_ref", "amount", "currency"]}),
+        ("More", {"fields": ["metadata", "created_at"]}),
+    ]
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_display(self, obj: Interaction) -> str:
+        if obj.amount is None:
+            return ""
+        return f"{obj.amount} {obj.currency}".strip()
