@@ -23,8 +23,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/activate
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+# Compiled translation catalogues are build output (not committed): made from locale/*.po.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+locale/%.mo: locale/%.po
+	msgfmt --check -o $@ $<
+
+install: $(VENV)/.installed $(MO_FILES)
+install-dev: $(VENV)/.installed-dev $(MO_FILES)
 
 run: install
 	$(PY) manage.py migrate --noinput

@@ -49,7 +49,10 @@ class Survey(models.Model):
         default=timedelta(hours=2), help_text="Time after the interaction before the email goes."
     )
     reminder_after_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, default=3, help_text="One reminder after this many days; empty: none."
+        null=True,
+        blank=True,
+        default=3,
+        help_text="One reminder after this many days; empty: none.",
     )
     expires_after_days = models.PositiveSmallIntegerField(
         default=14, validators=[MinValueValidator(1)]
@@ -108,7 +111,10 @@ class Survey(models.Model):
         unknown = [c for c in self.ticket_categories or [] if c not in allowed]
         if unknown:
             raise ValidationError(
-                {"ticket_categories": f"Not categories of this kind: {', '.join(map(str, unknown))}"}
+                {
+                    "ticket_categories": "Not categories of this kind: "
+                    + ", ".join(map(str, unknown))
+                }
             )
         if not isinstance(self.texts, dict):
             raise ValidationError({"texts": "Must be an object keyed by language."})
@@ -235,7 +241,9 @@ class Response(models.Model):
     score = models.SmallIntegerField()
     category = models.CharField(max_length=16, choices=Category.choices, editable=False)
     comment = models.TextField(blank=True)
-    answers = models.JSONField(default=dict, blank=True, help_text="Answers to follow-up questions.")
+    answers = models.JSONField(
+        default=dict, blank=True, help_text="Answers to follow-up questions."
+    )
     language = models.CharField(max_length=16, default="en")
     channel = models.CharField(
         max_length=16, choices=ResponseChannel.choices, default=ResponseChannel.WEB
@@ -246,7 +254,9 @@ class Response(models.Model):
     class Meta:
         ordering = ["-submitted_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=score_matches_kind_q(), name="response_score_in_range"),
+            models.CheckConstraint(
+                condition=score_matches_kind_q(), name="response_score_in_range"
+            ),
             models.CheckConstraint(
                 condition=category_matches_score_q(), name="response_category_matches_score"
             ),
@@ -336,9 +346,7 @@ class Ticket(models.Model):
         max_length=16, choices=TicketSource.choices, default=TicketSource.RESPONSE
     )
     subject = models.CharField(max_length=255)
-    status = models.CharField(
-        max_length=16, choices=TicketStatus.choices, default=TicketStatus.NEW
-    )
+    status = models.CharField(max_length=16, choices=TicketStatus.choices, default=TicketStatus.NEW)
     priority = models.PositiveSmallIntegerField(
         choices=TicketPriority.choices, default=TicketPriority.NORMAL
     )
@@ -475,6 +483,7 @@ class EmailStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     OUTBOX = "outbox", "Kept in the outbox (no mail server configured)"
     SENT = "sent", "Sent"
+    DEFERRED = "deferred", "Deferred (temporary failure, will retry)"
     FAILED = "failed", "Failed"
     BOUNCED = "bounced", "Bounced"
 

@@ -76,7 +76,9 @@ class Interaction(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="interactions"
     )
-    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.PROTECT, related_name="interactions")
+    touchpoint = models.ForeignKey(
+        Touchpoint, on_delete=models.PROTECT, related_name="interactions"
+    )
     occurred_at = models.DateTimeField()
     source = models.CharField(
         max_length=64, help_text="Where the event came from (shop, pos, api, csv, admin...)."

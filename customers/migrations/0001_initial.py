@@ -6,38 +6,102 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(blank=True, help_text="The integrator's id for this customer; upserts match on it.", max_length=191, null=True, unique=True)),
-                ('email', models.EmailField(blank=True, db_index=True, max_length=254)),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('phone', models.CharField(blank=True, max_length=32)),
-                ('language', models.CharField(default='en', help_text='BCP 47; survey emails and pages use it.', max_length=16, validators=[django.core.validators.RegexValidator('^[a-z]{2,3}(-[a-z0-9]{2,8})*$', 'Use a lower-case BCP 47 language tag such as en, pt-br or zh-hans.')])),
-                ('country', models.CharField(blank=True, max_length=2, validators=[django.core.validators.RegexValidator('^[A-Z]{2}$', 'Use a two-letter ISO 3166 country code.')])),
-                ('segment', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('tags', models.JSONField(blank=True, default=list)),
-                ('attributes', models.JSONField(blank=True, default=dict)),
-                ('unsubscribed_at', models.DateTimeField(blank=True, null=True)),
-                ('suppressed_at', models.DateTimeField(blank=True, null=True)),
-                ('suppression_reason', models.CharField(blank=True, choices=[('hard_bounce', 'Hard bounce'), ('soft_bounces', 'Repeated soft bounces'), ('complaint', 'Spam complaint'), ('manual', 'Suppressed by staff')], max_length=16)),
-                ('soft_bounce_count', models.PositiveSmallIntegerField(default=0)),
-                ('erased_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "external_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="The integrator's id for this customer; upserts match on it.",
+                        max_length=191,
+                        null=True,
+                        unique=True,
+                    ),
+                ),
+                ("email", models.EmailField(blank=True, db_index=True, max_length=254)),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("phone", models.CharField(blank=True, max_length=32)),
+                (
+                    "language",
+                    models.CharField(
+                        default="en",
+                        help_text="BCP 47; survey emails and pages use it.",
+                        max_length=16,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z]{2,3}(-[a-z0-9]{2,8})*$",
+                                "Use a lower-case BCP 47 language tag such as en, pt-br or zh-hans.",
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "country",
+                    models.CharField(
+                        blank=True,
+                        max_length=2,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z]{2}$", "Use a two-letter ISO 3166 country code."
+                            )
+                        ],
+                    ),
+                ),
+                ("segment", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("tags", models.JSONField(blank=True, default=list)),
+                ("attributes", models.JSONField(blank=True, default=dict)),
+                ("unsubscribed_at", models.DateTimeField(blank=True, null=True)),
+                ("suppressed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "suppression_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("hard_bounce", "Hard bounce"),
+                            ("soft_bounces", "Repeated soft bounces"),
+                            ("complaint", "Spam complaint"),
+                            ("manual", "Suppressed by staff"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("soft_bounce_count", models.PositiveSmallIntegerField(default=0)),
+                ("erased_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['created_at'], name='customer_created_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('suppressed_at__isnull', True), models.Q(('suppression_reason', ''), _negated=True), _connector='OR'), name='customer_suppression_has_reason'), models.CheckConstraint(condition=models.Q(('external_id', ''), _negated=True), name='customer_external_id_not_empty')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["created_at"], name="customer_created_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("suppressed_at__isnull", True),
+                            models.Q(("suppression_reason", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="customer_suppression_has_reason",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("external_id", ""), _negated=True),
+                        name="customer_external_id_not_empty",
+                    ),
+                ],
             },
         ),
     ]

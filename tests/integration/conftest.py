@@ -40,7 +40,9 @@ def _why_not_ready() -> str | None:
     if "postgresql" not in engine:
         return "DATABASE_URL is not PostgreSQL (run them through `make integration`)"
     db = settings.DATABASES["default"]
-    problem = _reachable(f"postgres://{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}", 5432)
+    problem = _reachable(
+        f"postgres://{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}", 5432
+    )
     if problem:
         return f"PostgreSQL {problem}"
     broker = settings.CELERY_BROKER_URL
@@ -89,51 +91,92 @@ class Worker:
         return self.log.read_text(errors="replace")[-4000:]
 
 
+def worker_env(var_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a worker or beat process: the test database, the test broker."""
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env["DATABASE_URL"] = (
+        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
+    env["CELERY_TASK_ALWAYS_EAGER"] = "false"
+    env["CXCRM_VAR_DIR"] = str(var_dir)
+    env.update(extra or {})
+    return env
+
+
 @pytest.fixture
 def celery_worker(
     django_db_setup: None, redis_broker: object, tmp_path: Path
 ) -> Iterator[Callable[..., Worker]]:
-    """Start real `celery worker` processes on the test database and Redis.
+    """Start real `celery worker` (or, with beat=True, `celery beat`) processes on the test
+    database and Redis; extra environment variables configure them (EMAIL_URL...).
 
     The worker is a separate process: it reads DATABASE_URL naming the test database that
     pytest-django created, so it sees only what the test committed.
     """
     started: list[Worker] = []
-    db = connection.settings_dict
 
-    def start(name: str = "it", concurrency: int = 1, pool: str = "solo") -> Worker:
-        env = dict(os.environ)
-        env["DATABASE_URL"] = (
-            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        )
-        env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
-        env["CELERY_TASK_ALWAYS_EAGER"] = "false"
-        env["CXCRM_VAR_DIR"] = str(tmp_path / f"var-{name}")
-        log = tmp_path / f"worker-{name}.log"
+    def start(
+        name: str = "it",
+        concurrency: int = 1,
+        pool: str = "solo",
+        env: dict[str, str] | None = None,
+        beat: bool = False,
+    ) -> Worker:
+        full = worker_env(tmp_path / f"var-{name}", env)
+        log = tmp_path / f"{'beat' if beat else 'worker'}-{name}.log"
+        if beat:
+            command = [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "cxcrm",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--max-interval",
+                "1",
+            ]
+            ready = "beat: Starting"
+        else:
+            command = [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "cxcrm",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--pool",
+                pool,
+                "--concurrency",
+                str(concurrency),
+                "--hostname",
+                f"{name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--queues",
+                settings.CELERY_TASK_DEFAULT_QUEUE,
+            ]
+            ready = "ready."
         process = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "cxcrm", "worker",
-                "--loglevel", "INFO", "--pool", pool, "--concurrency", str(concurrency),
-                "--hostname", f"{name}@%h", "--without-gossip", "--without-mingle",
-                "--queues", settings.CELERY_TASK_DEFAULT_QUEUE,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
+            command, cwd=ROOT, env=full, stdout=log.open("wb"), stderr=subprocess.STDOUT
         )
         worker = Worker(process, log)
         started.append(worker)
         deadline = time.monotonic() + 30
-        while "ready." not in log.read_text(errors="replace"):
+        while ready not in log.read_text(errors="replace"):
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the Celery worker did not start:\n{worker.output()}")
+                raise RuntimeError(f"{command[5]} did not start:\n{worker.output()}")
             time.sleep(0.2)
         return worker
 
     yield start
-    for worker in started:
+    for worker in reversed(started):
         if worker.process.poll() is None:
             worker.process.terminate()
             try:
@@ -142,6 +185,55 @@ def celery_worker(
                 worker.process.kill()
                 worker.process.wait()
     # The worker's connections are gone; the test database can be dropped.
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a free port, so a test can stop and restart it
+    without touching the machine's shared Redis."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        from tests.smtp import free_port
+
+        self.port = free_port()
+        self.dir = tmp_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=(self.dir / "redis.log").open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(lambda: _reachable(self.url, self.port) is None, timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 30.0, every: float = 0.1) -> object:

@@ -1,4 +1,5 @@
-"""A real Celery worker on Redis runs tasks that write to PostgreSQL; rolled-back work never runs."""
+"""A real Celery worker on Redis runs tasks that write to PostgreSQL; a task enqueued in a
+rolled-back transaction never runs."""
 
 from __future__ import annotations
 

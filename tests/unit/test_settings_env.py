@@ -50,7 +50,8 @@ def test_email_url_variants() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["pop3://x", "smtp://", "smtp://h:99999", "smtp://h:25?timeout=abc", "smtp://h?timeout=0"]
+    "value",
+    ["pop3://x", "smtp://", "smtp://h:99999", "smtp://h:25?timeout=abc", "smtp://h?timeout=0"],
 )
 def test_bad_email_url_names_the_variable(value: str) -> None:
     with pytest.raises(ImproperlyConfigured, match="EMAIL_URL"):

@@ -39,14 +39,11 @@ def test_outbox_backend_keeps_every_email_with_both_bodies() -> None:
 
 
 @override_settings(EMAIL_BACKEND="cxcrm.mail.OutboxBackend")
-def test_outbox_backend_marks_an_already_recorded_email() -> None:
-    recorded = OutboundEmail.objects.create(to_email="b@example.com", subject="s", kind="survey")
+def test_outbox_backend_leaves_recording_to_a_sender_that_records_its_own() -> None:
     message = mail.EmailMessage("s", "body", "fb@example.com", ["b@example.com"])
-    message.cxcrm_outbound_id = recorded.pk  # type: ignore[attr-defined]
-    message.send()
-    assert OutboundEmail.objects.count() == 1
-    recorded.refresh_from_db()
-    assert recorded.status == EmailStatus.OUTBOX and recorded.message_id
+    message.cxcrm_recorded = True  # type: ignore[attr-defined]
+    assert message.send() == 1
+    assert not OutboundEmail.objects.exists()
 
 
 def test_ensure_superuser_generates_and_reuses_credentials(

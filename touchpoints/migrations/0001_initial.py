@@ -8,54 +8,183 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
+        ("customers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Touchpoint',
+            name="Touchpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('stage', models.CharField(choices=[('discovery', 'Discovery'), ('engagement', 'Engagement'), ('order', 'Order'), ('payment', 'Payment'), ('usage', 'Usage'), ('support', 'Support')], db_index=True, max_length=16)),
-                ('channel', models.CharField(choices=[('web', 'Web'), ('mobile_app', 'Mobile app'), ('store', 'Store'), ('phone', 'Phone'), ('email', 'Email'), ('chat', 'Chat'), ('social', 'Social'), ('delivery', 'Delivery'), ('packaging', 'Packaging'), ('advertising', 'Advertising'), ('other', 'Other')], max_length=16)),
-                ('ownership', models.CharField(choices=[('brand', 'Brand-owned'), ('partner', 'Partner-owned'), ('customer', 'Customer-owned'), ('social', 'Social/external')], default='brand', max_length=16)),
-                ('owner_team', models.CharField(blank=True, max_length=120)),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('owner', models.ForeignKey(blank=True, help_text='Tickets from this touchpoint are assigned to this person first.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_touchpoints', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("discovery", "Discovery"),
+                            ("engagement", "Engagement"),
+                            ("order", "Order"),
+                            ("payment", "Payment"),
+                            ("usage", "Usage"),
+                            ("support", "Support"),
+                        ],
+                        db_index=True,
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("mobile_app", "Mobile app"),
+                            ("store", "Store"),
+                            ("phone", "Phone"),
+                            ("email", "Email"),
+                            ("chat", "Chat"),
+                            ("social", "Social"),
+                            ("delivery", "Delivery"),
+                            ("packaging", "Packaging"),
+                            ("advertising", "Advertising"),
+                            ("other", "Other"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "ownership",
+                    models.CharField(
+                        choices=[
+                            ("brand", "Brand-owned"),
+                            ("partner", "Partner-owned"),
+                            ("customer", "Customer-owned"),
+                            ("social", "Social/external"),
+                        ],
+                        default="brand",
+                        max_length=16,
+                    ),
+                ),
+                ("owner_team", models.CharField(blank=True, max_length=120)),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Tickets from this touchpoint are assigned to this person first.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_touchpoints",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['stage', 'name'],
+                "ordering": ["stage", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Interaction',
+            name="Interaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField()),
-                ('source', models.CharField(help_text='Where the event came from (shop, pos, api, csv, admin...).', max_length=64)),
-                ('external_id', models.CharField(help_text="The source's id of the event; re-sent events are ignored.", max_length=191)),
-                ('order_ref', models.CharField(blank=True, max_length=120)),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('currency', models.CharField(blank=True, max_length=3, validators=[django.core.validators.RegexValidator('^[A-Z]{3}$', 'Use a three-letter ISO 4217 currency code.')])),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='interactions', to='customers.customer')),
-                ('touchpoint', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='interactions', to='touchpoints.touchpoint')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField()),
+                (
+                    "source",
+                    models.CharField(
+                        help_text="Where the event came from (shop, pos, api, csv, admin...).",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "external_id",
+                    models.CharField(
+                        help_text="The source's id of the event; re-sent events are ignored.",
+                        max_length=191,
+                    ),
+                ),
+                ("order_ref", models.CharField(blank=True, max_length=120)),
+                (
+                    "amount",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        blank=True,
+                        max_length=3,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z]{3}$", "Use a three-letter ISO 4217 currency code."
+                            )
+                        ],
+                    ),
+                ),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="interactions",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "touchpoint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="interactions",
+                        to="touchpoints.touchpoint",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
-                'indexes': [models.Index(fields=['customer', '-occurred_at'], name='interaction_customer_idx'), models.Index(fields=['touchpoint', 'occurred_at'], name='interaction_touchpoint_idx'), models.Index(fields=['occurred_at'], name='interaction_occurred_idx')],
-                'constraints': [models.UniqueConstraint(fields=('source', 'external_id'), name='interaction_unique_source_external_id'), models.CheckConstraint(condition=models.Q(models.Q(('source', ''), _negated=True), models.Q(('external_id', ''), _negated=True)), name='interaction_source_and_external_id_not_empty')],
+                "ordering": ["-occurred_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["customer", "-occurred_at"], name="interaction_customer_idx"
+                    ),
+                    models.Index(
+                        fields=["touchpoint", "occurred_at"], name="interaction_touchpoint_idx"
+                    ),
+                    models.Index(fields=["occurred_at"], name="interaction_occurred_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source", "external_id"),
+                        name="interaction_unique_source_external_id",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("source", ""), _negated=True),
+                            models.Q(("external_id", ""), _negated=True),
+                        ),
+                        name="interaction_source_and_external_id_not_empty",
+                    ),
+                ],
             },
         ),
     ]

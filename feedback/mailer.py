@@ -1,0 +1,169 @@
+"""Sending a batch of emails over one connection, with each failure classified.
+
+Django's ``send_messages`` stops at the first SMTP error and cannot say which recipient failed
+or whether it is worth retrying. The dispatcher needs, per message: sent, transient (try again
+later: SMTP 4xx, refused connection, time-out, a dropped connection), or permanent (5xx), and
+whether a permanent failure is a hard bounce of the recipient's address (5xx at RCPT TO).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from enum import Enum
+from types import TracebackType
+
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+
+
+class Outcome(Enum):
+    SENT = "sent"
+    TRANSIENT = "transient"
+    PERMANENT = "permanent"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    error: str = ""
+    hard_bounce: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.SENT
+
+
+SENT = SendResult(Outcome.SENT)
+
+_TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    ConnectionError,
+    socket.timeout,
+    TimeoutError,
+    ssl.SSLError,
+    OSError,
+)
+
+
+def _code_result(code: int, message: bytes | str, *, at_rcpt: bool) -> SendResult:
+    text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
+    error = f"{code} {text}".strip()[:1000]
+    if 400 <= code < 500:
+        return SendResult(Outcome.TRANSIENT, error)
+    # A permanent refusal of the recipient's address is a hard bounce; a permanent refusal of
+    # the message (content, policy) fails this email without blaming the address.
+    return SendResult(Outcome.PERMANENT, error, hard_bounce=at_rcpt)
+
+
+def classify(exc: BaseException) -> SendResult:
+    """Map an exception from sending one message to an outcome."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, message = next(iter(exc.recipients.values()))
+        return _code_result(code, message, at_rcpt=True)
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return _code_result(exc.smtp_code, exc.smtp_error, at_rcpt=False)
+    if isinstance(exc, smtplib.SMTPDataError | smtplib.SMTPHeloError):
+        return _code_result(exc.smtp_code, exc.smtp_error, at_rcpt=False)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return _code_result(exc.smtp_code, exc.smtp_error, at_rcpt=False)
+    if isinstance(exc, _TRANSIENT_ERRORS):
+        return SendResult(Outcome.TRANSIENT, f"{type(exc).__name__}: {exc}"[:1000])
+    status = getattr(exc, "status_code", None)  # anymail's AnymailAPIError from an ESP
+    if isinstance(status, int):
+        return _code_result(status if status < 500 else 451, str(exc), at_rcpt=False)
+    if type(exc).__name__ == "AnymailRecipientsRefused":
+        return SendResult(Outcome.PERMANENT, str(exc)[:1000], hard_bounce=True)
+    return SendResult(Outcome.PERMANENT, f"{type(exc).__name__}: {exc}"[:1000])
+
+
+class Mailer:
+    """One connection for a batch: ``with Mailer() as m: m.send(msg)``.
+
+    With the SMTP backend it speaks to smtplib directly so that each message gets its own
+    outcome, and reconnects once when the server dropped the connection between messages.
+    Any other backend (outbox, console, an anymail ESP) is driven one message at a time.
+    """
+
+    def __init__(self) -> None:
+        self.backend = get_connection(fail_silently=False)
+        self._opened = False
+        self.open_error: SendResult | None = None
+
+    def __enter__(self) -> Mailer:
+        try:
+            self.backend.open()
+            self._opened = True
+        except Exception as exc:
+            self.open_error = classify(exc)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with contextlib.suppress(Exception):
+            self.backend.close()
+
+    def send(self, message: EmailMessage) -> SendResult:
+        if self.open_error is not None:
+            return self.open_error
+        if not isinstance(self.backend, SmtpBackend):
+            try:
+                self.backend.send_messages([message])
+            except Exception as exc:
+                return classify(exc)
+            return SENT
+        for attempt in (1, 2):
+            try:
+                self._smtp_send(message)
+                return SENT
+            except smtplib.SMTPServerDisconnected as exc:
+                if attempt == 2:
+                    return classify(exc)
+                if not self._reconnect():
+                    return classify(exc)
+            except Exception as exc:
+                self._reset_after_error()
+                return classify(exc)
+        return SendResult(Outcome.TRANSIENT, "unreachable")  # pragma: no cover
+
+    def _smtp_send(self, message: EmailMessage) -> None:
+        backend: SmtpBackend = self.backend  # type: ignore[assignment]
+        if backend.connection is None and not self._reconnect():
+            raise smtplib.SMTPServerDisconnected("could not reconnect")
+        assert backend.connection is not None
+        recipients = message.recipients()
+        payload = message.message().as_bytes(linesep="\r\n")
+        sender = message.from_email
+        refused = backend.connection.sendmail(sender, recipients, payload)
+        if refused:
+            raise smtplib.SMTPRecipientsRefused(refused)
+
+    def _reset_after_error(self) -> None:
+        """After a refused message, clear the SMTP transaction so the next one starts clean."""
+        backend: SmtpBackend = self.backend  # type: ignore[assignment]
+        if backend.connection is None:
+            return
+        try:
+            backend.connection.rset()
+        except Exception:
+            backend.connection = None
+
+    def _reconnect(self) -> bool:
+        backend: SmtpBackend = self.backend  # type: ignore[assignment]
+        with contextlib.suppress(Exception):
+            backend.close()
+        backend.connection = None
+        try:
+            backend.open()
+        except Exception as exc:
+            self.open_error = classify(exc)
+            return False
+        return True

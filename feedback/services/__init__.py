@@ -1,0 +1,1 @@
+"""Writes of the feedback app, one module per part of the loop."""

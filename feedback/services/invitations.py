@@ -1,0 +1,156 @@
+"""Invitations: which interactions invite whom, and when (the survey rules of the loop, step 1)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from customers.models import Customer
+from feedback.models import (
+    OPEN_TICKET_STATUSES,
+    Invitation,
+    InvitationState,
+    Survey,
+    Ticket,
+)
+from touchpoints.models import Interaction
+
+# States in which an invitation counts as "we contacted (or will contact) this customer" for the
+# contact-frequency rule. Failed, suppressed and cancelled ones never reached the customer.
+CONTACTING_STATES = (
+    InvitationState.SCHEDULED,
+    InvitationState.SENDING,
+    InvitationState.SENT,
+    InvitationState.RESPONDED,
+    InvitationState.EXPIRED,
+)
+
+
+def surveys_triggered_by(interaction: Interaction) -> list[Survey]:
+    """Active surveys whose trigger names the interaction's touchpoint or its journey stage."""
+    touchpoint = interaction.touchpoint
+    return list(
+        Survey.objects.filter(active=True)
+        .filter(Q(trigger_touchpoints=touchpoint) | Q(trigger_stage=touchpoint.stage))
+        .distinct()
+        .order_by("id")
+    )
+
+
+def in_sample(survey: Survey, interaction: Interaction) -> bool:
+    """Deterministic sampling: the same interaction is always in or out of a survey's sample,
+    so a retried request cannot flip the decision."""
+    if survey.sample_percent >= 100:
+        return True
+    digest = hashlib.sha256(f"{survey.pk}:{interaction.pk}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 100 < survey.sample_percent
+
+
+def frequency_days(survey: Survey) -> int:
+    if survey.contact_frequency_days is not None:
+        return survey.contact_frequency_days
+    return int(settings.CXCRM_CONTACT_FREQUENCY_DAYS)
+
+
+def recently_contacted(customer: Customer, around: datetime, days: int) -> bool:
+    if days <= 0:
+        return False
+    window = timedelta(days=days)
+    return Invitation.objects.filter(
+        customer=customer,
+        state__in=CONTACTING_STATES,
+        scheduled_for__gt=around - window,
+        scheduled_for__lt=around + window,
+    ).exists()
+
+
+def has_open_ticket(customer: Customer) -> bool:
+    return Ticket.objects.filter(customer=customer, status__in=OPEN_TICKET_STATUSES).exists()
+
+
+@transaction.atomic
+def invitations_schedule_for(*, interaction: Interaction) -> list[Invitation]:
+    """Create the invitations an interaction triggers; called in the transaction that records it.
+
+    Nothing is created when the customer cannot be emailed (no address, unsubscribed,
+    suppressed, erased), has an open ticket, or was invited within the contact-frequency
+    window by any survey. At most one survey invites per interaction: the first triggered one
+    whose rules pass (the frequency rule would refuse the second anyway).
+    """
+    customer = interaction.customer
+    if not customer.is_reachable:
+        return []
+    surveys = surveys_triggered_by(interaction)
+    if not surveys or has_open_ticket(customer):
+        return []
+    for survey in surveys:
+        if not in_sample(survey, interaction):
+            continue
+        scheduled_for = interaction.occurred_at + survey.delay
+        if recently_contacted(customer, scheduled_for, frequency_days(survey)):
+            continue
+        invitation, created = Invitation.objects.get_or_create(
+            survey=survey,
+            interaction=interaction,
+            defaults={
+                "customer": customer,
+                "scheduled_for": scheduled_for,
+                "expires_at": scheduled_for + timedelta(days=survey.expires_after_days),
+            },
+        )
+        return [invitation] if created else []
+    return []
+
+
+@transaction.atomic
+def invitations_cancel_for_customer(*, customer: Customer, reason: str) -> int:
+    """Cancel the customer's invitations that have not gone out yet."""
+    return Invitation.objects.filter(customer=customer, state=InvitationState.SCHEDULED).update(
+        state=InvitationState.CANCELLED, last_error=reason[:500], updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def invitation_cancel(*, invitation_id: int, reason: str = "Cancelled by staff") -> bool:
+    """Cancel one invitation if it has not been sent; True when it was cancelled."""
+    return bool(
+        Invitation.objects.filter(pk=invitation_id, state=InvitationState.SCHEDULED).update(
+            state=InvitationState.CANCELLED, last_error=reason[:500], updated_at=timezone.now()
+        )
+    )
+
+
+@transaction.atomic
+def invitation_resend(*, invitation_id: int) -> bool:
+    """Put a sent, failed or cancelled invitation back in the queue to go out now.
+
+    A responded or expired invitation is not resent: the customer already answered, or the
+    survey closed. The customer must still be reachable."""
+    invitation = (
+        Invitation.objects.select_for_update().select_related("customer").get(pk=invitation_id)
+    )
+    if invitation.state not in (
+        InvitationState.SENT,
+        InvitationState.FAILED,
+        InvitationState.CANCELLED,
+    ):
+        return False
+    if not invitation.customer.is_reachable:
+        return False
+    now = timezone.now()
+    invitation.state = InvitationState.SCHEDULED
+    invitation.scheduled_for = now
+    invitation.attempts = 0
+    invitation.last_error = ""
+    invitation.claimed_at = None
+    invitation.sent_at = None
+    invitation.message_id = ""
+    if invitation.expires_at and invitation.expires_at <= now:
+        invitation.expires_at = now + timedelta(days=invitation.survey.expires_after_days)
+    invitation.save()
+    return True

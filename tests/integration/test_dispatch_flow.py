@@ -1,0 +1,211 @@
+"""Survey dispatch end to end on the real parts: PostgreSQL, Redis, real `celery worker` and
+`celery beat` processes, and an SMTP server (aiosmtpd) catching the mail. Fault tests break the
+parts the test owns (its own worker, its own Redis, its own SMTP server), bounded in time."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from customers.models import Customer, SuppressionReason
+from feedback.models import Invitation, InvitationState, Survey
+from tests.integration.conftest import wait_for
+from tests.smtp import SmtpSink
+from touchpoints.models import Touchpoint
+from touchpoints.services import interaction_record
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+LANGUAGES = ["en", "ru", "pl", "zh-hans", "ar"]
+SUBJECTS = {
+    "en": "How was your order?",
+    "ru": "Как прошёл ваш заказ?",
+    "pl": "Jak oceniasz zamówienie?",
+    "zh-hans": "您的订单体验如何？",
+    "ar": "كيف كانت تجربة طلبك؟",
+}
+FAST = {
+    "CXCRM_DISPATCH_INTERVAL_SECONDS": "1",
+    "CXCRM_DISPATCH_RETRY_BASE_SECONDS": "2",
+    "CXCRM_DISPATCH_RETRY_MAX_SECONDS": "8",
+    "CXCRM_DISPATCH_MAX_ATTEMPTS": "30",
+    "CXCRM_DISPATCH_LEASE_SECONDS": "15",
+    "CXCRM_DISPATCH_TIME_BUDGET": "10",
+}
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    with SmtpSink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def purchase_setup() -> tuple[Touchpoint, Survey]:
+    checkout = Touchpoint.objects.create(
+        name="Checkout", slug="checkout", stage="order", channel="web"
+    )
+    survey = Survey.objects.create(
+        name="NPS after purchase",
+        kind="nps",
+        trigger_stage="order",
+        delay=timedelta(0),
+        texts={lang: {"subject": subject} for lang, subject in SUBJECTS.items()},
+    )
+    return checkout, survey
+
+
+def make_customers(n: int, prefix: str) -> list[Customer]:
+    return Customer.objects.bulk_create(
+        Customer(
+            external_id=f"{prefix}-{i}",
+            email=f"{prefix}-{i}@example.com",
+            name=f"{prefix} {i}",
+            language=LANGUAGES[i % len(LANGUAGES)],
+        )
+        for i in range(n)
+    )
+
+
+def purchase(customer: Customer, touchpoint: Touchpoint, ref: str) -> None:
+    interaction_record(
+        customer=customer,
+        touchpoint=touchpoint,
+        occurred_at=timezone.now(),
+        source="shop",
+        external_id=ref,
+    )
+
+
+def test_thousand_purchases_become_thousand_emails_in_each_language(
+    celery_worker, smtp: SmtpSink, purchase_setup, settings
+) -> None:  # type: ignore[no-untyped-def]
+    checkout, _survey = purchase_setup
+    customers = make_customers(1000, "buyer")
+    for i, customer in enumerate(customers):
+        purchase(customer, checkout, f"order-{i}")
+    # Purchases recorded in a transaction that rolls back leave nothing to send.
+    ghosts = make_customers(20, "ghost")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        for i, customer in enumerate(ghosts):
+            purchase(customer, checkout, f"ghost-order-{i}")
+        raise RuntimeError("the request failed after recording")
+
+    env = {**FAST, "EMAIL_URL": smtp.url}
+    celery_worker(name="w1", pool="prefork", concurrency=2, env=env)
+    celery_worker(name="beat", beat=True, env=env)
+
+    wait_for(lambda: len(smtp.messages) >= 1000, timeout=180)
+    time.sleep(2)  # anything extra would arrive now
+    messages = smtp.messages
+    assert len(messages) == 1000
+    by_address = {m["To"]: m for m in messages}
+    assert len(by_address) == 1000
+    assert not any(address.startswith("ghost-") for address in by_address)
+    tokens = dict(Invitation.objects.values_list("customer__email", "token"))
+    for customer in customers:
+        message = by_address[customer.email]
+        assert message["Subject"] == SUBJECTS[customer.language]
+        assert message["Content-Language"] == customer.language
+        token = tokens[customer.email]
+        assert message["Reply-To"] == f"reply+{token}@{settings.INBOUND_EMAIL_DOMAIN}"
+        assert f"/u/{token}/>" in message["List-Unsubscribe"]
+        assert "mailto:unsubscribe+" in message["List-Unsubscribe"]
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert message["Message-ID"]
+    assert Invitation.objects.filter(state=InvitationState.SENT).count() == 1000
+
+
+def test_worker_killed_mid_batch_loses_nothing(
+    celery_worker, smtp: SmtpSink, purchase_setup
+) -> None:  # type: ignore[no-untyped-def]
+    checkout, _survey = purchase_setup
+    for i, customer in enumerate(make_customers(2000, "kill")):
+        purchase(customer, checkout, f"order-{i}")
+    env = {**FAST, "EMAIL_URL": smtp.url}
+    victim = celery_worker(name="victim", env=env)
+    celery_worker(name="beat", beat=True, env=env)
+
+    wait_for(lambda: len(smtp.messages) >= 400, timeout=120)
+    os.kill(victim.process.pid, signal.SIGKILL)
+    victim.process.wait(timeout=10)
+    at_kill = len(smtp.messages)
+    assert at_kill < 2000, "the worker finished before it could be killed"
+
+    celery_worker(name="survivor", env=env)
+    wait_for(
+        lambda: Invitation.objects.filter(state=InvitationState.SENT).count() == 2000,
+        timeout=180,
+    )
+    time.sleep(1)
+    counts = Counter(m["To"] for m in smtp.messages)
+    duplicates = sum(n - 1 for n in counts.values())
+    print(f"\nkilled after {at_kill} emails; duplicates after restart: {duplicates}")
+    assert len(counts) == 2000
+    # Each message is recorded as sent right after the server accepts it, so only the one in
+    # flight when the worker died can go twice; the bound is one batch.
+    assert duplicates <= 1
+
+
+def test_redis_down_for_30s_purchases_accepted_and_all_sent_after(
+    celery_worker, smtp: SmtpSink, purchase_setup, private_redis
+) -> None:  # type: ignore[no-untyped-def]
+    checkout, _survey = purchase_setup
+    customers = make_customers(150, "outage")
+    env = {**FAST, "EMAIL_URL": smtp.url, "CELERY_BROKER_URL": private_redis.url}
+    celery_worker(name="w", env=env)
+    celery_worker(name="beat", beat=True, env=env)
+    for i in range(50):
+        purchase(customers[i], checkout, f"before-{i}")
+    wait_for(lambda: len(smtp.messages) >= 50, timeout=60)
+
+    private_redis.stop()
+    outage_ends = time.monotonic() + 30
+    accepted = 0
+    while time.monotonic() < outage_ends:
+        if accepted < 100:
+            purchase(customers[50 + accepted], checkout, f"during-{accepted}")
+            accepted += 1
+        time.sleep(0.25)
+    assert accepted == 100  # every purchase was recorded while the broker was down
+    private_redis.start()
+
+    wait_for(lambda: len({m["To"] for m in smtp.messages}) == 150, timeout=120)
+    assert Invitation.objects.filter(state=InvitationState.SENT).count() == 150
+
+
+def test_smtp_451_for_30s_then_delivered_and_550_suppressed(
+    celery_worker, smtp: SmtpSink, purchase_setup
+) -> None:  # type: ignore[no-untyped-def]
+    checkout, _survey = purchase_setup
+    customers = make_customers(100, "defer")
+    smtp.defer_for(30)
+    smtp.refuse(lambda address: address == "defer-7@example.com", "550 5.1.1 Unknown user")
+    started = time.monotonic()
+    for i, customer in enumerate(customers):
+        purchase(customer, checkout, f"order-{i}")
+    env = {**FAST, "EMAIL_URL": smtp.url}
+    celery_worker(name="w", env=env)
+    celery_worker(name="beat", beat=True, env=env)
+
+    wait_for(lambda: len(smtp.messages) >= 99, timeout=150)
+    assert time.monotonic() - started >= 29  # nothing got through while the server said 451
+    wait_for(
+        lambda: Invitation.objects.filter(state=InvitationState.FAILED).count() == 1, timeout=30
+    )
+    counts = Counter(m["To"] for m in smtp.messages)
+    assert len(counts) == 99 and max(counts.values()) == 1
+    deferred = Invitation.objects.filter(state=InvitationState.SENT, attempts__gt=1).count()
+    assert deferred == 99  # every one was deferred at least once, then delivered
+    bounced = Customer.objects.get(email="defer-7@example.com")
+    assert bounced.suppression_reason == SuppressionReason.HARD_BOUNCE
+    failed = Invitation.objects.get(state=InvitationState.FAILED)
+    assert failed.customer == bounced and failed.last_error.startswith("550")
