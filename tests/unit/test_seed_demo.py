@@ -1,0 +1,216 @@
+"""The demo data: big and varied enough to look alive, consistent, deterministic, re-runnable."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from customers.models import Customer
+from feedback.demo import SOURCE, demo_seed
+from feedback.models import (
+    Invitation,
+    InvitationPurpose,
+    InvitationState,
+    OutboundEmail,
+    Response,
+    RootCause,
+    Survey,
+    Ticket,
+    TicketMessage,
+    TicketPriority,
+    TicketStatus,
+)
+from feedback.scoring import SurveyKind, categorize
+from tests.factories import UserFactory
+from touchpoints.models import Interaction, JourneyStage, Touchpoint
+
+NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
+
+
+def wipe() -> None:
+    """Delete every demo row in reverse dependency order (most foreign keys are PROTECT)."""
+    OutboundEmail.objects.all().delete()
+    Response.objects.filter(invitation__purpose=InvitationPurpose.FOLLOWUP).delete()
+    Invitation.objects.filter(purpose=InvitationPurpose.FOLLOWUP).delete()
+    Ticket.objects.all().delete()  # cascades to messages and events
+    Response.objects.all().delete()
+    Invitation.objects.all().delete()
+    Interaction.objects.all().delete()
+    Customer.objects.all().delete()
+    Survey.objects.all().delete()
+    RootCause.objects.all().delete()
+    Touchpoint.objects.all().delete()
+
+
+def fingerprint() -> dict[str, list[Any]]:
+    return {
+        "customers": list(
+            Customer.objects.order_by("external_id").values_list(
+                "external_id", "email", "name", "language", "segment", "unsubscribed_at"
+            )
+        ),
+        "interactions": list(
+            Interaction.objects.order_by("external_id").values_list(
+                "external_id", "customer__external_id", "touchpoint__slug", "occurred_at", "amount"
+            )
+        ),
+        "invitations": list(
+            Invitation.objects.order_by("scheduled_for", "survey__name").values_list(
+                "interaction__external_id", "state", "scheduled_for", "sent_at"
+            )
+        ),
+        "responses": list(
+            Response.objects.order_by("submitted_at").values_list(
+                "score", "category", "comment", "channel"
+            )
+        ),
+        "tickets": list(
+            Ticket.objects.order_by("created_at").values_list(
+                "subject", "status", "priority", "assignee__username", "due_at"
+            )
+        ),
+    }
+
+
+@pytest.mark.django_db
+def test_demo_data_is_big_varied_and_consistent() -> None:
+    result = demo_seed(seed=42, now=NOW)
+
+    assert result.created
+    touchpoints = Touchpoint.objects.all()
+    assert touchpoints.count() >= 12
+    assert {t.stage for t in touchpoints} == set(JourneyStage.values)
+    assert Customer.objects.count() >= 200
+    languages = set(Customer.objects.values_list("language", flat=True))
+    assert {"en", "ru", "pl", "zh-hans", "ar"} <= languages
+    assert Customer.objects.filter(unsubscribed_at__isnull=False).exists()
+    suppressed = Customer.objects.filter(suppressed_at__isnull=False)
+    assert suppressed.exists()
+    assert not suppressed.filter(suppression_reason="").exists()
+
+    interactions = Interaction.objects.all()
+    assert interactions.count() >= 1000
+    assert not interactions.exclude(source=SOURCE).exists()
+    assert not interactions.filter(occurred_at__lt=NOW - timedelta(days=90)).exists()
+    assert not interactions.filter(occurred_at__gt=NOW).exists()
+    purchases = interactions.filter(touchpoint__stage__in=["order", "payment"])
+    assert purchases.exists()
+    assert not purchases.filter(amount__isnull=True).exists()
+    assert not purchases.filter(currency="").exists()
+
+    assert sorted(Survey.objects.values_list("kind", flat=True)) == sorted(SurveyKind.values)
+    for survey in Survey.objects.all():
+        assert set(survey.texts) == {"en", "ru", "pl", "zh-hans", "ar"}
+        for text in survey.texts.values():
+            assert text["subject"] and text["question"] and len(text["followup"]) == 3
+
+    invitations = Invitation.objects.all()
+    assert set(invitations.values_list("state", flat=True)) == set(InvitationState.values)
+    delivered = invitations.filter(state__in=["sent", "responded", "expired"])
+    assert not delivered.filter(sent_at__isnull=True).exists()
+    assert not invitations.filter(expires_at__isnull=True).exists()
+    assert not invitations.filter(state="failed", attempts__lt=1).exists()
+    assert not invitations.filter(state="failed", last_error="").exists()
+    assert not invitations.filter(state="scheduled", scheduled_for__lte=NOW).exists()
+    assert not invitations.filter(state="expired", expires_at__gt=NOW).exists()
+    # Nobody is invited after opting out.
+    for inv in invitations.filter(customer__unsubscribed_at__isnull=False).select_related(
+        "customer"
+    ):
+        assert inv.created_at < inv.customer.unsubscribed_at
+
+    responses = list(Response.objects.select_related("invitation"))
+    assert all(r.category == categorize(r.kind, r.score) for r in responses)
+    assert all(r.invitation.state == "responded" for r in responses)
+    assert all(r.invitation.sent_at < r.submitted_at <= NOW for r in responses)
+    assert {r.channel for r in responses} >= {"email_click", "web", "reply"}
+    assert sum(bool(r.comment) for r in responses) > len(responses) / 3
+    nps = Counter(r.category for r in responses if r.kind == SurveyKind.NPS)
+    assert min(nps["promoter"], nps["passive"], nps["detractor"]) > 0
+    assert nps["promoter"] > nps["detractor"]
+
+    tickets = Ticket.objects.select_related("response")
+    assert set(tickets.values_list("status", flat=True)) == set(TicketStatus.values)
+    assert RootCause.objects.count() >= 7
+    staff = set(get_user_model().objects.filter(is_staff=True).values_list("username", flat=True))
+    assert {"alice", "bob", "chen"} <= staff
+    for ticket in tickets:
+        assert ticket.response is not None
+        assert ticket.due_at == ticket.created_at + timedelta(hours=48)
+        assert ticket.assignee is not None
+        if ticket.response.kind == SurveyKind.NPS and ticket.response.score <= 3:
+            assert ticket.priority >= TicketPriority.HIGH
+        if ticket.status in ("resolved", "closed"):
+            assert ticket.root_cause and ticket.resolution and ticket.first_contact_at
+        if ticket.status in ("pending", "resolved", "closed"):
+            assert ticket.first_contact_at is not None
+    bad = [r for r in responses if r.category in ("detractor", "dissatisfied", "difficult")]
+    assert tickets.count() > len(bad) / 2
+    assert tickets.overdue(NOW).exists()
+    assert tickets.filter(priority=TicketPriority.URGENT).exists()
+    directions = set(TicketMessage.objects.values_list("direction", flat=True))
+    assert directions == {"inbound", "outbound", "note"}
+    assert OutboundEmail.objects.filter(kind="survey", status="outbox").exists()
+
+
+@pytest.mark.django_db
+def test_running_again_changes_nothing_and_keeps_consent_and_accounts() -> None:
+    UserFactory(username="alice", first_name="Alice", password="kept-password-123")
+    first = demo_seed(seed=42, now=NOW)
+    customer = Customer.objects.filter(unsubscribed_at__isnull=True).order_by("pk").first()
+    assert customer is not None
+    customer.unsubscribed_at = NOW
+    customer.save()
+
+    before = fingerprint()
+    second = demo_seed(seed=42, now=NOW + timedelta(hours=1))
+    third = demo_seed(seed=43, now=NOW)
+
+    assert not second.created and not third.created
+    assert second.counts == third.counts == first.counts
+    assert fingerprint() == before
+    customer.refresh_from_db()
+    assert customer.unsubscribed_at == NOW
+    alice = get_user_model().objects.get(username="alice")
+    assert alice.check_password("kept-password-123")
+    assert not get_user_model().objects.get(username="bob").has_usable_password()
+
+
+@pytest.mark.django_db
+def test_same_seed_same_data_and_another_seed_other_data() -> None:
+    demo_seed(seed=7, now=NOW)
+    first = fingerprint()
+    wipe()
+    demo_seed(seed=7, now=NOW)
+    again = fingerprint()
+    wipe()
+    demo_seed(seed=8, now=NOW)
+    other = fingerprint()
+
+    assert again == first
+    assert other["customers"] != first["customers"]
+    assert other["interactions"] != first["interactions"]
+    assert other["responses"] != first["responses"]
+
+
+@pytest.mark.django_db
+def test_command_seeds_with_a_seed_and_prints_a_summary() -> None:
+    out, err = StringIO(), StringIO()
+    call_command("seed_demo", "--seed", "3", stdout=out, stderr=err)
+
+    text = out.getvalue()
+    assert "Demo data created (seed 3)" in text
+    assert re.search(rf"customers +{Customer.objects.count()}\n", text)
+    assert re.search(rf"tickets +{Ticket.objects.count()}\n", text)
+    assert Interaction.objects.filter(source=SOURCE).count() >= 1000
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out, stderr=StringIO())
+    assert "already present" in out.getvalue()
