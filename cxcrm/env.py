@@ -7,7 +7,9 @@ somewhere deep inside a library.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -145,13 +147,22 @@ _EMAIL_BACKENDS = {
 def email_config(name: str, default: str, environ: Mapping[str, str] | None = None) -> EmailConfig:
     """EMAIL_URL: ``outbox://`` (default: stored, shown in the admin), ``console://``,
     ``smtp://user:pass@host:port`` (plain, STARTTLS with ``?tls=1``), ``smtp+tls://`` (STARTTLS)
-    or ``smtps://`` (implicit TLS). ``?timeout=N`` sets the socket timeout in seconds."""
+    or ``smtps://`` (implicit TLS), ``?timeout=N`` sets the socket timeout in seconds; or an ESP
+    through anymail, ``anymail+postmark://`` (credentials in ANYMAIL_* variables)."""
     value = env_str(name, default, environ).strip()
     parts = urlsplit(value)
+    if parts.scheme.startswith("anymail+"):
+        esp = parts.scheme.removeprefix("anymail+").replace("-", "_")
+        module = f"anymail.backends.{esp}"
+        if not esp.isidentifier() or importlib.util.find_spec(module) is None:
+            raise bad(name, value, f"anymail has no ESP backend named {esp!r}")
+        return EmailConfig(backend=f"{module}.EmailBackend")
     backend = _EMAIL_BACKENDS.get(parts.scheme)
     if backend is None:
         allowed = ", ".join(f"{s}://" for s in _EMAIL_BACKENDS)
-        raise bad(name, value, f"expected one of {allowed}")
+        raise bad(
+            name, value, f"expected one of {allowed} or anymail+ESP:// (e.g. anymail+postmark://)"
+        )
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     if not parts.scheme.startswith("smtp"):
         return EmailConfig(backend=backend, extra=query)
@@ -193,3 +204,21 @@ def broker_url(name: str, default: str, environ: Mapping[str, str] | None = None
         except ValueError:
             raise bad(name, value, "the port is not a number between 0 and 65535") from None
     return value
+
+
+def anymail_settings(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """ANYMAIL_<NAME> variables become anymail's settings (ANYMAIL_POSTMARK_SERVER_TOKEN →
+    POSTMARK_SERVER_TOKEN). Without ANYMAIL_WEBHOOK_SECRET the webhooks fail closed: a random
+    secret nobody knows, so no forged bounce can suppress a customer."""
+    source = os.environ if environ is None else environ
+    config = {
+        key.removeprefix("ANYMAIL_"): value
+        for key, value in source.items()
+        if key.startswith("ANYMAIL_") and value
+    }
+    secret = config.get("WEBHOOK_SECRET", "")
+    if secret and ":" not in secret:
+        raise bad("ANYMAIL_WEBHOOK_SECRET", "***", "expected user:password (HTTP basic auth)")
+    if not secret:
+        config["WEBHOOK_SECRET"] = f"unset:{secrets.token_urlsafe(32)}"
+    return config

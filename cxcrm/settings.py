@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 from cxcrm.env import (
+    anymail_settings,
     broker_url,
     database_config,
     email_config,
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
+    "anymail",
     "cxcrm",
     "customers",
     "touchpoints",
@@ -193,6 +195,7 @@ if "@" not in DEFAULT_FROM_EMAIL:
         f"Environment variable DEFAULT_FROM_EMAIL={DEFAULT_FROM_EMAIL!r} is invalid: "
         "expected an address such as 'Brand <feedback@example.com>'"
     )
+ANYMAIL = anymail_settings()
 INBOUND_EMAIL_DOMAIN = env_str("INBOUND_EMAIL_DOMAIN", "reply.localhost").strip().lower()
 if not INBOUND_EMAIL_DOMAIN or "@" in INBOUND_EMAIL_DOMAIN or " " in INBOUND_EMAIL_DOMAIN:
     raise ImproperlyConfigured(

@@ -10,4 +10,6 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("", include("feedback.urls")),
+    # ESP delivery webhooks: /anymail/<esp>/tracking/ (HTTP basic auth: ANYMAIL_WEBHOOK_SECRET).
+    path("anymail/", include("cxcrm.webhooks")),
 ]

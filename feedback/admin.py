@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
@@ -30,6 +30,7 @@ from feedback.models import (
     TicketEvent,
     TicketMessage,
 )
+from feedback.services.invitations import invitation_cancel, invitation_resend
 
 EXCERPT_CHARS = 80
 
@@ -146,6 +147,31 @@ class InvitationAdmin(admin.ModelAdmin):
         ),
         ("Audit", {"fields": ["created_at", "updated_at"]}),
     ]
+    actions = ["resend_now", "cancel_unsent"]
+
+    @admin.action(description="Resend now (sent, failed or cancelled invitations)")
+    def resend_now(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        ids = list(queryset.values_list("id", flat=True))
+        done = sum(invitation_resend(invitation_id=pk) for pk in ids)
+        skipped = len(ids) - done
+        self.message_user(
+            request,
+            f"{done} invitation(s) queued to go out now; {skipped} skipped (already answered, "
+            "expired, still scheduled, or the customer cannot be emailed).",
+            messages.SUCCESS if done else messages.WARNING,
+        )
+
+    @admin.action(description="Cancel (invitations not sent yet)")
+    def cancel_unsent(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        ids = list(queryset.values_list("id", flat=True))
+        done = sum(
+            invitation_cancel(invitation_id=pk, reason=f"Cancelled by {request.user}") for pk in ids
+        )
+        self.message_user(
+            request,
+            f"{done} invitation(s) cancelled; {len(ids) - done} had already gone out.",
+            messages.SUCCESS if done else messages.WARNING,
+        )
 
 
 # --- Responses ----------------------------------------------------------------------------------

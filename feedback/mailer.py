@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from types import TracebackType
 
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 
@@ -71,13 +72,18 @@ def classify(exc: BaseException) -> SendResult:
         return _code_result(exc.smtp_code, exc.smtp_error, at_rcpt=False)
     if isinstance(exc, smtplib.SMTPResponseException):
         return _code_result(exc.smtp_code, exc.smtp_error, at_rcpt=False)
+    if isinstance(exc, AnymailRecipientsRefused):
+        # The ESP refused every recipient (invalid, bounced before, or suppressed there).
+        return SendResult(Outcome.PERMANENT, str(exc)[:1000], hard_bounce=True)
+    if isinstance(exc, AnymailAPIError):
+        # HTTP semantics, not SMTP's: rate limits and server errors are worth retrying, other
+        # 4xx answers (bad request, bad credentials) will not get better by themselves.
+        status = exc.status_code
+        if status is None or status == 429 or status >= 500:
+            return SendResult(Outcome.TRANSIENT, f"HTTP {status}: {exc}"[:1000])
+        return SendResult(Outcome.PERMANENT, f"HTTP {status}: {exc}"[:1000])
     if isinstance(exc, _TRANSIENT_ERRORS):
         return SendResult(Outcome.TRANSIENT, f"{type(exc).__name__}: {exc}"[:1000])
-    status = getattr(exc, "status_code", None)  # anymail's AnymailAPIError from an ESP
-    if isinstance(status, int):
-        return _code_result(status if status < 500 else 451, str(exc), at_rcpt=False)
-    if type(exc).__name__ == "AnymailRecipientsRefused":
-        return SendResult(Outcome.PERMANENT, str(exc)[:1000], hard_bounce=True)
     return SendResult(Outcome.PERMANENT, f"{type(exc).__name__}: {exc}"[:1000])
 
 

@@ -253,3 +253,25 @@ def test_outbox_backend_keeps_survey_emails_for_the_admin() -> None:
     row = OutboundEmail.objects.get()
     assert row.status == EmailStatus.OUTBOX and row.invitation == invitation
     assert invitation.token in row.body_html
+
+
+def test_admin_actions_resend_and_cancel(admin_client) -> None:  # type: ignore[no-untyped-def]
+    failed = InvitationFactory(state=InvitationState.FAILED, attempts=3, last_error="550 x")
+    answered = InvitationFactory(state=InvitationState.RESPONDED)
+    scheduled = InvitationFactory(scheduled_for=timezone.now() + timedelta(days=1))
+    url = "/admin/feedback/invitation/"
+    admin_client.post(
+        url, {"action": "resend_now", "_selected_action": [failed.pk, answered.pk]}, follow=True
+    )
+    failed.refresh_from_db()
+    answered.refresh_from_db()
+    assert failed.state == InvitationState.SCHEDULED and failed.attempts == 0
+    assert failed.scheduled_for <= timezone.now()
+    assert answered.state == InvitationState.RESPONDED
+
+    page = admin_client.post(
+        url, {"action": "cancel_unsent", "_selected_action": [scheduled.pk]}, follow=True
+    )
+    assert "1 invitation(s) cancelled" in page.content.decode()
+    scheduled.refresh_from_db()
+    assert scheduled.state == InvitationState.CANCELLED

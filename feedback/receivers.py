@@ -1,0 +1,27 @@
+"""Signal receivers: translate anymail's events into service calls, nothing more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anymail.signals import AnymailTrackingEvent, tracking
+from django.dispatch import receiver
+
+from feedback.services.tracking import DeliveryEvent, delivery_event_record
+
+
+@receiver(tracking, dispatch_uid="cxcrm-delivery-events")
+def on_tracking_event(
+    sender: Any, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any
+) -> None:
+    esp_event = event.esp_event if isinstance(event.esp_event, dict) else {}
+    delivery_event_record(
+        event=DeliveryEvent(
+            event_type=str(event.event_type or ""),
+            recipient=str(event.recipient or ""),
+            message_id=str(event.message_id or ""),
+            reject_reason=str(event.reject_reason or ""),
+            mta_response=str(event.mta_response or ""),
+            soft=esp_event.get("Type") == "SoftBounce",
+        )
+    )
