@@ -54,6 +54,7 @@ def _why_not_ready() -> str | None:
     return None
 
 
+@pytest.hookimpl(trylast=True)  # after `-m` has deselected what this run does not include
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     wanted = [item for item in items if item.get_closest_marker("integration")]
     if not wanted:
