@@ -275,6 +275,11 @@ if not re.fullmatch(r"#[0-9a-fA-F]{6}", CXCRM_BRAND_COLOUR):
         f"Environment variable CXCRM_BRAND_COLOUR={CXCRM_BRAND_COLOUR!r} is invalid: "
         "expected a hex colour such as #3b5bdb"
     )
+CXCRM_TRUST_X_FORWARDED_FOR = env_bool("CXCRM_TRUST_X_FORWARDED_FOR", False)
+# Requests per client IP and window (seconds) on the public token pages.
+CXCRM_RATE_LIMITS = {
+    "token": (env_int("CXCRM_TOKEN_RATE_LIMIT", 60, minimum=1), 60),
+}
 CXCRM_CONTACT_FREQUENCY_DAYS = env_int("CXCRM_CONTACT_FREQUENCY_DAYS", 30, minimum=0)
 
 # --- Logging ---

@@ -250,6 +250,12 @@ class Response(models.Model):
     )
     submitted_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    history = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="Earlier versions of this answer: [{at, score, comment, channel}], oldest first.",
+    )
 
     class Meta:
         ordering = ["-submitted_at", "-id"]

@@ -1,0 +1,58 @@
+"""A fixed-window rate limit per client on Django's cache (shared by every process of a host
+with the default file cache, across hosts with CACHE_URL=redis://...)."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def client_ip(request: HttpRequest) -> str:
+    if settings.CXCRM_TRUST_X_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        # The proxy appends the address it saw; the last entry is the one we can trust.
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last[:64]
+    return str(request.META.get("REMOTE_ADDR", "unknown"))[:64]
+
+
+def allow(scope: str, ident: str, *, limit: int, window: int) -> bool:
+    """Count one hit; False once ``limit`` hits were counted in the current window."""
+    bucket = int(time.time() // window)
+    key = f"rl:{scope}:{ident}:{bucket}"
+    if cache.add(key, 1, timeout=window + 1):
+        return True
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the key expired between add() and incr()
+        cache.add(key, 1, timeout=window + 1)
+        return True
+    return count <= limit
+
+
+def rate_limited(
+    scope: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Limit a view per client IP to settings.CXCRM_RATE_LIMITS[scope] = (hits, seconds)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            limit, window = settings.CXCRM_RATE_LIMITS[scope]
+            if not allow(scope, client_ip(request), limit=limit, window=window):
+                response = render(request, "public/rate_limited.html", status=429)
+                response["Retry-After"] = str(window)
+                return response
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,70 @@
+"""Forms of the public survey page. They validate; the services record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from feedback.scoring import score_range
+from feedback.services.responses import MAX_COMMENT_CHARS
+
+phone_validator = RegexValidator(
+    r"^\+?[0-9 ()./-]{5,32}$", _("Enter a phone number, e.g. +44 20 7946 0958.")
+)
+
+CALLBACK_TIMES = [
+    ("any", _("Any time")),
+    ("morning", _("Morning")),
+    ("afternoon", _("Afternoon")),
+    ("evening", _("Evening")),
+]
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise forms.ValidationError(_("The text contains a character that is not allowed."))
+    return value
+
+
+class ScoreForm(forms.Form):
+    score = forms.TypedChoiceField(coerce=int, widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        low, high = score_range(kind)
+        self.fields["score"].choices = [(n, str(n)) for n in range(low, high + 1)]
+        self.fields["score"].error_messages["required"] = _("Choose a score.")
+        self.fields["score"].error_messages["invalid_choice"] = _(
+            "Choose a score between %(low)s and %(high)s."
+        ) % {"low": low, "high": high}
+
+
+class FollowUpForm(forms.Form):
+    comment = forms.CharField(
+        required=False,
+        max_length=MAX_COMMENT_CHARS,
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": MAX_COMMENT_CHARS}),
+    )
+    callback = forms.BooleanField(required=False)
+    phone = forms.CharField(required=False, max_length=32, validators=[phone_validator])
+    callback_time = forms.ChoiceField(required=False, choices=CALLBACK_TIMES, initial="any")
+
+    def clean_comment(self) -> str:
+        return _no_nul(self.cleaned_data["comment"]).strip()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("callback") and not data.get("phone"):
+            self.add_error("phone", _("Enter the number we should call."))
+        return data
+
+    def callback_answer(self) -> dict[str, str] | None:
+        if not self.cleaned_data.get("callback"):
+            return None
+        return {
+            "phone": self.cleaned_data["phone"],
+            "time": self.cleaned_data.get("callback_time") or "any",
+        }

@@ -1,0 +1,229 @@
+"""The public survey page: scanner-safe one-click answers, follow-up, languages, closed links."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.utils import timezone
+
+from feedback.models import InvitationState, Response, ResponseChannel
+from feedback.services.responses import InvalidAnswer, SurveyClosed, response_record
+from tests.factories import CustomerFactory, InvitationFactory, SurveyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    cache.clear()
+
+
+def sent_invitation(**kwargs):  # type: ignore[no-untyped-def]
+    kwargs.setdefault("state", InvitationState.SENT)
+    kwargs.setdefault("sent_at", timezone.now())
+    return InvitationFactory(**kwargs)
+
+
+def answer(client: Client, invitation, score: int, **extra):  # type: ignore[no-untyped-def]
+    data = {"step": "score", "score": str(score), **extra}
+    return client.post(f"/s/{invitation.token}/", data)
+
+
+def test_head_and_three_gets_record_nothing_one_post_records_one() -> None:
+    invitation = sent_invitation()
+    client = Client()
+    url = f"/s/{invitation.token}/?score=9"
+    assert client.head(url).status_code == 200
+    for _ in range(3):
+        page = client.get(url)
+        assert page.status_code == 200
+    assert not Response.objects.exists()
+    invitation.refresh_from_db()
+    assert invitation.state == InvitationState.SENT
+    # The link's score is preselected and marked for the script to post.
+    html = page.content.decode()
+    assert 'value="9" id="id_score_9" required checked' in html
+    assert 'data-autosubmit="1"' in html
+
+    posted = answer(client, invitation, 9, via="email")
+    assert posted.status_code == 302
+    response = Response.objects.get()
+    assert (response.score, response.category) == (9, "promoter")
+    assert response.channel == ResponseChannel.EMAIL_CLICK
+    invitation.refresh_from_db()
+    assert invitation.state == InvitationState.RESPONDED
+
+
+def test_replayed_post_leaves_one_response_updated_with_history() -> None:
+    invitation = sent_invitation()
+    client = Client()
+    answer(client, invitation, 4)
+    answer(client, invitation, 4)
+    answer(client, invitation, 8)
+    response = Response.objects.get()
+    assert (response.score, response.category) == (8, "passive")
+    assert [h["score"] for h in response.history] == [4]
+
+
+def test_followup_comment_and_callback_are_saved() -> None:
+    invitation = sent_invitation(customer=CustomerFactory(phone="+48 600 100 200"))
+    client = Client()
+    followup = client.get(answer(client, invitation, 2)["Location"])
+    html = followup.content.decode()
+    assert "What went wrong?" in html and "call me back" in html
+    assert "+48 600 100 200" in html  # prefilled from the customer
+
+    done = client.post(
+        f"/s/{invitation.token}/",
+        {
+            "step": "followup",
+            "comment": "The parcel was two days late.",
+            "callback": "on",
+            "phone": "+48 600 100 200",
+            "callback_time": "evening",
+        },
+    )
+    assert done.status_code == 302 and "/thanks/" in done["Location"]
+    response = Response.objects.get()
+    assert response.comment == "The parcel was two days late."
+    assert response.answers["callback"] == {"phone": "+48 600 100 200", "time": "evening"}
+    assert client.get(done["Location"]).status_code == 200
+
+
+def test_happy_customer_is_not_offered_a_callback() -> None:
+    invitation = sent_invitation()
+    client = Client()
+    page = client.get(answer(client, invitation, 10)["Location"]).content.decode()
+    assert "What did you like most?" in page
+    assert "call me back" not in page
+
+
+@pytest.mark.parametrize("bad", ["11", "-1", "abc", "", "9.5", "1e3", "\x00"])
+def test_invalid_score_is_a_400_with_a_message_and_nothing_recorded(bad: str) -> None:
+    invitation = sent_invitation()
+    response = Client().post(f"/s/{invitation.token}/", {"step": "score", "score": bad})
+    assert response.status_code == 400
+    assert "Choose a score" in response.content.decode()
+    assert not Response.objects.exists()
+
+
+def test_callback_without_phone_or_with_garbage_is_refused() -> None:
+    invitation = sent_invitation(customer=CustomerFactory(phone=""))
+    client = Client()
+    answer(client, invitation, 1)
+    url = f"/s/{invitation.token}/"
+    missing = client.post(url, {"step": "followup", "callback": "on", "phone": ""})
+    assert missing.status_code == 400 and "number we should call" in missing.content.decode()
+    garbage = client.post(url, {"step": "followup", "callback": "on", "phone": "<script>"})
+    assert garbage.status_code == 400
+    assert "callback" not in Response.objects.get().answers
+
+
+def test_oversized_comment_is_refused_and_nothing_is_lost() -> None:
+    invitation = sent_invitation()
+    client = Client()
+    answer(client, invitation, 5)
+    page = client.post(f"/s/{invitation.token}/", {"step": "followup", "comment": "x" * 5001})
+    assert page.status_code == 400
+    response = Response.objects.get()
+    assert response.score == 5 and response.comment == ""
+
+
+def test_expired_invitation_shows_closed_and_records_nothing() -> None:
+    invitation = sent_invitation(expires_at=timezone.now() - timedelta(minutes=1))
+    client = Client()
+    page = client.get(f"/s/{invitation.token}/?score=9")
+    assert page.status_code == 410 and "This survey has closed" in page.content.decode()
+    assert answer(client, invitation, 9).status_code == 410
+    assert not Response.objects.exists()
+
+
+@pytest.mark.parametrize("state", [InvitationState.CANCELLED, InvitationState.FAILED])
+def test_invitations_that_never_went_out_take_no_answers(state: str) -> None:
+    invitation = InvitationFactory(state=state)
+    assert answer(Client(), invitation, 9).status_code == 410
+    assert not Response.objects.exists()
+
+
+def test_unknown_token_is_a_404_page() -> None:
+    page = Client().get("/s/not-a-real-token/?score=5")
+    assert page.status_code == 404
+    assert "This link is not valid" in page.content.decode()
+
+
+def test_page_follows_the_customers_language_and_lang_overrides() -> None:
+    survey = SurveyFactory(
+        texts={"en": {"question": "Recommend us?"}, "ru": {"question": "Порекомендуете нас?"}}
+    )
+    invitation = sent_invitation(survey=survey, customer=CustomerFactory(language="ru"))
+    client = Client()
+    russian = client.get(f"/s/{invitation.token}/").content.decode()
+    assert 'lang="ru"' in russian and "Порекомендуете нас?" in russian
+    assert "Совсем маловероятно" in russian  # the scale's words, from the catalogue
+    english = client.get(f"/s/{invitation.token}/?lang=en").content.decode()
+    assert 'lang="en"' in english and "Recommend us?" in english
+    # An unsupported ?lang= falls back to the customer's language.
+    assert 'lang="ru"' in client.get(f"/s/{invitation.token}/?lang=xx").content.decode()
+
+
+def test_arabic_page_is_right_to_left() -> None:
+    invitation = sent_invitation(customer=CustomerFactory(language="ar"))
+    html = Client().get(f"/s/{invitation.token}/").content.decode()
+    assert '<html lang="ar" dir="rtl">' in html
+
+
+@pytest.mark.parametrize(("kind", "low", "high"), [("nps", 0, 10), ("csat", 1, 5), ("ces", 1, 7)])
+def test_each_kind_shows_its_scale(kind: str, low: int, high: int) -> None:
+    invitation = sent_invitation(survey=SurveyFactory(kind=kind))
+    html = Client().get(f"/s/{invitation.token}/").content.decode()
+    assert html.count('type="radio" name="score"') == high - low + 1
+    assert f'value="{low}"' in html and f'value="{high + 1}"' not in html
+
+
+def test_pages_are_light_and_self_contained() -> None:
+    invitation = sent_invitation()
+    client = Client()
+    for url in (f"/s/{invitation.token}/?score=3", f"/u/{invitation.token}/"):
+        html = client.get(url).content.decode()
+        assert len(html.encode()) < 50_000
+        assert "http://" not in html and "https://" not in html  # no external assets
+
+
+def test_survey_post_requires_a_csrf_token() -> None:
+    invitation = sent_invitation()
+    response = Client(enforce_csrf_checks=True).post(
+        f"/s/{invitation.token}/", {"step": "score", "score": "7"}
+    )
+    assert response.status_code == 403
+    assert not Response.objects.exists()
+
+
+def test_token_pages_are_rate_limited_per_client(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.CXCRM_RATE_LIMITS = {"token": (5, 60)}
+    client = Client()
+    codes = [client.get(f"/s/guess-{i}/").status_code for i in range(7)]
+    assert codes[:5] == [404] * 5
+    assert codes[5:] == [429, 429]
+    other = Client(REMOTE_ADDR="10.9.8.7")
+    assert other.get("/s/guess-x/").status_code == 404
+
+
+def test_service_refuses_out_of_range_and_closed() -> None:
+    invitation = sent_invitation()
+    with pytest.raises(InvalidAnswer, match="between 0 and 10"):
+        response_record(invitation_id=invitation.pk, score=11)
+    closed = InvitationFactory(state=InvitationState.EXPIRED)
+    with pytest.raises(SurveyClosed):
+        response_record(invitation_id=closed.pk, score=5)
+    assert not Response.objects.exists()
+
+
+def test_comment_only_update_keeps_the_channel() -> None:
+    invitation = sent_invitation()
+    response_record(invitation_id=invitation.pk, score=3, channel=ResponseChannel.EMAIL_CLICK)
+    response_record(invitation_id=invitation.pk, comment="late")
+    response = Response.objects.get()
+    assert response.channel == ResponseChannel.EMAIL_CLICK and response.comment == "late"
