@@ -241,6 +241,7 @@ CXCRM_DISPATCH_LEASE_SECONDS = env_int("CXCRM_DISPATCH_LEASE_SECONDS", 600, mini
 CXCRM_DISPATCH_MAX_ATTEMPTS = env_int("CXCRM_DISPATCH_MAX_ATTEMPTS", 10, minimum=1)
 CXCRM_DISPATCH_RETRY_BASE_SECONDS = env_int("CXCRM_DISPATCH_RETRY_BASE_SECONDS", 60, minimum=1)
 CXCRM_DISPATCH_RETRY_MAX_SECONDS = env_int("CXCRM_DISPATCH_RETRY_MAX_SECONDS", 6 * 3600, minimum=1)
+CXCRM_FOLLOWUP_DELAY_HOURS = env_int("CXCRM_FOLLOWUP_DELAY_HOURS", 24, minimum=0)
 CXCRM_MAINTENANCE_INTERVAL_SECONDS = env_int("CXCRM_MAINTENANCE_INTERVAL_SECONDS", 900, minimum=1)
 
 CELERY_BEAT_SCHEDULE = {
@@ -253,6 +254,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feedback.remind_due",
         "schedule": float(CXCRM_MAINTENANCE_INTERVAL_SECONDS),
     },
+    "escalate-breached-tickets": {"task": "feedback.escalate_breached", "schedule": 300.0},
+    "loop-sweep": {"task": "feedback.loop_sweep", "schedule": 300.0},
     "expire-invitations": {
         "task": "feedback.expire_due",
         "schedule": float(CXCRM_MAINTENANCE_INTERVAL_SECONDS),

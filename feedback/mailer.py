@@ -104,7 +104,7 @@ class Mailer:
         try:
             self.backend.open()
             self._opened = True
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure is classified, none may escape
             self.open_error = classify(exc)
         return self
 
@@ -123,7 +123,7 @@ class Mailer:
         if not isinstance(self.backend, SmtpBackend):
             try:
                 self.backend.send_messages([message])
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - every failure is classified, none may escape
                 return classify(exc)
             return SENT
         for attempt in (1, 2):
@@ -135,7 +135,7 @@ class Mailer:
                     return classify(exc)
                 if not self._reconnect():
                     return classify(exc)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - every failure is classified, none may escape
                 self._reset_after_error()
                 return classify(exc)
         return SendResult(Outcome.TRANSIENT, "unreachable")  # pragma: no cover
@@ -159,7 +159,7 @@ class Mailer:
             return
         try:
             backend.connection.rset()
-        except Exception:
+        except Exception:  # noqa: BLE001 - every failure is classified, none may escape
             backend.connection = None
 
     def _reconnect(self) -> bool:
@@ -169,7 +169,7 @@ class Mailer:
         backend.connection = None
         try:
             backend.open()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure is classified, none may escape
             self.open_error = classify(exc)
             return False
         return True

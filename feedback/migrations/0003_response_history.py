@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('feedback', '0002_outbound_email_deferred'),
+        ("feedback", "0002_outbound_email_deferred"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='response',
-            name='history',
-            field=models.JSONField(blank=True, default=list, editable=False, help_text='Earlier versions of this answer: [{at, score, comment, channel}], oldest first.'),
+            model_name="response",
+            name="history",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                editable=False,
+                help_text="Earlier versions of this answer: [{at, score, comment, channel}], oldest first.",
+            ),
         ),
     ]

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from cxcrm.tasking import enqueue_on_commit
 from feedback.models import Invitation, InvitationState, Response, ResponseChannel
 from feedback.scoring import ScoreError, categorize
 
@@ -111,6 +112,7 @@ def response_record(
         Invitation.objects.filter(pk=invitation.pk).update(
             state=InvitationState.RESPONDED, updated_at=now
         )
+        _after_change(response)
         return ResponseResult(response, created=True, changed=True)
 
     response = existing
@@ -143,4 +145,12 @@ def response_record(
         if language:
             response.language = language
         response.save()
+        _after_change(response)
     return ResponseResult(response, created=False, changed=changed)
+
+
+def _after_change(response: Response) -> None:
+    """Close the loop after commit: open or update the ticket this answer calls for."""
+    from feedback.tasks import ticket_for_response
+
+    enqueue_on_commit(ticket_for_response, response.pk)

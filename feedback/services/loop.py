@@ -1,0 +1,625 @@
+"""Close the loop (steps 5 and 6): tickets from unhappy answers, staff work on them, escalation
+of breached SLAs, and recovery measured by a follow-up answer.
+
+Every change of a ticket's status, priority or assignee writes a TicketEvent in the same
+transaction, so the audit trail cannot miss a change made through these services.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Least
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from feedback.emails import (
+    RTL_LANGUAGES,
+    SUPPORTED_LANGUAGES,
+    new_message_id,
+    pick_language,
+    public_url,
+    reply_address,
+)
+from feedback.models import (
+    OPEN_TICKET_STATUSES,
+    EmailKind,
+    Invitation,
+    InvitationPurpose,
+    InvitationState,
+    MessageDirection,
+    Response,
+    RootCause,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    TicketPriority,
+    TicketSource,
+    TicketStatus,
+)
+from feedback.scoring import Sentiment, SurveyKind, sentiment_of
+from feedback.services.outbox import outbound_email_queue
+
+AGENT_GROUP = "Agent"
+MANAGER_GROUP = "Manager"
+ADMIN_GROUP = "Admin"
+
+
+class TicketError(ValueError):
+    """A ticket action that the ticket's state or the input does not allow."""
+
+
+# --- Rules ------------------------------------------------------------------------------------
+
+
+def priority_for(kind: str, score: int) -> int:
+    """The most unhappy answers are high priority: NPS 0–3, CSAT 1, CES 1–2."""
+    if sentiment_of(kind, score) != Sentiment.BAD:
+        return TicketPriority.LOW
+    very_bad = {SurveyKind.NPS: 3, SurveyKind.CSAT: 1, SurveyKind.CES: 2}[kind]
+    return TicketPriority.HIGH if score <= very_bad else TicketPriority.NORMAL
+
+
+def staff_users() -> Any:
+    return get_user_model().objects.filter(is_active=True, is_staff=True)
+
+
+def pick_assignee(touchpoint_owner_id: int | None) -> Any:
+    """The touchpoint's owner if active staff; else the active agent with the fewest open
+    tickets (ties: the longest idle, i.e. the lowest id — stable and fair enough)."""
+    users = staff_users()
+    if touchpoint_owner_id:
+        owner = users.filter(pk=touchpoint_owner_id).first()
+        if owner is not None:
+            return owner
+    agents = users.filter(groups__name=AGENT_GROUP)
+    if not agents.exists():
+        return None
+    return (
+        agents.annotate(
+            open_count=Count(
+                "assigned_tickets",
+                filter=Q(assigned_tickets__status__in=OPEN_TICKET_STATUSES),
+                distinct=True,
+            )
+        )
+        .order_by("open_count", "id")
+        .first()
+    )
+
+
+def _event(
+    ticket: Ticket,
+    action: str,
+    *,
+    actor: Any = None,
+    from_value: object = "",
+    to_value: object = "",
+    note: str = "",
+) -> TicketEvent:
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        from_value=str(from_value or "")[:255],
+        to_value=str(to_value or "")[:255],
+        note=note,
+    )
+
+
+def _display(value: Any) -> str:
+    return str(value) if value is not None else ""
+
+
+# --- Tickets from answers ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoopResult:
+    ticket: Ticket | None
+    created: bool
+    action: str
+
+
+@transaction.atomic
+def ticket_sync_for_response(*, response_id: int) -> LoopResult:
+    """Open (or update) the ticket a response calls for. Idempotent: one ticket per response;
+    a changed score updates the priority, and a callback request becomes a note once."""
+    response = (
+        Response.objects.select_for_update()
+        .select_related("survey", "customer", "touchpoint", "invitation")
+        .get(pk=response_id)
+    )
+    ticket = Ticket.objects.filter(response=response).first()
+    invitation = response.invitation
+    if invitation is not None and invitation.purpose == InvitationPurpose.FOLLOWUP:
+        return LoopResult(None, False, _record_recovery(response, invitation))
+    wants_ticket = response.category in response.survey.loop_categories
+    if ticket is None:
+        if not wants_ticket:
+            return LoopResult(None, False, "no ticket: the answer is not in the loop rule")
+        ticket = _ticket_open(response)
+        _callback_note(ticket, response)
+        return LoopResult(ticket, True, "opened")
+    priority = priority_for(response.kind, response.score)
+    if ticket.is_open and priority != ticket.priority and wants_ticket:
+        _event(
+            ticket,
+            "priority",
+            from_value=ticket.get_priority_display(),
+            to_value=TicketPriority(priority).label,
+            note=f"Score changed to {response.score}.",
+        )
+        ticket.priority = priority
+        ticket.save(update_fields=["priority", "updated_at"])
+    elif not wants_ticket:
+        _event(
+            ticket,
+            "score",
+            to_value=str(response.score),
+            note="The customer changed the answer to one the loop rule does not act on.",
+        )
+    _callback_note(ticket, response)
+    return LoopResult(ticket, False, "updated")
+
+
+def _ticket_open(response: Response) -> Ticket:
+    now = timezone.now()
+    touchpoint = response.touchpoint
+    assignee = pick_assignee(touchpoint.owner_id if touchpoint else None)
+    ticket = Ticket.objects.create(
+        customer=response.customer,
+        response=response,
+        touchpoint=touchpoint,
+        source=TicketSource.RESPONSE,
+        subject=_subject(response),
+        status=TicketStatus.NEW,
+        priority=priority_for(response.kind, response.score),
+        assignee=assignee,
+        due_at=now + timedelta(hours=response.survey.sla_hours),
+        created_at=now,
+    )
+    _event(
+        ticket,
+        "created",
+        to_value=ticket.get_status_display(),
+        note=f"{response.kind.upper()} {response.score} ({response.category}).",
+    )
+    if assignee is not None:
+        _event(ticket, "assignee", to_value=assignee.get_username())
+    if response.comment:
+        TicketMessage.objects.create(
+            ticket=ticket,
+            direction=MessageDirection.INBOUND,
+            from_email=response.customer.email,
+            body=response.comment,
+        )
+    if assignee is not None and assignee.email:
+        _alert(ticket, [assignee.email], "ticket_assigned")
+    if response.survey.acknowledge_customer and response.customer.is_reachable:
+        _acknowledge(ticket)
+    return ticket
+
+
+def _subject(response: Response) -> str:
+    where = f" at {response.touchpoint}" if response.touchpoint else ""
+    who = response.customer.name or response.customer.email or f"customer #{response.customer_id}"
+    return f"{response.kind.upper()} {response.score} from {who}{where}"[:255]
+
+
+def _callback_note(ticket: Ticket, response: Response) -> None:
+    callback = response.answers.get("callback") if isinstance(response.answers, dict) else None
+    if not isinstance(callback, dict):
+        return
+    body = (
+        f"The customer asked to be called back on {callback.get('phone', '?')} "
+        f"(best time: {callback.get('time', 'any')})."
+    )
+    if not ticket.messages.filter(direction=MessageDirection.NOTE, body=body).exists():
+        TicketMessage.objects.create(ticket=ticket, direction=MessageDirection.NOTE, body=body)
+
+
+# --- Emails -----------------------------------------------------------------------------------
+
+
+def _render(template: str, context: dict[str, Any], *, language: str = "en") -> tuple[str, str]:
+    """Staff emails are in English; customer emails in the customer's language."""
+    language = pick_language(language, SUPPORTED_LANGUAGES)
+    context = {
+        "brand": settings.CXCRM_BRAND_NAME,
+        "brand_colour": settings.CXCRM_BRAND_COLOUR,
+        "site_url": settings.SITE_URL,
+        "language": language,
+        "direction": "rtl" if language.split("-")[0] in RTL_LANGUAGES else "ltr",
+        **context,
+    }
+    with translation.override(language):
+        text = render_to_string(f"emails/{template}.txt", context)
+        html = render_to_string(f"emails/{template}.html", context)
+    return text, html
+
+
+def _alert(ticket: Ticket, recipients: list[str], template: str, **extra: Any) -> None:
+    url = public_url(f"/admin/feedback/ticket/{ticket.pk}/change/")
+    text, html = _render(template, {"ticket": ticket, "url": url, **extra})
+    subject = f"[{settings.CXCRM_BRAND_NAME}] #{ticket.pk} {ticket.subject}"
+    for address in sorted(set(recipients)):
+        outbound_email_queue(
+            to=address,
+            subject=subject,
+            text=text,
+            html=html,
+            kind=EmailKind.ALERT,
+            ticket_id=ticket.pk,
+        )
+
+
+def _thread_headers(ticket: Ticket) -> dict[str, str]:
+    """In-Reply-To the latest message of the conversation, References the whole chain, and a
+    Reply-To that routes the customer's answer back to this ticket."""
+    ids: list[str] = []
+    if ticket.response_id and ticket.response.invitation_id:
+        invitation = ticket.response.invitation
+        if invitation.message_id:
+            ids.append(invitation.message_id)
+    ids += [
+        mid
+        for mid in ticket.messages.exclude(message_id="")
+        .order_by("created_at", "id")
+        .values_list("message_id", flat=True)
+    ]
+    headers: dict[str, str] = {}
+    if ids:
+        headers["In-Reply-To"] = ids[-1]
+        headers["References"] = " ".join(dict.fromkeys(ids[-20:]))
+    if ticket.response_id and ticket.response.invitation_id:
+        headers["Reply-To"] = reply_address(ticket.response.invitation.token)
+    return headers
+
+
+def _acknowledge(ticket: Ticket) -> None:
+    text, html = _render(
+        "ticket_ack",
+        {"ticket": ticket, "customer": ticket.customer},
+        language=ticket.customer.language,
+    )
+    message_id = new_message_id()
+    outbound_email_queue(
+        to=ticket.customer.email,
+        subject=f"{settings.CXCRM_BRAND_NAME}: we are looking into it",
+        text=text,
+        html=html,
+        kind=EmailKind.ACKNOWLEDGEMENT,
+        headers=_thread_headers(ticket),
+        customer_id=ticket.customer_id,
+        ticket_id=ticket.pk,
+        message_id=message_id,
+    )
+
+
+# --- Staff actions ----------------------------------------------------------------------------
+
+
+def _locked(ticket_id: int) -> Ticket:
+    return (
+        Ticket.objects.select_for_update()
+        .select_related("customer", "response__invitation", "assignee", "root_cause")
+        .get(pk=ticket_id)
+    )
+
+
+@transaction.atomic
+def ticket_assign(
+    *, ticket_id: int, assignee: AbstractBaseUser | None, actor: Any = None
+) -> Ticket:
+    ticket = _locked(ticket_id)
+    if assignee is not None and not (assignee.is_active and getattr(assignee, "is_staff", False)):
+        raise TicketError("Tickets can only be assigned to active staff.")
+    if ticket.assignee_id == (assignee.pk if assignee else None):
+        return ticket
+    old = ticket.assignee.get_username() if ticket.assignee else ""
+    ticket.assignee = assignee  # type: ignore[assignment]
+    ticket.save(update_fields=["assignee", "updated_at"])
+    _event(
+        ticket,
+        "assignee",
+        actor=actor,
+        from_value=old,
+        to_value=assignee.get_username() if assignee else "",
+    )
+    if assignee is not None and assignee.email and getattr(actor, "pk", None) != assignee.pk:
+        _alert(ticket, [assignee.email], "ticket_assigned")
+    return ticket
+
+
+@transaction.atomic
+def ticket_set_priority(*, ticket_id: int, priority: int, actor: Any = None) -> Ticket:
+    if priority not in TicketPriority.values:
+        raise TicketError(f"Unknown priority {priority!r}.")
+    ticket = _locked(ticket_id)
+    if ticket.priority != priority:
+        _event(
+            ticket,
+            "priority",
+            actor=actor,
+            from_value=ticket.get_priority_display(),
+            to_value=TicketPriority(priority).label,
+        )
+        ticket.priority = priority
+        ticket.save(update_fields=["priority", "updated_at"])
+    return ticket
+
+
+@transaction.atomic
+def ticket_set_status(*, ticket_id: int, status: str, actor: Any = None) -> Ticket:
+    """Move between the working states. Resolving goes through ticket_resolve (it needs a
+    root cause); closing is allowed from resolved only."""
+    if status not in TicketStatus.values:
+        raise TicketError(f"Unknown status {status!r}.")
+    ticket = _locked(ticket_id)
+    if status == ticket.status:
+        return ticket
+    if status == TicketStatus.RESOLVED:
+        raise TicketError("Resolve a ticket with its root cause (use the resolve action).")
+    if status == TicketStatus.CLOSED and ticket.status != TicketStatus.RESOLVED:
+        raise TicketError("Only a resolved ticket can be closed.")
+    old = ticket.get_status_display()
+    fields = ["status", "updated_at"]
+    if (
+        ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+        and status in OPEN_TICKET_STATUSES
+    ):
+        ticket.resolved_at = None
+        fields.append("resolved_at")
+    ticket.status = status
+    ticket.save(update_fields=fields)
+    _event(ticket, "status", actor=actor, from_value=old, to_value=ticket.get_status_display())
+    return ticket
+
+
+@transaction.atomic
+def ticket_note(*, ticket_id: int, body: str, actor: Any) -> TicketMessage:
+    body = (body or "").replace("\x00", "").strip()
+    if not body:
+        raise TicketError("A note needs some text.")
+    ticket = _locked(ticket_id)
+    return TicketMessage.objects.create(
+        ticket=ticket, direction=MessageDirection.NOTE, author=actor, body=body[:20000]
+    )
+
+
+def _mark_contacted(ticket: Ticket, actor: Any, now: datetime, how: str) -> None:
+    fields = ["updated_at"]
+    if ticket.first_contact_at is None:
+        ticket.first_contact_at = now
+        fields.append("first_contact_at")
+        _event(ticket, "contacted", actor=actor, to_value=how)
+    if ticket.status == TicketStatus.NEW:
+        _event(
+            ticket,
+            "status",
+            actor=actor,
+            from_value=ticket.get_status_display(),
+            to_value=TicketStatus.PENDING.label,
+            note=f"After {how}.",
+        )
+        ticket.status = TicketStatus.PENDING
+        fields.append("status")
+    ticket.save(update_fields=fields)
+
+
+@transaction.atomic
+def ticket_reply(*, ticket_id: int, body: str, actor: Any) -> TicketMessage:
+    """Email the customer from the ticket, threaded under the conversation; the first reply
+    is the first contact (the SLA clock stops)."""
+    body = (body or "").replace("\x00", "").strip()
+    if not body:
+        raise TicketError("A reply needs some text.")
+    ticket = _locked(ticket_id)
+    customer = ticket.customer
+    if not customer.email or customer.erased_at:
+        raise TicketError("The customer has no email address to reply to.")
+    if customer.suppressed_at:
+        raise TicketError("The customer's address is suppressed (it bounced or complained).")
+    now = timezone.now()
+    headers = _thread_headers(ticket)
+    message_id = new_message_id()
+    text, html = _render(
+        "ticket_reply",
+        {"ticket": ticket, "customer": customer, "body": body, "author": actor},
+        language=customer.language,
+    )
+    outbound_email_queue(
+        to=customer.email,
+        subject=f"Re: {ticket.subject}"
+        if not ticket.response_id
+        else f"{settings.CXCRM_BRAND_NAME}: about your feedback",
+        text=text,
+        html=html,
+        kind=EmailKind.TICKET_REPLY,
+        headers=headers,
+        customer_id=customer.pk,
+        ticket_id=ticket.pk,
+        message_id=message_id,
+    )
+    message = TicketMessage.objects.create(
+        ticket=ticket,
+        direction=MessageDirection.OUTBOUND,
+        author=actor,
+        from_email=settings.DEFAULT_FROM_EMAIL[:254],
+        body=body,
+        message_id=message_id,
+        in_reply_to=headers.get("In-Reply-To", ""),
+    )
+    _mark_contacted(ticket, actor, now, "email reply")
+    return message
+
+
+@transaction.atomic
+def ticket_log_contact(*, ticket_id: int, actor: Any, note: str = "") -> Ticket:
+    """Staff reached the customer another way (a phone call): the SLA's first contact."""
+    ticket = _locked(ticket_id)
+    if note.strip():
+        TicketMessage.objects.create(
+            ticket=ticket, direction=MessageDirection.NOTE, author=actor, body=note.strip()
+        )
+    _mark_contacted(ticket, actor, timezone.now(), "phone call")
+    return ticket
+
+
+@transaction.atomic
+def ticket_resolve(
+    *,
+    ticket_id: int,
+    root_cause: RootCause | None,
+    resolution: str = "",
+    actor: Any = None,
+    send_followup: bool = False,
+) -> Ticket:
+    if root_cause is None:
+        raise TicketError("Choose a root cause to resolve the ticket.")
+    ticket = _locked(ticket_id)
+    if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        raise TicketError("The ticket is already resolved.")
+    now = timezone.now()
+    old = ticket.get_status_display()
+    ticket.status = TicketStatus.RESOLVED
+    ticket.root_cause = root_cause
+    ticket.resolution = (resolution or "").replace("\x00", "").strip()
+    ticket.resolved_at = now
+    ticket.save(update_fields=["status", "root_cause", "resolution", "resolved_at", "updated_at"])
+    _event(
+        ticket,
+        "status",
+        actor=actor,
+        from_value=old,
+        to_value=ticket.get_status_display(),
+        note=f"Root cause: {root_cause}.",
+    )
+    if send_followup:
+        followup_invite(ticket=ticket, now=now)
+    return ticket
+
+
+@transaction.atomic
+def ticket_reopen(*, ticket_id: int, actor: Any = None, note: str = "") -> Ticket:
+    ticket = _locked(ticket_id)
+    if ticket.is_open:
+        return ticket
+    old = ticket.get_status_display()
+    ticket.status = TicketStatus.OPEN
+    ticket.resolved_at = None
+    ticket.save(update_fields=["status", "resolved_at", "updated_at"])
+    _event(
+        ticket,
+        "status",
+        actor=actor,
+        from_value=old,
+        to_value=ticket.get_status_display(),
+        note=note or "Reopened.",
+    )
+    return ticket
+
+
+# --- Recovery ---------------------------------------------------------------------------------
+
+
+def followup_invite(*, ticket: Ticket, now: datetime | None = None) -> Invitation | None:
+    """A one-question follow-up survey after resolution, to measure whether the customer was
+    won back. It uses the survey that produced the ticket and ignores the contact-frequency
+    rule (the customer is expecting to hear from us)."""
+    now = now or timezone.now()
+    if not ticket.response_id or not ticket.customer.is_reachable:
+        return None
+    survey = ticket.response.survey
+    delay = timedelta(hours=int(settings.CXCRM_FOLLOWUP_DELAY_HOURS))
+    if Invitation.objects.filter(ticket=ticket, purpose=InvitationPurpose.FOLLOWUP).exists():
+        return None
+    scheduled_for = now + delay
+    return Invitation.objects.create(
+        survey=survey,
+        customer=ticket.customer,
+        ticket=ticket,
+        purpose=InvitationPurpose.FOLLOWUP,
+        scheduled_for=scheduled_for,
+        expires_at=scheduled_for + timedelta(days=survey.expires_after_days),
+        state=InvitationState.SCHEDULED,
+    )
+
+
+def _record_recovery(response: Response, invitation: Invitation) -> str:
+    ticket = Ticket.objects.select_for_update().get(pk=invitation.ticket_id)
+    recovered = sentiment_of(response.kind, response.score) == Sentiment.GOOD
+    if ticket.recovered != recovered:
+        _event(
+            ticket,
+            "recovered",
+            from_value=_display(ticket.recovered),
+            to_value=str(recovered),
+            note=f"Follow-up answer: {response.kind.upper()} {response.score}.",
+        )
+        ticket.recovered = recovered
+        ticket.save(update_fields=["recovered", "updated_at"])
+    return "recovered" if recovered else "not recovered"
+
+
+# --- Escalation -------------------------------------------------------------------------------
+
+
+def breached_q(now: datetime) -> Q:
+    """Open, past its SLA deadline, nobody contacted the customer yet."""
+    return Q(status__in=OPEN_TICKET_STATUSES, due_at__lt=now, first_contact_at__isnull=True)
+
+
+@transaction.atomic
+def tickets_escalate_breached(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Raise the priority of tickets whose SLA is breached, log it, alert the managers.
+    ``escalated_at`` is set by a conditional update, so one breach escalates once however many
+    workers run the sweep."""
+    now = now or timezone.now()
+    candidates = list(
+        Ticket.objects.filter(breached_q(now), escalated_at__isnull=True)
+        .select_related("customer")
+        .order_by("due_at")[:limit]
+    )
+    managers = list(
+        staff_users()
+        .filter(Q(groups__name=MANAGER_GROUP) | Q(is_superuser=True))
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    escalated = 0
+    for ticket in candidates:
+        claimed = Ticket.objects.filter(pk=ticket.pk, escalated_at__isnull=True).update(
+            escalated_at=now,
+            priority=Least(F("priority") + 1, Value(int(TicketPriority.URGENT))),
+            updated_at=now,
+        )
+        if not claimed:
+            continue
+        escalated += 1
+        new_priority = min(ticket.priority + 1, TicketPriority.URGENT)
+        _event(
+            ticket,
+            "escalated",
+            from_value=TicketPriority(ticket.priority).label,
+            to_value=TicketPriority(new_priority).label,
+            note=f"SLA breached: first contact was due {ticket.due_at:%Y-%m-%d %H:%M} UTC.",
+        )
+        ticket.priority = new_priority
+        if managers:
+            _alert(ticket, managers, "ticket_escalated")
+    return escalated
+
+
+def ticket_due_changed(ticket: Ticket) -> None:
+    """A new deadline is a new SLA: a later breach of it may be escalated again."""
+    Ticket.objects.filter(pk=ticket.pk).update(escalated_at=None)

@@ -1,0 +1,122 @@
+"""Transactional email other than surveys (ticket replies, alerts, acknowledgements).
+
+The OutboundEmail row is the queue of record: it is written in the caller's transaction with
+status ``queued``, a task sends it after commit, and a beat sweep re-enqueues rows that stayed
+queued (the broker was down at commit time), so no email is lost between the two.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import Q
+from django.utils import timezone
+
+from cxcrm.mail import delivered_status
+from cxcrm.tasking import enqueue_on_commit
+from feedback.emails import new_message_id
+from feedback.mailer import Mailer, Outcome, SendResult
+from feedback.models import EmailStatus, OutboundEmail
+
+log = logging.getLogger(__name__)
+
+
+def outbound_email_queue(
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    kind: str,
+    headers: dict[str, str] | None = None,
+    customer_id: int | None = None,
+    ticket_id: int | None = None,
+    invitation_id: int | None = None,
+    message_id: str = "",
+) -> OutboundEmail:
+    """Record an email to send and enqueue its sending once the transaction commits."""
+    from feedback.tasks import send_outbound
+
+    message_id = message_id or new_message_id()
+    email = OutboundEmail.objects.create(
+        to_email=to[:254],
+        from_email=settings.DEFAULT_FROM_EMAIL[:254],
+        subject=subject[:255],
+        kind=kind,
+        status=EmailStatus.QUEUED,
+        message_id=message_id,
+        body_text=text,
+        body_html=html,
+        headers={**(headers or {}), "Message-ID": message_id},
+        customer_id=customer_id,
+        ticket_id=ticket_id,
+        invitation_id=invitation_id,
+    )
+    enqueue_on_commit(send_outbound, email.pk)
+    return email
+
+
+def _message(email: OutboundEmail) -> EmailMultiAlternatives:
+    headers = {k: v for k, v in email.headers.items() if isinstance(v, str)}
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=email.from_email or settings.DEFAULT_FROM_EMAIL,
+        to=[email.to_email],
+        headers=headers,
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    message.cxcrm_recorded = True  # type: ignore[attr-defined]
+    return message
+
+
+def outbound_email_send(*, email_id: int) -> SendResult | None:
+    """Send one queued email. Returns None when it is not queued any more (already sent by
+    another worker, or failed for good); the status update is conditional, so two workers
+    racing on the same row record one outcome."""
+    email = OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.QUEUED).first()
+    if email is None:
+        return None
+    with Mailer() as mailer:
+        result = mailer.send(_message(email))
+        status_when_sent = delivered_status(mailer.backend)
+    now = timezone.now()
+    if result.ok:
+        OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.QUEUED).update(
+            status=status_when_sent, sent_at=now, error=""
+        )
+    elif result.outcome is Outcome.TRANSIENT:
+        OutboundEmail.objects.filter(pk=email_id).update(error=result.error)
+    else:
+        status = EmailStatus.BOUNCED if result.hard_bounce else EmailStatus.FAILED
+        OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.QUEUED).update(
+            status=status, error=result.error
+        )
+    return result
+
+
+def outbound_email_give_up(*, email_id: int, error: str) -> None:
+    OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.QUEUED).update(
+        status=EmailStatus.FAILED, error=f"gave up after retries: {error}"[:1000]
+    )
+
+
+def outbound_emails_stuck(
+    *, never_tried_for: timedelta, retrying_for: timedelta, now: datetime | None = None
+) -> list[int]:
+    """Queued emails whose task never ran (the broker was down at commit time) or whose
+    retries were lost with the broker: the sweep enqueues them again. An email that failed
+    transiently is left to its task's own retries for ``retrying_for`` first, so the sweep
+    does not send it a second time alongside a pending retry."""
+    now = now or timezone.now()
+    never_tried = Q(error="", created_at__lt=now - never_tried_for)
+    abandoned = ~Q(error="") & Q(created_at__lt=now - retrying_for)
+    return list(
+        OutboundEmail.objects.filter(status=EmailStatus.QUEUED)
+        .filter(never_tried | abandoned)
+        .values_list("id", flat=True)[:1000]
+    )
