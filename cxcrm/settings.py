@@ -47,6 +47,41 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "t
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", {"http", "https"})
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
+# --- Transport and browser security (all on outside DEBUG; `check --deploy` passes) ----------
+_SECURE = not DEBUG and SITE_URL.startswith("https://")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _SECURE)
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("CXCRM_BEHIND_TLS_PROXY", False) else None
+)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Scripts only from our own static files; inline style attributes stay allowed because the
+# Django admin and the emails previewed in it use them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -61,6 +96,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "anymail",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "csp",
     "cxcrm",
     "customers",
     "touchpoints",
@@ -75,8 +115,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "cxcrm.accounts.RequireMFAMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "cxcrm.urls"
@@ -146,7 +189,44 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/admin/"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+# django-allauth: staff sign in with their email; sign-up is closed (staff are invited).
+ACCOUNT_ADAPTER = "cxcrm.accounts.AccountAdapter"
+ACCOUNT_ALLOW_REGISTRATION = env_bool("ACCOUNT_ALLOW_REGISTRATION", False)
+ACCOUNT_LOGIN_METHODS = {"email", "username"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+ACCOUNT_SESSION_REMEMBER = False
+# Failed logins: 5 per account per 5 minutes, 10 per minute per address (needs a shared cache).
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env_str("CXCRM_BRAND_NAME", "cxcrm")
+CXCRM_MFA_REQUIRED_FOR_ALL_STAFF = env_bool("CXCRM_MFA_REQUIRED_FOR_ALL_STAFF", False)
+CXCRM_MFA_REQUIRED_FOR_SUPERUSERS = env_bool("CXCRM_MFA_REQUIRED_FOR_SUPERUSERS", not DEBUG)
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_PROVIDERS: dict[str, object] = {}
+_OIDC_URL = env_str("CXCRM_OIDC_SERVER_URL", "")
+if _OIDC_URL:
+    # Optional single sign-on through any OpenID Connect provider (Keycloak, Entra ID, Okta...).
+    INSTALLED_APPS.append("allauth.socialaccount.providers.openid_connect")
+    SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
+        "APPS": [
+            {
+                "provider_id": env_str("CXCRM_OIDC_PROVIDER_ID", "sso"),
+                "name": env_str("CXCRM_OIDC_NAME", "Single sign-on"),
+                "client_id": env_str("CXCRM_OIDC_CLIENT_ID", ""),
+                "secret": env_str("CXCRM_OIDC_CLIENT_SECRET", ""),
+                "settings": {"server_url": env_url("CXCRM_OIDC_SERVER_URL", "", {"https", "http"})},
+            }
+        ]
+    }
 
 # --- I18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

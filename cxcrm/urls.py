@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -5,10 +6,14 @@ from django.views.generic import RedirectView
 admin.site.site_header = "cxcrm"
 admin.site.site_title = "cxcrm"
 admin.site.index_title = "Customer feedback"
+# One login for staff: the admin's own form would bypass allauth's rate limits and MFA, so the
+# admin sends anyone not signed in to allauth's login instead.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
     path("", include("feedback.urls")),
     # ESP delivery webhooks: /anymail/<esp>/tracking/ (HTTP basic auth: ANYMAIL_WEBHOOK_SECRET).
     path("anymail/", include("cxcrm.webhooks")),
