@@ -1,10 +1,16 @@
 from __future__ import annotations
 
-from django.contrib import admin
-from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+import json
+from typing import Any
 
-from customers.models import Customer
+from django.contrib import admin, messages
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from customers.models import AuditAction, AuditEntry, Customer
+from customers.privacy import audit_record, customer_erase, customer_export
 
 
 class ConsentFilter(admin.SimpleListFilter):
@@ -73,6 +79,94 @@ class CustomerAdmin(admin.ModelAdmin):
         ("Audit", {"fields": ["created_at", "updated_at"]}),
     ]
 
+    actions = ["export_json", "erase_personal_data"]
+
     @admin.display(boolean=True, description="Reachable")
     def reachable(self, obj: Customer) -> bool:
         return obj.is_reachable
+
+    # The audit trail: every staff view, change, export and erasure of a customer.
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        if request.method == "GET" and object_id.isdigit():
+            audit_record(
+                actor=request.user,
+                action=AuditAction.VIEWED,
+                object_type="customer",
+                object_id=object_id,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            action=AuditAction.CHANGED if change else AuditAction.ADDED,
+            object_type="customer",
+            object_id=obj.pk,
+            summary=", ".join(form.changed_data)[:255],
+        )
+
+    @admin.action(description="Export all their data (JSON)")
+    def export_json(self, request: HttpRequest, queryset: QuerySet[Customer]) -> HttpResponse:
+        ids = list(queryset.values_list("id", flat=True)[:100])
+        exports = [customer_export(customer_id=pk, actor=request.user) for pk in ids]
+        body = json.dumps(
+            exports[0] if len(exports) == 1 else exports,
+            cls=DjangoJSONEncoder,
+            ensure_ascii=False,
+            indent=2,
+        )
+        response = HttpResponse(body, content_type="application/json; charset=utf-8")
+        name = f"customer-{ids[0]}" if len(ids) == 1 else f"customers-{len(ids)}"
+        response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+        return response
+
+    @admin.action(description="Erase personal data (keeps anonymous scores)")
+    def erase_personal_data(
+        self, request: HttpRequest, queryset: QuerySet[Customer]
+    ) -> HttpResponse | None:
+        if request.POST.get("confirm") != "yes":
+            # A destructive action asks first, listing what it will erase.
+            return TemplateResponse(
+                request,
+                "admin/customers/erase_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Erase personal data?",
+                    "customers": queryset[:100],
+                    "count": queryset.count(),
+                    "ids": list(queryset.values_list("id", flat=True)[:100]),
+                    "opts": self.model._meta,
+                    "action": "erase_personal_data",
+                },
+            )
+        ids = list(queryset.values_list("id", flat=True)[:100])
+        for pk in ids:
+            customer_erase(customer_id=pk, actor=request.user)
+        self.message_user(
+            request,
+            f"Erased the personal data of {len(ids)} customer(s); their scores stay, anonymous.",
+            messages.SUCCESS,
+        )
+        return None
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor_label", "action", "object_type", "object_id", "channel", "summary"]
+    list_filter = ["action", "object_type", "channel"]
+    search_fields = ["actor_label", "=object_id"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+    list_select_related = ()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -86,3 +87,39 @@ class Customer(models.Model):
             and self.suppressed_at is None
             and self.erased_at is None
         )
+
+
+class AuditAction(models.TextChoices):
+    VIEWED = "viewed", "Viewed"
+    EXPORTED = "exported", "Exported"
+    CHANGED = "changed", "Changed"
+    ADDED = "added", "Added"
+    DELETED = "deleted", "Deleted"
+    ERASED = "erased", "Erased"
+
+
+class AuditEntry(models.Model):
+    """Who did what to personal data, and when: staff views, exports, changes and erasures of
+    customers and tickets. It names objects by type and id only, so erasing a customer leaves
+    the trail intact without keeping the data it was about."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_label = models.CharField(max_length=150, blank=True, help_text="Kept if the user goes.")
+    action = models.CharField(max_length=16, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=32)
+    object_id = models.CharField(max_length=64)
+    channel = models.CharField(max_length=16, default="admin", help_text="admin, api, system")
+    summary = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "-at"], name="audit_object_idx")
+        ]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.actor_label or 'system'} {self.action} {self.object_type} {self.object_id}"

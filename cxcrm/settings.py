@@ -336,6 +336,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "escalate-breached-tickets": {"task": "feedback.escalate_breached", "schedule": 300.0},
     "loop-sweep": {"task": "feedback.loop_sweep", "schedule": 300.0},
+    "retention-erase-inactive": {"task": "customers.erase_inactive", "schedule": 86400.0},
     "expire-invitations": {
         "task": "feedback.expire_due",
         "schedule": float(CXCRM_MAINTENANCE_INTERVAL_SECONDS),
@@ -358,6 +359,8 @@ if not re.fullmatch(r"#[0-9a-fA-F]{6}", CXCRM_BRAND_COLOUR):
         f"Environment variable CXCRM_BRAND_COLOUR={CXCRM_BRAND_COLOUR!r} is invalid: "
         "expected a hex colour such as #3b5bdb"
     )
+# Erase customers with no activity for this many months (0: keep everything).
+CXCRM_RETENTION_MONTHS = env_int("CXCRM_RETENTION_MONTHS", 0, minimum=0, maximum=1200)
 CXCRM_TRUST_X_FORWARDED_FOR = env_bool("CXCRM_TRUST_X_FORWARDED_FOR", False)
 # Requests per client IP and window (seconds) on the public token pages.
 CXCRM_RATE_LIMITS = {
