@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class CxcrmConfig(AppConfig):
     name = "cxcrm"
     verbose_name = "System"
+
+    def ready(self) -> None:
+        # Replace the stock user admin with one that invites staff by email.
+        from cxcrm import staff_admin
+
+        staff_admin.register()

@@ -213,3 +213,33 @@ def test_check_deploy_passes_with_the_documented_production_variables(tmp_path: 
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_admin_invites_staff_by_email_with_a_set_password_link(admin_client, settings) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from django.core import mail
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    newcomer = UserFactory(username="nina", email="nina@staff.example.com", password=None)
+    newcomer.set_unusable_password()
+    newcomer.save()
+    page = admin_client.post(
+        "/admin/auth/user/", {"action": "invite_by_email", "_selected_action": [newcomer.pk]}
+    )
+    assert page.status_code == 302
+    [email] = mail.outbox
+    assert email.to == ["nina@staff.example.com"]
+    link = re.search(r"http://[^\s]+/accounts/password/reset/key/[^\s]+/", email.body)
+    assert link is not None
+    path = link.group(0).split("://", 1)[1].split("/", 1)[1]
+    client = Client()
+    form_page = client.get("/" + path, follow=True)
+    assert form_page.status_code == 200
+    done = client.post(
+        form_page.redirect_chain[-1][0] if form_page.redirect_chain else "/" + path,
+        {"password1": "a-new-Passphrase-42", "password2": "a-new-Passphrase-42"},
+    )
+    assert done.status_code == 302
+    newcomer.refresh_from_db()
+    assert newcomer.check_password("a-new-Passphrase-42")
