@@ -276,6 +276,9 @@ if "@" not in DEFAULT_FROM_EMAIL:
         "expected an address such as 'Brand <feedback@example.com>'"
     )
 ANYMAIL = anymail_settings()
+# Replies by email: which ESP's inbound webhook answers at /inbound/email/, and the size cap.
+CXCRM_INBOUND_ESP = env_str("CXCRM_INBOUND_ESP", "postmark").strip().lower()
+CXCRM_INBOUND_MAX_BYTES = env_int("CXCRM_INBOUND_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 INBOUND_EMAIL_DOMAIN = env_str("INBOUND_EMAIL_DOMAIN", "reply.localhost").strip().lower()
 if not INBOUND_EMAIL_DOMAIN or "@" in INBOUND_EMAIL_DOMAIN or " " in INBOUND_EMAIL_DOMAIN:
     raise ImproperlyConfigured(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from anymail.signals import AnymailTrackingEvent, tracking
+from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
 from django.dispatch import receiver
 
+from feedback.inbound import raw_from_anymail
+from feedback.models import InboundSource
+from feedback.services.inbound import inbound_email_receive
 from feedback.services.tracking import DeliveryEvent, delivery_event_record
 
 
@@ -24,4 +27,15 @@ def on_tracking_event(
             mta_response=str(event.mta_response or ""),
             soft=esp_event.get("Type") == "SoftBounce",
         )
+    )
+
+
+@receiver(inbound, dispatch_uid="cxcrm-inbound-email")
+def on_inbound_email(sender: Any, event: AnymailInboundEvent, esp_name: str, **kwargs: Any) -> None:
+    message = event.message
+    recipient = getattr(message, "envelope_recipient", None) if message is not None else None
+    inbound_email_receive(
+        raw=raw_from_anymail(message, event.esp_event),
+        source=InboundSource.WEBHOOK,
+        envelope_recipients=[str(recipient)] if recipient else [],
     )

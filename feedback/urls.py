@@ -1,6 +1,7 @@
 from django.urls import path
 
 from feedback import views
+from feedback.webhooks import inbound_email_view
 
 app_name = "feedback"
 
@@ -10,4 +11,6 @@ urlpatterns = [
     path("s/<str:token>/thanks/", views.survey_thanks, name="survey-thanks"),
     path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("u/<str:token>/resubscribe/", views.resubscribe, name="resubscribe"),
+    # Replies to survey emails from the ESP (HTTP basic auth: ANYMAIL_WEBHOOK_SECRET).
+    path("inbound/email/", inbound_email_view(), name="inbound-email"),
 ]

@@ -46,7 +46,6 @@ from tests.factories import (
     RootCauseFactory,
     SurveyFactory,
     TicketFactory,
-    TouchpointFactory,
     UserFactory,
 )
 
@@ -73,7 +72,9 @@ def answer(kind: str, score: int, **survey_kwargs):  # type: ignore[no-untyped-d
         ("ces", 1, True), ("ces", 3, True), ("ces", 4, False), ("ces", 7, False),
     ],
 )  # fmt: skip
-def test_default_rule_opens_tickets_for_the_unhappy_band(kind: str, score: int, opens: bool) -> None:
+def test_default_rule_opens_tickets_for_the_unhappy_band(
+    kind: str, score: int, opens: bool
+) -> None:
     response = answer(kind, score)
     result = ticket_sync_for_response(response_id=response.pk)
     assert (result.ticket is not None) is opens
@@ -139,9 +140,7 @@ def test_assignment_prefers_the_touchpoint_owner_then_the_least_loaded_agent() -
 
 def test_round_robin_spreads_new_tickets() -> None:
     first, second = agent("first"), agent("second")
-    tickets = [
-        ticket_sync_for_response(response_id=answer("nps", 1).pk).ticket for _ in range(4)
-    ]
+    tickets = [ticket_sync_for_response(response_id=answer("nps", 1).pk).ticket for _ in range(4)]
     assignees = [t.assignee for t in tickets if t]
     assert assignees.count(first) == 2 and assignees.count(second) == 2
 

@@ -1,0 +1,361 @@
+"""Inbound email: replies to survey emails and mails to the List-Unsubscribe address.
+
+Every message is stored (an InboundEmail row, committed) before anything else is done with it,
+so a parse failure, a bug or a crash loses nothing: the row keeps the raw bytes and says what
+became of the message. Processing then runs in its own transaction and records the outcome.
+
+Decisions:
+- An unsubscribe+<token> address wins over everything, auto-reply markers included: the
+  address itself is the customer's intent (mail clients' "Unsubscribe" buttons send it).
+- A reply to an answered invitation adds its text to the comment (after the earlier comment,
+  whose previous version stays in Response.history); a bare number there is text too, never a
+  score change: "9" under a survey answered 3 is ambiguous, and the survey page is where an
+  answer is changed. The response keeps the channel its score came in on.
+- A reply whose answer has a ticket becomes a message on the ticket (and reopens it).
+- A text reply to an unanswered invitation records nothing (a response needs a score); it is
+  kept as "no_score" for staff, unless the invitation is a recovery follow-up, whose ticket
+  gets the message.
+- Without a token, In-Reply-To/References are matched against the Message-IDs we sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from customers.services import customer_unsubscribe
+from feedback import inbound
+from feedback.models import (
+    InboundEmail,
+    InboundSource,
+    InboundStatus,
+    Invitation,
+    OutboundEmail,
+    Response,
+    ResponseChannel,
+    Ticket,
+    TicketMessage,
+)
+from feedback.scoring import score_range
+from feedback.selectors import invitation_by_token
+from feedback.services.responses import (
+    MAX_COMMENT_CHARS,
+    SurveyClosed,
+    is_open,
+    response_record,
+)
+from feedback.services.tickets import ticket_message_receive
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+MAX_THREAD_IDS = 20  # bounds the IN (...) of the thread lookup; the newest ids come first
+NOT_PROCESSED = (
+    InboundStatus.RECEIVED,
+    InboundStatus.ERROR,
+    InboundStatus.TOO_LARGE,
+    InboundStatus.DUPLICATE,
+)
+
+
+class EmptyMessage(ValueError):
+    """Nothing was received: there is nothing to keep."""
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "CXCRM_INBOUND_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def inbound_email_receive(
+    *,
+    raw: bytes,
+    source: str,
+    envelope_recipients: Sequence[str] = (),
+    size: int | None = None,
+    now: datetime | None = None,
+) -> InboundEmail:
+    """Store one RFC 822 message, then process it. ``size`` is the full size when the caller
+    read only the first bytes of a larger message (the command reads at most the limit + 1).
+
+    Raises EmptyMessage for empty input; otherwise always returns the stored row, whatever
+    happened to the message (see its status and note).
+    """
+    if source not in InboundSource.values:
+        raise ValueError(f"Unknown inbound source {source!r}.")
+    if not raw or not raw.strip():
+        raise EmptyMessage("The message is empty.")
+    now = now or timezone.now()
+    limit = max_bytes()
+    size = max(size or 0, len(raw))
+    envelope = ", ".join(r.strip() for r in envelope_recipients if r and r.strip())
+    if size > limit:
+        row = InboundEmail.objects.create(
+            source=source,
+            raw=raw[:limit],
+            size=size,
+            envelope_to=envelope,
+            received_at=now,
+            status=InboundStatus.TOO_LARGE,
+            note=(
+                f"The message is {_megabytes(size)}; the limit is {_megabytes(limit)} "
+                "(CXCRM_INBOUND_MAX_BYTES). Its beginning is kept here; nothing was recorded."
+            ),
+            processed_at=now,
+        )
+        try:
+            # Headers help staff find it; a truncated body often parses well enough.
+            _describe(row, inbound.parse(raw[:limit]))
+        except Exception:  # noqa: BLE001 - the row and its note are what matter here
+            log.warning("oversized inbound email %s: headers unreadable", row.pk)
+        return row
+    # Committed on its own (autocommit) before processing: whatever happens next, it is kept.
+    row = InboundEmail.objects.create(
+        source=source, raw=raw, size=size, envelope_to=envelope, received_at=now
+    )
+    return inbound_email_process(inbound_email_id=row.pk, now=now)
+
+
+def _describe(row: InboundEmail, parsed: inbound.ParsedEmail) -> None:
+    row.from_email = parsed.from_email[:254]
+    row.to = parsed.to
+    row.subject = parsed.subject[:255]
+    row.message_id = parsed.message_id[:255]
+    row.in_reply_to = parsed.in_reply_to[:255]
+    row.references = " ".join(parsed.references)
+    row.text = parsed.text
+    row.save(
+        update_fields=[
+            "from_email",
+            "to",
+            "subject",
+            "message_id",
+            "in_reply_to",
+            "references",
+            "text",
+        ]
+    )
+
+
+def inbound_email_process(*, inbound_email_id: int, now: datetime | None = None) -> InboundEmail:
+    """Parse, match and record one stored message (again, for a row that failed earlier)."""
+    now = now or timezone.now()
+    row = InboundEmail.objects.get(pk=inbound_email_id)
+    try:
+        parsed = inbound.parse(
+            bytes(row.raw), envelope_recipients=inbound.addresses([row.envelope_to])
+        )
+        _describe(row, parsed)
+    except Exception as exc:
+        log.exception("inbound email %s could not be parsed", row.pk)
+        return _fail(row, f"The message could not be read: {type(exc).__name__}: {exc}", now)
+    try:
+        with transaction.atomic():
+            status, note = _dispatch(row, parsed, now)
+            row.status, row.note, row.processed_at = status, note, now
+            row.save(
+                update_fields=["status", "note", "processed_at", "invitation", "response", "ticket"]
+            )
+    except Exception as exc:
+        # The savepoint rolled back whatever was half-recorded; the message itself stays.
+        log.exception("inbound email %s could not be processed", row.pk)
+        return _fail(row, f"Processing failed: {type(exc).__name__}: {exc}", now)
+    return row
+
+
+def _fail(row: InboundEmail, note: str, now: datetime) -> InboundEmail:
+    InboundEmail.objects.filter(pk=row.pk).update(
+        status=InboundStatus.ERROR, note=note[:2000], processed_at=now
+    )
+    row.status, row.note, row.processed_at = InboundStatus.ERROR, note[:2000], now
+    return row
+
+
+# --- Matching -----------------------------------------------------------------------------------
+
+
+def _invitation_for_token(token: str) -> Invitation | None:
+    found = invitation_by_token(token)
+    if found is None:
+        # Some MTAs lower-case the local part; 256 random bits make a case-folded clash moot.
+        found = (
+            Invitation.objects.select_related("customer", "survey")
+            .filter(token__iexact=token)
+            .first()
+        )
+    return found
+
+
+def _thread_target(ids: list[str]) -> tuple[Invitation | None, Ticket | None]:
+    """The invitation or ticket a message answers, from the Message-IDs it quotes (the most
+    direct first): our ticket messages, our outbox, our survey emails."""
+    ids = ids[:MAX_THREAD_IDS]
+    if not ids:
+        return None, None
+    by_id: dict[str, tuple[Invitation | None, Ticket | None]] = {}
+    for email in (
+        OutboundEmail.objects.filter(message_id__in=ids)
+        .exclude(invitation=None, ticket=None)
+        .select_related("invitation__customer", "invitation__survey", "ticket")
+    ):
+        by_id.setdefault(email.message_id, (email.invitation, email.ticket))
+    for invitation in Invitation.objects.filter(message_id__in=ids).select_related(
+        "customer", "survey"
+    ):
+        by_id.setdefault(invitation.message_id, (invitation, None))
+    for message in TicketMessage.objects.filter(message_id__in=ids).select_related("ticket"):
+        # A message on the ticket is the most precise match of all.
+        by_id[message.message_id] = (None, message.ticket)
+    for message_id in ids:
+        if message_id in by_id:
+            return by_id[message_id]
+    return None, None
+
+
+def _dispatch(row: InboundEmail, parsed: inbound.ParsedEmail, now: datetime) -> tuple[str, str]:
+    if parsed.message_id:
+        earlier = (
+            InboundEmail.objects.filter(message_id=parsed.message_id, pk__lt=row.pk)
+            .exclude(status__in=NOT_PROCESSED)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if earlier:
+            # ESPs retry a webhook that timed out; the first copy was already recorded.
+            return InboundStatus.DUPLICATE, f"Same Message-ID as inbound email #{earlier}."
+
+    found = inbound.find_token(parsed.recipients, settings.INBOUND_EMAIL_DOMAIN)
+    invitation: Invitation | None = None
+    ticket: Ticket | None = None
+    how = ""
+    if found is not None:
+        invitation = _invitation_for_token(found.token)
+        if invitation is None:
+            return InboundStatus.UNMATCHED, f"{found.address}: no invitation has this token."
+        row.invitation = invitation
+        if found.purpose == "unsubscribe":
+            changed = customer_unsubscribe(customer=invitation.customer)
+            if changed:
+                return InboundStatus.UNSUBSCRIBED, f"{invitation.customer.email} unsubscribed."
+            return InboundStatus.UNSUBSCRIBED, (
+                f"{invitation.customer.email} was already unsubscribed."
+            )
+        how = "by token"
+    else:
+        invitation, ticket = _thread_target(parsed.thread_ids)
+        row.invitation, row.ticket = invitation, ticket
+        how = "by thread (In-Reply-To/References)"
+
+    if parsed.auto_reply:
+        return InboundStatus.AUTO_REPLY, f"Not recorded: {parsed.auto_reply}."
+    if ticket is not None:
+        return _to_ticket(row, parsed, ticket, f"Matched the ticket {how}.")
+    if invitation is None:
+        return InboundStatus.UNMATCHED, "No reply token in the recipients and no known thread."
+    return _answer(row, parsed, invitation, how, now)
+
+
+def _answer(
+    row: InboundEmail,
+    parsed: inbound.ParsedEmail,
+    invitation: Invitation,
+    how: str,
+    now: datetime,
+) -> tuple[str, str]:
+    response = Response.objects.filter(invitation=invitation).first()
+    row.response = response
+    answer_ticket = _ticket_of(response)
+    if answer_ticket is not None:
+        return _to_ticket(row, parsed, answer_ticket, f"Matched the answer's ticket {how}.")
+    followup_ticket = invitation.ticket if invitation.ticket_id else None
+    if not is_open(invitation, now):
+        if followup_ticket is not None:
+            return _to_ticket(row, parsed, followup_ticket, "The follow-up survey is closed.")
+        return InboundStatus.CLOSED, (
+            f"Invitation #{invitation.pk} is {invitation.state}"
+            + (" and past its expiry" if invitation.state in ("sent", "responded") else "")
+            + "; nothing recorded."
+        )
+    text = parsed.text
+    language = invitation.customer.language or ""
+    if response is None:
+        score = inbound.bare_score(text)
+        low, high = score_range(invitation.survey.kind)
+        if score is not None and low <= score <= high:
+            try:
+                result = response_record(
+                    invitation_id=invitation.pk,
+                    score=score,
+                    channel=ResponseChannel.REPLY,
+                    language=language,
+                    now=now,
+                )
+            except SurveyClosed as exc:
+                return InboundStatus.CLOSED, f"{exc} Nothing recorded."
+            row.response = result.response
+            return InboundStatus.SCORE_RECORDED, f"Score {score} recorded {how}."
+        if followup_ticket is not None:
+            return _to_ticket(row, parsed, followup_ticket, "A reply to a follow-up, not a score.")
+        return InboundStatus.NO_SCORE, (
+            f"Matched invitation #{invitation.pk} {how}, which has no answer yet, and the reply "
+            "is not a score; nothing recorded. The text is kept here."
+        )
+    if not text:
+        return InboundStatus.MATCHED_RESPONSE, "The reply has no new text; nothing changed."
+    existing = response.comment.strip()
+    if text in existing:
+        return InboundStatus.MATCHED_RESPONSE, "The comment already holds this text."
+    comment = f"{existing}\n\n{text}" if existing else text
+    note = f"Added to the comment of response #{response.pk} {how}."
+    if len(comment) > MAX_COMMENT_CHARS:
+        # The earlier comment stays in the response's history, the full reply here.
+        comment = text[:MAX_COMMENT_CHARS]
+        note += " Too long to append: the comment was replaced (the earlier one is in history)."
+    try:
+        response_record(
+            invitation_id=invitation.pk,
+            comment=comment,
+            channel=response.channel,
+            language=language,
+            now=now,
+        )
+    except SurveyClosed as exc:
+        return InboundStatus.CLOSED, f"{exc} Nothing recorded."
+    return InboundStatus.MATCHED_RESPONSE, note
+
+
+def _ticket_of(response: Response | None) -> Ticket | None:
+    if response is None:
+        return None
+    try:
+        return response.ticket
+    except Ticket.DoesNotExist:
+        return None
+
+
+def _to_ticket(
+    row: InboundEmail, parsed: inbound.ParsedEmail, ticket: Ticket, note: str
+) -> tuple[str, str]:
+    body = parsed.text
+    if parsed.attachments:
+        names = ", ".join(parsed.attachments[:10])
+        body += f"\n\n[Attachments: {names}. Kept with inbound email #{row.pk}.]"
+    if not body.strip():
+        body = f"[The reply has no new text. Kept as inbound email #{row.pk}.]"
+    ticket_message_receive(
+        ticket_id=ticket.pk,
+        body=body.strip(),
+        from_email=parsed.from_email if "@" in parsed.from_email else "",
+        message_id=parsed.message_id,
+        in_reply_to=(inbound.message_ids(parsed.in_reply_to) or [""])[0],
+    )
+    row.ticket = ticket
+    return InboundStatus.MATCHED_TICKET, f"{note.rstrip()} Added to ticket #{ticket.pk}."
