@@ -259,6 +259,7 @@ class Response(models.Model):
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
+        permissions = [("view_dashboard", "Can view the dashboard and the journey map")]
         constraints = [
             models.CheckConstraint(
                 condition=score_matches_kind_q(), name="response_score_in_range"

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group
 from django.db import models, transaction
 from django.utils import timezone
 from tqdm import tqdm
@@ -167,6 +167,11 @@ def _upsert_staff() -> dict[str, AbstractUser]:
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
+            # The Agent role (a group made by a migration) lets them work tickets and puts
+            # them in the round-robin for new ones.
+            agents = Group.objects.filter(name="Agent").first()
+            if agents is not None:
+                user.groups.add(agents)
         staff[username] = user
     return staff
 
