@@ -12,10 +12,11 @@ import logging
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, sql
 from django.utils import timezone
 
 from customers.models import SuppressionReason
@@ -120,7 +121,7 @@ def _ours(invitation_id: int, claimed_at: datetime) -> Q:
     return Q(pk=invitation_id, state=InvitationState.SENDING, claimed_at=claimed_at)
 
 
-def _record_email(
+def _email_row(
     invitation: Invitation,
     *,
     kind: str,
@@ -132,8 +133,8 @@ def _record_email(
     headers: dict[str, str],
     error: str = "",
     now: datetime,
-) -> None:
-    OutboundEmail.objects.create(
+) -> OutboundEmail:
+    return OutboundEmail(
         to_email=invitation.customer.email,
         from_email=settings.DEFAULT_FROM_EMAIL[:254],
         subject=subject[:255],
@@ -148,6 +149,47 @@ def _record_email(
         invitation=invitation,
         sent_at=now if status in (EmailStatus.SENT, EmailStatus.OUTBOX) else None,
     )
+
+
+def _record_email(invitation: Invitation, **fields: Any) -> None:
+    _email_row(invitation, **fields).save(force_insert=True)
+
+
+def _record_sent(invitation: Invitation, claimed_at: datetime, email: OutboundEmail) -> None:
+    """Mark one invitation sent and record its email, right after the server accepted it.
+
+    On PostgreSQL both writes go as one statement (the UPDATE in a data-modifying WITH, which
+    runs whether or not the INSERT reads it): one round trip and one commit per message
+    instead of two, and the invitation's state and its email row commit together. Both halves
+    are compiled by Django's own SQL compilers, so values are adapted exactly as .update() and
+    .save() would; elsewhere (SQLite) they are those two calls.
+    """
+    now = email.sent_at or timezone.now()
+    sent = Invitation.objects.filter(_ours(invitation.pk, claimed_at))
+    values = {
+        "state": InvitationState.SENT,
+        "sent_at": now,
+        "claimed_at": None,
+        "attempts": invitation.attempts + 1,
+        "message_id": email.message_id,
+        "last_error": "",
+        "updated_at": now,
+    }
+    if connection.vendor != "postgresql":
+        sent.update(**values)
+        email.save(force_insert=True)
+        return
+    update = sent.query.chain(sql.UpdateQuery)
+    update.add_update_values(values)
+    update_sql, update_params = update.get_compiler(connection=connection).as_sql()
+    insert = sql.InsertQuery(OutboundEmail)
+    fields = [f for f in OutboundEmail._meta.local_concrete_fields if not f.primary_key]
+    insert.insert_values(fields, [email])
+    [(insert_sql, insert_params)] = insert.get_compiler(connection=connection).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH sent AS ({update_sql}) {insert_sql}", (*update_params, *insert_params)
+        )
 
 
 def _apply_failure(
@@ -220,32 +262,10 @@ def invitations_send_claimed(*, ids: list[int], claimed_at: datetime) -> Dispatc
             message.cxcrm_recorded = True  # type: ignore[attr-defined]
             result = mailer.send(message)
             now = timezone.now()
-            if result.ok:
-                Invitation.objects.filter(_ours(invitation.pk, claimed_at)).update(
-                    state=InvitationState.SENT,
-                    sent_at=now,
-                    claimed_at=None,
-                    attempts=invitation.attempts + 1,
-                    message_id=message_id,
-                    last_error="",
-                    updated_at=now,
-                )
-                status = status_when_sent
-                stats.sent += 1
-            else:
-                if not invitation.message_id:
-                    Invitation.objects.filter(pk=invitation.pk).update(message_id=message_id)
-                status = _apply_failure(invitation, result, claimed_at, now)
-                if status == EmailStatus.DEFERRED:
-                    stats.deferred += 1
-                else:
-                    stats.failed += 1
-                if len(stats.errors) < 5:
-                    stats.errors.append(result.error)
-            _record_email(
+            email = _email_row(
                 invitation,
                 kind=EmailKind.SURVEY,
-                status=status,
+                status=status_when_sent,
                 message_id=message_id,
                 subject=rendered.subject,
                 text=rendered.text,
@@ -254,6 +274,21 @@ def invitations_send_claimed(*, ids: list[int], claimed_at: datetime) -> Dispatc
                 error=result.error,
                 now=now,
             )
+            if result.ok:
+                _record_sent(invitation, claimed_at, email)
+                stats.sent += 1
+                continue
+            if not invitation.message_id:
+                Invitation.objects.filter(pk=invitation.pk).update(message_id=message_id)
+            email.status = _apply_failure(invitation, result, claimed_at, now)
+            if email.status == EmailStatus.DEFERRED:
+                stats.deferred += 1
+            else:
+                stats.failed += 1
+            if len(stats.errors) < 5:
+                stats.errors.append(result.error)
+            email.sent_at = None
+            email.save(force_insert=True)
     return stats
 
 

@@ -132,7 +132,9 @@ def invitation_resend(*, invitation_id: int) -> bool:
     A responded or expired invitation is not resent: the customer already answered, or the
     survey closed. The customer must still be reachable."""
     invitation = (
-        Invitation.objects.select_for_update().select_related("customer").get(pk=invitation_id)
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .get(pk=invitation_id)
     )
     if invitation.state not in (
         InvitationState.SENT,

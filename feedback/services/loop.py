@@ -133,7 +133,7 @@ def ticket_sync_for_response(*, response_id: int) -> LoopResult:
     """Open (or update) the ticket a response calls for. Idempotent: one ticket per response;
     a changed score updates the priority, and a callback request becomes a note once."""
     response = (
-        Response.objects.select_for_update()
+        Response.objects.select_for_update(of=("self",))
         .select_related("survey", "customer", "touchpoint", "invitation")
         .get(pk=response_id)
     )
@@ -309,7 +309,7 @@ def _acknowledge(ticket: Ticket) -> None:
 
 def _locked(ticket_id: int) -> Ticket:
     return (
-        Ticket.objects.select_for_update()
+        Ticket.objects.select_for_update(of=("self",))
         .select_related("customer", "response__invitation", "assignee", "root_cause")
         .get(pk=ticket_id)
     )

@@ -71,7 +71,7 @@ def response_record(
     """
     now = now or timezone.now()
     invitation = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("survey", "interaction", "ticket")
         .get(pk=invitation_id)
     )

@@ -24,7 +24,7 @@ from feedback.services.dispatch import (
 from tests.factories import CustomerFactory, InvitationFactory, SurveyFactory
 from tests.smtp import SmtpSink, smtp_settings
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 TEXTS = {
     "en": {"subject": "How did we do?", "question": "Would you recommend us?"},

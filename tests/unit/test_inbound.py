@@ -52,7 +52,7 @@ from tests.factories import (
     TicketMessageFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "email"
 TOKEN = "q3Vb9xP2sLmE7wRfYc8dHgJ6aZuQ1oN5iK0tXyBnM4c"  # the token in the fixtures' addresses

@@ -49,7 +49,7 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
 def agent(name: str, **kwargs):  # type: ignore[no-untyped-def]

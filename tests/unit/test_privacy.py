@@ -27,7 +27,7 @@ from tests.factories import (
     ResponseFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 EMAIL = "zed.quux@example.org"
 NAME = "Zed Quuxworth"

@@ -19,7 +19,7 @@ from tests.factories import (
 from touchpoints.models import JourneyStage
 from touchpoints.services import interaction_record
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
 def record(customer, touchpoint, external_id: str, occurred_at=None):  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from feedback.models import InvitationState, Response, ResponseChannel
 from feedback.services.responses import InvalidAnswer, SurveyClosed, response_record
 from tests.factories import CustomerFactory, InvitationFactory, SurveyFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
 @pytest.fixture(autouse=True)
