@@ -4,14 +4,16 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('feedback', '0004_inbound_email'),
+        ("feedback", "0004_inbound_email"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='response',
-            options={'ordering': ['-submitted_at', '-id'], 'permissions': [('view_dashboard', 'Can view the dashboard and the journey map')]},
+            name="response",
+            options={
+                "ordering": ["-submitted_at", "-id"],
+                "permissions": [("view_dashboard", "Can view the dashboard and the journey map")],
+            },
         ),
     ]
