@@ -4,6 +4,8 @@ Message-ID."""
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from email.utils import make_msgid
 from typing import Any
@@ -12,6 +14,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from feedback.models import EmailKind, Invitation, Survey
@@ -84,41 +87,55 @@ class RenderedEmail:
     language: str
 
 
-def render_invitation(invitation: Invitation, *, reminder: bool = False) -> RenderedEmail:
-    survey = invitation.survey
-    customer = invitation.customer
-    brand = settings.CXCRM_BRAND_NAME
-    text_language, texts = survey_texts(survey, customer.language)
-    # The email's own words follow the customer's language if we have a catalogue for it,
-    # else the language the survey's texts are in.
-    ui_language = pick_language(customer.language, SUPPORTED_LANGUAGES, text_language)
+# A survey email differs between recipients of the same survey and language only in the token
+# and the customer's name. Rendering the two templates costs more than sending the message, so
+# each (survey texts, language, reminder, named or not) combination is rendered once with these
+# slots and the values are put in per recipient. The slots are private-use characters: no
+# template or survey text holds them and HTML escaping leaves them alone, and escaping is done
+# character by character, so escape(before + value + after) == escape(before) + escape(value) +
+# escape(after): filling the HTML with escape(value) gives exactly what the template would.
+_TOKEN_SLOT = "\ue000token\ue000"
+_NAME_SLOT = "\ue000name\ue000"
+_SLOTS = re.compile("\ue000(token|name)\ue000")
+
+
+def _render(
+    *,
+    kind: str,
+    ui_language: str,
+    question_text: Any,
+    subject_text: Any,
+    intro: Any,
+    reminder: bool,
+    customer_name: str,
+    token: str,
+    brand: str,
+    brand_colour: str,
+    site_url: str,
+) -> RenderedEmail:
     with translation.override(ui_language):
-        question = str(texts.get("question") or default_question(survey.kind, brand))
-        subject = str(texts.get("subject") or _("How did we do?"))
+        question = str(question_text or default_question(kind, brand))
+        subject = str(subject_text or _("How did we do?"))
         if reminder:
             subject = _("Reminder: %(subject)s") % {"subject": subject}
-        low, high = score_range(survey.kind)
-        token = invitation.token
+        low, high = score_range(kind)
+        survey_url = site_url + SURVEY_PATH.format(token=token)
         scores = [
-            {
-                "value": n,
-                "url": public_url(SURVEY_PATH.format(token=token)) + f"?score={n}",
-                "colour": score_colour(survey.kind, n),
-            }
+            {"value": n, "url": f"{survey_url}?score={n}", "colour": score_colour(kind, n)}
             for n in range(low, high + 1)
         ]
-        low_label, high_label = scale_labels(survey.kind)
+        low_label, high_label = scale_labels(kind)
         context = {
             "brand": brand,
-            "brand_colour": settings.CXCRM_BRAND_COLOUR,
-            "customer_name": customer.name,
+            "brand_colour": brand_colour,
+            "customer_name": customer_name,
             "question": question,
-            "intro": texts.get("intro", ""),
+            "intro": intro,
             "scores": scores,
             "low_label": low_label,
             "high_label": high_label,
-            "survey_url": public_url(SURVEY_PATH.format(token=token)),
-            "unsubscribe_url": public_url(UNSUBSCRIBE_PATH.format(token=token)),
+            "survey_url": survey_url,
+            "unsubscribe_url": site_url + UNSUBSCRIBE_PATH.format(token=token),
             "language": ui_language,
             "direction": "rtl" if ui_language.split("-")[0] in RTL_LANGUAGES else "ltr",
             "reminder": reminder,
@@ -126,6 +143,86 @@ def render_invitation(invitation: Invitation, *, reminder: bool = False) -> Rend
         html = render_to_string("emails/survey.html", context)
         text = render_to_string("emails/survey.txt", context)
     return RenderedEmail(subject=subject, text=text, html=html, language=ui_language)
+
+
+# Bounded: a few surveys × languages × {reminder, named} in practice; edited texts make new
+# keys, and the old entries age out instead of piling up in a long-lived worker.
+@functools.lru_cache(maxsize=512)
+def _render_with_slots(
+    kind: str,
+    ui_language: str,
+    question_text: str | None,
+    subject_text: str | None,
+    intro: str | None,
+    reminder: bool,
+    named: bool,
+    brand: str,
+    brand_colour: str,
+    site_url: str,
+) -> RenderedEmail:
+    return _render(
+        kind=kind,
+        ui_language=ui_language,
+        question_text=question_text,
+        subject_text=subject_text,
+        intro=intro,
+        reminder=reminder,
+        customer_name=_NAME_SLOT if named else "",
+        token=_TOKEN_SLOT,
+        brand=brand,
+        brand_colour=brand_colour,
+        site_url=site_url,
+    )
+
+
+def _fill(rendered: str, values: dict[str, str]) -> str:
+    # One pass: a value that happened to contain a slot is never filled in again.
+    return _SLOTS.sub(lambda match: values[match.group(1)], rendered)
+
+
+def render_invitation(invitation: Invitation, *, reminder: bool = False) -> RenderedEmail:
+    survey = invitation.survey
+    customer = invitation.customer
+    text_language, texts = survey_texts(survey, customer.language)
+    # The email's own words follow the customer's language if we have a catalogue for it,
+    # else the language the survey's texts are in.
+    ui_language = pick_language(customer.language, SUPPORTED_LANGUAGES, text_language)
+    question_text = texts.get("question")
+    subject_text = texts.get("subject")
+    intro = texts.get("intro", "")
+    name = customer.name or ""
+    token = invitation.token
+    common = {
+        "kind": str(survey.kind),
+        "ui_language": ui_language,
+        "reminder": reminder,
+        "brand": str(settings.CXCRM_BRAND_NAME),
+        "brand_colour": str(settings.CXCRM_BRAND_COLOUR),
+        "site_url": str(settings.SITE_URL),
+    }
+    if not all(v is None or isinstance(v, str) for v in (question_text, subject_text, intro)):
+        # Texts that are not strings (hand-edited JSON) are rare: render them as they are.
+        return _render(
+            question_text=question_text,
+            subject_text=subject_text,
+            intro=intro,
+            customer_name=name,
+            token=token,
+            **common,
+        )
+    skeleton = _render_with_slots(
+        question_text=question_text,
+        subject_text=subject_text,
+        intro=intro,
+        named=bool(name),
+        **common,
+    )
+    return RenderedEmail(
+        subject=skeleton.subject,
+        text=_fill(skeleton.text, {"token": token, "name": name}),
+        html=_fill(skeleton.html, {"token": str(escape(token)), "name": str(escape(name))}),
+        language=ui_language,
+    )
 
 
 def reply_address(token: str) -> str:
