@@ -19,8 +19,10 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
+from feedback.emails import render_invitation
 from feedback.models import (
     INBOUND_NEEDS_ATTENTION,
+    EmailKind,
     InboundEmail,
     InboundStatus,
     Invitation,
@@ -416,19 +418,36 @@ class OutboundEmailAdmin(ViewOnlyMixin, admin.ModelAdmin):
     search_fields = ["to_email", "subject", "=message_id"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-    readonly_fields = ["html_preview"]
+    readonly_fields = ["html_preview", "text_preview"]
     fieldsets = [
         (None, {"fields": ["to_email", "from_email", "subject", "kind", "status"]}),
         ("Delivery", {"fields": ["message_id", "created_at", "sent_at", "error", "headers"]}),
         ("Related", {"fields": ["customer", "invitation", "ticket"]}),
-        ("Text body", {"fields": ["body_text"]}),
+        ("Text body", {"fields": ["text_preview", "body_text"]}),
         ("HTML body", {"fields": ["html_preview"]}),
         ("HTML source", {"fields": ["body_html"], "classes": ["collapse"]}),
     ]
 
+    @staticmethod
+    def _bodies(obj: OutboundEmail) -> tuple[str, str]:
+        """The stored bodies; survey emails store none and are rendered again from their
+        invitation (the same template, language and token)."""
+        if obj.body_html or obj.body_text or obj.invitation_id is None:
+            return obj.body_text, obj.body_html
+        if obj.kind not in (EmailKind.SURVEY, EmailKind.REMINDER):
+            return obj.body_text, obj.body_html
+        rendered = render_invitation(obj.invitation, reminder=obj.kind == EmailKind.REMINDER)
+        return rendered.text, rendered.html
+
+    @admin.display(description="Text")
+    def text_preview(self, obj: OutboundEmail) -> SafeString | str:
+        text = self._bodies(obj)[0]
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", text) if text else "—"
+
     @admin.display(description="Rendered")
     def html_preview(self, obj: OutboundEmail) -> SafeString | str:
-        if not obj.body_html:
+        html = self._bodies(obj)[1]
+        if not html:
             return "—"
         # format_html escapes the body into the attribute; the empty sandbox forbids scripts,
         # forms, plugins, navigation and same-origin access inside the frame.
@@ -436,7 +455,7 @@ class OutboundEmailAdmin(ViewOnlyMixin, admin.ModelAdmin):
             '<iframe sandbox="" referrerpolicy="no-referrer" srcdoc="{}" title="HTML body"'
             ' style="width:100%;min-height:480px;border:1px solid #ccc;background:#fff">'
             "</iframe>",
-            obj.body_html,
+            html,
         )
 
 

@@ -268,8 +268,11 @@ def invitations_send_claimed(*, ids: list[int], claimed_at: datetime) -> Dispatc
                 status=status_when_sent,
                 message_id=message_id,
                 subject=rendered.subject,
-                text=rendered.text,
-                html=rendered.html,
+                # Survey emails are rendered again from their invitation when staff look at
+                # them (feedback.admin): storing ~11 KB of identical template per email would
+                # double what each send writes to the database.
+                text="",
+                html="",
                 headers={k: str(v) for k, v in message.extra_headers.items()},
                 error=result.error,
                 now=now,
