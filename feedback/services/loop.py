@@ -95,7 +95,12 @@ def pick_assignee(touchpoint_owner_id: int | None) -> Any:
     )
 
 
-def _event(
+def priority_name(priority: int) -> str:
+    """Events store machine-readable values (status values, priority names, usernames)."""
+    return TicketPriority(priority).name.lower()
+
+
+def ticket_event_record(
     ticket: Ticket,
     action: str,
     *,
@@ -150,17 +155,17 @@ def ticket_sync_for_response(*, response_id: int) -> LoopResult:
         return LoopResult(ticket, True, "opened")
     priority = priority_for(response.kind, response.score)
     if ticket.is_open and priority != ticket.priority and wants_ticket:
-        _event(
+        ticket_event_record(
             ticket,
             "priority",
-            from_value=ticket.get_priority_display(),
-            to_value=TicketPriority(priority).label,
+            from_value=priority_name(ticket.priority),
+            to_value=priority_name(priority),
             note=f"Score changed to {response.score}.",
         )
         ticket.priority = priority
         ticket.save(update_fields=["priority", "updated_at"])
     elif not wants_ticket:
-        _event(
+        ticket_event_record(
             ticket,
             "score",
             to_value=str(response.score),
@@ -186,14 +191,14 @@ def _ticket_open(response: Response) -> Ticket:
         due_at=now + timedelta(hours=response.survey.sla_hours),
         created_at=now,
     )
-    _event(
+    ticket_event_record(
         ticket,
         "created",
-        to_value=ticket.get_status_display(),
+        to_value=ticket.status,
         note=f"{response.kind.upper()} {response.score} ({response.category}).",
     )
     if assignee is not None:
-        _event(ticket, "assignee", to_value=assignee.get_username())
+        ticket_event_record(ticket, "assignee", to_value=assignee.get_username())
     if response.comment:
         TicketMessage.objects.create(
             ticket=ticket,
@@ -327,7 +332,7 @@ def ticket_assign(
     old = ticket.assignee.get_username() if ticket.assignee else ""
     ticket.assignee = assignee  # type: ignore[assignment]
     ticket.save(update_fields=["assignee", "updated_at"])
-    _event(
+    ticket_event_record(
         ticket,
         "assignee",
         actor=actor,
@@ -345,12 +350,12 @@ def ticket_set_priority(*, ticket_id: int, priority: int, actor: Any = None) -> 
         raise TicketError(f"Unknown priority {priority!r}.")
     ticket = _locked(ticket_id)
     if ticket.priority != priority:
-        _event(
+        ticket_event_record(
             ticket,
             "priority",
             actor=actor,
-            from_value=ticket.get_priority_display(),
-            to_value=TicketPriority(priority).label,
+            from_value=priority_name(ticket.priority),
+            to_value=priority_name(priority),
         )
         ticket.priority = priority
         ticket.save(update_fields=["priority", "updated_at"])
@@ -370,7 +375,7 @@ def ticket_set_status(*, ticket_id: int, status: str, actor: Any = None) -> Tick
         raise TicketError("Resolve a ticket with its root cause (use the resolve action).")
     if status == TicketStatus.CLOSED and ticket.status != TicketStatus.RESOLVED:
         raise TicketError("Only a resolved ticket can be closed.")
-    old = ticket.get_status_display()
+    old = ticket.status
     fields = ["status", "updated_at"]
     if (
         ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
@@ -380,7 +385,7 @@ def ticket_set_status(*, ticket_id: int, status: str, actor: Any = None) -> Tick
         fields.append("resolved_at")
     ticket.status = status
     ticket.save(update_fields=fields)
-    _event(ticket, "status", actor=actor, from_value=old, to_value=ticket.get_status_display())
+    ticket_event_record(ticket, "status", actor=actor, from_value=old, to_value=ticket.status)
     return ticket
 
 
@@ -400,14 +405,14 @@ def _mark_contacted(ticket: Ticket, actor: Any, now: datetime, how: str) -> None
     if ticket.first_contact_at is None:
         ticket.first_contact_at = now
         fields.append("first_contact_at")
-        _event(ticket, "contacted", actor=actor, to_value=how)
+        ticket_event_record(ticket, "contacted", actor=actor, to_value=how)
     if ticket.status == TicketStatus.NEW:
-        _event(
+        ticket_event_record(
             ticket,
             "status",
             actor=actor,
-            from_value=ticket.get_status_display(),
-            to_value=TicketStatus.PENDING.label,
+            from_value=ticket.status,
+            to_value=TicketStatus.PENDING.value,
             note=f"After {how}.",
         )
         ticket.status = TicketStatus.PENDING
@@ -489,18 +494,18 @@ def ticket_resolve(
     if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         raise TicketError("The ticket is already resolved.")
     now = timezone.now()
-    old = ticket.get_status_display()
+    old = ticket.status
     ticket.status = TicketStatus.RESOLVED
     ticket.root_cause = root_cause
     ticket.resolution = (resolution or "").replace("\x00", "").strip()
     ticket.resolved_at = now
     ticket.save(update_fields=["status", "root_cause", "resolution", "resolved_at", "updated_at"])
-    _event(
+    ticket_event_record(
         ticket,
         "status",
         actor=actor,
         from_value=old,
-        to_value=ticket.get_status_display(),
+        to_value=ticket.status,
         note=f"Root cause: {root_cause}.",
     )
     if send_followup:
@@ -513,16 +518,16 @@ def ticket_reopen(*, ticket_id: int, actor: Any = None, note: str = "") -> Ticke
     ticket = _locked(ticket_id)
     if ticket.is_open:
         return ticket
-    old = ticket.get_status_display()
+    old = ticket.status
     ticket.status = TicketStatus.OPEN
     ticket.resolved_at = None
     ticket.save(update_fields=["status", "resolved_at", "updated_at"])
-    _event(
+    ticket_event_record(
         ticket,
         "status",
         actor=actor,
         from_value=old,
-        to_value=ticket.get_status_display(),
+        to_value=ticket.status,
         note=note or "Reopened.",
     )
     return ticket
@@ -558,7 +563,7 @@ def _record_recovery(response: Response, invitation: Invitation) -> str:
     ticket = Ticket.objects.select_for_update().get(pk=invitation.ticket_id)
     recovered = sentiment_of(response.kind, response.score) == Sentiment.GOOD
     if ticket.recovered != recovered:
-        _event(
+        ticket_event_record(
             ticket,
             "recovered",
             from_value=_display(ticket.recovered),
@@ -607,11 +612,11 @@ def tickets_escalate_breached(*, now: datetime | None = None, limit: int = 500) 
             continue
         escalated += 1
         new_priority = min(ticket.priority + 1, TicketPriority.URGENT)
-        _event(
+        ticket_event_record(
             ticket,
             "escalated",
-            from_value=TicketPriority(ticket.priority).label,
-            to_value=TicketPriority(new_priority).label,
+            from_value=priority_name(ticket.priority),
+            to_value=priority_name(new_priority),
             note=f"SLA breached: first contact was due {ticket.due_at:%Y-%m-%d %H:%M} UTC.",
         )
         ticket.priority = new_priority

@@ -10,10 +10,10 @@ from django.utils import timezone
 from feedback.models import (
     MessageDirection,
     Ticket,
-    TicketEvent,
     TicketMessage,
     TicketStatus,
 )
+from feedback.services.loop import ticket_event_record
 
 # A customer's reply wakes these up: a closed case gets looked at again, and "pending customer"
 # means we were waiting for exactly this.
@@ -58,12 +58,11 @@ def ticket_message_receive(
         # cause and resolution stay as a record of the earlier attempt.
         ticket.resolved_at = None
         ticket.save(update_fields=["status", "resolved_at", "updated_at"])
-        TicketEvent.objects.create(
-            ticket=ticket,
-            action="status",
+        ticket_event_record(
+            ticket,
+            "status",
             from_value=old,
-            to_value=TicketStatus.OPEN,
+            to_value=TicketStatus.OPEN.value,
             note=note,
-            created_at=now,
         )
     return message

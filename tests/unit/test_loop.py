@@ -195,8 +195,8 @@ def test_every_staff_change_is_an_event() -> None:
     actions = list(ticket.events.values_list("action", "from_value", "to_value", "actor"))
     assert actions == [
         ("assignee", "", "bob", boss.pk),
-        ("priority", "Normal", "Urgent", boss.pk),
-        ("status", "New", "Open", boss.pk),
+        ("priority", "normal", "urgent", boss.pk),
+        ("status", "new", "open", boss.pk),
     ]
 
 
