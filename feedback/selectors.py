@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 
-from feedback.models import Invitation, InvitationPurpose, Response
+from feedback.models import (
+    OPEN_TICKET_STATUSES,
+    EmailKind,
+    Invitation,
+    InvitationPurpose,
+    OutboundEmail,
+    Response,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+)
+from touchpoints.models import Interaction
 
 
 def invitation_by_token(token: str) -> Invitation | None:
@@ -32,3 +48,158 @@ def responses_missing_ticket(
         .only("id", "category", "survey__loop_enabled", "survey__ticket_categories", "survey__kind")
     )
     return [r.pk for r in candidates[:2000] if r.category in r.survey.loop_categories]
+
+
+# --- The triage queue and the ticket page (admin) ----------------------------------------------
+
+# The ticket page shows at most this many messages and events (the newest).
+TICKET_PAGE_ROWS = 200
+
+
+def tickets_for_staff(queryset: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
+    """Tickets with every relation the queue's columns and the ticket page's header show,
+    joined in the one query that loads them."""
+    queryset = Ticket.objects.all() if queryset is None else queryset
+    return queryset.select_related(
+        "customer", "assignee", "touchpoint", "response__survey", "root_cause"
+    )
+
+
+def ticket_queue_ordering() -> list[Any]:
+    """The queue's order: open tickets first (so a list of all tickets still leads with the
+    work), the most urgent on top, then the nearest deadline, tickets without one last.
+    Expressions rather than an annotation, so that any queryset of tickets can use it."""
+    open_first = Case(
+        When(status__in=OPEN_TICKET_STATUSES, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return [open_first.asc(), "-priority", F("due_at").asc(nulls_last=True), "id"]
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One thing that happened between the customer and us, for the ticket page's timeline."""
+
+    at: datetime
+    kind: str  # interaction, invitation, response, ticket: also the CSS modifier
+    title: str
+    detail: str
+    url: str
+    current: bool = False
+
+
+def _admin_url(obj: Any) -> str:
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+def customer_timeline(
+    customer_id: int, *, limit: int = 50, current_ticket_id: int | None = None
+) -> list[TimelineItem]:
+    """The customer's interactions, invitations, answers and tickets, newest first.
+
+    Four queries whatever the history's length: each source is read newest first up to
+    ``limit`` rows (its relations joined), then the four are merged; no source can crowd the
+    page with more than ``limit`` rows, and the merge keeps the newest ``limit`` overall."""
+    items: list[TimelineItem] = []
+    interactions = (
+        Interaction.objects.filter(customer_id=customer_id)
+        .select_related("touchpoint")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+    for interaction in interactions:
+        money = f"{interaction.amount} {interaction.currency}".strip() if interaction.amount else ""
+        detail = " · ".join(p for p in (interaction.order_ref, money, interaction.source) if p)
+        items.append(
+            TimelineItem(
+                interaction.occurred_at,
+                "interaction",
+                str(interaction.touchpoint.name),
+                detail,
+                _admin_url(interaction),
+            )
+        )
+    invitations = (
+        Invitation.objects.filter(customer_id=customer_id)
+        .select_related("survey")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    for invitation in invitations:
+        what = "Follow-up" if invitation.purpose == InvitationPurpose.FOLLOWUP else "Invitation"
+        items.append(
+            TimelineItem(
+                invitation.sent_at or invitation.scheduled_for,
+                "invitation",
+                f"{what}: {invitation.survey.name}",
+                invitation.get_state_display(),
+                _admin_url(invitation),
+            )
+        )
+    responses = (
+        Response.objects.filter(customer_id=customer_id)
+        .select_related("touchpoint")
+        .order_by("-submitted_at", "-id")[:limit]
+    )
+    for response in responses:
+        where = f" at {response.touchpoint.name}" if response.touchpoint else ""
+        items.append(
+            TimelineItem(
+                response.submitted_at,
+                "response",
+                f"{response.kind.upper()} {response.score} · {response.get_category_display()}"
+                + where,
+                Truncator(" ".join(response.comment.split())).chars(140),
+                _admin_url(response),
+            )
+        )
+    tickets = Ticket.objects.filter(customer_id=customer_id).order_by("-created_at", "-id")[:limit]
+    for ticket in tickets:
+        items.append(
+            TimelineItem(
+                ticket.created_at,
+                "ticket",
+                f"Ticket #{ticket.pk}: {ticket.subject}",
+                ticket.get_status_display(),
+                _admin_url(ticket),
+                current=ticket.pk == current_ticket_id,
+            )
+        )
+    items.sort(key=lambda item: item.at, reverse=True)
+    return items[:limit]
+
+
+def ticket_page_context(ticket: Ticket, *, timeline_limit: int = 50) -> dict[str, Any]:
+    """What the ticket page shows beside the ticket itself (loaded by tickets_for_staff):
+    the thread with each reply's delivery status, the audit trail, the customer's timeline.
+
+    Seven queries: messages (authors joined), reply delivery statuses, events (actors
+    joined), and the four timeline sources. The thread and history are capped so that a
+    ticket with a runaway email loop still renders; the page says when rows were left out."""
+    messages = list(
+        TicketMessage.objects.filter(ticket=ticket)
+        .select_related("author")
+        .order_by("-created_at", "-id")[: TICKET_PAGE_ROWS + 1]
+    )
+    delivery = dict(
+        OutboundEmail.objects.filter(ticket=ticket, kind=EmailKind.TICKET_REPLY)
+        .exclude(message_id="")
+        .values_list("message_id", "status")
+    )
+    events = list(
+        TicketEvent.objects.filter(ticket=ticket)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[: TICKET_PAGE_ROWS + 1]
+    )
+    thread = [
+        {"message": message, "delivery": delivery.get(message.message_id, "")}
+        for message in reversed(messages[:TICKET_PAGE_ROWS])
+    ]
+    return {
+        "thread": thread,
+        "thread_truncated": len(messages) > TICKET_PAGE_ROWS,
+        "events": events[:TICKET_PAGE_ROWS],
+        "events_truncated": len(events) > TICKET_PAGE_ROWS,
+        "timeline": customer_timeline(
+            ticket.customer_id, limit=timeline_limit, current_ticket_id=ticket.pk
+        ),
+    }

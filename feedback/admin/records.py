@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -26,7 +24,6 @@ from feedback.models import (
     InboundEmail,
     InboundStatus,
     Invitation,
-    MessageDirection,
     OutboundEmail,
     Response,
     RootCause,
@@ -252,130 +249,6 @@ class RootCauseAdmin(admin.ModelAdmin):
     @admin.display(description="Description")
     def description_excerpt(self, obj: RootCause) -> str:
         return _excerpt(obj.description)
-
-
-class TicketMessageInline(admin.TabularInline):
-    """The conversation so far, view-only: a message that went out cannot be edited afterwards,
-    and an editable author widget would run one query per row."""
-
-    model = TicketMessage
-    fields = ["created_at", "direction", "author", "from_email", "body", "message_id"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    verbose_name_plural = "Conversation"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[TicketMessage]:
-        return super().get_queryset(request).select_related("author")
-
-    def has_add_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
-        return False
-
-
-class NewTicketMessageForm(ModelForm):
-    class Meta:
-        model = TicketMessage
-        fields = ["direction", "body"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 4, "cols": 80})}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # A note is the safe default: it never reaches the customer.
-        self.fields["direction"].initial = MessageDirection.NOTE
-        # Until replies go through the mailer, the admin only records what was said.
-        self.fields["direction"].help_text = "Recorded on the ticket; no email is sent from here."
-
-
-class NewTicketMessageInline(admin.StackedInline):
-    """One blank message form; existing messages are listed by TicketMessageInline."""
-
-    model = TicketMessage
-    form = NewTicketMessageForm
-    extra = 1
-    can_delete = False
-    verbose_name = "new message"
-    verbose_name_plural = "Add a message"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[TicketMessage]:
-        return super().get_queryset(request).none()
-
-
-class TicketEventInline(admin.TabularInline):
-    """The audit trail, view-only."""
-
-    model = TicketEvent
-    fields = ["created_at", "action", "from_value", "to_value", "actor", "note"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    verbose_name_plural = "History"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[TicketEvent]:
-        return super().get_queryset(request).select_related("actor")
-
-    def has_add_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
-        return False
-
-
-@admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
-    list_display = [
-        "id",
-        "subject",
-        "customer",
-        "status",
-        "priority",
-        "assignee",
-        "due_at",
-        "overdue",
-        "touchpoint",
-    ]
-    list_display_links = ["id", "subject"]
-    list_filter = ["status", "priority", "source", "touchpoint__stage", "assignee"]
-    list_select_related = ["customer", "assignee", "touchpoint"]
-    search_fields = ["subject", "customer__email", "customer__name", "response__comment"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
-    autocomplete_fields = ["customer", "response", "touchpoint", "assignee", "root_cause"]
-    readonly_fields = ["escalated_at", "recovered", "created_at", "updated_at"]
-    inlines = [TicketMessageInline, NewTicketMessageInline, TicketEventInline]
-    fieldsets = [
-        (None, {"fields": ["subject", "customer", "touchpoint", "source", "response"]}),
-        ("Work", {"fields": ["status", "priority", "assignee", "due_at", "first_contact_at"]}),
-        (
-            "Resolution",
-            {"fields": ["root_cause", "resolution", "resolved_at", "escalated_at", "recovered"]},
-        ),
-        ("Audit", {"fields": ["created_at", "updated_at"]}),
-    ]
-
-    def get_inlines(self, request: HttpRequest, obj: Ticket | None) -> list[type[Any]]:
-        if obj is None:
-            # A ticket being created has no conversation or history yet, only a first message.
-            return [NewTicketMessageInline]
-        return list(self.inlines)
-
-    @admin.display(boolean=True, description="Overdue")
-    def overdue(self, obj: Ticket) -> bool:
-        return obj.is_overdue
-
-    def save_formset(
-        self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
-    ) -> None:
-        if formset.model is not TicketMessage:
-            super().save_formset(request, form, formset, change)
-            return
-        for message in formset.save(commit=False):
-            if message.pk is None and message.author_id is None:
-                message.author = request.user
-            message.save()
-        formset.save_m2m()
 
 
 @admin.register(TicketMessage)

@@ -1,0 +1,9 @@
+"""Back-office of the feedback app, one module per area; importing them registers the admins.
+
+records: surveys, invitations, answers, root causes, message and event lists, the outbox and
+inbound email. tickets: the triage queue and the ticket page.
+"""
+
+from feedback.admin import records, tickets
+
+__all__ = ["records", "tickets"]

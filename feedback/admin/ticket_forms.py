@@ -1,0 +1,113 @@
+"""Input forms of the ticket page's actions and the queue's bulk actions. They validate only;
+the services decide what the ticket's state allows (TicketError)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from feedback.models import RootCause, TicketPriority, TicketStatus
+from feedback.services.loop import staff_users
+
+BODY_MAX = 20000
+
+
+def _textarea(rows: int, placeholder: str) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows, "placeholder": placeholder})
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        full = obj.get_full_name() if hasattr(obj, "get_full_name") else ""
+        return f"{full} ({obj.get_username()})" if full else obj.get_username()
+
+
+def staff_choice_field(*, required: bool) -> StaffChoiceField:
+    return StaffChoiceField(
+        queryset=staff_users().order_by("username"),
+        required=required,
+        empty_label="Unassigned" if not required else "Choose a person…",
+    )
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label="Reply to the customer",
+        max_length=BODY_MAX,
+        widget=_textarea(6, "Written to the customer; sent by email, threaded under their answer."),
+    )
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label="Internal note",
+        max_length=BODY_MAX,
+        widget=_textarea(3, "Only staff see notes."),
+    )
+
+
+class AssignForm(forms.Form):
+    assignee = staff_choice_field(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A fresh queryset per form: staff who joined since start-up are listed.
+        self.fields["assignee"].queryset = staff_users().order_by("username")
+
+
+class StatusForm(forms.Form):
+    # Every status is listed so the select shows a resolved ticket's status; choosing
+    # "resolved" here is refused by the service (resolving needs a root cause: ResolveForm).
+    status = forms.ChoiceField(choices=TicketStatus.choices)
+
+
+class PriorityForm(forms.Form):
+    priority = forms.TypedChoiceField(coerce=int, choices=TicketPriority.choices)
+
+
+class ContactForm(forms.Form):
+    note = forms.CharField(
+        label="What was said",
+        required=False,
+        max_length=BODY_MAX,
+        widget=_textarea(2, "Optional: what was agreed on the phone."),
+    )
+
+
+class ResolveForm(forms.Form):
+    root_cause = forms.ModelChoiceField(
+        queryset=RootCause.objects.none(), empty_label="Choose a root cause…"
+    )
+    resolution = forms.CharField(
+        required=False,
+        max_length=BODY_MAX,
+        widget=_textarea(3, "What was done for the customer."),
+    )
+    send_followup = forms.BooleanField(
+        label="Send a follow-up survey", required=False, initial=True
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Retired root causes stay on old tickets but cannot be chosen for new resolutions.
+        self.fields["root_cause"].queryset = RootCause.objects.filter(active=True)
+
+
+class ReopenForm(forms.Form):
+    note = forms.CharField(label="Why", required=False, max_length=1000)
+
+
+# --- Bulk actions (intermediate pages) ----------------------------------------------------------
+
+
+class BulkAssignForm(forms.Form):
+    assignee = staff_choice_field(required=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_users().order_by("username")
+
+
+class BulkPriorityForm(PriorityForm):
+    pass

@@ -1,0 +1,784 @@
+"""The triage queue and the ticket page.
+
+The queue is the ticket changelist, filtered to open tickets by default and ordered by
+priority then deadline. The ticket page is the change page with the answer, the thread, the
+customer's timeline and one small form per action. Every change of status, priority or
+assignee goes through the services in feedback.services.loop (which write the TicketEvent and
+send the emails): the main form shows those fields read-only, and the action forms post to
+endpoints added by ``get_urls`` that call a service and redirect back (Post/Redirect/Get).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.forms import BaseInlineFormSet, ModelForm
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from customers.models import AuditAction
+from customers.privacy import audit_record
+from feedback.admin.ticket_forms import (
+    AssignForm,
+    BulkAssignForm,
+    BulkPriorityForm,
+    ContactForm,
+    NoteForm,
+    PriorityForm,
+    ReopenForm,
+    ReplyForm,
+    ResolveForm,
+    StatusForm,
+)
+from feedback.models import (
+    OPEN_TICKET_STATUSES,
+    MessageDirection,
+    Ticket,
+    TicketMessage,
+    TicketPriority,
+    TicketSource,
+    TicketStatus,
+)
+from feedback.scoring import SurveyKind, sentiment_of
+from feedback.selectors import ticket_page_context, ticket_queue_ordering, tickets_for_staff
+from feedback.services.loop import (
+    TicketError,
+    breached_q,
+    priority_name,
+    ticket_assign,
+    ticket_due_changed,
+    ticket_event_record,
+    ticket_log_contact,
+    ticket_note,
+    ticket_reopen,
+    ticket_reply,
+    ticket_resolve,
+    ticket_set_priority,
+    ticket_set_status,
+)
+
+# A bulk action works through at most this many tickets per submit (one transaction each).
+BULK_LIMIT = 500
+DEFAULT_SLA = timedelta(hours=48)
+
+
+# --- Filters ------------------------------------------------------------------------------------
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """The working queue (open tickets) unless the user asks for overdue ones, all of them, or
+    picks a status in the status filter (then the queue does not hide what they asked for)."""
+
+    title = "queue"
+    parameter_name = "queue"
+    OPEN, OVERDUE, ALL = "open", "overdue", "all"
+    STATUS_PARAM = "status__exact"
+
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        self.status_picked = self.STATUS_PARAM in request.GET
+        super().__init__(request, *args, **kwargs)
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            (self.OPEN, "Open (the queue)"),
+            (self.OVERDUE, "Overdue (SLA breached)"),
+            (self.ALL, "All tickets"),
+        ]
+
+    def effective(self) -> str:
+        value = self.value()
+        if value in (self.OVERDUE, self.ALL):
+            return value
+        return self.ALL if self.status_picked else self.OPEN
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        match self.effective():
+            case self.OPEN:
+                return queryset.filter(status__in=OPEN_TICKET_STATUSES)
+            case self.OVERDUE:
+                return queryset.filter(breached_q(timezone.now()))
+        return queryset
+
+    def choices(self, changelist: ChangeList) -> Any:
+        current = self.effective()
+        for value, label in self.lookup_choices:
+            # Back to the queue (or to overdue) clears a picked status that would contradict it.
+            remove = [self.STATUS_PARAM] if value != self.ALL else []
+            yield {
+                "selected": current == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}, remove),
+                "display": label,
+            }
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    title = "assignee"
+    parameter_name = "assignee"
+    ME, NOBODY = "me", "none"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        from feedback.services.loop import staff_users
+
+        people = staff_users().order_by("username").values_list("pk", "username")
+        return [(self.ME, "Me"), (self.NOBODY, "Unassigned")] + [
+            (str(pk), username) for pk, username in people
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == self.ME:
+            return queryset.filter(assignee=request.user)
+        if value == self.NOBODY:
+            return queryset.filter(assignee__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(assignee_id=int(value))
+        return queryset
+
+
+class SurveyKindFilter(admin.SimpleListFilter):
+    title = "survey kind"
+    parameter_name = "kind"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return list(SurveyKind.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() in SurveyKind.values:
+            return queryset.filter(response__kind=self.value())
+        return queryset
+
+
+# --- Badges -------------------------------------------------------------------------------------
+
+
+def _span(css: str, text: str, title: str = "") -> SafeString:
+    if title:
+        return format_html('<span class="{}" title="{}">{}</span>', css, title, text)
+    return format_html('<span class="{}">{}</span>', css, text)
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h"
+    return f"{hours // 24} d"
+
+
+def sla_badge(ticket: Ticket, now: datetime | None = None) -> SafeString:
+    """ "due in 3 h" / "overdue by 2 h" while nobody has contacted the customer; the SLA is
+    about the first contact, so once contacted (or closed) the countdown stops."""
+    now = now or timezone.now()
+    if not ticket.is_open:
+        return _span("cx-sla cx-sla--done", ticket.get_status_display())
+    if ticket.first_contact_at is not None:
+        return _span("cx-sla cx-sla--met", "contacted", f"{ticket.first_contact_at:%Y-%m-%d %H:%M}")
+    if ticket.due_at is None:
+        return _span("cx-sla cx-sla--none", "no SLA")
+    title = f"due {timezone.localtime(ticket.due_at):%Y-%m-%d %H:%M}"
+    if ticket.due_at < now:
+        return _span(
+            "cx-sla cx-sla--overdue", f"overdue by {_duration(now - ticket.due_at)}", title
+        )
+    left = ticket.due_at - now
+    css = "cx-sla cx-sla--soon" if left < timedelta(hours=4) else "cx-sla cx-sla--ok"
+    return _span(css, f"due in {_duration(left)}", title)
+
+
+def priority_badge(priority: int) -> SafeString:
+    return _span(f"cx-badge cx-prio--{priority_name(priority)}", TicketPriority(priority).label)
+
+
+def status_badge(ticket: Ticket) -> SafeString:
+    return _span(f"cx-badge cx-status--{ticket.status}", ticket.get_status_display())
+
+
+def score_badge(ticket: Ticket) -> SafeString | str:
+    response = ticket.response
+    if response is None:
+        # Tickets from email, the API or staff have no score; say where they came from.
+        if ticket.source == TicketSource.RESPONSE:
+            return "—"
+        return _span("cx-badge cx-score--none", ticket.get_source_display())
+    sentiment = sentiment_of(response.kind, response.score)
+    return _span(
+        f"cx-badge cx-score cx-score--{sentiment}",
+        f"{response.kind.upper()} {response.score}",
+        response.get_category_display(),
+    )
+
+
+def customer_label(ticket: Ticket) -> str:
+    customer = ticket.customer
+    return customer.name or customer.email or f"customer #{customer.pk}"
+
+
+# --- Add form (the first message of a ticket made by hand) ---------------------------------------
+
+
+class NewTicketMessageForm(ModelForm):
+    class Meta:
+        model = TicketMessage
+        fields = ["direction", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 4, "cols": 80})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # What the customer said is what a ticket made by hand usually starts with.
+        self.fields["direction"].initial = MessageDirection.INBOUND
+        self.fields[
+            "direction"
+        ].help_text = (
+            "Recorded on the ticket; no email is sent from here (reply from the ticket page)."
+        )
+
+
+class NewTicketMessageInline(admin.StackedInline):
+    """One blank message form on the add page; the ticket page has its own reply and note."""
+
+    model = TicketMessage
+    form = NewTicketMessageForm
+    extra = 1
+    can_delete = False
+    verbose_name = "first message"
+    verbose_name_plural = "First message"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TicketMessage]:
+        return super().get_queryset(request).none()
+
+
+# --- The page's actions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketAction:
+    """One POST endpoint of the ticket page: its form, and the service call it makes, which
+    returns the success message (or raises TicketError)."""
+
+    form: type[forms.Form]
+    run: Callable[[Ticket, dict[str, Any], Any], str]
+
+
+def _reply(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
+    ticket_reply(ticket_id=ticket.pk, body=data["body"], actor=actor)
+    return f"Reply queued to {ticket.customer.email}."
+
+
+def _note(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
+    ticket_note(ticket_id=ticket.pk, body=data["body"], actor=actor)
+    return "Note added."
+
+
+def _assign(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
+    assignee = data["assignee"]
+    ticket_assign(ticket_id=ticket.pk, assignee=assignee, actor=actor)
+    return f"Assigned to {assignee.get_username()}." if assignee else "Unassigned."
+
+
+def _status(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
+    done = ticket_set_status(ticket_id=ticket.pk, status=data["status"], actor=actor)
+    return f"Status: {done.get_status_display()}."
+
+
+def _priority(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
+    ticket_set_priority(ticket_id=ticket.pk, priority=data["priority"], actor=actor)
+    return f"Priority: {TicketPriority(data['priority']).label}."
+
+
+def _contact(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
+    ticket_log_contact(ticket_id=ticket.pk, actor=actor, note=data["note"])
+    return "Phone call logged."
+
+
+def _resolve(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
+    ticket_resolve(
+        ticket_id=ticket.pk,
+        root_cause=data["root_cause"],
+        resolution=data["resolution"],
+        actor=actor,
+        send_followup=data["send_followup"],
+    )
+    text = f"Resolved (root cause: {data['root_cause']})."
+    if data["send_followup"]:
+        if ticket.followup_invitations.exists():
+            text += " A follow-up survey is scheduled."
+        else:
+            text += " No follow-up survey: the ticket has no survey answer or the customer "
+            text += "cannot be emailed."
+    return text
+
+
+def _reopen(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
+    ticket_reopen(ticket_id=ticket.pk, actor=actor, note=data["note"])
+    return "Reopened."
+
+
+TICKET_ACTIONS: dict[str, TicketAction] = {
+    "reply": TicketAction(ReplyForm, _reply),
+    "note": TicketAction(NoteForm, _note),
+    "assign": TicketAction(AssignForm, _assign),
+    "status": TicketAction(StatusForm, _status),
+    "priority": TicketAction(PriorityForm, _priority),
+    "contact": TicketAction(ContactForm, _contact),
+    "resolve": TicketAction(ResolveForm, _resolve),
+    "reopen": TicketAction(ReopenForm, _reopen),
+}
+
+
+def _form_errors(form: forms.Form) -> str:
+    parts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label or name.replace("_", " ") if name in form.fields else ""
+        parts.append(
+            f"{str(label).capitalize()}: {' '.join(errors)}" if label else " ".join(errors)
+        )
+    return " ".join(parts)
+
+
+# --- The admin ----------------------------------------------------------------------------------
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = [
+        "ticket",
+        "score",
+        "priority_col",
+        "status_col",
+        "sla",
+        "assignee",
+        "touchpoint",
+        "created_at",
+    ]
+    list_display_links = ["ticket"]
+    list_filter = [
+        QueueFilter,
+        "status",
+        "priority",
+        AssigneeFilter,
+        "touchpoint",
+        "touchpoint__stage",
+        SurveyKindFilter,
+        "source",
+    ]
+    search_fields = ["subject", "customer__email", "customer__name", "response__comment"]
+    search_help_text = "Customer email or name, subject, or the answer's comment."
+    show_full_result_count = False
+    list_per_page = 50
+    autocomplete_fields = ["customer", "response", "touchpoint", "assignee"]
+    actions = ["assign_to_me", "assign_to", "set_open", "set_pending", "set_priority"]
+    change_form_template = "admin/feedback/ticket/change_form.html"
+
+    class Media:
+        css = {"all": ["cxcrm/admin.css"]}
+
+    # --- Queue ---
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
+        return tickets_for_staff(super().get_queryset(request))
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        return super().changelist_view(request, {"title": "Triage queue", **(extra_context or {})})
+
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
+        return ticket_queue_ordering()
+
+    @admin.display(description="Ticket", ordering="id")
+    def ticket(self, obj: Ticket) -> SafeString:
+        email = obj.customer.email if obj.customer.name else ""
+        return format_html(
+            '<span class="cx-subject">#{} {}</span><span class="cx-who">{}{}</span>',
+            obj.pk,
+            obj.subject,
+            customer_label(obj),
+            format_html(" · {}", email) if email else "",
+        )
+
+    @admin.display(description="Score", ordering="response__score")
+    def score(self, obj: Ticket) -> SafeString | str:
+        return score_badge(obj)
+
+    @admin.display(description="Priority", ordering="priority")
+    def priority_col(self, obj: Ticket) -> SafeString:
+        return priority_badge(obj.priority)
+
+    @admin.display(description="Status", ordering="status")
+    def status_col(self, obj: Ticket) -> SafeString:
+        return status_badge(obj)
+
+    @admin.display(description="SLA", ordering="due_at")
+    def sla(self, obj: Ticket) -> SafeString:
+        return sla_badge(obj)
+
+    # --- Bulk actions (each ticket through its service, each in its own transaction) ---
+
+    def _bulk(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Ticket],
+        call: Callable[[int], object],
+        what: str,
+    ) -> None:
+        ids = list(queryset.order_by().values_list("id", flat=True)[:BULK_LIMIT])
+        done, refused = 0, []
+        for pk in ids:
+            try:
+                call(pk)
+            except TicketError as exc:
+                refused.append(f"#{pk}: {exc}")
+                continue
+            done += 1
+            audit_record(
+                actor=request.user,
+                action=AuditAction.CHANGED,
+                object_type="ticket",
+                object_id=pk,
+                summary=what,
+            )
+        if done:
+            self.message_user(request, f"{what}: {done} ticket(s).", messages.SUCCESS)
+        if refused:
+            self.message_user(request, f"Not changed: {'; '.join(refused[:10])}", messages.WARNING)
+
+    def _bulk_form_page(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Ticket],
+        form: forms.Form,
+        action: str,
+        title: str,
+    ) -> TemplateResponse:
+        tickets = list(queryset.order_by()[:BULK_LIMIT])
+        return TemplateResponse(
+            request,
+            "admin/feedback/ticket/bulk_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "opts": self.model._meta,
+                "form": form,
+                "tickets": tickets,
+                "action": action,
+                "media": self.media,
+            },
+        )
+
+    @admin.action(description="Assign to me", permissions=["change"])
+    def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+        self._bulk(
+            request,
+            queryset,
+            lambda pk: ticket_assign(ticket_id=pk, assignee=request.user, actor=request.user),
+            f"Assigned to {request.user.get_username()}",
+        )
+
+    @admin.action(description="Assign to…", permissions=["change"])
+    def assign_to(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> Any:
+        form = BulkAssignForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self._bulk_form_page(request, queryset, form, "assign_to", "Assign tickets")
+        assignee = form.cleaned_data["assignee"]
+        self._bulk(
+            request,
+            queryset,
+            lambda pk: ticket_assign(ticket_id=pk, assignee=assignee, actor=request.user),
+            f"Assigned to {assignee.get_username()}",
+        )
+        return None
+
+    @admin.action(description="Set status: open", permissions=["change"])
+    def set_open(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+        self._bulk(
+            request,
+            queryset,
+            lambda pk: ticket_set_status(
+                ticket_id=pk, status=TicketStatus.OPEN, actor=request.user
+            ),
+            "Status set to open",
+        )
+
+    @admin.action(description="Set status: pending customer", permissions=["change"])
+    def set_pending(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+        self._bulk(
+            request,
+            queryset,
+            lambda pk: ticket_set_status(
+                ticket_id=pk, status=TicketStatus.PENDING, actor=request.user
+            ),
+            "Status set to pending customer",
+        )
+
+    @admin.action(description="Set priority…", permissions=["change"])
+    def set_priority(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> Any:
+        form = BulkPriorityForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self._bulk_form_page(
+                request, queryset, form, "set_priority", "Set the priority of tickets"
+            )
+        priority = form.cleaned_data["priority"]
+        self._bulk(
+            request,
+            queryset,
+            lambda pk: ticket_set_priority(ticket_id=pk, priority=priority, actor=request.user),
+            f"Priority set to {TicketPriority(priority).label}",
+        )
+        return None
+
+    # --- The ticket page ---
+
+    def get_inlines(self, request: HttpRequest, obj: Ticket | None) -> list[type[Any]]:
+        # The ticket page renders its thread and history itself (ticket_page_context).
+        return [NewTicketMessageInline] if obj is None else []
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Ticket | None = None) -> list[str]:
+        worked = [
+            "status",
+            "first_contact_at",
+            "root_cause",
+            "resolution",
+            "resolved_at",
+            "escalated_at",
+            "recovered",
+            "created_at",
+            "updated_at",
+        ]
+        if obj is None:
+            return worked
+        # Status, priority and assignee change only through the page's action forms (services
+        # write the event and send the emails); who and what the ticket is about are fixed.
+        return ["customer", "response", "source", "priority", "assignee", *worked]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Ticket | None = None) -> Any:
+        if obj is None:
+            return [
+                (None, {"fields": ["subject", "customer", "touchpoint", "source", "response"]}),
+                ("Work", {"fields": ["status", "priority", "assignee", "due_at"]}),
+                (
+                    "Resolution",
+                    {
+                        "fields": [
+                            "first_contact_at",
+                            "root_cause",
+                            "resolution",
+                            "resolved_at",
+                            "escalated_at",
+                            "recovered",
+                            "created_at",
+                            "updated_at",
+                        ],
+                        "classes": ["collapse"],
+                    },
+                ),
+            ]
+        return [
+            (None, {"fields": ["subject", "touchpoint", "due_at"]}),
+            (
+                "Record",
+                {
+                    "fields": [
+                        "customer",
+                        "response",
+                        "source",
+                        "status",
+                        "priority",
+                        "assignee",
+                        "first_contact_at",
+                        "escalated_at",
+                        "root_cause",
+                        "resolution",
+                        "resolved_at",
+                        "recovered",
+                        "created_at",
+                        "updated_at",
+                    ],
+                    "classes": ["collapse"],
+                },
+            ),
+        ]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {
+            "due_at": timezone.now() + DEFAULT_SLA,
+            **super().get_changeform_initial_data(request),
+        }
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        if request.method == "GET" and object_id.isdigit():
+            audit_record(
+                actor=request.user,
+                action=AuditAction.VIEWED,
+                object_type="ticket",
+                object_id=object_id,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Ticket | None = None,
+    ) -> HttpResponse:
+        if obj is not None and obj.pk:
+            context.update(ticket_page_context(obj))
+            context.update(self._page_forms(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _page_forms(self, request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
+        customer = ticket.customer
+        if not customer.email or customer.erased_at:
+            cannot_email = "The customer has no email address: log a phone call instead."
+        elif customer.suppressed_at:
+            cannot_email = "The customer's address is suppressed (it bounced or complained)."
+        else:
+            cannot_email = ""
+        return {
+            "can_work": self.has_change_permission(request, ticket),
+            "cannot_email": cannot_email,
+            "sla_badge": sla_badge(ticket),
+            "priority_badge": priority_badge(ticket.priority),
+            "status_badge": status_badge(ticket),
+            "score_badge": score_badge(ticket),
+            "customer_label": customer_label(ticket),
+            "answers": _answers(ticket),
+            "reply_form": ReplyForm(),
+            "note_form": NoteForm(),
+            "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}),
+            "status_form": StatusForm(initial={"status": ticket.status}),
+            "priority_form": PriorityForm(initial={"priority": ticket.priority}),
+            "contact_form": ContactForm(),
+            "resolve_form": ResolveForm() if ticket.is_open else None,
+            "reopen_form": ReopenForm() if not ticket.is_open else None,
+            "action_urls": {
+                name: reverse(f"admin:feedback_ticket_{name}", args=[ticket.pk])
+                for name in TICKET_ACTIONS
+            },
+        }
+
+    def save_model(self, request: HttpRequest, obj: Ticket, form: Any, change: bool) -> None:
+        due_changed = False
+        if change:
+            # The time widget drops microseconds: compare whole seconds, and keep the stored
+            # value when the deadline was not really moved.
+            old = form.initial.get("due_at")
+            due_changed = _whole_seconds(old) != _whole_seconds(obj.due_at)
+            if not due_changed:
+                obj.due_at = old
+        super().save_model(request, obj, form, change)
+        if not change:
+            # A ticket made by hand gets the same opening events as one made by a service.
+            ticket_event_record(obj, "created", actor=request.user, to_value=obj.status)
+            if obj.assignee is not None:
+                ticket_event_record(
+                    obj, "assignee", actor=request.user, to_value=obj.assignee.get_username()
+                )
+        elif due_changed:
+            old = form.initial.get("due_at")
+            ticket_event_record(
+                obj,
+                "due_at",
+                actor=request.user,
+                from_value=old.isoformat() if old else "",
+                to_value=obj.due_at.isoformat() if obj.due_at else "",
+            )
+            # A new deadline is a new SLA: a later breach of it may be escalated again.
+            ticket_due_changed(obj)
+        audit_record(
+            actor=request.user,
+            action=AuditAction.CHANGED if change else AuditAction.ADDED,
+            object_type="ticket",
+            object_id=obj.pk,
+            summary=", ".join(form.changed_data)[:255],
+        )
+
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
+    ) -> None:
+        for message in formset.save(commit=False):
+            if message.pk is None and message.author_id is None:
+                message.author = request.user
+            message.save()
+        formset.save_m2m()
+
+    # --- Action endpoints ---
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        # admin_view: staff sign-in, CSRF protection, never cached.
+        ours = [
+            path(
+                f"<int:object_id>/{name}/",
+                self.admin_site.admin_view(self.ticket_action_view),
+                {"action": name},
+                name="{}_{}_{}".format(*info, name),
+            )
+            for name in TICKET_ACTIONS
+        ]
+        return ours + super().get_urls()
+
+    def ticket_action_view(self, request: HttpRequest, object_id: int, action: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        ticket = self.get_object(request, str(object_id))
+        if ticket is None:
+            raise Http404("No such ticket.")
+        if not self.has_change_permission(request, ticket):
+            raise PermissionDenied
+        back = redirect(reverse("admin:feedback_ticket_change", args=[ticket.pk]))
+        spec = TICKET_ACTIONS[action]
+        form = spec.form(request.POST)
+        if not form.is_valid():
+            messages.error(request, _form_errors(form))
+            return back
+        try:
+            text = spec.run(ticket, form.cleaned_data, request.user)
+        except TicketError as exc:
+            messages.error(request, str(exc))
+            return back
+        audit_record(
+            actor=request.user,
+            action=AuditAction.CHANGED,
+            object_type="ticket",
+            object_id=ticket.pk,
+            summary=action,
+        )
+        messages.success(request, text)
+        return back
+
+
+def _whole_seconds(value: datetime | None) -> datetime | None:
+    return value.replace(microsecond=0) if value else None
+
+
+def _answers(ticket: Ticket) -> list[tuple[str, str]]:
+    """The follow-up answers of the survey response, as label/value pairs for the page."""
+    response = ticket.response
+    if response is None or not isinstance(response.answers, dict):
+        return []
+    shown = []
+    for key, value in response.answers.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}: {v}" for k, v in value.items())
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value))
+        shown.append((str(key).replace("_", " ").capitalize(), str(value)))
+    return shown
