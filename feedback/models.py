@@ -332,7 +332,9 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
         return self.filter(status__in=OPEN_TICKET_STATUSES)
 
     def overdue(self, now: timezone.datetime | None = None) -> TicketQuerySet:
-        return self.open().filter(due_at__lt=now or timezone.now())
+        """Past the SLA deadline with nobody having contacted the customer: the SLA is for the
+        first contact (the same rule as escalation, feedback.services.loop.breached_q)."""
+        return self.open().filter(due_at__lt=now or timezone.now(), first_contact_at__isnull=True)
 
 
 class Ticket(models.Model):
@@ -426,7 +428,12 @@ class Ticket(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return bool(self.is_open and self.due_at and self.due_at < timezone.now())
+        return bool(
+            self.is_open
+            and self.first_contact_at is None
+            and self.due_at
+            and self.due_at < timezone.now()
+        )
 
 
 class MessageDirection(models.TextChoices):

@@ -3,11 +3,8 @@ server, with the survey email caught by a real SMTP server (aiosmtpd)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from django.test import override_settings
@@ -15,42 +12,16 @@ from django.utils import timezone
 
 from feedback.models import InvitationState, Response, ResponseChannel
 from feedback.services.dispatch import invitations_dispatch
+from tests.browser import launch_browser, shot
 from tests.factories import CustomerFactory, InvitationFactory, SurveyFactory
 from tests.smtp import SmtpSink, smtp_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true and {CHROMIUM} is missing (.ci/run installs Debian's chromium)")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread, which makes Django
-    # refuse ORM calls from the test body; they are ordinary blocking calls here.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    yield from launch_browser()
 
 
 @pytest.fixture
@@ -59,14 +30,6 @@ def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
     tab = context.new_page()
     yield tab
     context.close()
-
-
-def shot(tab, name: str) -> Path:  # type: ignore[no-untyped-def]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    tab.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 1000
-    return path
 
 
 def score_link(message, score: int) -> str:  # type: ignore[no-untyped-def]

@@ -1,0 +1,511 @@
+"""The staff dashboard (/admin/dashboard/) and the journey map (/admin/journey-map/).
+
+Thin views: a form turns the query string into `MetricFilters`, feedback.metrics computes every
+number (the REST API reads the same functions), and this module only formats them and draws
+the charts. Both pages live inside the admin (`admin.site.admin_view`: sign-in, staff only, the
+admin's header and theme) and need the `feedback.view_dashboard` permission (Manager, Admin).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.safestring import SafeString
+
+from customers.models import Customer
+from cxcrm.charts import Point, line_chart, sparkline
+from feedback import metrics
+from feedback.metrics import (
+    MIN_SAMPLE,
+    Bucket,
+    Duration,
+    MetricFilters,
+    Rate,
+    Summary,
+    TrendPoint,
+)
+from feedback.models import OPEN_TICKET_STATUSES
+from feedback.scoring import SurveyKind, score_range
+from touchpoints.models import JourneyStage, Touchpoint
+
+PERMISSION = "feedback.view_dashboard"
+DEFAULT_PERIOD = "90"
+PERIODS = [
+    ("7", "Last 7 days"),
+    ("30", "Last 30 days"),
+    ("90", "Last 90 days"),
+    ("365", "Last 365 days"),
+    ("custom", "Dates below"),
+]
+# A daily chart of more than this many points is unreadable (and a long custom range could
+# otherwise ask for thousands of buckets).
+MAX_POINTS = 120
+MAX_RANGE_DAYS = 3 * 366
+TICKET_CHANGELIST = "admin:feedback_ticket_changelist"
+
+
+# --- Filters ------------------------------------------------------------------------------------
+
+
+class PeriodForm(forms.Form):
+    period = forms.ChoiceField(choices=PERIODS, required=False)
+    since = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    segment = forms.ChoiceField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        segments = (
+            Customer.objects.exclude(segment="")
+            .order_by("segment")
+            .values_list("segment", flat=True)
+            .distinct()
+        )
+        self.fields["segment"].choices = [("", "All segments")] + [(s, s) for s in segments]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        # A chosen period wins over dates left in the form; dates alone mean "custom".
+        period = data.get("period") or ("custom" if since or until else DEFAULT_PERIOD)
+        data["period"] = period
+        if period == "custom":
+            if since is None:
+                self.add_error("since", "Give the first day of the period.")
+                return data
+            until = data["until"] = until or timezone.localdate()
+            if since > until:
+                self.add_error("until", "The last day must not be before the first day.")
+            elif (until - since).days >= MAX_RANGE_DAYS:
+                self.add_error("since", f"Choose a period shorter than {MAX_RANGE_DAYS} days.")
+        return data
+
+    def days(self) -> int:
+        data = self.cleaned_data
+        if data["period"] == "custom":
+            return (data["until"] - data["since"]).days + 1
+        return int(data["period"])
+
+    def filters(self, **other: Any) -> MetricFilters:
+        data = self.cleaned_data
+        if data["segment"]:
+            other["segment"] = data["segment"]
+        if data["period"] == "custom":
+            return MetricFilters.between(data["since"], data["until"], **other)
+        return MetricFilters.last_days(int(data["period"]), **other)
+
+    def auto_bucket(self) -> Bucket:
+        days = self.days()
+        return "day" if days <= 31 else "week" if days <= 200 else "month"
+
+
+class DashboardForm(PeriodForm):
+    touchpoint = forms.ModelChoiceField(
+        Touchpoint.objects.order_by("stage", "name"),
+        required=False,
+        empty_label="All touchpoints",
+    )
+    stage = forms.ChoiceField(choices=[("", "All stages"), *JourneyStage.choices], required=False)
+    bucket = forms.ChoiceField(
+        choices=[("", "Auto"), ("day", "Day"), ("week", "Week"), ("month", "Month")],
+        required=False,
+        label="Group by",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.errors and data.get("bucket"):
+            per = {"day": 1, "week": 7, "month": 30}[data["bucket"]]
+            if self.days() / per > MAX_POINTS:
+                self.add_error("bucket", f"Too many {data['bucket']}s; choose a longer unit.")
+        return data
+
+    def chosen_bucket(self) -> Bucket:
+        return self.cleaned_data.get("bucket") or self.auto_bucket()
+
+    def filters(self, **other: Any) -> MetricFilters:
+        data = self.cleaned_data
+        if data.get("touchpoint"):
+            other["touchpoints"] = (data["touchpoint"].pk,)
+        if data.get("stage"):
+            other["stage"] = data["stage"]
+        return super().filters(**other)
+
+
+def _bound(form_class: type[PeriodForm], query: QueryDict) -> PeriodForm:
+    data = query.copy()
+    if not data.get("period"):
+        # So that the select shows what is applied.
+        data["period"] = "custom" if data.get("since") or data.get("until") else DEFAULT_PERIOD
+    return form_class(data)
+
+
+# --- Formatting ---------------------------------------------------------------------------------
+
+
+KIND_TITLES = {
+    SurveyKind.NPS: ("NPS", "Net Promoter Score"),
+    SurveyKind.CSAT: ("CSAT", "Customer satisfaction"),
+    SurveyKind.CES: ("CES", "Customer effort"),
+}
+SCALES: dict[str, tuple[float, float, list[float], float | None, str]] = {
+    # y_min, y_max, ticks, reference line, suffix
+    SurveyKind.NPS: (-100, 100, [-100, -50, 0, 50, 100], 0, ""),
+    SurveyKind.CSAT: (0, 100, [0, 25, 50, 75, 100], None, "%"),
+    SurveyKind.CES: (*score_range(SurveyKind.CES), list(range(1, 8)), None, ""),
+}
+SENTIMENT_LABELS = {
+    SurveyKind.NPS: ("promoters", "passives", "detractors"),
+    SurveyKind.CSAT: ("satisfied", "neutral", "dissatisfied"),
+    SurveyKind.CES: ("easy", "neutral", "difficult"),
+}
+
+
+def format_value(summary: Summary) -> str:
+    value = summary.value
+    if value is None:
+        return "–"
+    if summary.kind == SurveyKind.NPS:
+        return f"{value:+.0f}" if round(value) else "0"
+    if summary.kind == SurveyKind.CSAT:
+        return f"{value:.0f}%"
+    return f"{value:.1f}"
+
+
+def format_margin(summary: Summary) -> str:
+    margin = summary.margin
+    if margin is None:
+        return ""
+    return f"±{margin:.1f}" if summary.kind == SurveyKind.CES else f"±{margin:.0f}"
+
+
+def format_duration(duration: timedelta | None) -> str:
+    if duration is None:
+        return "–"
+    minutes = duration.total_seconds() / 60
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    hours = minutes / 60
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} days"
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}%"
+
+
+def _bucket_label(start: date, bucket: Bucket) -> str:
+    if bucket == "month":
+        return date_format(start, "M Y")
+    return date_format(start, "j M")
+
+
+def _points(
+    trend: Sequence[TrendPoint], bucket: Bucket, value: Callable[[Summary], float | None]
+) -> list[Point]:
+    points = []
+    for tp in trend:
+        s = tp.summary
+        label = _bucket_label(tp.start, bucket)
+        prefix = "week of " if bucket == "week" else ""
+        v = value(s)
+        note = "" if s.enough else f", too few answers (fewer than {MIN_SAMPLE})"
+        title = f"{prefix}{label}: " + ("no answers" if v is None else f"{v:.1f} (n={s.n}{note})")
+        points.append(Point(label, v, weak=not s.enough, title=title))
+    return points
+
+
+@dataclass(frozen=True)
+class ScoreCard:
+    kind: str
+    short: str
+    title: str
+    summary: Summary
+    value: str
+    margin: str
+    caption: str
+    shares: list[tuple[str, float, str]]  # (css class, percent, label)
+    chart: SafeString
+
+
+def _score_card(summary: Summary, trend: Sequence[TrendPoint], bucket: Bucket) -> ScoreCard:
+    kind = summary.kind
+    short, title = KIND_TITLES[SurveyKind(kind)]
+    y_min, y_max, ticks, reference, suffix = SCALES[kind]
+    good, neutral, bad = SENTIMENT_LABELS[kind]
+    if kind == SurveyKind.CES:
+        caption = f"mean on 1–7 · {_percent(summary.pct_good)} easy"
+    elif kind == SurveyKind.CSAT:
+        caption = "share answering 4 or 5"
+    else:
+        caption = "% promoters − % detractors"
+    shares = [
+        ("good", summary.pct_good or 0.0, f"{summary.good} {good}"),
+        ("neutral", summary.pct_neutral or 0.0, f"{summary.neutral} {neutral}"),
+        ("bad", summary.pct_bad or 0.0, f"{summary.bad} {bad}"),
+    ]
+    chart = line_chart(
+        _points(trend, bucket, lambda s: s.value),
+        y_min=y_min,
+        y_max=y_max,
+        y_ticks=ticks,
+        reference=reference,
+        y_suffix=suffix,
+        label=f"{short} per {bucket}",
+    )
+    return ScoreCard(
+        kind,
+        short,
+        title,
+        summary,
+        format_value(summary),
+        format_margin(summary),
+        caption,
+        shares,
+        chart,
+    )
+
+
+@dataclass(frozen=True)
+class Kpi:
+    title: str
+    value: str
+    n: int
+    enough: bool
+    unit: str  # what n counts
+    help: str
+    minimum: int
+
+
+def _rate_kpi(title: str, rate: Rate, unit: str, help: str) -> Kpi:
+    return Kpi(title, _percent(rate.value), rate.n, rate.enough, unit, help, rate.minimum)
+
+
+def _duration_kpi(title: str, duration: Duration, help: str) -> Kpi:
+    return Kpi(
+        title,
+        format_duration(duration.median),
+        duration.n,
+        duration.enough,
+        "tickets",
+        help,
+        duration.minimum,
+    )
+
+
+def _ticket_url(**params: str) -> str:
+    return f"{reverse(TICKET_CHANGELIST)}?{urlencode(params)}" if params else ""
+
+
+def _queue_params(f: MetricFilters) -> dict[str, str]:
+    """The dashboard's filters as the ticket admin's own query parameters (those it accepts:
+    touchpoint and stage; the segment has no filter there)."""
+    params = {"status__in": ",".join(OPEN_TICKET_STATUSES)}
+    if f.touchpoints:
+        params["touchpoint__id__exact"] = str(f.touchpoints[0])
+    if f.stage:
+        params["touchpoint__stage__exact"] = f.stage
+    return params
+
+
+def _cell(summary: Summary) -> dict[str, Any]:
+    return {"summary": summary, "value": format_value(summary), "margin": format_margin(summary)}
+
+
+def _breakdown_rows(
+    found: dict[Any, dict[str, Summary]], labels: dict[Any, str]
+) -> list[dict[str, Any]]:
+    rows = []
+    for key, label in labels.items():
+        scores = found.get(key, {})
+        rows.append(
+            {
+                "label": label,
+                "cells": [_cell(scores.get(k, Summary(k))) for k in metrics.KINDS],
+            }
+        )
+    return rows
+
+
+# --- Views --------------------------------------------------------------------------------------
+
+
+def _require_permission(request: HttpRequest) -> None:
+    if not request.user.has_perm(PERMISSION):
+        raise PermissionDenied("You need the “view dashboard” permission (Manager role).")
+
+
+def _context(request: HttpRequest, title: str, form: PeriodForm) -> dict[str, Any]:
+    return {
+        **admin.site.each_context(request),
+        "title": title,
+        "form": form,
+        "min_sample": MIN_SAMPLE,
+        "min_tickets": metrics.MIN_TICKETS,
+    }
+
+
+def dashboard_view(request: HttpRequest) -> HttpResponse:
+    """NPS, CSAT, CES with their trends, response rate, the ticket queue and the loop KPIs.
+    Ten queries whatever the volume: the form's touchpoint and segment choices, the three
+    scores, their trends, the response rate, open tickets, the loop KPIs (three), and the
+    stage breakdown; plus the admin's own (session, user)."""
+    _require_permission(request)
+    form = _bound(DashboardForm, request.GET)
+    context = _context(request, "Dashboard", form)
+    if not form.is_valid():
+        return TemplateResponse(request, "admin/dashboard.html", context)
+    assert isinstance(form, DashboardForm)
+    f, bucket = form.filters(), form.chosen_bucket()
+    now = timezone.now()
+    summaries = metrics.score_summaries(f)
+    trends = metrics.score_trends(f, bucket)
+    rate = metrics.response_rate(f)
+    tickets = metrics.open_tickets(f, now=now)
+    loop = metrics.loop_kpis(f, now=now)
+    stages = metrics.breakdown(f, "stage")
+    queue = _queue_params(f)
+    overdue = {
+        **queue,
+        "first_contact_at__isnull": "True",
+        "due_at__lt": timezone.localtime(now).strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    assert f.since is not None and f.until is not None
+    context.update(
+        {
+            "bucket": bucket,
+            "since": timezone.localdate(f.since),
+            "until": timezone.localdate(f.until - timedelta(microseconds=1)),
+            "scores": [_score_card(summaries[k], trends[k], bucket) for k in metrics.KINDS],
+            "response_rate": _rate_kpi(
+                "Response rate",
+                rate,
+                "invitations sent",
+                "Survey invitations sent in the period that were answered.",
+            ),
+            "tickets": tickets,
+            "open_url": _ticket_url(**queue),
+            "overdue_url": _ticket_url(**overdue),
+            "kpis": [
+                _rate_kpi(
+                    "Contacted within SLA",
+                    loop.within_sla,
+                    "tickets",
+                    "Tickets from unhappy answers whose first contact came by the SLA "
+                    "deadline (tickets still inside their SLA are not counted yet).",
+                ),
+                _duration_kpi(
+                    "Median time to first contact",
+                    loop.first_contact,
+                    "From the ticket's creation to the first contact with the customer.",
+                ),
+                _duration_kpi(
+                    "Median time to resolve",
+                    loop.resolve,
+                    "From the ticket's creation to its resolution.",
+                ),
+                _rate_kpi(
+                    "Recovery rate",
+                    loop.recovery,
+                    "follow-ups answered",
+                    "Follow-up answers after a resolved ticket that came back in the good "
+                    "band (promoter, satisfied, easy).",
+                ),
+            ],
+            "stage_rows": _breakdown_rows(stages, dict(JourneyStage.choices)),
+            "kinds": [KIND_TITLES[SurveyKind(k)][0] for k in metrics.KINDS],
+        }
+    )
+    return TemplateResponse(request, "admin/dashboard.html", context)
+
+
+def health_hue(net: float | None) -> int | None:
+    """Card colour: a hue from red (net −100) through amber to green (net +100), linear, so
+    the colour shows the number without a threshold of its own. None: too few answers."""
+    if net is None:
+        return None
+    return round((max(min(net, 100.0), -100.0) + 100) / 200 * 130)
+
+
+def journey_map_view(request: HttpRequest) -> HttpResponse:
+    """The six stages as columns and each touchpoint as a card: which touchpoint hurts.
+    Seven queries whatever the volume: segment choices, touchpoints, scores now and in the
+    previous period, the trends, interactions and open tickets per touchpoint."""
+    _require_permission(request)
+    form = _bound(PeriodForm, request.GET)
+    context = _context(request, "Journey map", form)
+    if not form.is_valid():
+        return TemplateResponse(request, "admin/journey_map.html", context)
+    f, bucket = form.filters(), form.auto_bucket()
+    columns = []
+    for column in metrics.journey_map(f, bucket=bucket):
+        cards = []
+        for card in column.cards:
+            overall = card.overall
+            net_points = _points(card.trend, bucket, lambda s: s.net)
+            cards.append(
+                {
+                    "card": card,
+                    "tp": card.touchpoint,
+                    "hue": health_hue(overall.net) if overall.enough else None,
+                    "net": f"{overall.net:+.0f}" if overall.net is not None else "–",
+                    "scores": [
+                        {
+                            "short": KIND_TITLES[SurveyKind(kind)][0],
+                            "summary": s,
+                            "value": format_value(s),
+                            "margin": format_margin(s),
+                        }
+                        for kind, s in card.scores.items()
+                    ],
+                    "delta": None if card.delta is None else f"{card.delta:+.0f}",
+                    "spark": sparkline(
+                        net_points,
+                        y_min=-100,
+                        y_max=100,
+                        label=f"{card.touchpoint.name}: net score per {bucket}",
+                    ),
+                    "url": _ticket_url(touchpoint__id__exact=str(card.touchpoint.pk)),
+                }
+            )
+        columns.append({"column": column, "cards": cards})
+    assert f.since is not None and f.until is not None
+    context.update(
+        {
+            "columns": columns,
+            "bucket": bucket,
+            "since": timezone.localdate(f.since),
+            "until": timezone.localdate(f.until - timedelta(microseconds=1)),
+        }
+    )
+    return TemplateResponse(request, "admin/journey_map.html", context)
+
+
+def home_view(request: HttpRequest) -> HttpResponseRedirect:
+    """`/`: the dashboard for those who may see it, the admin index for other staff (agents
+    start from their ticket queue, not from a page that would refuse them)."""
+    user = request.user
+    if user.is_authenticated and user.is_staff and not user.has_perm(PERMISSION):
+        return HttpResponseRedirect(reverse("admin:index"))
+    return HttpResponseRedirect(reverse("dashboard"))
+
+
+dashboard = admin.site.admin_view(dashboard_view)
+journey_map = admin.site.admin_view(journey_map_view)

@@ -1,0 +1,662 @@
+"""The numbers of the dashboard, the journey map and the REST API: pure reads.
+
+Every figure is one SQL query of conditional aggregates (``Count(filter=Q(...))``, ``Sum``)
+over ``Response``, ``Invitation`` or ``Ticket``; the rows are never loaded, so a figure costs
+the same for ten answers as for a million. Grouped figures (by kind, by bucket, by touchpoint)
+are still one query each. The filters are applied by one function (`_filter_q`) so every figure
+answers the same question.
+
+Answer categories come from `feedback.scoring`; no threshold is written here.
+Follow-up answers (the recovery survey after a resolved ticket) are left out of the scores: they
+measure the ticket's recovery (see `loop_kpis`), and counting them would let the loop improve
+the NPS of the touchpoint that caused the complaint.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any, Literal
+
+from django.db import NotSupportedError, connection
+from django.db.models import Count, F, Func, Q, QuerySet, Sum
+from django.db.models.aggregates import Aggregate
+from django.db.models.fields import FloatField
+from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
+from django.utils import timezone
+
+from feedback.models import (
+    OPEN_TICKET_STATUSES,
+    Invitation,
+    InvitationPurpose,
+    InvitationState,
+    Response,
+    Ticket,
+    TicketSource,
+)
+from feedback.scoring import Sentiment, SurveyKind, categories_with, score_range
+from touchpoints.models import Interaction, JourneyStage, Touchpoint
+
+# Below this many answers a score is noise (an NPS of 30 answers already has a margin of about
+# ±30 points), so the figure says "too few answers" instead of showing a number. Not a setting:
+# every installation and the API must agree on when a number is shown.
+MIN_SAMPLE = 30
+# Ticket KPIs count every ticket (a census, not an opinion sample), but a percentage of a
+# handful of tickets still moves by 10+ points per ticket; below this they say so too.
+MIN_TICKETS = 10
+Z95 = 1.96
+
+Bucket = Literal["day", "week", "month"]
+BUCKETS: tuple[Bucket, ...] = ("day", "week", "month")
+Dimension = Literal["touchpoint", "stage", "channel", "segment", "survey"]
+KINDS: tuple[str, ...] = tuple(k.value for k in SurveyKind)
+
+
+def _categories(sentiment: Sentiment) -> list[str]:
+    return sorted({str(c) for kind in KINDS for c in categories_with(kind, sentiment)})
+
+
+GOOD = _categories(Sentiment.GOOD)
+NEUTRAL = _categories(Sentiment.NEUTRAL)
+BAD = _categories(Sentiment.BAD)
+# The aggregates count categories across kinds in one query; that needs every category name to
+# mean the same sentiment in every kind (CSAT's and CES's "neutral" both are neutral).
+assert not (set(GOOD) & set(NEUTRAL) or set(GOOD) & set(BAD) or set(NEUTRAL) & set(BAD))
+
+
+# --- Filters ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetricFilters:
+    """What every figure is restricted to. `until` is exclusive; empty values mean "all".
+    `channel` is the touchpoint's channel (web, store, delivery…), not how the answer came in."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    touchpoints: tuple[int, ...] = ()
+    stage: str = ""
+    segment: str = ""
+    survey: int | None = None
+    channel: str = ""
+
+    @classmethod
+    def last_days(cls, days: int, *, now: datetime | None = None, **other: Any) -> MetricFilters:
+        """The last `days` calendar days, today included, in the current time zone: whole days
+        so that day buckets are complete."""
+        today = timezone.localdate(now or timezone.now())
+        since = _start_of(today - timedelta(days=days - 1))
+        return cls(since=since, until=_start_of(today + timedelta(days=1)), **other)
+
+    @classmethod
+    def between(cls, first: date, last: date, **other: Any) -> MetricFilters:
+        """From the start of `first` to the end of `last` (both days included)."""
+        return cls(since=_start_of(first), until=_start_of(last + timedelta(days=1)), **other)
+
+    def previous(self) -> MetricFilters | None:
+        """The period of the same length just before this one (for "compared with")."""
+        if self.since is None or self.until is None:
+            return None
+        return replace(self, since=self.since - (self.until - self.since), until=self.since)
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@dataclass(frozen=True)
+class _Paths:
+    """Where each filter finds its value from a given model."""
+
+    time: str
+    touchpoint: str
+    customer: str
+    survey: str
+
+
+RESPONSE_PATHS = _Paths("submitted_at", "touchpoint", "customer", "survey_id")
+INVITATION_PATHS = _Paths("sent_at", "interaction__touchpoint", "customer", "survey_id")
+TICKET_PATHS = _Paths("created_at", "touchpoint", "customer", "response__survey_id")
+INTERACTION_PATHS = _Paths("occurred_at", "touchpoint", "customer", "")
+
+
+def _filter_q(f: MetricFilters, paths: _Paths, *, period: bool = True) -> Q:
+    q = Q()
+    if period and f.since is not None:
+        q &= Q(**{f"{paths.time}__gte": f.since})
+    if period and f.until is not None:
+        q &= Q(**{f"{paths.time}__lt": f.until})
+    if f.touchpoints:
+        q &= Q(**{f"{paths.touchpoint}_id__in": f.touchpoints})
+    if f.stage:
+        q &= Q(**{f"{paths.touchpoint}__stage": f.stage})
+    if f.channel:
+        q &= Q(**{f"{paths.touchpoint}__channel": f.channel})
+    if f.segment:
+        q &= Q(**{f"{paths.customer}__segment": f.segment})
+    if f.survey is not None:
+        if not paths.survey:
+            return Q(pk__in=[])  # interactions belong to no survey
+        q &= Q(**{paths.survey: f.survey})
+    return q
+
+
+def _answers(f: MetricFilters) -> QuerySet[Response]:
+    # Answers without an invitation (API, imports) are survey answers too; only follow-ups go.
+    survey_answers = Q(invitation__isnull=True) | Q(invitation__purpose=InvitationPurpose.SURVEY)
+    return Response.objects.filter(survey_answers, _filter_q(f, RESPONSE_PATHS)).order_by()
+
+
+# --- Scores (NPS, CSAT, CES) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One score over a set of answers. `good/neutral/bad` are the kind's categories by
+    sentiment (NPS: promoters/passives/detractors; CSAT: satisfied/neutral/dissatisfied;
+    CES: easy/neutral/difficult). `value`: NPS −100…100, CSAT % satisfied, CES mean score;
+    `margin`: the 95% confidence half-width of `value`, in its unit."""
+
+    kind: str
+    n: int = 0
+    good: int = 0
+    neutral: int = 0
+    bad: int = 0
+    score_sum: int = 0
+    score_sq_sum: int = 0
+
+    @property
+    def enough(self) -> bool:
+        return self.n >= MIN_SAMPLE
+
+    @property
+    def pct_good(self) -> float | None:
+        return 100.0 * self.good / self.n if self.n else None
+
+    @property
+    def pct_neutral(self) -> float | None:
+        return 100.0 * self.neutral / self.n if self.n else None
+
+    @property
+    def pct_bad(self) -> float | None:
+        return 100.0 * self.bad / self.n if self.n else None
+
+    @property
+    def net(self) -> float | None:
+        """% good − % bad: the NPS formula, readable for any kind (−100…100)."""
+        return 100.0 * (self.good - self.bad) / self.n if self.n else None
+
+    @property
+    def mean(self) -> float | None:
+        return self.score_sum / self.n if self.n else None
+
+    @property
+    def value(self) -> float | None:
+        if self.kind == SurveyKind.NPS:
+            return self.net
+        if self.kind == SurveyKind.CSAT:
+            return self.pct_good
+        return self.mean
+
+    @property
+    def margin(self) -> float | None:
+        if self.n < 2:
+            return None
+        p_good, p_bad = self.good / self.n, self.bad / self.n
+        if self.kind == SurveyKind.NPS:
+            # Variance of (promoter − detractor) indicators per answer, over n.
+            variance = p_good * (1 - p_good) + p_bad * (1 - p_bad) + 2 * p_good * p_bad
+            return Z95 * math.sqrt(variance / self.n) * 100
+        if self.kind == SurveyKind.CSAT:
+            return Z95 * math.sqrt(p_good * (1 - p_good) / self.n) * 100
+        mean = self.score_sum / self.n
+        sample_variance = max(self.score_sq_sum - self.n * mean * mean, 0.0) / (self.n - 1)
+        return Z95 * math.sqrt(sample_variance / self.n)
+
+    # NPS names, for readers of an NPS summary.
+    @property
+    def promoters(self) -> int:
+        return self.good
+
+    @property
+    def passives(self) -> int:
+        return self.neutral
+
+    @property
+    def detractors(self) -> int:
+        return self.bad
+
+    @property
+    def scale(self) -> tuple[int, int]:
+        return score_range(self.kind) if self.kind in KINDS else (0, 0)
+
+    def __add__(self, other: Summary) -> Summary:
+        kind = self.kind if self.kind == other.kind else ""
+        return Summary(
+            kind,
+            self.n + other.n,
+            self.good + other.good,
+            self.neutral + other.neutral,
+            self.bad + other.bad,
+            self.score_sum + other.score_sum,
+            self.score_sq_sum + other.score_sq_sum,
+        )
+
+
+_SCORE_AGGREGATES: dict[str, Aggregate] = {
+    "n": Count("id"),
+    "good": Count("id", filter=Q(category__in=GOOD)),
+    "neutral": Count("id", filter=Q(category__in=NEUTRAL)),
+    "bad": Count("id", filter=Q(category__in=BAD)),
+    "score_sum": Sum("score"),
+    "score_sq_sum": Sum(F("score") * F("score")),
+}
+
+
+def _summary(kind: str, row: Mapping[str, Any]) -> Summary:
+    return Summary(
+        kind,
+        row["n"] or 0,
+        row["good"] or 0,
+        row["neutral"] or 0,
+        row["bad"] or 0,
+        row["score_sum"] or 0,
+        row["score_sq_sum"] or 0,
+    )
+
+
+def score_summary(kind: str, f: MetricFilters) -> Summary:
+    """One kind's score. One query."""
+    row = _answers(f).filter(kind=kind).aggregate(**_SCORE_AGGREGATES)
+    return _summary(kind, row)
+
+
+def score_summaries(f: MetricFilters) -> dict[str, Summary]:
+    """NPS, CSAT and CES together (every kind present, empty ones with n=0). One query."""
+    rows = _answers(f).values("kind").annotate(**_SCORE_AGGREGATES)
+    found = {row["kind"]: _summary(row["kind"], row) for row in rows}
+    return {kind: found.get(kind, Summary(kind)) for kind in KINDS}
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    start: date
+    summary: Summary
+
+
+_TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
+
+
+def _bucket_starts(first: date, last: date, bucket: Bucket) -> list[date]:
+    """Every bucket from the one holding `first` to the one holding `last` (inclusive)."""
+    starts: list[date] = []
+    if bucket == "day":
+        day = first
+    elif bucket == "week":
+        day = first - timedelta(days=first.weekday())
+    else:
+        day = first.replace(day=1)
+    while day <= last:
+        starts.append(day)
+        if bucket == "month":
+            day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        else:
+            day += timedelta(days=1 if bucket == "day" else 7)
+    return starts
+
+
+def _trend_rows(f: MetricFilters, bucket: Bucket, *group: str) -> Iterable[dict[str, Any]]:
+    if bucket not in _TRUNC:
+        raise ValueError(f"Unknown bucket {bucket!r}; use one of {', '.join(BUCKETS)}.")
+    trunc = _TRUNC[bucket]("submitted_at", tzinfo=timezone.get_current_timezone())
+    rows = (
+        _answers(f)
+        .annotate(bucket=trunc)
+        .values("bucket", *group)
+        .annotate(**_SCORE_AGGREGATES)
+        .order_by("bucket")
+    )
+    for row in rows:
+        start = row["bucket"]
+        # SQLite hands back a datetime, PostgreSQL an aware datetime; the day is what counts.
+        row["bucket"] = timezone.localdate(start) if isinstance(start, datetime) else start
+        yield row
+
+
+def _series(
+    found: Mapping[date, Summary], kind: str, f: MetricFilters, bucket: Bucket
+) -> list[TrendPoint]:
+    """Buckets without answers are there too (n=0), so a chart's x axis is time, not rows."""
+    if f.since is not None and f.until is not None:
+        first = timezone.localdate(f.since)
+        last = timezone.localdate(f.until - timedelta(microseconds=1))
+    elif found:
+        first, last = min(found), max(found)
+    else:
+        return []
+    return [TrendPoint(s, found.get(s, Summary(kind))) for s in _bucket_starts(first, last, bucket)]
+
+
+def score_trends(f: MetricFilters, bucket: Bucket = "week") -> dict[str, list[TrendPoint]]:
+    """Every kind's score per day, week (from Monday) or month. One query."""
+    found: dict[str, dict[date, Summary]] = defaultdict(dict)
+    for row in _trend_rows(f, bucket, "kind"):
+        found[row["kind"]][row["bucket"]] = _summary(row["kind"], row)
+    return {kind: _series(found[kind], kind, f, bucket) for kind in KINDS}
+
+
+def score_trend(kind: str, f: MetricFilters, bucket: Bucket = "week") -> list[TrendPoint]:
+    """One kind's score per bucket. One query."""
+    return score_trends(f, bucket).get(kind, [])
+
+
+_DIMENSION_FIELDS: dict[str, str] = {
+    "touchpoint": "touchpoint_id",
+    "stage": "touchpoint__stage",
+    "channel": "touchpoint__channel",
+    "segment": "customer__segment",
+    "survey": "survey_id",
+}
+
+
+def breakdown(f: MetricFilters, by: Dimension) -> dict[Any, dict[str, Summary]]:
+    """Every kind's score per touchpoint, stage, channel, segment or survey: {key: {kind:
+    Summary}}, only keys with answers. One query."""
+    group = _DIMENSION_FIELDS[by]
+    rows = _answers(f).values(group, "kind").annotate(**_SCORE_AGGREGATES)
+    result: dict[Any, dict[str, Summary]] = defaultdict(dict)
+    for row in rows:
+        result[row[group]][row["kind"]] = _summary(row["kind"], row)
+    return dict(result)
+
+
+def by_touchpoint(f: MetricFilters) -> dict[int | None, dict[str, Summary]]:
+    return breakdown(f, "touchpoint")
+
+
+def touchpoint_trends(
+    f: MetricFilters, bucket: Bucket = "week"
+) -> dict[int | None, list[TrendPoint]]:
+    """Per touchpoint, all its answers' net score (% good − % bad, any kind) per bucket, for
+    the journey map's sparklines. One query."""
+    found: dict[int | None, dict[date, Summary]] = defaultdict(dict)
+    for row in _trend_rows(f, bucket, "touchpoint_id"):
+        points = found[row["touchpoint_id"]]
+        points[row["bucket"]] = points.get(row["bucket"], Summary("")) + _summary("", row)
+    return {tp: _series(points, "", f, bucket) for tp, points in found.items()}
+
+
+# --- Response rate ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`hits` out of `n`; `minimum` is the sample below which the rate is not shown."""
+
+    n: int
+    hits: int
+    minimum: int = MIN_SAMPLE
+
+    @property
+    def value(self) -> float | None:
+        return 100.0 * self.hits / self.n if self.n else None
+
+    @property
+    def enough(self) -> bool:
+        return self.n >= self.minimum
+
+
+SENT_STATES = (InvitationState.SENT, InvitationState.RESPONDED, InvitationState.EXPIRED)
+
+
+def response_rate(f: MetricFilters) -> Rate:
+    """Of the survey invitations sent in the period, the share answered. Follow-ups are left
+    out (their rate says how reachable complainers are, not how the journey is). One query."""
+    row = (
+        Invitation.objects.filter(
+            _filter_q(f, INVITATION_PATHS),
+            purpose=InvitationPurpose.SURVEY,
+            state__in=SENT_STATES,
+            sent_at__isnull=False,
+        )
+        .order_by()
+        .aggregate(n=Count("id"), hits=Count("id", filter=Q(state=InvitationState.RESPONDED)))
+    )
+    return Rate(row["n"], row["hits"])
+
+
+# --- Tickets and the loop -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketCounts:
+    open: int
+    overdue: int
+
+
+def overdue_q(now: datetime) -> Q:
+    """Open, past due and never contacted: the SLA is for the first contact, so a ticket that
+    was answered in time and is still being worked is not overdue."""
+    return Q(status__in=OPEN_TICKET_STATUSES, due_at__lt=now, first_contact_at__isnull=True)
+
+
+def open_tickets(f: MetricFilters, *, now: datetime | None = None) -> TicketCounts:
+    """Tickets open now (the period does not apply: it is the queue as it stands). One query."""
+    now = now or timezone.now()
+    row = (
+        Ticket.objects.open()
+        .filter(_filter_q(f, TICKET_PATHS, period=False))
+        .order_by()
+        .aggregate(open=Count("id"), overdue=Count("id", filter=overdue_q(now)))
+    )
+    return TicketCounts(row["open"], row["overdue"])
+
+
+def open_tickets_by_touchpoint(
+    f: MetricFilters, *, now: datetime | None = None
+) -> dict[int | None, TicketCounts]:
+    now = now or timezone.now()
+    rows = (
+        Ticket.objects.open()
+        .filter(_filter_q(f, TICKET_PATHS, period=False))
+        .order_by()
+        .values("touchpoint_id")
+        .annotate(open=Count("id"), overdue=Count("id", filter=overdue_q(now)))
+    )
+    return {r["touchpoint_id"]: TicketCounts(r["open"], r["overdue"]) for r in rows}
+
+
+@dataclass(frozen=True)
+class Duration:
+    """The median of `n` durations, in seconds."""
+
+    n: int
+    median_seconds: float | None
+    minimum: int = MIN_TICKETS
+
+    @property
+    def enough(self) -> bool:
+        return self.n >= self.minimum and self.median_seconds is not None
+
+    @property
+    def median(self) -> timedelta | None:
+        return None if self.median_seconds is None else timedelta(seconds=self.median_seconds)
+
+
+@dataclass(frozen=True)
+class LoopKpis:
+    within_sla: Rate  # detractor tickets first contacted by their due time
+    first_contact: Duration  # created → first contact
+    resolve: Duration  # created → resolved
+    recovery: Rate  # follow-up answer back in the good band
+
+
+class SecondsBetween(Func):
+    """end − start in seconds, as a float, on PostgreSQL and SQLite."""
+
+    output_field = FloatField()
+
+    def __init__(self, start: str, end: str) -> None:
+        super().__init__(F(start), F(end))
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        start_sql, start_params = compiler.compile(self.source_expressions[0])
+        end_sql, end_params = compiler.compile(self.source_expressions[1])
+        if connection.vendor == "postgresql":
+            sql = f"EXTRACT(EPOCH FROM ({end_sql} - {start_sql}))::double precision"
+        elif connection.vendor == "sqlite":
+            sql = f"((julianday({end_sql}) - julianday({start_sql})) * 86400.0)"
+        else:
+            raise NotSupportedError(f"SecondsBetween is not written for {connection.vendor}.")
+        return sql, [*end_params, *start_params]
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's ordered-set aggregate: the interpolated median of its expression."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def median_seconds(qs: QuerySet[Any], start: str, end: str) -> Duration:
+    """The median of `end − start` over the rows of `qs` that have both. One query.
+
+    PostgreSQL computes it with ``percentile_cont``. SQLite has no ordered-set aggregates, so
+    there the query sorts the durations and averages the one or two middle rows (``LIMIT`` and
+    ``OFFSET`` from the row count, a subquery): still one statement, and only the one or two
+    middle values leave the database.
+    """
+    rows = qs.filter(**{f"{start}__isnull": False, f"{end}__isnull": False}).order_by()
+    if connection.vendor == "postgresql":
+        row = rows.aggregate(n=Count("id"), median=PercentileCont(SecondsBetween(start, end)))
+        return Duration(row["n"], row["median"])
+    return _median_by_offset(rows, start, end)
+
+
+def _median_by_offset(rows: QuerySet[Any], start: str, end: str) -> Duration:
+    inner, params = rows.annotate(d=SecondsBetween(start, end)).values("d").query.sql_with_params()
+    # COUNT(*) is read twice from the same subquery; SQLite plans it once per use, which is
+    # two index scans of the filtered rows, not a loop.
+    sql = (
+        f"SELECT (SELECT COUNT(*) FROM ({inner}) AS c), AVG(d) FROM ("
+        f" SELECT d FROM ({inner}) AS s ORDER BY d"
+        f" LIMIT 2 - (SELECT COUNT(*) FROM ({inner}) AS c2) %% 2"
+        f" OFFSET ((SELECT COUNT(*) FROM ({inner}) AS c3) - 1) / 2"
+        f") AS middle"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *params, *params, *params])
+        n, median = cursor.fetchone()
+    # julianday() is a float of days: ~10 µs of noise, so keep milliseconds.
+    return Duration(n or 0, None if median is None else round(float(median), 3))
+
+
+def loop_kpis(f: MetricFilters, *, now: datetime | None = None) -> LoopKpis:
+    """How the loop is closed for the tickets created in the period. Three queries: the two
+    rates (conditional counts), then one per median.
+
+    Within SLA: of the tickets opened by an answer, the share first contacted by `due_at`.
+    A ticket still inside its SLA and not yet contacted has no outcome yet and is left out, so
+    a fresh ticket does not count as a miss. Recovery: of the tickets whose follow-up was
+    answered (`recovered` set), the share that came back in the good band."""
+    now = now or timezone.now()
+    tickets = Ticket.objects.filter(_filter_q(f, TICKET_PATHS)).order_by()
+    from_answers = Q(source=TicketSource.RESPONSE, due_at__isnull=False)
+    decided = Q(first_contact_at__isnull=False) | Q(due_at__lt=now)
+    in_time = Q(first_contact_at__isnull=False, first_contact_at__lte=F("due_at"))
+    row = tickets.aggregate(
+        sla_n=Count("id", filter=from_answers & decided),
+        sla_hits=Count("id", filter=from_answers & in_time),
+        recovery_n=Count("id", filter=Q(recovered__isnull=False)),
+        recovery_hits=Count("id", filter=Q(recovered=True)),
+    )
+    return LoopKpis(
+        within_sla=Rate(row["sla_n"], row["sla_hits"], MIN_TICKETS),
+        first_contact=median_seconds(tickets, "created_at", "first_contact_at"),
+        resolve=median_seconds(tickets, "created_at", "resolved_at"),
+        recovery=Rate(row["recovery_n"], row["recovery_hits"], MIN_TICKETS),
+    )
+
+
+# --- The journey map ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TouchpointCard:
+    touchpoint: Touchpoint
+    scores: dict[str, Summary]  # only the kinds answered at this touchpoint
+    overall: Summary  # all its answers, any kind: colours the card
+    previous: Summary  # the same over the period before
+    trend: list[TrendPoint]
+    interactions: int
+    tickets: TicketCounts
+
+    @property
+    def delta(self) -> float | None:
+        """Change of the net score since the previous period, when both are worth reading."""
+        if not (self.overall.enough and self.previous.enough):
+            return None
+        assert self.overall.net is not None and self.previous.net is not None
+        return self.overall.net - self.previous.net
+
+
+@dataclass(frozen=True)
+class StageColumn:
+    stage: str
+    label: str
+    cards: list[TouchpointCard]
+    overall: Summary
+
+
+def journey_map(
+    f: MetricFilters, *, bucket: Bucket = "week", now: datetime | None = None
+) -> list[StageColumn]:
+    """The six stages in journey order, each with its touchpoints' cards. Six queries whatever
+    the data: touchpoints, scores now, scores before, trends, interactions, open tickets.
+    Touchpoints that are inactive and had no answers in the period are left out."""
+    now = now or timezone.now()
+    touchpoints = list(Touchpoint.objects.order_by("stage", "name"))
+    scores = by_touchpoint(f)
+    previous_f = f.previous()
+    before = by_touchpoint(previous_f) if previous_f is not None else {}
+    trends = touchpoint_trends(f, bucket)
+    volume = dict(
+        Interaction.objects.filter(_filter_q(f, INTERACTION_PATHS))
+        .order_by()
+        .values_list("touchpoint_id")
+        .annotate(n=Count("id"))
+    )
+    tickets = open_tickets_by_touchpoint(f, now=now)
+    empty_trend = _series({}, "", f, bucket)
+    columns: dict[str, list[TouchpointCard]] = {stage.value: [] for stage in JourneyStage}
+    for tp in touchpoints:
+        tp_scores = scores.get(tp.pk, {})
+        if not tp.active and not tp_scores:
+            continue
+        if f.touchpoints and tp.pk not in f.touchpoints:
+            continue
+        columns.setdefault(tp.stage, []).append(
+            TouchpointCard(
+                touchpoint=tp,
+                scores={k: tp_scores[k] for k in KINDS if k in tp_scores},
+                overall=sum(tp_scores.values(), Summary("")),
+                previous=sum(before.get(tp.pk, {}).values(), Summary("")),
+                trend=trends.get(tp.pk, empty_trend),
+                interactions=volume.get(tp.pk, 0),
+                tickets=tickets.get(tp.pk, TicketCounts(0, 0)),
+            )
+        )
+    labels = dict(JourneyStage.choices)
+    return [
+        StageColumn(
+            stage,
+            labels.get(stage, stage),
+            cards,
+            sum((c.overall for c in cards), Summary("")),
+        )
+        for stage, cards in columns.items()
+    ]

@@ -1,0 +1,62 @@
+"""The staff's landing pages in a real browser after `seed_demo`: the dashboard and the journey
+map, with their screenshots (Debian's Chromium via Playwright, against a live server)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from tests.browser import launch_browser, shot
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    yield from launch_browser()
+
+
+@pytest.fixture
+def manager_page(browser: Any, live_server: Any) -> Iterator[Any]:
+    """A signed-in superuser (superusers need no MFA while DEBUG-style defaults apply in
+    tests; the MFA rules have their own tests)."""
+    call_command("seed_demo", "--seed", "42", "--no-progress", verbosity=0)
+    UserFactory(username="mara", email="mara@cx.example", is_superuser=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    tab.goto(f"{live_server.url}/accounts/login/")
+    tab.fill("input[name=login]", "mara@cx.example")
+    tab.fill("input[name=password]", PASSWORD)
+    tab.get_by_role("button", name=re.compile("Sign In", re.I)).click()
+    tab.wait_for_load_state("load")
+    yield tab
+    context.close()
+
+
+def test_dashboard_after_seed_demo(manager_page: Any, live_server: Any) -> None:
+    manager_page.goto(f"{live_server.url}/admin/dashboard/")
+    body = manager_page.locator("body").inner_text()
+    for figure in ("NPS", "CSAT", "CES", "Response rate", "Recovery rate"):
+        assert figure.lower() in body.lower(), figure
+    assert manager_page.locator("svg").count() >= 3  # the three trend charts
+    shot(manager_page, "dashboard")
+
+
+def test_journey_map_after_seed_demo(manager_page: Any, live_server: Any) -> None:
+    manager_page.goto(f"{live_server.url}/admin/journey-map/")
+    body = manager_page.locator("body").inner_text().lower()
+    for stage in ("discovery", "engagement", "order", "payment", "usage", "support"):
+        assert stage in body, stage
+    link = manager_page.locator("a[href*='touchpoint__id__exact']").first
+    href = link.get_attribute("href")
+    assert href is not None
+    shot(manager_page, "journey-map")
+    manager_page.goto(f"{live_server.url}{href}" if href.startswith("/") else href)
+    assert "/admin/feedback/ticket/" in manager_page.url

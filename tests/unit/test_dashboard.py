@@ -1,0 +1,292 @@
+"""The dashboard and the journey map: who may see them, what they show, how they refuse bad
+filters, and that their cost does not grow with the data."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cxcrm.charts import Point, line_chart, sparkline
+from feedback.metrics import MIN_SAMPLE
+from feedback.models import InvitationState, TicketStatus
+from feedback.scoring import SurveyKind
+from tests.factories import (
+    CustomerFactory,
+    InteractionFactory,
+    InvitationFactory,
+    ResponseFactory,
+    SurveyFactory,
+    TicketFactory,
+    TouchpointFactory,
+    UserFactory,
+)
+from touchpoints.models import JourneyStage, Touchpoint
+
+pytestmark = pytest.mark.django_db
+
+DASHBOARD = "/admin/dashboard/"
+JOURNEY = "/admin/journey-map/"
+
+
+def client_for(group: str | None, *, staff: bool = True) -> Client:
+    user = UserFactory(username=f"user-{group}-{staff}", is_staff=staff)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def scores(kind: str, values: list[int], *, touchpoint: Touchpoint | None = None) -> None:
+    survey = SurveyFactory(kind=kind)
+    touchpoint = touchpoint or TouchpointFactory(slug="checkout", stage=JourneyStage.ORDER)
+    customer = CustomerFactory(segment="vip")
+    for value in values:
+        interaction = InteractionFactory(touchpoint=touchpoint, customer=customer)
+        invitation = InvitationFactory(
+            survey=survey,
+            interaction=interaction,
+            state=InvitationState.RESPONDED,
+            sent_at=timezone.now() - timedelta(hours=3),
+        )
+        ResponseFactory(invitation=invitation, score=value)
+
+
+def text(page: Any) -> str:
+    return re.sub(r"\s+", " ", page.content.decode())
+
+
+# --- Access ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", [DASHBOARD, JOURNEY])
+def test_anonymous_is_sent_to_sign_in(client: Client, url: str) -> None:
+    page = client.get(url)
+    assert page.status_code == 302
+    assert "login" in page["Location"]
+
+
+@pytest.mark.parametrize("url", [DASHBOARD, JOURNEY])
+def test_customers_and_other_non_staff_are_sent_to_sign_in(url: str) -> None:
+    page = client_for(None, staff=False).get(url)
+    assert page.status_code == 302
+    assert "login" in page["Location"]
+
+
+@pytest.mark.parametrize("url", [DASHBOARD, JOURNEY])
+def test_agents_are_refused_managers_see_it(url: str) -> None:
+    assert client_for("Agent").get(url).status_code == 403
+    assert client_for("Manager").get(url).status_code == 200
+
+
+def test_home_leads_each_person_to_their_start(client: Client, admin_client: Client) -> None:
+    assert admin_client.get("/")["Location"] == DASHBOARD
+    assert client_for("Agent").get("/")["Location"] == "/admin/"
+    assert client.get("/")["Location"] == DASHBOARD  # and from there to sign-in
+
+
+def test_admin_index_links_to_both_pages(admin_client: Client) -> None:
+    page = admin_client.get("/admin/")
+    assert f'href="{DASHBOARD}"' in page.content.decode()
+    assert f'href="{JOURNEY}"' in page.content.decode()
+    assert f'href="{DASHBOARD}"' not in client_for("Agent").get("/admin/").content.decode()
+
+
+# --- What the dashboard shows ------------------------------------------------------------------
+
+
+def test_dashboard_shows_each_figure_with_its_sample(admin_client: Client) -> None:
+    # 30 NPS answers: 15 promoters, 9 passives, 6 detractors → NPS +30, n=30 (enough).
+    scores(SurveyKind.NPS, [10] * 15 + [8] * 9 + [3] * 6)
+    scores(SurveyKind.CSAT, [5, 4, 1])  # too few
+    page = admin_client.get(DASHBOARD)
+    assert page.status_code == 200
+    body = text(page)
+    nps, csat, ces = page.context["scores"]
+    assert (nps.value, nps.summary.n) == ("+30", 30)
+    assert (csat.summary.n, csat.summary.enough, ces.summary.n) == (3, False, 0)
+    # p=.5, d=.2: (.25 + .16 + .2)/30 → 1.96·√(.61/30)·100 = 27.9
+    assert nps.margin == "±28"
+    assert '<span class="cx-value">+30</span>' in body
+    assert "n = 30" in body and "±28" in body
+    assert f"too few answers (n=3); a score needs {MIN_SAMPLE}" in body
+    assert "too few answers (n=0)" in body  # CES
+    assert "<svg" in body and "http://" not in body.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_dashboard_counts_open_and_overdue_and_links_to_the_queue(admin_client: Client) -> None:
+    tp = TouchpointFactory(slug="van", stage=JourneyStage.USAGE)
+    TicketFactory(touchpoint=tp, status=TicketStatus.OPEN, due_at=timezone.now() - timedelta(1))
+    TicketFactory(touchpoint=tp, status=TicketStatus.NEW)
+    page = admin_client.get(DASHBOARD, {"touchpoint": tp.pk, "stage": "usage"})
+    tickets = page.context["tickets"]
+    assert (tickets.open, tickets.overdue) == (2, 1)
+    for url in (page.context["open_url"], page.context["overdue_url"]):
+        assert f"touchpoint__id__exact={tp.pk}" in url
+        queue = admin_client.get(url)
+        # The ticket admin accepts the parameters (an unknown one redirects with ?e=1).
+        assert queue.status_code == 200, url
+
+
+def test_filters_narrow_the_figures(admin_client: Client) -> None:
+    shop = TouchpointFactory(slug="shop", stage=JourneyStage.ORDER)
+    van = TouchpointFactory(slug="van", stage=JourneyStage.USAGE)
+    scores(SurveyKind.CSAT, [5, 5], touchpoint=shop)
+    scores(SurveyKind.CSAT, [1], touchpoint=van)
+    assert admin_client.get(DASHBOARD).context["scores"][1].summary.n == 3
+    assert admin_client.get(DASHBOARD, {"stage": "usage"}).context["scores"][1].summary.n == 1
+    page = admin_client.get(DASHBOARD, {"touchpoint": shop.pk, "segment": "vip"})
+    assert page.context["scores"][1].summary.n == 2
+    old = {"since": "2000-01-01", "until": "2000-01-31"}
+    assert admin_client.get(DASHBOARD, old).context["scores"][1].summary.n == 0
+    # A chosen period wins over dates left in the form.
+    page = admin_client.get(DASHBOARD, {**old, "period": "30"})
+    assert page.context["scores"][1].summary.n == 3
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"period": "12"}, "Select a valid choice"),
+        ({"since": "yesterday"}, "Enter a valid date"),
+        ({"since": "2026-05-01", "until": "2026-04-01"}, "must not be before"),
+        ({"until": "2026-04-01"}, "Give the first day"),
+        ({"since": "1990-01-01", "until": "2026-01-01"}, "shorter than"),
+        ({"touchpoint": "999999"}, "Select a valid choice"),
+        ({"touchpoint": "shop"}, "Select a valid choice"),
+        ({"stage": "moon"}, "Select a valid choice"),
+        ({"segment": "<script>"}, "Select a valid choice"),
+        ({"period": "365", "bucket": "day"}, "Too many days"),
+    ],
+)
+def test_bad_filters_give_the_page_with_the_error(
+    admin_client: Client, params: dict[str, str], message: str
+) -> None:
+    page = admin_client.get(DASHBOARD, params)
+    assert page.status_code == 200
+    body = text(page)
+    assert "The figures cannot be shown with these filters." in body
+    assert message in body
+    assert "<script>" not in body.split("</form>", 1)[1]
+
+
+def test_journey_map_bad_filters_are_explained(admin_client: Client) -> None:
+    page = admin_client.get(JOURNEY, {"since": "2026-13-01"})
+    assert page.status_code == 200
+    assert "The map cannot be drawn with these filters." in text(page)
+
+
+# --- The journey map ---------------------------------------------------------------------------
+
+
+def test_journey_map_has_six_columns_and_cards_that_open_the_queue(admin_client: Client) -> None:
+    van = TouchpointFactory(slug="van", name="Home delivery", stage=JourneyStage.USAGE)
+    scores(SurveyKind.CSAT, [5] * 20 + [1] * 10, touchpoint=van)
+    TicketFactory(touchpoint=van)
+    page = admin_client.get(JOURNEY)
+    body = text(page)
+    assert [c["column"].label for c in page.context["columns"]] == [
+        "Discovery", "Engagement", "Order", "Payment", "Usage", "Support"
+    ]  # fmt: skip
+    href = f"/admin/feedback/ticket/?touchpoint__id__exact={van.pk}"
+    assert f'href="{href}"' in body
+    assert admin_client.get(href).status_code == 200
+    card = page.context["columns"][4]["cards"][0]
+    assert card["scores"][0]["value"] == "67%"
+    assert card["hue"] == 87  # net +33.3 on −100…100 → 133.3/200 of the way to green (130)
+    assert "1</strong> open ticket" in body
+
+
+# --- Query counts ------------------------------------------------------------------------------
+
+
+def _populate(n: int) -> None:
+    survey = SurveyFactory(kind=SurveyKind.NPS)
+    touchpoints = [
+        TouchpointFactory(slug=f"tp-{stage}", stage=stage) for stage in JourneyStage.values
+    ]
+    for i in range(n):
+        tp = touchpoints[i % len(touchpoints)]
+        invitation = InvitationFactory(
+            survey=survey,
+            interaction=InteractionFactory(touchpoint=tp),
+            state=InvitationState.RESPONDED,
+            sent_at=timezone.now() - timedelta(days=i % 80),
+        )
+        response = ResponseFactory(
+            invitation=invitation, score=i % 11, submitted_at=invitation.sent_at
+        )
+        if i % 11 < 7:
+            TicketFactory(
+                touchpoint=tp,
+                response=response,
+                customer=response.customer,
+                created_at=response.submitted_at,
+                first_contact_at=response.submitted_at + timedelta(hours=i % 50),
+            )
+
+
+def _count(client: Client, url: str) -> int:
+    cache.clear()  # the sign-in middleware caches "this user needs no MFA"
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(url)
+    assert page.status_code == 200
+    return len(ctx)
+
+
+# 1 session, 2 user, 3 MFA check of the sign-in middleware, 4 segment choices, 5 scores of the
+# three kinds, 6 their trends, 7 response rate, 8 open and overdue tickets, 9 SLA and recovery
+# counts, 10 median to first contact, 11 median to resolve, 12 the stage breakdown,
+# 13 touchpoint choices (rendered with the form).
+DASHBOARD_QUERIES = 13
+# 1 session, 2 user, 3 MFA check, 4 segment choices, 5 touchpoints, 6 scores per touchpoint,
+# 7 the same in the previous period, 8 trends per touchpoint, 9 interactions per touchpoint,
+# 10 open tickets per touchpoint.
+JOURNEY_QUERIES = 10
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"), [(DASHBOARD, DASHBOARD_QUERIES), (JOURNEY, JOURNEY_QUERIES)]
+)
+def test_query_count_does_not_grow_with_the_data(
+    admin_client: Client, url: str, expected: int
+) -> None:
+    _populate(10)
+    few = _count(admin_client, url)
+    _populate(490)
+    many = _count(admin_client, url)
+    assert few == many == expected
+
+
+# --- Charts ------------------------------------------------------------------------------------
+
+
+def test_line_chart_draws_weak_points_hollow_and_escapes_labels() -> None:
+    svg = line_chart(
+        [Point("<a>", 10.0), Point("b", None), Point("c", 20.0, weak=True), Point("d", 30.0)],
+        y_min=0,
+        y_max=100,
+        y_ticks=[0, 50, 100],
+        label="CSAT & co",
+    )
+    assert "<a>" not in svg and "&lt;a&gt;" in svg
+    assert 'aria-label="CSAT &amp; co"' in svg
+    assert svg.count('class="cx-dot"') == 2 and svg.count('class="cx-dot-weak"') == 1
+    # The gap at "b" breaks the line; c→d touches a weak point, so it is dashed.
+    assert svg.count('class="cx-line"') == 0 and svg.count('class="cx-line-weak"') == 1
+
+
+def test_empty_charts_say_so() -> None:
+    assert "No answers in this period" in line_chart(
+        [Point("a", None)], y_min=0, y_max=1, y_ticks=[0, 1], label="x"
+    )
+    assert "<polyline" not in sparkline([], y_min=0, y_max=1, label="x")
