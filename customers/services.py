@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from typing import Any
+
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from customers.models import Customer, SuppressionReason
+from cxcrm import events
 
 SOFT_BOUNCES_TO_SUPPRESS = 3
 
@@ -27,6 +30,7 @@ def customer_unsubscribe(*, customer: Customer) -> bool:
     )
     _cancel_pending(customer, "The customer unsubscribed.")
     customer.refresh_from_db(fields=["unsubscribed_at"])
+    events.customer_unsubscribed(customer, changed=changed)
     return changed
 
 
@@ -76,3 +80,47 @@ def customer_unsuppress(*, customer_id: int) -> bool:
             updated_at=timezone.now(),
         )
     )
+
+
+class CustomerError(ValueError):
+    """The customer data cannot be stored as given."""
+
+
+# Fields an integrator may set; consent, suppression and erasure have their own services.
+UPSERT_FIELDS = ("email", "name", "phone", "language", "country", "segment", "tags", "attributes")
+
+
+@transaction.atomic
+def customer_upsert(*, external_id: str, **fields: Any) -> tuple[Customer, bool]:
+    """Create the customer with this external id, or update the fields given on the existing
+    one. Returns (customer, created). An erased customer stays erased: personal data sent for
+    it again is refused rather than silently re-identifying the person."""
+    unknown = set(fields) - set(UPSERT_FIELDS)
+    if unknown:
+        raise CustomerError(f"Unknown customer fields: {', '.join(sorted(unknown))}.")
+    external_id = (external_id or "").strip()
+    if not external_id:
+        raise CustomerError("external_id is required.")
+    customer = Customer.objects.select_for_update().filter(external_id=external_id).first()
+    created = customer is None
+    if customer is None:
+        customer = Customer(external_id=external_id)
+    elif customer.erased_at is not None:
+        raise CustomerError("This customer was erased; their data cannot be set again.")
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    customer.full_clean(validate_unique=False, validate_constraints=False)
+    if not created:
+        customer.save()
+        return customer, False
+    try:
+        # Two requests creating the same external id race here; the unique index decides.
+        with transaction.atomic():
+            customer.save(force_insert=True)
+    except IntegrityError:
+        existing = Customer.objects.select_for_update().get(external_id=external_id)
+        for name, value in fields.items():
+            setattr(existing, name, value)
+        existing.save()
+        return existing, False
+    return customer, True

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "anymail",
     "allauth",
@@ -347,12 +348,94 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- REST framework -------------------------------------------------------------------------
+_RATE = re.compile(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)")
+
+
+def _rate(name: str, default: str) -> str:
+    value = env_str(name, default).strip()
+    if not _RATE.fullmatch(value):
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={value!r} is invalid: expected N/second, N/minute, "
+            "N/hour or N/day, such as 600/minute"
+        )
+    return value
+
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "cxcrm.api.authentication.ApiKeyAuthentication",
+        "cxcrm.api.authentication.StaffSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["cxcrm.api.permissions.HasApiScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["cxcrm.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": _rate("CXCRM_API_RATE_READ", "1200/minute"),
+        "api_key_write": _rate("CXCRM_API_RATE_WRITE", "600/minute"),
+    },
+    "DEFAULT_PARSER_CLASSES": ["cxcrm.api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "cxcrm.api.pagination.SmallPagination",
+    "EXCEPTION_HANDLER": "cxcrm.api.exceptions.api_exception_handler",
+    "DEFAULT_VERSIONING_CLASS": None,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "cxcrm API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "cxcrm API",
+    "DESCRIPTION": (
+        "Customers, touchpoints, interactions, surveys, invitations, responses and tickets. "
+        "Authenticate with `Authorization: Bearer cx_<prefix>_<secret>`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Served from our own static files (drf-spectacular-sidecar): the docs work offline and
+    # under the Content-Security-Policy (scripts only from 'self').
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "feedback.models.TicketStatus",
+        "InvitationStateEnum": "feedback.models.InvitationState",
+        "SurveyKindEnum": "feedback.scoring.SurveyKind",
+        "CategoryEnum": "feedback.scoring.Category",
+        "JourneyStageEnum": "touchpoints.models.JourneyStage",
+        "TouchpointChannelEnum": "touchpoints.models.Channel",
+        "ResponseChannelEnum": "feedback.models.ResponseChannel",
+    },
+}
+# Largest JSON body the API reads (a bulk of 1,000 interactions is well under 1 MB).
+CXCRM_API_MAX_BODY_BYTES = env_int(
+    "CXCRM_API_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024, maximum=100 * 1024 * 1024
+)
+# --- Outgoing webhooks (cxcrm/outbound_hooks) ------------------------------------------------
+# Seconds between attempts: the Standard Webhooks schedule, about 27 hours in all.
+_SCHEDULE = env_list(
+    "CXCRM_WEBHOOK_RETRY_SCHEDULE", ["5", "300", "1800", "7200", "18000", "36000", "36000"]
+)
+if not all(item.isdigit() for item in _SCHEDULE):
+    raise ImproperlyConfigured(
+        f"Environment variable CXCRM_WEBHOOK_RETRY_SCHEDULE={','.join(_SCHEDULE)!r} is invalid: "
+        "expected comma-separated whole seconds such as 5,300,1800"
+    )
+CXCRM_WEBHOOK_RETRY_SCHEDULE = [int(item) for item in _SCHEDULE]
+CXCRM_WEBHOOK_TIMEOUT_SECONDS = env_int("CXCRM_WEBHOOK_TIMEOUT_SECONDS", 15, minimum=1, maximum=120)
+# Endpoints on loopback or private networks: allowed while developing, refused in production
+# (an API key could otherwise make the server probe its own network).
+CXCRM_WEBHOOK_ALLOW_PRIVATE = env_bool("CXCRM_WEBHOOK_ALLOW_PRIVATE", DEBUG)
+CELERY_TASK_ROUTES = {"webhooks.*": {"queue": "webhooks"}}
+CELERY_IMPORTS = ["cxcrm.outbound_hooks.tasks"]
+CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "webhooks.sweep", "schedule": 60.0}
 
 # --- Product --------------------------------------------------------------------------------
 CXCRM_BRAND_NAME = env_str("CXCRM_BRAND_NAME", "cxcrm")

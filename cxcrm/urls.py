@@ -1,7 +1,8 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from cxcrm import dashboard
 
 admin.site.site_header = "cxcrm"
 admin.site.site_title = "cxcrm"
@@ -11,9 +12,14 @@ admin.site.index_title = "Customer feedback"
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("", dashboard.home_view),
+    # Before the admin's include, whose catch-all would otherwise answer these paths with 404.
+    path("admin/dashboard/", dashboard.dashboard, name="dashboard"),
+    path("admin/journey-map/", dashboard.journey_map, name="journey-map"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    # The REST API (/api/v1/...), its OpenAPI schema and docs (/api/schema/, /api/docs/).
+    path("api/", include("cxcrm.api.urls")),
     path("", include("feedback.urls")),
     # ESP delivery webhooks: /anymail/<esp>/tracking/ (HTTP basic auth: ANYMAIL_WEBHOOK_SECRET).
     path("anymail/", include("cxcrm.webhooks")),

@@ -20,6 +20,7 @@ from django.db.models.functions import Least
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from cxcrm import events
 from feedback.emails import (
     RTL_LANGUAGES,
     SUPPORTED_LANGUAGES,
@@ -210,6 +211,7 @@ def _ticket_open(response: Response) -> Ticket:
         _alert(ticket, [assignee.email], "ticket_assigned")
     if response.survey.acknowledge_customer and response.customer.is_reachable:
         _acknowledge(ticket)
+    events.ticket_created(ticket)
     return ticket
 
 
@@ -341,6 +343,7 @@ def ticket_assign(
     )
     if assignee is not None and assignee.email and getattr(actor, "pk", None) != assignee.pk:
         _alert(ticket, [assignee.email], "ticket_assigned")
+    events.ticket_updated(ticket)
     return ticket
 
 
@@ -359,6 +362,7 @@ def ticket_set_priority(*, ticket_id: int, priority: int, actor: Any = None) -> 
         )
         ticket.priority = priority
         ticket.save(update_fields=["priority", "updated_at"])
+        events.ticket_updated(ticket)
     return ticket
 
 
@@ -386,6 +390,7 @@ def ticket_set_status(*, ticket_id: int, status: str, actor: Any = None) -> Tick
     ticket.status = status
     ticket.save(update_fields=fields)
     ticket_event_record(ticket, "status", actor=actor, from_value=old, to_value=ticket.status)
+    events.ticket_updated(ticket)
     return ticket
 
 
@@ -464,6 +469,7 @@ def ticket_reply(*, ticket_id: int, body: str, actor: Any) -> TicketMessage:
         in_reply_to=headers.get("In-Reply-To", ""),
     )
     _mark_contacted(ticket, actor, now, "email reply")
+    events.ticket_updated(ticket)
     return message
 
 
@@ -476,6 +482,7 @@ def ticket_log_contact(*, ticket_id: int, actor: Any, note: str = "") -> Ticket:
             ticket=ticket, direction=MessageDirection.NOTE, author=actor, body=note.strip()
         )
     _mark_contacted(ticket, actor, timezone.now(), "phone call")
+    events.ticket_updated(ticket)
     return ticket
 
 
@@ -510,6 +517,7 @@ def ticket_resolve(
     )
     if send_followup:
         followup_invite(ticket=ticket, now=now)
+    events.ticket_resolved(ticket)
     return ticket
 
 
@@ -530,6 +538,7 @@ def ticket_reopen(*, ticket_id: int, actor: Any = None, note: str = "") -> Ticke
         to_value=ticket.status,
         note=note or "Reopened.",
     )
+    events.ticket_updated(ticket)
     return ticket
 
 
@@ -628,3 +637,57 @@ def tickets_escalate_breached(*, now: datetime | None = None, limit: int = 500) 
 def ticket_due_changed(ticket: Ticket) -> None:
     """A new deadline is a new SLA: a later breach of it may be escalated again."""
     Ticket.objects.filter(pk=ticket.pk).update(escalated_at=None)
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    customer: Any,
+    subject: str,
+    touchpoint: Any = None,
+    priority: int = TicketPriority.NORMAL,
+    assignee: AbstractBaseUser | None = None,
+    body: str = "",
+    sla_hours: int = 48,
+    source: str = TicketSource.API,
+    actor: Any = None,
+) -> Ticket:
+    """A ticket that does not come from a survey answer (an integrator's system, a call logged
+    by staff): assigned like answer tickets (touchpoint owner, else the least-loaded agent)
+    unless an assignee is given; the body, if any, is the customer's first message."""
+    subject = (subject or "").replace("\x00", "").strip()
+    if not subject:
+        raise TicketError("A ticket needs a subject.")
+    if priority not in TicketPriority.values:
+        raise TicketError(f"Unknown priority {priority!r}.")
+    if assignee is not None and not (assignee.is_active and getattr(assignee, "is_staff", False)):
+        raise TicketError("Tickets can only be assigned to active staff.")
+    if assignee is None:
+        assignee = pick_assignee(touchpoint.owner_id if touchpoint else None)
+    now = timezone.now()
+    ticket = Ticket.objects.create(
+        customer=customer,
+        touchpoint=touchpoint,
+        source=source,
+        subject=subject[:255],
+        status=TicketStatus.NEW,
+        priority=priority,
+        assignee=assignee,
+        due_at=now + timedelta(hours=sla_hours),
+        created_at=now,
+    )
+    ticket_event_record(ticket, "created", actor=actor, to_value=ticket.status)
+    if assignee is not None:
+        ticket_event_record(ticket, "assignee", actor=actor, to_value=assignee.get_username())
+    body = (body or "").replace("\x00", "").strip()
+    if body:
+        TicketMessage.objects.create(
+            ticket=ticket,
+            direction=MessageDirection.INBOUND,
+            from_email=customer.email,
+            body=body[:20000],
+        )
+    if assignee is not None and assignee.email and getattr(actor, "pk", None) != assignee.pk:
+        _alert(ticket, [assignee.email], "ticket_assigned")
+    events.ticket_created(ticket)
+    return ticket

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from cxcrm import events
 from cxcrm.tasking import enqueue_on_commit
 from feedback.models import Invitation, InvitationState, Response, ResponseChannel
 from feedback.scoring import ScoreError, categorize
@@ -154,3 +155,42 @@ def _after_change(response: Response) -> None:
     from feedback.tasks import ticket_for_response
 
     enqueue_on_commit(ticket_for_response, response.pk)
+    events.response_changed(response)
+
+
+@transaction.atomic
+def response_record_external(
+    *,
+    survey: Any,
+    customer: Any,
+    touchpoint: Any,
+    score: int,
+    submitted_at: datetime,
+    comment: str = "",
+    answers: dict[str, Any] | None = None,
+    language: str = "",
+    channel: str = ResponseChannel.API,
+) -> Response:
+    """An answer captured outside our emails (a store kiosk, a review site, a call centre):
+    no invitation. Scored like any answer, and the loop runs the same way (ticket after commit,
+    webhook events)."""
+    try:
+        category = categorize(survey.kind, score)
+    except ScoreError as exc:
+        raise InvalidAnswer(str(exc)) from None
+    response = Response.objects.create(
+        invitation=None,
+        survey=survey,
+        kind=survey.kind,
+        customer=customer,
+        touchpoint=touchpoint,
+        score=score,
+        category=category,
+        comment=clean_comment(comment or ""),
+        answers=answers or {},
+        language=language or customer.language or "en",
+        channel=channel,
+        submitted_at=submitted_at,
+    )
+    _after_change(response)
+    return response

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import django_filters as filters
+from django.db.models import QuerySet
+
+from customers.models import Customer
+
+
+class CustomerFilter(filters.FilterSet):
+    external_id = filters.CharFilter()
+    email = filters.CharFilter(lookup_expr="iexact")
+    segment = filters.CharFilter()
+    language = filters.CharFilter()
+    country = filters.CharFilter()
+    reachable = filters.BooleanFilter(method="filter_reachable")
+    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Customer
+        fields: list[str] = []
+
+    def filter_reachable(
+        self, queryset: QuerySet[Customer], name: str, value: bool | None
+    ) -> QuerySet[Customer]:
+        if value is None:
+            return queryset
+        reachable = queryset.reachable()
+        return reachable if value else queryset.exclude(pk__in=reachable.values("pk"))

@@ -1,0 +1,67 @@
+"""The base of every API viewset: scoped querysets, numeric ids, NUL-free query strings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters as filters
+from django import forms
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ParseError
+from rest_framework.request import Request
+
+from cxcrm.api.permissions import principal
+
+
+class ApiViewSet(viewsets.GenericViewSet):
+    # Ids are numbers: anything else is a 404 from the URL resolver, never a query.
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        for key, values in request.query_params.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                raise ParseError("NUL characters are not allowed in the query string.")
+        super().initial(request, *args, **kwargs)
+
+    @property
+    def principal(self) -> Any:
+        return principal(self.request)
+
+    def validated(self, serializer_class: type[serializers.Serializer], **kwargs: Any) -> Any:
+        """Validate the request body with an input serializer; its errors become a 400."""
+        serializer = serializer_class(
+            data=self.request.data, context=self.get_serializer_context(), **kwargs
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class IdFilter(filters.NumberFilter):
+    """An id in a query string: a whole number a bigint column can hold, else a 400."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class SmallIntFilter(filters.NumberFilter):
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", -32768)
+        kwargs.setdefault("max_value", 32767)
+        super().__init__(*args, **kwargs)
+
+
+class NulFreeCharField(serializers.CharField):
+    """Text without NUL characters (PostgreSQL cannot store them). The JSON parser already
+    refuses them; this keeps the rule where the field is declared, for the schema's sake too."""
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if "\x00" in value:
+            raise serializers.ValidationError("NUL characters are not allowed.")
+        return value

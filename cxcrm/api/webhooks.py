@@ -1,0 +1,188 @@
+"""Webhook endpoints through the API: a key manages the endpoints it registered (staff see
+all), and reads their delivery log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters as filters
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cxcrm.api.pagination import BigCursorPagination
+from cxcrm.api.views import ApiViewSet, IdFilter, NulFreeCharField
+from cxcrm.events import EVENTS
+from cxcrm.models import ApiKey, DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from cxcrm.outbound_hooks.services import (
+    webhook_endpoint_create,
+    webhook_endpoint_update,
+)
+
+# --- Selectors ----------------------------------------------------------------------------------
+
+
+def endpoints_visible_to(principal: Any) -> QuerySet[WebhookEndpoint]:
+    if principal is None:
+        return WebhookEndpoint.objects.none()
+    if isinstance(principal, ApiKey):
+        return WebhookEndpoint.objects.filter(api_key=principal)
+    return WebhookEndpoint.objects.all()
+
+
+def deliveries_visible_to(principal: Any) -> QuerySet[WebhookDelivery]:
+    if principal is None:
+        return WebhookDelivery.objects.none()
+    deliveries = WebhookDelivery.objects.defer("payload", "response_body")
+    if isinstance(principal, ApiKey):
+        return deliveries.filter(endpoint__api_key=principal)
+    return deliveries
+
+
+# --- Serializers --------------------------------------------------------------------------------
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(child=serializers.ChoiceField(choices=EVENTS))
+    owner_email = serializers.CharField(read_only=True)  # may be blank
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = [
+            "id",
+            "url",
+            "description",
+            "events",
+            "active",
+            "owner_email",
+            "failing_since",
+            "last_success_at",
+            "disabled_at",
+            "disabled_reason",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
+    """The secret is shown once, when the endpoint is made (``whsec_…``, Standard Webhooks)."""
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class WebhookEndpointInputSerializer(serializers.Serializer):
+    url = serializers.URLField(max_length=500)
+    events = serializers.MultipleChoiceField(choices=EVENTS, allow_empty=False)
+    description = NulFreeCharField(max_length=200, required=False, allow_blank=True, default="")
+    owner_email = serializers.EmailField(required=False, allow_blank=True, default="")
+
+
+class WebhookEndpointUpdateSerializer(serializers.Serializer):
+    url = serializers.URLField(max_length=500, required=False)
+    events = serializers.MultipleChoiceField(choices=EVENTS, allow_empty=False, required=False)
+    description = NulFreeCharField(max_length=200, required=False, allow_blank=True)
+    owner_email = serializers.EmailField(required=False, allow_blank=True)
+    active = serializers.BooleanField(required=False)
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "endpoint",
+            "event",
+            "message_id",
+            "status",
+            "attempts",
+            "response_code",
+            "duration_ms",
+            "error",
+            "next_attempt_at",
+            "last_attempt_at",
+            "delivered_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class WebhookEndpointFilter(filters.FilterSet):
+    active = filters.BooleanFilter()
+
+    class Meta:
+        model = WebhookEndpoint
+        fields: list[str] = []
+
+
+class WebhookDeliveryFilter(filters.FilterSet):
+    endpoint = IdFilter(field_name="endpoint_id")
+    status = filters.MultipleChoiceFilter(choices=DeliveryStatus.choices)
+    event = filters.ChoiceFilter(choices=[(e, e) for e in EVENTS])
+
+    class Meta:
+        model = WebhookDelivery
+        fields: list[str] = []
+
+
+# --- Views --------------------------------------------------------------------------------------
+
+
+class WebhookEndpointViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    ApiViewSet,
+):
+    serializer_class = WebhookEndpointSerializer
+    filterset_class = WebhookEndpointFilter
+    ordering_fields = ["created_at", "id"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self) -> Any:
+        return endpoints_visible_to(self.principal)
+
+    @extend_schema(
+        request=WebhookEndpointInputSerializer, responses={201: WebhookEndpointCreatedSerializer}
+    )
+    def create(self, request: Request) -> Response:
+        data = self.validated(WebhookEndpointInputSerializer)
+        api_key = request.auth if isinstance(request.auth, ApiKey) else None
+        endpoint = webhook_endpoint_create(
+            url=data["url"],
+            events=sorted(data["events"]),
+            description=data["description"],
+            owner_email=data["owner_email"],
+            api_key=api_key,
+        )
+        return Response(
+            WebhookEndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        request=WebhookEndpointUpdateSerializer, responses={200: WebhookEndpointSerializer}
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        endpoint = self.get_object()
+        data = dict(self.validated(WebhookEndpointUpdateSerializer))
+        if "events" in data:
+            data["events"] = sorted(data["events"])
+        endpoint = webhook_endpoint_update(endpoint_id=endpoint.pk, **data)
+        return Response(WebhookEndpointSerializer(endpoint).data)
+
+
+class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """The delivery log of the endpoints you can see (``?endpoint=<id>`` for one), newest
+    first: status, HTTP response code, duration."""
+
+    serializer_class = WebhookDeliverySerializer
+    filterset_class = WebhookDeliveryFilter
+    pagination_class = BigCursorPagination
+    ordering_fields = ["created_at", "id"]
+
+    def get_queryset(self) -> Any:
+        return deliveries_visible_to(self.principal)

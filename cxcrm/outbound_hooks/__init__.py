@@ -1,0 +1,1 @@
+"""Outgoing webhooks: Standard Webhooks signatures, delivery with retries, the delivery log."""

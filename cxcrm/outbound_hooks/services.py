@@ -1,0 +1,320 @@
+"""Webhook endpoints and the delivery of events to them.
+
+A delivery is claimed with a conditional update (pending → delivering), so two workers (a
+Celery retry and the sweep, say) never POST the same attempt twice at once; the outcome is
+recorded on the row, which is also the log staff read in the admin.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import random
+import socket
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from cxcrm.events import EVENTS
+from cxcrm.models import ApiKey, DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from cxcrm.outbound_hooks.signing import headers as signed_headers
+from cxcrm.outbound_hooks.signing import new_secret
+from cxcrm.tasking import enqueue_on_commit
+
+log = logging.getLogger(__name__)
+
+RESPONSE_BODY_CHARS = 1000
+# A retry whose Celery message was lost (broker restart) is found by the sweep this long after
+# it was due; a claim older than the lease belongs to a worker that died mid-request.
+SWEEP_GRACE = timedelta(minutes=5)
+CLAIM_LEASE = timedelta(minutes=5)
+
+
+class WebhookError(ValueError):
+    pass
+
+
+# --- Endpoints ----------------------------------------------------------------------------------
+
+
+def clean_events(events: Any) -> list[str]:
+    if not isinstance(events, list) or not events:
+        raise WebhookError(f"Choose one or more events among: {', '.join(EVENTS)}.")
+    unknown = [e for e in events if e not in EVENTS]
+    if unknown:
+        raise WebhookError(f"Unknown events: {', '.join(map(str, unknown))}.")
+    return [e for e in EVENTS if e in events]
+
+
+def clean_url(url: str) -> str:
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise WebhookError("Enter an http(s) URL.") from None
+    return url
+
+
+@transaction.atomic
+def webhook_endpoint_create(
+    *,
+    url: str,
+    events: list[str],
+    description: str = "",
+    owner_email: str = "",
+    api_key: ApiKey | None = None,
+) -> WebhookEndpoint:
+    return WebhookEndpoint.objects.create(
+        url=clean_url(url),
+        events=clean_events(events),
+        description=description[:200],
+        owner_email=owner_email,
+        api_key=api_key,
+        secret=new_secret(),
+    )
+
+
+@transaction.atomic
+def webhook_endpoint_update(*, endpoint_id: int, **fields: Any) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint_id)
+    if "url" in fields:
+        endpoint.url = clean_url(fields.pop("url"))
+    if "events" in fields:
+        endpoint.events = clean_events(fields.pop("events"))
+    if fields.get("active") and not endpoint.active:
+        # Turning it back on is the owner saying "fixed": the failure streak starts afresh.
+        endpoint.disabled_at = None
+        endpoint.disabled_reason = ""
+        endpoint.failing_since = None
+    for name in ("description", "owner_email", "active"):
+        if name in fields:
+            setattr(endpoint, name, fields[name])
+    endpoint.save()
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_disable(*, endpoint_id: int, reason: str) -> bool:
+    """Stop sending to an endpoint that keeps failing, and tell its owner by email."""
+    from feedback.models import EmailKind
+    from feedback.services.outbox import outbound_email_queue
+
+    now = timezone.now()
+    changed = WebhookEndpoint.objects.filter(pk=endpoint_id, active=True).update(
+        active=False, disabled_at=now, disabled_reason=reason[:255], updated_at=now
+    )
+    if not changed:
+        return False
+    endpoint = WebhookEndpoint.objects.select_related("api_key__created_by").get(pk=endpoint_id)
+    owner = endpoint.owner_email
+    if not owner and endpoint.api_key and endpoint.api_key.created_by:
+        owner = endpoint.api_key.created_by.email
+    if owner:
+        outbound_email_queue(
+            to=owner,
+            subject=f"[{settings.CXCRM_BRAND_NAME}] Webhook endpoint disabled: {endpoint.url}"[
+                :255
+            ],
+            text=(
+                f"We stopped sending events to {endpoint.url} because {reason}\n\n"
+                "Fix the receiver, then turn the endpoint back on in the admin "
+                "(Webhook endpoints) or through the API (PATCH active=true). "
+                "Deliveries that failed can be sent again from the delivery log.\n"
+            ),
+            kind=EmailKind.SYSTEM,
+        )
+    log.warning("webhook endpoint %s disabled: %s", endpoint_id, reason)
+    return True
+
+
+# --- Delivery -----------------------------------------------------------------------------------
+
+
+def retry_schedule() -> list[int]:
+    return [int(s) for s in settings.CXCRM_WEBHOOK_RETRY_SCHEDULE]
+
+
+def retry_delay(attempts: int) -> int | None:
+    """Seconds before the next attempt after ``attempts`` failed ones, None when out of
+    attempts. ±10 % jitter so endpoints recovering from an outage are not hit in lockstep."""
+    schedule = retry_schedule()
+    if attempts > len(schedule):
+        return None
+    base = schedule[attempts - 1]
+    return max(0, round(base * random.uniform(0.9, 1.1)))
+
+
+def _refuse_private(url: str) -> str | None:
+    """Why the URL must not be called (it resolves to this host or a private network), if so.
+    API keys can register endpoints; without this they could make the server probe its LAN."""
+    if settings.CXCRM_WEBHOOK_ALLOW_PRIVATE:
+        return None
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError as exc:
+        return f"cannot resolve {host}: {exc}"
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            return f"{host} resolves to a non-public address ({address})"
+    return None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    status: str
+    response_code: int | None
+    retry_in: int | None
+
+
+def _claim(delivery_id: int, now: datetime) -> bool:
+    return bool(
+        WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.DELIVERING,
+            attempts=F("attempts") + 1,
+            last_attempt_at=now,
+        )
+    )
+
+
+def webhook_deliver(*, delivery_id: int) -> Attempt | None:
+    """Make one attempt at a pending delivery; None when it is not pending (done, or another
+    worker holds it). Not atomic on purpose: the HTTP request must not hold a transaction."""
+    now = timezone.now()
+    if not _claim(delivery_id, now):
+        return None
+    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+    endpoint = delivery.endpoint
+    if not endpoint.active:
+        return _finish(delivery, ok=False, code=None, body="", ms=None, error="endpoint disabled")
+    refused = _refuse_private(endpoint.url)
+    if refused:
+        return _finish(delivery, ok=False, code=None, body="", ms=None, error=refused)
+    body = json.dumps(delivery.payload, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+    request_headers = {
+        **signed_headers(endpoint.secret, delivery.message_id, body),
+        "user-agent": f"{settings.CXCRM_BRAND_NAME}-webhooks/1",
+    }
+    started = time.monotonic()
+    try:
+        reply = requests.post(
+            endpoint.url,
+            data=body,
+            headers=request_headers,
+            timeout=(5, float(settings.CXCRM_WEBHOOK_TIMEOUT_SECONDS)),
+            # A redirect could lead the signed body anywhere; receivers must answer in place.
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        ms = int((time.monotonic() - started) * 1000)
+        return _finish(delivery, ok=False, code=None, body="", ms=ms, error=str(exc)[:1000])
+    ms = int((time.monotonic() - started) * 1000)
+    text = reply.text[:RESPONSE_BODY_CHARS] if reply.content else ""
+    ok = 200 <= reply.status_code < 300
+    result = _finish(delivery, ok=ok, code=reply.status_code, body=text, ms=ms, error="")
+    if reply.status_code == 410:
+        # 410 Gone is the receiver saying "stop": Standard Webhooks asks senders to disable.
+        webhook_endpoint_disable(endpoint_id=endpoint.pk, reason="it answered 410 Gone.")
+    return result
+
+
+@transaction.atomic
+def _finish(
+    delivery: WebhookDelivery,
+    *,
+    ok: bool,
+    code: int | None,
+    body: str,
+    ms: int | None,
+    error: str,
+) -> Attempt:
+    now = timezone.now()
+    fields: dict[str, Any] = {
+        "response_code": code,
+        "response_body": body,
+        "duration_ms": ms,
+        "error": error if not ok else "",
+    }
+    endpoint_id = delivery.endpoint_id
+    if ok:
+        fields |= {"status": DeliveryStatus.SUCCEEDED, "delivered_at": now, "next_attempt_at": None}
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
+        WebhookEndpoint.objects.filter(pk=endpoint_id).update(
+            failing_since=None, last_success_at=now
+        )
+        return Attempt(DeliveryStatus.SUCCEEDED, code, None)
+    WebhookEndpoint.objects.filter(pk=endpoint_id, failing_since__isnull=True).update(
+        failing_since=now
+    )
+    delay = retry_delay(delivery.attempts) if error != "endpoint disabled" else None
+    if delay is not None:
+        fields |= {
+            "status": DeliveryStatus.PENDING,
+            "next_attempt_at": now + timedelta(seconds=delay),
+        }
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
+        return Attempt(DeliveryStatus.PENDING, code, delay)
+    fields |= {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
+    endpoint = WebhookEndpoint.objects.only("failing_since", "last_success_at").get(pk=endpoint_id)
+    # Every attempt of this delivery failed (about a day of retries) and nothing at all
+    # succeeded on the endpoint meanwhile: the endpoint is broken, not this one payload.
+    if endpoint.last_success_at is None or endpoint.last_success_at < delivery.created_at:
+        since = endpoint.failing_since or delivery.created_at
+        webhook_endpoint_disable(
+            endpoint_id=endpoint_id,
+            reason=f"every delivery failed since {since:%Y-%m-%d %H:%M} UTC "
+            f"(last: {error or f'HTTP {code}'}).",
+        )
+    return Attempt(DeliveryStatus.FAILED, code, None)
+
+
+@transaction.atomic
+def webhook_redeliver(*, delivery_id: int) -> WebhookDelivery:
+    """Send a delivery again (staff, from the log): a new row with the same webhook-id, so a
+    receiver that did get the first one can tell it is the same message."""
+    from cxcrm.outbound_hooks.tasks import deliver_webhook
+
+    original = WebhookDelivery.objects.get(pk=delivery_id)
+    now = timezone.now()
+    copy = WebhookDelivery.objects.create(
+        endpoint_id=original.endpoint_id,
+        event=original.event,
+        message_id=original.message_id,
+        payload=original.payload,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    enqueue_on_commit(deliver_webhook, copy.pk)
+    return copy
+
+
+@transaction.atomic
+def webhook_deliveries_stuck(*, now: datetime | None = None, limit: int = 1000) -> list[int]:
+    """Pending deliveries whose retry message went missing, and claims of dead workers (put
+    back to pending): the sweep enqueues them again."""
+    now = now or timezone.now()
+    dead = list(
+        WebhookDelivery.objects.filter(
+            status=DeliveryStatus.DELIVERING, last_attempt_at__lt=now - CLAIM_LEASE
+        ).values_list("id", flat=True)[:limit]
+    )
+    WebhookDelivery.objects.filter(pk__in=dead, status=DeliveryStatus.DELIVERING).update(
+        status=DeliveryStatus.PENDING, next_attempt_at=now
+    )
+    lost = WebhookDelivery.objects.filter(
+        status=DeliveryStatus.PENDING, next_attempt_at__lt=now - SWEEP_GRACE
+    ).exclude(pk__in=dead)
+    return dead + list(lost.order_by("next_attempt_at").values_list("id", flat=True)[:limit])

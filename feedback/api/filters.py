@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import django_filters as filters
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from cxcrm.api.views import IdFilter, SmallIntFilter
+from feedback.models import (
+    OPEN_TICKET_STATUSES,
+    Invitation,
+    InvitationPurpose,
+    InvitationState,
+    Response,
+    ResponseChannel,
+    RootCause,
+    Survey,
+    Ticket,
+    TicketPriority,
+    TicketSource,
+    TicketStatus,
+)
+from feedback.scoring import Category, SurveyKind
+
+
+class SurveyFilter(filters.FilterSet):
+    kind = filters.ChoiceFilter(choices=SurveyKind.choices)
+    active = filters.BooleanFilter()
+
+    class Meta:
+        model = Survey
+        fields: list[str] = []
+
+
+class InvitationFilter(filters.FilterSet):
+    survey = IdFilter(field_name="survey_id")
+    customer = IdFilter(field_name="customer_id")
+    interaction = IdFilter(field_name="interaction_id")
+    state = filters.MultipleChoiceFilter(choices=InvitationState.choices)
+    purpose = filters.ChoiceFilter(choices=InvitationPurpose.choices)
+    scheduled_after = filters.IsoDateTimeFilter(field_name="scheduled_for", lookup_expr="gte")
+    scheduled_before = filters.IsoDateTimeFilter(field_name="scheduled_for", lookup_expr="lt")
+    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Invitation
+        fields: list[str] = []
+
+
+class ResponseFilter(filters.FilterSet):
+    survey = IdFilter(field_name="survey_id")
+    customer = IdFilter(field_name="customer_id")
+    customer_external_id = filters.CharFilter(field_name="customer__external_id")
+    touchpoint = filters.CharFilter(field_name="touchpoint__slug")
+    kind = filters.ChoiceFilter(choices=SurveyKind.choices)
+    category = filters.MultipleChoiceFilter(choices=Category.choices)
+    channel = filters.ChoiceFilter(choices=ResponseChannel.choices)
+    score_min = SmallIntFilter(field_name="score", lookup_expr="gte")
+    score_max = SmallIntFilter(field_name="score", lookup_expr="lte")
+    submitted_after = filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
+    submitted_before = filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="lt")
+    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    has_comment = filters.BooleanFilter(field_name="comment", method="filter_has_comment")
+
+    class Meta:
+        model = Response
+        fields: list[str] = []
+
+    def filter_has_comment(
+        self, queryset: QuerySet[Response], name: str, value: bool | None
+    ) -> QuerySet[Response]:
+        if value is None:
+            return queryset
+        return queryset.exclude(comment="") if value else queryset.filter(comment="")
+
+
+class TicketFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=TicketStatus.choices)
+    open = filters.BooleanFilter(method="filter_open")
+    overdue = filters.BooleanFilter(method="filter_overdue")
+    priority = filters.TypedMultipleChoiceFilter(choices=TicketPriority.choices, coerce=int)
+    source = filters.ChoiceFilter(choices=TicketSource.choices)
+    assignee = filters.CharFilter(field_name="assignee__username")
+    unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
+    customer = IdFilter(field_name="customer_id")
+    customer_external_id = filters.CharFilter(field_name="customer__external_id")
+    touchpoint = filters.CharFilter(field_name="touchpoint__slug")
+    response = IdFilter(field_name="response_id")
+    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Ticket
+        fields: list[str] = []
+
+    def filter_open(
+        self, queryset: QuerySet[Ticket], name: str, value: bool | None
+    ) -> QuerySet[Ticket]:
+        if value is None:
+            return queryset
+        if value:
+            return queryset.filter(status__in=OPEN_TICKET_STATUSES)
+        return queryset.exclude(status__in=OPEN_TICKET_STATUSES)
+
+    def filter_overdue(
+        self, queryset: QuerySet[Ticket], name: str, value: bool | None
+    ) -> QuerySet[Ticket]:
+        if value is None:
+            return queryset
+        overdue = queryset.overdue(timezone.now())  # type: ignore[attr-defined]
+        return overdue if value else queryset.exclude(pk__in=overdue.values("pk"))
+
+
+class RootCauseFilter(filters.FilterSet):
+    active = filters.BooleanFilter()
+
+    class Meta:
+        model = RootCause
+        fields: list[str] = []

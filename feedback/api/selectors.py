@@ -1,0 +1,55 @@
+"""Reads of surveys, invitations, answers and tickets for the API: what each list joins is
+decided here, so the number of queries of a page never depends on its length."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from feedback.models import Invitation, Response, RootCause, Survey, Ticket, TicketMessage
+from touchpoints.models import Touchpoint
+
+
+def surveys_visible_to(principal: Any) -> QuerySet[Survey]:
+    if principal is None:
+        return Survey.objects.none()
+    return Survey.objects.prefetch_related(
+        Prefetch("trigger_touchpoints", queryset=Touchpoint.objects.only("id", "slug"))
+    )
+
+
+def invitations_visible_to(principal: Any) -> QuerySet[Invitation]:
+    if principal is None:
+        return Invitation.objects.none()
+    # The token is a bearer credential for answering as the customer: never selected.
+    return Invitation.objects.defer("token", "last_error")
+
+
+def responses_visible_to(principal: Any) -> QuerySet[Response]:
+    if principal is None:
+        return Response.objects.none()
+    # The reverse one-to-one to the ticket is joined so each row can name its ticket.
+    return Response.objects.select_related("ticket").defer("history")
+
+
+def tickets_visible_to(principal: Any) -> QuerySet[Ticket]:
+    if principal is None:
+        return Ticket.objects.none()
+    return Ticket.objects.select_related("assignee").only(
+        *[f.name for f in Ticket._meta.concrete_fields], "assignee__id", "assignee__username"
+    )
+
+
+def ticket_messages(ticket: Ticket) -> QuerySet[TicketMessage]:
+    return (
+        TicketMessage.objects.filter(ticket=ticket)
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+
+
+def root_causes_visible_to(principal: Any) -> QuerySet[RootCause]:
+    if principal is None:
+        return RootCause.objects.none()
+    return RootCause.objects.all()

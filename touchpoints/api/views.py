@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from customers.models import Customer
+from cxcrm.api.pagination import BigCursorPagination
+from cxcrm.api.views import ApiViewSet
+from touchpoints.api.filters import InteractionFilter, TouchpointFilter
+from touchpoints.api.selectors import interactions_visible_to, touchpoints_visible_to
+from touchpoints.api.serializers import (
+    MAX_BULK,
+    InteractionBulkResultSerializer,
+    InteractionCreatedSerializer,
+    InteractionInputSerializer,
+    InteractionSerializer,
+    TouchpointSerializer,
+    fast_interaction,
+)
+from touchpoints.models import Touchpoint
+from touchpoints.services import InteractionInput, interactions_record_bulk
+
+
+class TouchpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """The touchpoint catalogue (read-only here: staff keep it in the admin)."""
+
+    serializer_class = TouchpointSerializer
+    filterset_class = TouchpointFilter
+    ordering_fields = ["name", "stage", "created_at", "id"]
+    ordering = ["stage", "name"]
+
+    def get_queryset(self) -> Any:
+        return touchpoints_visible_to(self.principal)
+
+
+def resolve_references(items: list[dict[str, Any]]) -> tuple[list[InteractionInput], list[dict]]:
+    """Customers and touchpoints of a whole batch in three queries; per-item errors for
+    references that do not exist (aligned with the items, ``{}`` for a good one)."""
+    ids = {i["customer"] for i in items if "customer" in i}
+    external_ids = {i["customer_external_id"] for i in items if "customer_external_id" in i}
+    slugs = {i["touchpoint"] for i in items}
+    by_id = Customer.objects.in_bulk(ids) if ids else {}
+    by_external = (
+        Customer.objects.in_bulk(external_ids, field_name="external_id") if external_ids else {}
+    )
+    touchpoints = Touchpoint.objects.in_bulk(slugs, field_name="slug")
+    resolved: list[InteractionInput] = []
+    errors: list[dict[str, list[str]]] = []
+    for item in items:
+        error: dict[str, list[str]] = {}
+        if "customer" in item:
+            customer = by_id.get(item["customer"])
+            if customer is None:
+                error["customer"] = [f"No customer with id {item['customer']}."]
+        else:
+            customer = by_external.get(item["customer_external_id"])
+            if customer is None:
+                error["customer_external_id"] = ["No customer with this external_id."]
+        touchpoint = touchpoints.get(item["touchpoint"])
+        if touchpoint is None:
+            error["touchpoint"] = [f"No touchpoint with slug {item['touchpoint']!r}."]
+        errors.append(error)
+        if not error:
+            resolved.append(
+                InteractionInput(
+                    customer=customer,  # type: ignore[arg-type]
+                    touchpoint=touchpoint,  # type: ignore[arg-type]
+                    occurred_at=item["occurred_at"],
+                    source=item["source"],
+                    external_id=item["external_id"],
+                    order_ref=item["order_ref"],
+                    amount=item["amount"],
+                    currency=item["currency"],
+                    metadata=item["metadata"],
+                )
+            )
+    return resolved, errors
+
+
+class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    serializer_class = InteractionSerializer
+    filterset_class = InteractionFilter
+    pagination_class = BigCursorPagination
+    ordering_fields = ["occurred_at", "created_at", "id"]
+
+    def get_queryset(self) -> Any:
+        return interactions_visible_to(self.principal)
+
+    def _validate_items(self, raw: list[Any]) -> tuple[list[dict | None], list[dict]]:
+        """Every item validated (not only up to the first bad one): the 400 lists them all."""
+        items: list[dict[str, Any] | None] = []
+        errors: list[dict[str, Any]] = []
+        child = InteractionInputSerializer(context=self.get_serializer_context())
+        for item in raw:
+            fast = fast_interaction(item)
+            if fast is not None:
+                items.append(fast)
+                errors.append({})
+                continue
+            try:
+                items.append(child.run_validation(item))
+                errors.append({})
+            except serializers.ValidationError as exc:
+                items.append(None)
+                detail = exc.detail
+                errors.append(detail if isinstance(detail, dict) else {"non_field_errors": detail})
+        return items, errors
+
+    @extend_schema(
+        request=PolymorphicProxySerializer(
+            "InteractionCreateRequest",
+            serializers=[InteractionInputSerializer, InteractionInputSerializer(many=True)],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        responses={
+            200: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    "InteractionCreateResult",
+                    serializers=[InteractionCreatedSerializer, InteractionBulkResultSerializer],
+                    resource_type_field_name=None,
+                    many=False,
+                ),
+                description="Already recorded (one interaction), or a list was processed.",
+            ),
+            201: OpenApiResponse(InteractionCreatedSerializer, description="Recorded"),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        """Record one interaction (an object) or up to 1,000 (a list). Idempotent by
+        (source, external_id). A list is all or nothing: if any item is invalid, nothing is
+        written and the 400 lists the errors per item (``{}`` for the good ones)."""
+        many = isinstance(request.data, list)
+        if not many and not isinstance(request.data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Send an object or a list of objects."]}
+            )
+        if many and not 1 <= len(request.data) <= MAX_BULK:
+            raise serializers.ValidationError(
+                {"non_field_errors": [f"Send 1 to {MAX_BULK} interactions per request."]}
+            )
+        raw = request.data if many else [request.data]
+        items, errors = self._validate_items(raw)
+        resolved, reference_errors = resolve_references([i for i in items if i is not None])
+        # Field errors and unknown references of all items in one answer, aligned with them.
+        it = iter(reference_errors)
+        errors = [e if items[n] is None else next(it) for n, e in enumerate(errors)]
+        if any(errors):
+            raise serializers.ValidationError(errors if many else errors[0])
+        results = interactions_record_bulk(items=resolved)
+        if not many:
+            result = results[0]
+            data = InteractionSerializer(result.interaction).data
+            data |= {"created": result.created, "invitations": result.invitations}
+            return Response(
+                data, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+            )
+        return Response(
+            {
+                "results": [
+                    {
+                        "index": index,
+                        "id": r.interaction.pk,
+                        "created": r.created,
+                        "invitations": r.invitations,
+                    }
+                    for index, r in enumerate(results)
+                ]
+            },
+            status=status.HTTP_200_OK,
+        )
