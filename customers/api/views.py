@@ -3,15 +3,23 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from customers.api.filters import CustomerFilter
 from customers.api.selectors import customers_visible_to
 from customers.api.serializers import CustomerSerializer, CustomerUpsertSerializer
+from customers.privacy import customer_erase, customer_export
 from customers.services import customer_upsert
+from cxcrm.api.permissions import audit_label
 from cxcrm.api.views import ApiViewSet
+
+
+class ErasedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    erased_at = serializers.DateTimeField()
 
 
 class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -38,3 +46,23 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
             CustomerSerializer(customer).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+    @extend_schema(
+        responses={200: OpenApiResponse(description="Everything held about the customer (JSON).")}
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request: Request, pk: str | None = None) -> Response:
+        """Right of access: interactions, invitations, answers, tickets and emails. Audited."""
+        customer = self.get_object()
+        return Response(
+            customer_export(customer_id=customer.pk, actor=audit_label(request), channel="api")
+        )
+
+    @extend_schema(request=None, responses={200: ErasedSerializer})
+    @action(detail=True, methods=["post"])
+    def erase(self, request: Request, pk: str | None = None) -> Response:
+        """Right to erasure: personal data removed everywhere, scores kept anonymous. Needs the
+        write scope; idempotent; audited."""
+        customer = self.get_object()
+        erased = customer_erase(customer_id=customer.pk, actor=audit_label(request), channel="api")
+        return Response(ErasedSerializer({"id": erased.pk, "erased_at": erased.erased_at}).data)

@@ -20,6 +20,23 @@ def principal(request: Request) -> ApiKey | Any | None:
     return None
 
 
+def acting_user(request: Request) -> Any:
+    """Who events, replies and audit entries name: the staff member of a session, or for a key
+    the person who made it (a key acts on their behalf; keys made by the command have nobody)."""
+    if isinstance(request.auth, ApiKey):
+        return request.auth.created_by
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+def audit_label(request: Request) -> Any:
+    """For the audit trail: the acting user, else the key itself by name and prefix."""
+    user = acting_user(request)
+    if user is not None:
+        return user
+    return str(request.auth) if isinstance(request.auth, ApiKey) else "api"
+
+
 class HasApiScope(BasePermission):
     message = "This API key may not do that (it needs the write scope)."
 

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cxcrm.api.pagination import BigCursorPagination, SmallPagination
+from cxcrm.api.permissions import acting_user
 from cxcrm.api.views import ApiViewSet
 from cxcrm.models import ApiKey
 from feedback.api.filters import (
@@ -46,14 +47,7 @@ from feedback.models import TicketSource
 from feedback.services import loop
 from feedback.services.responses import response_record_external
 
-
-def actor(request: Request) -> Any:
-    """Who ticket events and replies name: the staff member of a session, or for a key the
-    person who made it (a key acts on their behalf; keys made by the command have nobody)."""
-    if isinstance(request.auth, ApiKey):
-        return request.auth.created_by
-    user = getattr(request, "user", None)
-    return user if user is not None and user.is_authenticated else None
+actor = acting_user
 
 
 class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):

@@ -87,3 +87,26 @@ def test_list_query_count_does_not_grow(read_client: Any) -> None:
     assert few == many
     # 1 the API key by prefix, 2 COUNT(*) for the page numbers, 3 the page.
     assert many == 3
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_export_and_erase_through_the_api(persona_client: Any, persona: str) -> None:
+    from customers.models import AuditEntry
+
+    customer = CustomerFactory(email="ex@example.com", name="Ex Ample")
+    client = persona_client(persona)
+
+    exported = client.get(f"{URL}{customer.pk}/export/")
+    erased = client.post(f"{URL}{customer.pk}/erase/")
+
+    assert exported.status_code == (200 if CAN_READ[persona] else DENIED[persona])
+    if CAN_READ[persona]:
+        assert exported.json()["customer"]["email"] == "ex@example.com"
+    assert erased.status_code == (200 if CAN_WRITE[persona] else DENIED[persona])
+    customer.refresh_from_db()
+    assert (customer.erased_at is not None) == CAN_WRITE[persona]
+    assert (customer.email == "") == CAN_WRITE[persona]
+    audited = set(AuditEntry.objects.filter(channel="api").values_list("action", flat=True))
+    assert audited == {
+        a for a, ok in (("exported", CAN_READ[persona]), ("erased", CAN_WRITE[persona])) if ok
+    }
