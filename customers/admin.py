@@ -11,6 +11,8 @@ from django.template.response import TemplateResponse
 
 from customers.models import AuditAction, AuditEntry, Customer
 from customers.privacy import audit_record, customer_erase, customer_export
+from cxcrm.csv_export import CsvExportMixin
+from cxcrm.csv_import import CsvImportMixin, CustomerImporter
 
 
 class ConsentFilter(admin.SimpleListFilter):
@@ -44,7 +46,10 @@ class ConsentFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(CsvImportMixin, CsvExportMixin, admin.ModelAdmin):
+    # Import CSV / Export CSV buttons (templates/admin/customers/customer/change_list.html).
+    change_list_template = "admin/customers/customer/change_list.html"
+    csv_importer = CustomerImporter
     list_display = [
         "__str__",
         "email",

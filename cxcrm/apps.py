@@ -10,3 +10,7 @@ class CxcrmConfig(AppConfig):
         from cxcrm import staff_admin
 
         staff_admin.register()
+        # "Export selected rows as CSV" on every changelist.
+        from cxcrm import csv_export
+
+        csv_export.register()

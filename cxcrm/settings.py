@@ -447,6 +447,10 @@ if not re.fullmatch(r"#[0-9a-fA-F]{6}", CXCRM_BRAND_COLOUR):
     )
 # Erase customers with no activity for this many months (0: keep everything).
 CXCRM_RETENTION_MONTHS = env_int("CXCRM_RETENTION_MONTHS", 0, minimum=0, maximum=1200)
+# Largest CSV file staff may upload to the admin's "Import CSV" (bytes).
+CXCRM_CSV_IMPORT_MAX_BYTES = env_int(
+    "CXCRM_CSV_IMPORT_MAX_BYTES", 5_000_000, minimum=1_000, maximum=100_000_000
+)
 CXCRM_TRUST_X_FORWARDED_FOR = env_bool("CXCRM_TRUST_X_FORWARDED_FOR", False)
 # Requests per client IP and window (seconds) on the public token pages.
 CXCRM_RATE_LIMITS = {

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from cxcrm.csv_export import CsvExportMixin
+from cxcrm.csv_import import CsvImportMixin, InteractionImporter
+from cxcrm.pagination import CappedCountPaginator
 from touchpoints.models import Interaction, Touchpoint
 
 
@@ -24,7 +27,10 @@ class TouchpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(CsvImportMixin, CsvExportMixin, admin.ModelAdmin):
+    # Import CSV / Export CSV buttons (templates/admin/touchpoints/interaction/change_list.html).
+    change_list_template = "admin/touchpoints/interaction/change_list.html"
+    csv_importer = InteractionImporter
     list_display = [
         "occurred_at",
         "customer",
@@ -40,6 +46,7 @@ class InteractionAdmin(admin.ModelAdmin):
     search_fields = ["=external_id", "=order_ref", "customer__email"]
     date_hierarchy = "occurred_at"
     show_full_result_count = False
+    paginator = CappedCountPaginator
     autocomplete_fields = ["customer", "touchpoint"]
     readonly_fields = ["created_at"]
     fieldsets = [

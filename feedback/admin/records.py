@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
+from cxcrm.pagination import CappedCountPaginator
 from feedback.emails import render_invitation
 from feedback.models import (
     INBOUND_NEEDS_ATTENTION,
@@ -116,6 +117,7 @@ class InvitationAdmin(admin.ModelAdmin):
     search_fields = ["=token", "customer__email", "=message_id"]
     date_hierarchy = "scheduled_for"
     show_full_result_count = False
+    paginator = CappedCountPaginator
     autocomplete_fields = ["survey", "customer", "interaction", "ticket"]
     # The state machine belongs to the dispatcher: a hand-set "sent" without sent_at would break
     # a constraint the form cannot check (sent_at is not in the form), so state is shown only.
@@ -207,6 +209,7 @@ class ResponseAdmin(admin.ModelAdmin):
     search_fields = ["comment", "customer__email"]
     date_hierarchy = "submitted_at"
     show_full_result_count = False
+    paginator = CappedCountPaginator
     autocomplete_fields = ["invitation", "survey", "customer", "touchpoint"]
     readonly_fields = ["category", "ticket_link", "updated_at", "history"]
     fieldsets = [
@@ -261,6 +264,7 @@ class TicketMessageAdmin(ViewOnlyMixin, admin.ModelAdmin):
     search_fields = ["body", "=message_id", "ticket__subject"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+    paginator = CappedCountPaginator
     readonly_fields = ["created_at"]
 
     @admin.display(description="Body")
@@ -275,6 +279,7 @@ class TicketEventAdmin(ViewOnlyMixin, admin.ModelAdmin):
     search_fields = ["=action", "ticket__subject", "note"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+    paginator = CappedCountPaginator
     readonly_fields = ["created_at"]
 
 
@@ -291,6 +296,7 @@ class OutboundEmailAdmin(ViewOnlyMixin, admin.ModelAdmin):
     search_fields = ["to_email", "subject", "=message_id"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+    paginator = CappedCountPaginator
     readonly_fields = ["html_preview", "text_preview"]
     fieldsets = [
         (None, {"fields": ["to_email", "from_email", "subject", "kind", "status"]}),
@@ -377,6 +383,7 @@ class InboundEmailAdmin(ViewOnlyMixin, admin.ModelAdmin):
     search_fields = ["from_email", "subject", "=message_id"]
     date_hierarchy = "received_at"
     show_full_result_count = False
+    paginator = CappedCountPaginator
     fieldsets = [
         (None, {"fields": ["received_at", "source", "status", "note", "processed_at"]}),
         (

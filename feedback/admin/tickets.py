@@ -31,6 +31,7 @@ from django.utils.safestring import SafeString
 
 from customers.models import AuditAction
 from customers.privacy import audit_record
+from cxcrm.pagination import CappedCountPaginator
 from feedback.admin.ticket_forms import (
     AssignForm,
     BulkAssignForm,
@@ -379,6 +380,7 @@ class TicketAdmin(admin.ModelAdmin):
     search_fields = ["subject", "customer__email", "customer__name", "response__comment"]
     search_help_text = "Customer email or name, subject, or the answer's comment."
     show_full_result_count = False
+    paginator = CappedCountPaginator
     list_per_page = 50
     autocomplete_fields = ["customer", "response", "touchpoint", "assignee"]
     actions = ["assign_to_me", "assign_to", "set_open", "set_pending", "set_priority"]
@@ -396,7 +398,8 @@ class TicketAdmin(admin.ModelAdmin):
         return super().changelist_view(request, {"title": "Triage queue", **(extra_context or {})})
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
-        return ticket_queue_ordering()
+        queue = QueueFilter(request, dict(request.GET.lists()), self.model, self)
+        return ticket_queue_ordering(only_open=queue.effective() != QueueFilter.ALL)
 
     @admin.display(description="Ticket", ordering="id")
     def ticket(self, obj: Ticket) -> SafeString:
