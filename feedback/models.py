@@ -411,6 +411,16 @@ class Ticket(models.Model):
             models.Index(fields=["customer", "status"], name="ticket_customer_idx"),
             models.Index(fields=["touchpoint", "created_at"], name="ticket_touchpoint_idx"),
             models.Index(fields=["created_at"], name="ticket_created_idx"),
+            # The working queue at scale: only open tickets (a few % of a million), already in
+            # queue order, so the first page is an index range read with no sort (EXPLAIN in
+            # bench/explain/ticket_queue*.txt: 106 ms → 0.3 ms on 1M tickets).
+            models.Index(
+                models.F("priority").desc(),
+                "due_at",
+                "id",
+                condition=Q(status__in=["new", "open", "pending"]),
+                name="ticket_open_queue_idx",
+            ),
             # Escalation sweep: open tickets past due and not yet escalated.
             models.Index(
                 fields=["due_at"],
