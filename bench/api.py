@@ -30,27 +30,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.common import drop_database, recreate_database
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 20250301
 BATCH = 1000
 INGEST_TARGET = 0.2
 LIST_TARGET = 0.33
-PG = "postgresql://postgres@127.0.0.1:5432"
-
-
-def recreate_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        c.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def configure(name: str, var_dir: str) -> None:

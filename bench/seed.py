@@ -33,8 +33,9 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.common import PG, database_url, recreate_database
+
 ROOT = Path(__file__).resolve().parents[1]
-PG = "postgresql://postgres@127.0.0.1:5432"
 SEED = 20260101
 REFUSED = {"cxcrm", "test_cxcrm", "postgres"}
 LANGUAGES = ["en", "en", "en", "de", "fr", "pl", "ru", "zh-hans"]
@@ -57,25 +58,6 @@ def ts(seconds: float) -> str:
 
 
 NULL = r"\N"
-
-
-def recreate_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        c.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def database_url(name: str) -> str:
-    return f"postgres://postgres@127.0.0.1:5432/{name}"
 
 
 def migrate(name: str) -> None:
