@@ -12,13 +12,19 @@ import contextlib
 import smtplib
 import socket
 import ssl
+import uuid
 from dataclasses import dataclass
+from email.header import Header
+from email.utils import formatdate, make_msgid
 from enum import Enum
 from types import TracebackType
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
-from django.core.mail import EmailMessage, get_connection
+from django.conf import settings
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import sanitize_address
+from django.core.mail.utils import DNS_NAME
 
 
 class Outcome(Enum):
@@ -146,7 +152,7 @@ class Mailer:
             raise smtplib.SMTPServerDisconnected("could not reconnect")
         assert backend.connection is not None
         recipients = message.recipients()
-        payload = message.message().as_bytes(linesep="\r\n")
+        payload = fast_mime(message) or message.message().as_bytes(linesep="\r\n")
         sender = message.from_email
         refused = backend.connection.sendmail(sender, recipients, payload)
         if refused:
@@ -173,3 +179,84 @@ class Mailer:
             self.open_error = classify(exc)
             return False
         return True
+
+
+# --- A faster serializer for the common case -------------------------------------------------
+
+_MAX_LINE = 998  # RFC 5322: longer lines need a transfer encoding
+_MIME_SKIP = {"content-type", "mime-version", "content-transfer-encoding"}
+
+
+def _header(name: str, value: str) -> str | None:
+    value = str(value)
+    if "\n" in value or "\r" in value:
+        return None
+    if value.isascii():
+        line = f"{name}: {value}"
+        return line if len(line) <= _MAX_LINE else None
+    # RFC 2047 encoded-words, folded, as Django does for non-ASCII header values.
+    encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+    return f"{name}: {encoded}"
+
+
+def _body(text: str) -> bytes | None:
+    data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+    if any(len(line) > _MAX_LINE for line in data.split(b"\n")):
+        return None
+    return data.replace(b"\n", b"\r\n")
+
+
+def fast_mime(message: EmailMessage) -> bytes | None:
+    """The wire form of a plain text + HTML email, built directly, or None to let Django do it.
+
+    Django's message()/as_bytes() goes through the email package's generic header folding and
+    generator, about 0.6 ms per survey email, the largest cost of dispatch after the network.
+    This covers the shape every cxcrm email has — one text body, one HTML alternative, no
+    attachments, ASCII addresses, lines short enough for 8bit — and produces what Django would
+    (tests parse both and compare); anything else returns None and takes Django's path.
+    """
+    if not isinstance(message, EmailMultiAlternatives) or message.attachments:
+        return None
+    if message.content_subtype != "plain" or len(message.alternatives) != 1:
+        return None
+    html, mimetype = message.alternatives[0]
+    if mimetype != "text/html" or message.cc or message.bcc or len(message.to) != 1:
+        return None
+    recipient = sanitize_address(message.to[0], "utf-8")
+    sender = sanitize_address(message.from_email, "utf-8")
+    if not (recipient.isascii() and sender.isascii()):
+        return None
+    text_part, html_part = _body(message.body), _body(str(html))
+    if text_part is None or html_part is None:
+        return None
+    boundary = f"===============cx{uuid.uuid4().hex}=="
+    extra = {k: v for k, v in message.extra_headers.items() if k.lower() not in _MIME_SKIP}
+    lower = {k.lower() for k in extra}
+    headers: list[tuple[str, str]] = [("Subject", message.subject), ("From", sender)]
+    headers.append(("To", recipient))
+    if "date" not in lower:
+        headers.append(("Date", formatdate(localtime=settings.EMAIL_USE_LOCALTIME)))
+    if "message-id" not in lower:
+        headers.append(("Message-ID", make_msgid(domain=DNS_NAME)))
+    headers.extend((k, str(v)) for k, v in extra.items())
+    lines = [f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"', "MIME-Version: 1.0"]
+    for name, value in headers:
+        line = _header(name, value)
+        if line is None:
+            return None
+        lines.append(line)
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
+    marker = f"--{boundary}".encode("ascii")
+    if marker in text_part or marker in html_part:
+        return None
+
+    def part(subtype: str, body: bytes) -> bytes:
+        return (
+            marker
+            + f'\r\nContent-Type: text/{subtype}; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
+            "Content-Transfer-Encoding: 8bit\r\n\r\n".encode("ascii")
+            + body
+            + b"\r\n"
+        )
+
+    return head + part("plain", text_part) + part("html", html_part) + marker + b"--\r\n"

@@ -8,6 +8,7 @@ to ``scheduled``; nothing scheduled is ever lost.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q, sql
+from django.db.models import Q
 from django.utils import timezone
 
 from customers.models import SuppressionReason
@@ -160,36 +161,51 @@ def _record_sent(invitation: Invitation, claimed_at: datetime, email: OutboundEm
 
     On PostgreSQL both writes go as one statement (the UPDATE in a data-modifying WITH, which
     runs whether or not the INSERT reads it): one round trip and one commit per message
-    instead of two, and the invitation's state and its email row commit together. Both halves
-    are compiled by Django's own SQL compilers, so values are adapted exactly as .update() and
-    .save() would; elsewhere (SQLite) they are those two calls.
+    instead of two, and the invitation's state and its email row commit together. The SQL is
+    built once per process; the email's values are prepared by each field exactly as
+    Model.save() would (pre_save + get_db_prep_save). Elsewhere (SQLite) they are two calls.
     """
     now = email.sent_at or timezone.now()
-    sent = Invitation.objects.filter(_ours(invitation.pk, claimed_at))
-    values = {
-        "state": InvitationState.SENT,
-        "sent_at": now,
-        "claimed_at": None,
-        "attempts": invitation.attempts + 1,
-        "message_id": email.message_id,
-        "last_error": "",
-        "updated_at": now,
-    }
+    attempts = invitation.attempts + 1
     if connection.vendor != "postgresql":
-        sent.update(**values)
+        Invitation.objects.filter(_ours(invitation.pk, claimed_at)).update(
+            state=InvitationState.SENT,
+            sent_at=now,
+            claimed_at=None,
+            attempts=attempts,
+            message_id=email.message_id,
+            last_error="",
+            updated_at=now,
+        )
         email.save(force_insert=True)
         return
-    update = sent.query.chain(sql.UpdateQuery)
-    update.add_update_values(values)
-    update_sql, update_params = update.get_compiler(connection=connection).as_sql()
-    insert = sql.InsertQuery(OutboundEmail)
-    fields = [f for f in OutboundEmail._meta.local_concrete_fields if not f.primary_key]
-    insert.insert_values(fields, [email])
-    [(insert_sql, insert_params)] = insert.get_compiler(connection=connection).as_sql()
+    fields = _email_fields()
+    email_params = [f.get_db_prep_save(f.pre_save(email, True), connection) for f in fields]
+    update_params = [
+        InvitationState.SENT.value, now, attempts, email.message_id, now,
+        invitation.pk, InvitationState.SENDING.value, claimed_at,
+    ]  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH sent AS ({update_sql}) {insert_sql}", (*update_params, *insert_params)
-        )
+        cursor.execute(_sent_sql(), (*update_params, *email_params))
+
+
+@functools.cache
+def _email_fields() -> list[Any]:
+    return [f for f in OutboundEmail._meta.local_concrete_fields if not f.primary_key]
+
+
+@functools.cache
+def _sent_sql() -> str:
+    quote = connection.ops.quote_name
+    invitation = quote(Invitation._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in _email_fields())
+    placeholders = ", ".join(["%s"] * len(_email_fields()))
+    return (
+        f"WITH sent AS (UPDATE {invitation} SET state = %s, sent_at = %s, claimed_at = NULL, "
+        "attempts = %s, message_id = %s, last_error = '', updated_at = %s "
+        "WHERE id = %s AND state = %s AND claimed_at = %s) "
+        f"INSERT INTO {quote(OutboundEmail._meta.db_table)} ({columns}) VALUES ({placeholders})"
+    )
 
 
 def _apply_failure(
