@@ -497,7 +497,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=10_000, help="messages (default 10,000)")
     parser.add_argument("--quick", action="store_true", help="n = 2,000")
     parser.add_argument(
-        "--concurrency", type=int, default=2, help="worker processes (Procfile default: 2)"
+        "--concurrency", type=int, default=4, help="worker processes (Procfile default: 4)"
     )
     parser.add_argument("--db", default="cxcrm_bench", help="PostgreSQL database (recreated)")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="Celery broker")
