@@ -9,6 +9,8 @@ whether a permanent failure is a hard bounce of the recipient's address (5xx at 
 from __future__ import annotations
 
 import contextlib
+import functools
+import re
 import smtplib
 import socket
 import ssl
@@ -206,6 +208,22 @@ def _body(text: str) -> bytes | None:
     return data.replace(b"\n", b"\r\n")
 
 
+# A bare ASCII address needs no rewriting; Django's sanitize_address parses it with the email
+# package's header parser, about 0.25 ms a call, more than the rest of the message costs.
+_BARE_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
+
+
+@functools.lru_cache(maxsize=64)
+def _sanitized(address: str) -> str:
+    return sanitize_address(address, "utf-8")
+
+
+def _address(address: str) -> str:
+    if _BARE_ADDRESS.fullmatch(address):
+        return address
+    return _sanitized(address)
+
+
 def fast_mime(message: EmailMessage) -> bytes | None:
     """The wire form of a plain text + HTML email, built directly, or None to let Django do it.
 
@@ -222,8 +240,8 @@ def fast_mime(message: EmailMessage) -> bytes | None:
     html, mimetype = message.alternatives[0]
     if mimetype != "text/html" or message.cc or message.bcc or len(message.to) != 1:
         return None
-    recipient = sanitize_address(message.to[0], "utf-8")
-    sender = sanitize_address(message.from_email, "utf-8")
+    recipient = _address(message.to[0])
+    sender = _address(message.from_email)
     if not (recipient.isascii() and sender.isascii()):
         return None
     text_part, html_part = _body(message.body), _body(str(html))
