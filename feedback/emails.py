@@ -17,7 +17,7 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from feedback.models import EmailKind, Invitation, Survey
+from feedback.models import Invitation, Survey
 from feedback.scoring import SurveyKind, score_range
 
 SUPPORTED_LANGUAGES = [code for code, _name in settings.LANGUAGES]
@@ -264,6 +264,3 @@ def build_invitation_message(
     )
     message.attach_alternative(rendered.html, "text/html")
     return message
-
-
-EMAIL_KIND_FOR_REMINDER = {False: EmailKind.SURVEY, True: EmailKind.REMINDER}

@@ -80,6 +80,20 @@ class InteractionInput:
     currency: str = ""
     metadata: dict[str, Any] | None = None
 
+    def fields(self) -> dict[str, Any]:
+        """The keyword arguments of ``interaction_record`` (and of an Interaction)."""
+        return {
+            "customer": self.customer,
+            "touchpoint": self.touchpoint,
+            "occurred_at": self.occurred_at,
+            "source": self.source,
+            "external_id": self.external_id,
+            "order_ref": self.order_ref,
+            "amount": self.amount,
+            "currency": self.currency,
+            "metadata": self.metadata,
+        }
+
 
 @transaction.atomic
 def interactions_record_bulk(*, items: list[InteractionInput]) -> list[InteractionResult]:
@@ -110,35 +124,12 @@ def interactions_record_bulk(*, items: list[InteractionInput]) -> list[Interacti
             continue
         if not item.source or not item.external_id:
             raise ValueError("source and external_id are required.")
-        new[key] = Interaction(
-            customer=item.customer,
-            touchpoint=item.touchpoint,
-            occurred_at=item.occurred_at,
-            source=item.source,
-            external_id=item.external_id,
-            order_ref=item.order_ref,
-            amount=item.amount,
-            currency=item.currency,
-            metadata=item.metadata or {},
-        )
+        new[key] = Interaction(**{**item.fields(), "metadata": item.metadata or {}})
     try:
         with transaction.atomic():
             _insert_many(list(new.values()))
     except IntegrityError:
-        return [
-            interaction_record(
-                customer=item.customer,
-                touchpoint=item.touchpoint,
-                occurred_at=item.occurred_at,
-                source=item.source,
-                external_id=item.external_id,
-                order_ref=item.order_ref,
-                amount=item.amount,
-                currency=item.currency,
-                metadata=item.metadata,
-            )
-            for item in items
-        ]
+        return [interaction_record(**item.fields()) for item in items]
     invited = invitations_schedule_for_many(interactions=list(new.values()))
     results: list[InteractionResult] = []
     reported: set[tuple[str, str]] = set()
