@@ -1,0 +1,149 @@
+"""The Mailer's own SMTP transaction (the fast path for one bare recipient): the envelope it
+writes and the outcome of every refusal, against a real aiosmtpd server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from django.core.mail import EmailMultiAlternatives
+from django.test import override_settings
+
+from feedback.mailer import Mailer, Outcome
+from tests.smtp import free_port
+
+
+@dataclass
+class Scripted:
+    """Records each envelope; answers MAIL, RCPT or DATA with a scripted reply while one is
+    queued for that command."""
+
+    envelopes: list[tuple[str, list[str], list[str], bytes]] = field(default_factory=list)
+    replies: dict[str, list[str]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _next(self, command: str) -> str | None:
+        with self.lock:
+            queued = self.replies.get(command) or []
+            return queued.pop(0) if queued else None
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        reply = self._next("MAIL")
+        if reply:
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        reply = self._next("RCPT")
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        reply = self._next("DATA")
+        if reply:
+            return reply
+        content = envelope.original_content or b""
+        with self.lock:
+            self.envelopes.append(
+                (
+                    str(envelope.mail_from),
+                    list(envelope.rcpt_tos),
+                    list(envelope.mail_options),
+                    content,
+                )
+            )
+        return "250 Accepted"
+
+
+@pytest.fixture
+def server() -> Iterator[Scripted]:
+    handler = Scripted()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=port,
+            EMAIL_USE_TLS=False,
+            EMAIL_USE_SSL=False,
+            EMAIL_TIMEOUT=10,
+        ):
+            yield handler
+    finally:
+        controller.stop()
+
+
+def email(to: str = "ana@example.com", subject: str = "How did we do?") -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject, "Plain body", "Acme Surveys <surveys@acme.example>", [to]
+    )
+    message.attach_alternative("<p>HTML body</p>", "text/html")
+    return message
+
+
+def test_envelope_uses_the_bare_sender_and_declares_the_size(server: Scripted) -> None:
+    with Mailer() as mailer:
+        assert mailer.send(email()).ok
+    ((sender, recipients, options, content),) = server.envelopes
+    assert sender == "surveys@acme.example"
+    assert recipients == ["ana@example.com"]
+    assert any(o.upper().startswith("SIZE=") for o in options)
+    assert b"Subject: How did we do?" in content
+
+
+def test_refused_data_is_permanent_but_not_a_bounce_and_the_next_message_goes(
+    server: Scripted,
+) -> None:
+    server.replies["DATA"] = ["554 5.7.1 Message rejected as spam"]
+    with Mailer() as mailer:
+        refused = mailer.send(email("one@example.com"))
+        accepted = mailer.send(email("two@example.com"))
+    assert refused.outcome is Outcome.PERMANENT and not refused.hard_bounce
+    assert refused.error.startswith("554")
+    assert accepted.ok
+    assert [e[1] for e in server.envelopes] == [["two@example.com"]]
+
+
+def test_refused_sender_is_transient_on_4xx(server: Scripted) -> None:
+    server.replies["MAIL"] = ["451 4.3.0 Greylisted"]
+    with Mailer() as mailer:
+        result = mailer.send(email())
+        assert mailer.send(email()).ok
+    assert result.outcome is Outcome.TRANSIENT and result.error.startswith("451")
+
+
+def test_recipient_refused_with_5xx_is_a_hard_bounce(server: Scripted) -> None:
+    server.replies["RCPT"] = ["550 5.1.1 No such user"]
+    with Mailer() as mailer:
+        result = mailer.send(email("gone@example.com"))
+    assert result.outcome is Outcome.PERMANENT and result.hard_bounce
+
+
+def test_421_closes_and_the_next_message_reconnects(server: Scripted) -> None:
+    server.replies["RCPT"] = ["421 4.3.2 Shutting down"]
+    with Mailer() as mailer:
+        result = mailer.send(email("first@example.com"))
+        again = mailer.send(email("second@example.com"))
+    assert result.outcome is Outcome.TRANSIENT
+    assert again.ok
+    assert [e[1] for e in server.envelopes] == [["second@example.com"]]
+
+
+def test_an_address_with_a_display_name_in_to_takes_smtplibs_path(server: Scripted) -> None:
+    with Mailer() as mailer:
+        assert mailer.send(email("Ana Müller <ana@example.com>")).ok
+    assert server.envelopes[0][1] == ["ana@example.com"]
