@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.common import PG, database_url, recreate_database
+from bench.common import PG, database_url, drop_database, recreate_database  # noqa: F401 - drop_database: the benches call seeding.drop_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 20260101

@@ -6,6 +6,9 @@ class CxcrmConfig(AppConfig):
     verbose_name = "System"
 
     def ready(self) -> None:
+        # The ``any_of`` lookup (one array parameter instead of one placeholder per value).
+        import cxcrm.lookups  # noqa: F401
+
         # Replace the stock user admin with one that invites staff by email.
         from cxcrm import staff_admin
 

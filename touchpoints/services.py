@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -103,33 +104,36 @@ def interactions_record_bulk(*, items: list[InteractionInput]) -> list[Interacti
     (``invitations_schedule_for_many``: the same decisions as one by one). An event repeated
     within the batch is recorded once. Results are in the order of ``items``.
 
-    If a concurrent request inserts one of the same events meanwhile, the batch insert fails
-    on the unique constraint and the batch is recorded one by one instead, which resolves
-    each race the way ``interaction_record`` does.
+    On PostgreSQL the insert skips rows whose (source, external_id) is already stored
+    (``ON CONFLICT DO NOTHING``), so an event recorded earlier, or by a concurrent request
+    meanwhile, is found afterwards and returned as it is, without looking every item up first.
+    Elsewhere the stored ones are looked up first; if a concurrent request inserts one of the
+    same events meanwhile, the batch insert fails on the unique constraint and the batch is
+    recorded one by one instead, which resolves each race the way ``interaction_record`` does.
     """
     from feedback.services.invitations import invitations_schedule_for_many
 
+    for item in items:
+        if not item.source or not item.external_id:
+            raise ValueError("source and external_id are required.")
     wanted = {(item.source, item.external_id) for item in items}
-    existing: dict[tuple[str, str], Interaction] = {}
-    if wanted:
-        for row in Interaction.objects.filter(
-            source__in={s for s, _ in wanted}, external_id__in={e for _, e in wanted}
-        ):
-            if (row.source, row.external_id) in wanted:
-                existing[(row.source, row.external_id)] = row
+    postgres = connection.vendor == "postgresql"
+    existing = {} if postgres else _stored(wanted)
     new: dict[tuple[str, str], Interaction] = {}
     for item in items:
         key = (item.source, item.external_id)
-        if key in existing or key in new:
-            continue
-        if not item.source or not item.external_id:
-            raise ValueError("source and external_id are required.")
-        new[key] = Interaction(**{**item.fields(), "metadata": item.metadata or {}})
+        if key not in existing and key not in new:
+            new[key] = Interaction(**{**item.fields(), "metadata": item.metadata or {}})
     try:
         with transaction.atomic():
             _insert_many(list(new.values()))
     except IntegrityError:
         return [interaction_record(**item.fields()) for item in items]
+    if postgres:
+        skipped = {key for key, row in new.items() if row.pk is None}
+        if skipped:
+            existing = _stored(skipped)
+            new = {key: row for key, row in new.items() if key not in skipped}
     invited = invitations_schedule_for_many(interactions=list(new.values()))
     results: list[InteractionResult] = []
     reported: set[tuple[str, str]] = set()
@@ -144,10 +148,42 @@ def interactions_record_bulk(*, items: list[InteractionInput]) -> list[Interacti
     return results
 
 
+def _stored(keys: set[tuple[str, str]]) -> dict[tuple[str, str], Interaction]:
+    """The stored interactions among these (source, external_id) pairs."""
+    found: dict[tuple[str, str], Interaction] = {}
+    if not keys:
+        return found
+    for row in Interaction.objects.filter(
+        source__in={s for s, _ in keys}, external_id__any_of=list({e for _, e in keys})
+    ):
+        if (row.source, row.external_id) in keys:
+            found[(row.source, row.external_id)] = row
+    return found
+
+
+# From this many rows on, PostgreSQL gets them by COPY into a temporary table (no parameters
+# to convert one by one on the client) and one INSERT … SELECT from it; below, one INSERT with
+# array parameters, which costs no table creation.
+COPY_FROM = 50
+_COLUMNS = {
+    "customer_id": "bigint",
+    "touchpoint_id": "bigint",
+    "occurred_at": "timestamptz",
+    "source": "text",
+    "external_id": "text",
+    "order_ref": "text",
+    "amount": "numeric",
+    "currency": "text",
+    "metadata": "jsonb",
+}
+
+
 def _insert_many(rows: list[Interaction]) -> None:
-    """bulk_create, except on PostgreSQL: one INSERT … SELECT FROM unnest() of ten array
-    parameters instead of ten parameters per row. psycopg converts a query's parameters one by
-    one on the client, and for 1,000 rows that conversion cost as much as the insert itself."""
+    """Insert new interactions and set their pk; on PostgreSQL a row whose (source,
+    external_id) is already stored is skipped and keeps ``pk = None``.
+
+    Not bulk_create on PostgreSQL: psycopg converts a query's parameters one by one on the
+    client, and for 1,000 rows of ten columns that conversion cost as much as the insert."""
     if not rows:
         return
     if connection.vendor != "postgresql":
@@ -156,30 +192,63 @@ def _insert_many(rows: list[Interaction]) -> None:
     now = timezone.now()
     for row in rows:
         row.created_at = now
-    columns = {
-        "customer_id": ("bigint", [r.customer_id for r in rows]),
-        "touchpoint_id": ("bigint", [r.touchpoint_id for r in rows]),
-        "occurred_at": ("timestamptz", [r.occurred_at for r in rows]),
-        "source": ("text", [r.source for r in rows]),
-        "external_id": ("text", [r.external_id for r in rows]),
-        "order_ref": ("text", [r.order_ref for r in rows]),
-        "amount": ("numeric", [r.amount for r in rows]),
-        "currency": ("text", [r.currency for r in rows]),
-        "metadata": ("jsonb", [json.dumps(r.metadata) for r in rows]),
-        "created_at": ("timestamptz", [now] * len(rows)),
-    }
-    arrays = ", ".join(
-        f"%s::text[]::{kind}[]" if kind == "jsonb" else f"%s::{kind}[]"
-        for kind, _ in columns.values()
-    )
-    sql = (
-        f"INSERT INTO {Interaction._meta.db_table} ({', '.join(columns)}) "
-        f"SELECT * FROM unnest({arrays}) RETURNING id, source, external_id"
-    )
+    table = Interaction._meta.db_table
+    names = ", ".join(_COLUMNS)
+    conflict = "ON CONFLICT (source, external_id) DO NOTHING RETURNING id, source, external_id"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [values for _, values in columns.values()])
-        # Matched by key rather than by position: RETURNING promises no order.
-        ids = {(source, external_id): pk for pk, source, external_id in cursor.fetchall()}
+        if len(rows) >= COPY_FROM:
+            staging = f"cx_new_interactions_{uuid.uuid4().hex}"
+            columns = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS.items())
+            cursor.execute(f"CREATE TEMPORARY TABLE {staging} ({columns}) ON COMMIT DROP")
+            # COPY is not an execute(): Django's query log does not see it.
+            with cursor.cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row(
+                        (
+                            r.customer_id,
+                            r.touchpoint_id,
+                            r.occurred_at,
+                            r.source,
+                            r.external_id,
+                            r.order_ref,
+                            r.amount,
+                            r.currency,
+                            json.dumps(r.metadata),
+                        )
+                    )
+            cursor.execute(
+                f"INSERT INTO {table} ({names}, created_at) SELECT {names}, %s FROM {staging} "
+                + conflict,
+                [now],
+            )
+            returned = cursor.fetchall()
+            cursor.execute(f"DROP TABLE {staging}")
+        else:
+            values = [
+                [r.customer_id for r in rows],
+                [r.touchpoint_id for r in rows],
+                [r.occurred_at for r in rows],
+                [r.source for r in rows],
+                [r.external_id for r in rows],
+                [r.order_ref for r in rows],
+                [r.amount for r in rows],
+                [r.currency for r in rows],
+                [json.dumps(r.metadata) for r in rows],
+            ]
+            arrays = ", ".join(
+                "%s::text[]::jsonb[]" if kind == "jsonb" else f"%s::{kind}[]"
+                for kind in _COLUMNS.values()
+            )
+            cursor.execute(
+                f"INSERT INTO {table} ({names}, created_at) "
+                f"SELECT *, %s FROM unnest({arrays}) " + conflict,
+                [now, *values],
+            )
+            returned = cursor.fetchall()
+    # Matched by key rather than by position: RETURNING promises no order.
+    ids = {(source, external_id): pk for pk, source, external_id in returned}
     for row in rows:
-        row.pk = ids[(row.source, row.external_id)]
-        row._state.adding = False
+        pk = ids.get((row.source, row.external_id))
+        if pk is not None:
+            row.pk = pk
+            row._state.adding = False

@@ -1,0 +1,102 @@
+"""The bulk recording path on each database: on PostgreSQL, COPY into a staging table and
+INSERT … ON CONFLICT DO NOTHING for 50 rows or more, one INSERT of arrays below; invitations by
+COPY. Same results as the ORM path: ids, idempotency, invitations with every default set."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from customers.models import Customer
+from feedback.models import Invitation, InvitationState
+from tests.factories import CustomerFactory, SurveyFactory, TouchpointFactory
+from touchpoints.models import Interaction, JourneyStage, Touchpoint
+from touchpoints.services import COPY_FROM, InteractionInput, interactions_record_bulk
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+START = datetime(2025, 3, 1, 9, tzinfo=UTC)
+
+
+def items(customers: list[Customer], touchpoint: Touchpoint, first: int) -> list[InteractionInput]:
+    return [
+        InteractionInput(
+            customer=customer,
+            touchpoint=touchpoint,
+            occurred_at=START + timedelta(minutes=n),
+            source="shop",
+            external_id=f"order-{first + n}",
+            order_ref=f"A-{first + n}",
+            amount=Decimal("12.50"),
+            currency="EUR",
+            metadata={"basket": n, "note": 'naïve "quoted"\ttab'},
+        )
+        for n, customer in enumerate(customers)
+    ]
+
+
+@pytest.fixture
+def setup() -> tuple[list[Customer], Touchpoint]:
+    touchpoint = TouchpointFactory(slug="checkout", stage=JourneyStage.ORDER)
+    SurveyFactory(trigger_stage=JourneyStage.ORDER, delay=timedelta(hours=2))
+    customers = [CustomerFactory() for _ in range(COPY_FROM + 10)]
+    return customers, touchpoint
+
+
+@pytest.mark.parametrize("size", [3, COPY_FROM + 10])
+def test_new_rows_are_stored_with_ids_and_invitations(
+    setup: tuple[list[Customer], Touchpoint], size: int
+) -> None:
+    customers, touchpoint = setup
+    results = interactions_record_bulk(items=items(customers[:size], touchpoint, 0))
+
+    assert [r.created for r in results] == [True] * size
+    assert [r.invitations for r in results] == [1] * size
+    stored = {i.pk: i for i in Interaction.objects.all()}
+    assert {r.interaction.pk for r in results} == set(stored)
+    first = stored[results[0].interaction.pk]
+    assert (first.external_id, first.order_ref, first.amount, first.currency) == (
+        "order-0",
+        "A-0",
+        Decimal("12.50"),
+        "EUR",
+    )
+    assert first.metadata == {"basket": 0, "note": 'naïve "quoted"\ttab'}
+    assert first.created_at is not None
+    invitations = list(Invitation.objects.all())
+    assert len(invitations) == size
+    assert len({i.token for i in invitations}) == size and all(
+        len(i.token) >= 40 for i in invitations
+    )
+    for invitation in invitations:
+        assert invitation.state == InvitationState.SCHEDULED
+        assert invitation.interaction.customer_id == invitation.customer_id
+        assert invitation.scheduled_for == invitation.interaction.occurred_at + timedelta(hours=2)
+        assert invitation.expires_at is not None and invitation.created_at is not None
+        assert invitation.attempts == 0 and invitation.updated_at is not None
+
+
+@pytest.mark.parametrize("size", [3, COPY_FROM + 10])
+def test_a_resent_batch_returns_the_stored_rows_and_records_only_the_new(
+    setup: tuple[list[Customer], Touchpoint], size: int
+) -> None:
+    customers, touchpoint = setup
+    first = interactions_record_bulk(items=items(customers[: size - 1], touchpoint, 0))
+    again = interactions_record_bulk(items=items(customers[:size], touchpoint, 0))
+
+    assert [r.created for r in again] == [False] * (size - 1) + [True]
+    assert [r.interaction.pk for r in again[:-1]] == [r.interaction.pk for r in first]
+    assert [r.invitations for r in again] == [0] * (size - 1) + [1]
+    assert Interaction.objects.count() == size
+
+
+def test_an_event_repeated_within_the_batch_is_recorded_once(
+    setup: tuple[list[Customer], Touchpoint],
+) -> None:
+    customers, touchpoint = setup
+    batch = items(customers[:COPY_FROM], touchpoint, 0)
+    results = interactions_record_bulk(items=[*batch, batch[0]])
+    assert results[-1].created is False
+    assert results[-1].interaction.pk == results[0].interaction.pk
+    assert Interaction.objects.count() == COPY_FROM
