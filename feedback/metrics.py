@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from django.db import NotSupportedError, connection
-from django.db.models import Count, F, Func, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Func, OuterRef, Q, QuerySet, Sum
 from django.db.models.aggregates import Aggregate
 from django.db.models.fields import FloatField
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
@@ -146,8 +146,13 @@ def _filter_q(f: MetricFilters, paths: _Paths, *, period: bool = True) -> Q:
 
 def _answers(f: MetricFilters) -> QuerySet[Response]:
     # Answers without an invitation (API, imports) are survey answers too; only follow-ups go.
-    survey_answers = Q(invitation__isnull=True) | Q(invitation__purpose=InvitationPurpose.SURVEY)
-    return Response.objects.filter(survey_answers, _filter_q(f, RESPONSE_PATHS)).order_by()
+    # NOT EXISTS: an anti-join against the few non-survey invitations (a partial index holds
+    # them), where a LEFT JOIN would hash every invitation to read each answer's purpose
+    # (bench/explain/metrics.txt).
+    follow_ups = Invitation.objects.filter(pk=OuterRef("invitation_id")).exclude(
+        purpose=InvitationPurpose.SURVEY
+    )
+    return Response.objects.filter(~Exists(follow_ups), _filter_q(f, RESPONSE_PATHS)).order_by()
 
 
 # --- Scores (NPS, CSAT, CES) --------------------------------------------------------------------
@@ -311,18 +316,20 @@ def _bucket_starts(first: date, last: date, bucket: Bucket) -> list[date]:
 def _trend_rows(f: MetricFilters, bucket: Bucket, *group: str) -> Iterable[dict[str, Any]]:
     if bucket not in _TRUNC:
         raise ValueError(f"Unknown bucket {bucket!r}; use one of {', '.join(BUCKETS)}.")
-    trunc = _TRUNC[bucket]("submitted_at", tzinfo=timezone.get_current_timezone())
-    rows = (
-        _answers(f)
-        .annotate(bucket=trunc)
-        .values("bucket", *group)
-        .annotate(**_SCORE_AGGREGATES)
-        .order_by("bucket")
-    )
+    tz = timezone.get_current_timezone()
+    trunc = _TRUNC[bucket]("submitted_at", tzinfo=tz)
+    # No ORDER BY: every caller files the rows by bucket itself, and with one, PostgreSQL
+    # (which cannot estimate how few buckets there are) sorts every answer to group them
+    # instead of hashing them (bench/explain/metrics.txt).
+    rows = _answers(f).annotate(bucket=trunc).values("bucket", *group).annotate(**_SCORE_AGGREGATES)
+    days: dict[Any, date] = {}  # a few buckets, each on many rows (a touchpoint, a kind…)
     for row in rows:
         start = row["bucket"]
         # SQLite hands back a datetime, PostgreSQL an aware datetime; the day is what counts.
-        row["bucket"] = timezone.localdate(start) if isinstance(start, datetime) else start
+        if isinstance(start, datetime):
+            if start not in days:
+                days[start] = timezone.localdate(start, tz)
+            row["bucket"] = days[start]
         yield row
 
 
@@ -375,6 +382,24 @@ def breakdown(f: MetricFilters, by: Dimension) -> dict[Any, dict[str, Summary]]:
 
 def by_touchpoint(f: MetricFilters) -> dict[int | None, dict[str, Summary]]:
     return breakdown(f, "touchpoint")
+
+
+def breakdown_trends(
+    f: MetricFilters, by: Dimension, bucket: Bucket = "month"
+) -> dict[Any, dict[str, list[TrendPoint]]]:
+    """Every kind's score per touchpoint (stage, channel, segment, survey) and per day, week
+    or month: {key: {kind: [TrendPoint]}}. Only keys with answers; under a key, every kind and
+    every bucket of the period (n=0 where there were none), as in `score_trends`. One query:
+    the aggregates of `score_trends` and `breakdown`, grouped by both, so a cell is the number
+    the dashboard shows for that bucket with that key as its filter."""
+    group = _DIMENSION_FIELDS[by]
+    found: dict[Any, dict[str, dict[date, Summary]]] = defaultdict(lambda: defaultdict(dict))
+    for row in _trend_rows(f, bucket, group, "kind"):
+        found[row[group]][row["kind"]][row["bucket"]] = _summary(row["kind"], row)
+    return {
+        key: {kind: _series(kinds.get(kind, {}), kind, f, bucket) for kind in KINDS}
+        for key, kinds in found.items()
+    }
 
 
 def touchpoint_trends(

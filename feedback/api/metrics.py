@@ -1,6 +1,7 @@
 """GET /api/v1/metrics/: the dashboard's numbers (feedback.metrics, one SQL query per figure)
 for integrators: NPS, CSAT and CES, the response rate and the loop KPIs over a period, and the
-scores grouped by day, week or month, or by touchpoint, stage, channel, segment or survey."""
+scores grouped by day, week or month, or by touchpoint, stage, channel, segment or survey, or
+by one of those and a day, week or month together (``group_by=touchpoint&bucket=month``)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from cxcrm.api.views import ApiViewSet, NulFreeCharField
 from feedback import metrics
 from touchpoints.models import Channel, JourneyStage, Touchpoint
 
-GROUPS = ["none", *metrics.BUCKETS, "touchpoint", "stage", "channel", "segment", "survey"]
+DIMENSIONS = ["touchpoint", "stage", "channel", "segment", "survey"]
+GROUPS = ["none", *metrics.BUCKETS, *DIMENSIONS]
+FIELDS = ["scores", "response_rate", "loop", "groups"]
 MAX_DAYS = 3 * 366
 
 
@@ -26,6 +29,22 @@ class MetricsQuerySerializer(serializers.Serializer):
     since = serializers.DateField(required=False, help_text="First day (default: 30 days ago).")
     until = serializers.DateField(required=False, help_text="Last day, included (default: today).")
     group_by = serializers.ChoiceField(choices=GROUPS, required=False, default="none")
+    bucket = serializers.ChoiceField(
+        choices=metrics.BUCKETS,
+        required=False,
+        help_text=(
+            "With a group_by of touchpoint, stage, channel, segment or survey: each group's "
+            "scores per day, week or month too (in the group's `buckets`)."
+        ),
+    )
+    fields = serializers.ListField(
+        child=serializers.ChoiceField(choices=FIELDS),
+        required=False,
+        help_text=(
+            "Only these figures, each one query or more (repeat the parameter; default: all). "
+            "since and until are always there."
+        ),
+    )
     touchpoint = serializers.ListField(child=serializers.SlugField(max_length=80), required=False)
     stage = serializers.ChoiceField(choices=JourneyStage.choices, required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
@@ -39,6 +58,10 @@ class MetricsQuerySerializer(serializers.Serializer):
             raise serializers.ValidationError({"since": "since must not be after until."})
         if (until - since).days > MAX_DAYS:
             raise serializers.ValidationError({"since": f"At most {MAX_DAYS} days at a time."})
+        if attrs.get("bucket") and attrs.get("group_by") not in DIMENSIONS:
+            raise serializers.ValidationError(
+                {"bucket": f"Only with a group_by of {', '.join(DIMENSIONS)}."}
+            )
         return {**attrs, "since": since, "until": until}
 
 
@@ -67,6 +90,43 @@ def _key(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date | datetime) else value
 
 
+def _buckets(trends: dict[str, list[metrics.TrendPoint]]) -> list[dict[str, Any]]:
+    """[{key: bucket start, scores: {kind: summary}}]: every kind's series has the same
+    buckets (the period's), so they are read side by side."""
+    series = list(trends.items())
+    starts = [p.start for p in series[0][1]] if series else []
+    return [
+        {
+            "key": start.isoformat(),
+            "scores": {kind: _summary(points[i].summary) for kind, points in series},
+        }
+        for i, start in enumerate(starts)
+    ]
+
+
+def _groups(f: metrics.MetricFilters, group: str, bucket: str | None) -> list[dict[str, Any]]:
+    """The scores grouped by a bucket, a dimension, or a dimension and a bucket."""
+    if group in metrics.BUCKETS:
+        trends = metrics.score_trends(f, group)
+        starts = sorted({p.start for points in trends.values() for p in points})
+        by_start = {
+            kind: {p.start: _summary(p.summary) for p in points} for kind, points in trends.items()
+        }
+        return [
+            {"key": start.isoformat(), "scores": {k: v.get(start) for k, v in by_start.items()}}
+            for start in starts
+        ]
+    if bucket:
+        return [
+            {"key": _key(key), "buckets": _buckets(kinds)}
+            for key, kinds in metrics.breakdown_trends(f, group, bucket).items()
+        ]
+    return [
+        {"key": _key(key), "scores": {k: _summary(s) for k, s in kinds.items()}}
+        for key, kinds in metrics.breakdown(f, group).items()
+    ]
+
+
 class MetricsViewSet(ApiViewSet):
     """Same numbers as the dashboard (feedback.metrics); a score with fewer than 30 answers
     says ``enough: false``."""
@@ -79,7 +139,16 @@ class MetricsViewSet(ApiViewSet):
 
     @extend_schema(
         parameters=[MetricsQuerySerializer],
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The figures.")},
+        responses={
+            200: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description=(
+                    "The figures asked for. With a group_by, `groups`: [{key, scores}], or with "
+                    "a bucket too [{key, buckets: [{key, scores}]}]; `scores` maps each kind "
+                    "(nps, csat, ces) to its figures."
+                ),
+            )
+        },
     )
     def list(self, request: Request) -> Response:
         query = MetricsQuerySerializer(data=request.query_params)
@@ -98,34 +167,20 @@ class MetricsViewSet(ApiViewSet):
             survey=q.get("survey"),
             channel=q.get("channel", ""),
         )
-        loop = metrics.loop_kpis(f)
-        body: dict[str, Any] = {
-            "since": q["since"].isoformat(),
-            "until": q["until"].isoformat(),
-            "scores": {k: _summary(s) for k, s in metrics.score_summaries(f).items()},
-            "response_rate": _rate(metrics.response_rate(f)),
-            "loop": {
+        wanted = set(q.get("fields") or FIELDS)
+        body: dict[str, Any] = {"since": q["since"].isoformat(), "until": q["until"].isoformat()}
+        if "scores" in wanted:
+            body["scores"] = {k: _summary(s) for k, s in metrics.score_summaries(f).items()}
+        if "response_rate" in wanted:
+            body["response_rate"] = _rate(metrics.response_rate(f))
+        if "loop" in wanted:
+            loop = metrics.loop_kpis(f)
+            body["loop"] = {
                 "within_sla": _rate(loop.within_sla),
                 "first_contact": _duration(loop.first_contact),
                 "resolve": _duration(loop.resolve),
                 "recovery": _rate(loop.recovery),
-            },
-        }
-        group = q["group_by"]
-        if group in metrics.BUCKETS:
-            trends = metrics.score_trends(f, group)
-            starts = sorted({p.start for points in trends.values() for p in points})
-            by_start = {
-                kind: {p.start: _summary(p.summary) for p in points}
-                for kind, points in trends.items()
             }
-            body["groups"] = [
-                {"key": start.isoformat(), "scores": {k: v.get(start) for k, v in by_start.items()}}
-                for start in starts
-            ]
-        elif group != "none":
-            body["groups"] = [
-                {"key": _key(key), "scores": {k: _summary(s) for k, s in kinds.items()}}
-                for key, kinds in metrics.breakdown(f, group).items()
-            ]
+        if "groups" in wanted and q["group_by"] != "none":
+            body["groups"] = _groups(f, q["group_by"], q.get("bucket"))
         return Response(body)

@@ -250,6 +250,27 @@ def test_breakdown_by_touchpoint_stage_and_segment() -> None:
     assert metrics.breakdown(ALL, "segment")["vip"]["csat"].value == 0
 
 
+def test_breakdown_trends_by_touchpoint_and_month_in_one_query() -> None:
+    shop = TouchpointFactory(slug="shop", stage=JourneyStage.ORDER)
+    van = TouchpointFactory(slug="van", stage=JourneyStage.USAGE)
+    answers(SurveyKind.NPS, [10, 0], touchpoint=shop, at=datetime(2026, 2, 27, tzinfo=UTC))
+    answer(SurveyKind.CSAT, 4, touchpoint=van, at=datetime(2026, 3, 2, tzinfo=UTC))
+    f = MetricFilters.between(date(2026, 2, 1), date(2026, 3, 31))
+
+    with CaptureQueriesContext(connection) as ctx:
+        cells = metrics.breakdown_trends(f, "touchpoint", "month")
+
+    assert len(ctx) == 1
+    assert set(cells) == {shop.pk, van.pk}  # only keys with answers
+    assert set(cells[shop.pk]) == {"nps", "csat", "ces"}  # every kind, every month
+    assert [(p.start, p.summary.n, p.summary.value) for p in cells[shop.pk]["nps"]] == [
+        (date(2026, 2, 1), 2, 0.0),
+        (date(2026, 3, 1), 0, None),
+    ]
+    assert [p.summary.n for p in cells[shop.pk]["csat"]] == [0, 0]
+    assert [p.summary.value for p in cells[van.pk]["csat"]] == [None, 100.0]
+
+
 # --- Response rate -----------------------------------------------------------------------------
 
 
