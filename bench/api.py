@@ -309,8 +309,11 @@ def main() -> None:
             "copy_s": round(copy_s, 3),
             "api_s": round(api_s, 3),
             "invitations_scheduled": invited,
+            "ours": round(n / api_s),
+            "baseline": round(n / copy_s),
             "ratio": round(copy_s / api_s, 3),
             "target": INGEST_TARGET,
+            "ok": copy_s / api_s >= INGEST_TARGET,
         }
         print(
             f"ingest: {n} interactions via the API in {api_s:.2f}s ({n / api_s:,.0f}/s, "
@@ -326,8 +329,11 @@ def main() -> None:
             "page_size": 100,
             "api_pages_per_s": round(pages / api_list_s, 1),
             "plain_pages_per_s": round(pages / plain_s, 1),
+            "ours": round(pages / api_list_s, 1),
+            "baseline": round(pages / plain_s, 1),
             "ratio": round(plain_s / api_list_s, 3),
             "target": LIST_TARGET,
+            "ok": plain_s / api_list_s >= LIST_TARGET,
         }
         print(
             f"ticket list: {pages} pages of 100 of {m:,} tickets: API {pages / api_list_s:.1f} "
