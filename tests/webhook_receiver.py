@@ -19,8 +19,13 @@ class Received:
 @dataclass
 class Receiver:
     url: str
-    statuses: list[int] = field(default_factory=list)  # answered in turn; then 200
+    statuses: list[int] = field(default_factory=list)  # answered in turn; then `otherwise`
     requests: list[Received] = field(default_factory=list)
+    otherwise: int = 200
+    # A slow receiver: each request waits this long before it is answered, or until
+    # `released` is set (then every waiting request is answered at once).
+    delay: float = 0.0
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 @contextmanager
@@ -32,7 +37,9 @@ def webhook_receiver() -> Iterator[Receiver]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
             receiver.requests.append(Received(dict(self.headers.items()), body))
-            status = receiver.statuses.pop(0) if receiver.statuses else 200
+            if receiver.delay:
+                receiver.released.wait(receiver.delay)
+            status = receiver.statuses.pop(0) if receiver.statuses else receiver.otherwise
             self.send_response(status)
             self.send_header("Content-Type", "text/plain")
             self.end_headers()
@@ -48,5 +55,6 @@ def webhook_receiver() -> Iterator[Receiver]:
     try:
         yield receiver
     finally:
+        receiver.released.set()
         server.shutdown()
         server.server_close()

@@ -112,7 +112,8 @@ def celery_worker(
     django_db_setup: None, redis_broker: object, tmp_path: Path
 ) -> Iterator[Callable[..., Worker]]:
     """Start real `celery worker` (or, with beat=True, `celery beat`) processes on the test
-    database and Redis; extra environment variables configure them (EMAIL_URL...).
+    database and Redis; extra environment variables configure them (EMAIL_URL...); ``queues``
+    is the worker's ``-Q`` (default: the default queue only).
 
     The worker is a separate process: it reads DATABASE_URL naming the test database that
     pytest-django created, so it sees only what the test committed.
@@ -125,6 +126,7 @@ def celery_worker(
         pool: str = "solo",
         env: dict[str, str] | None = None,
         beat: bool = False,
+        queues: str | None = None,
     ) -> Worker:
         full = worker_env(tmp_path / f"var-{name}", env)
         log = tmp_path / f"{'beat' if beat else 'worker'}-{name}.log"
@@ -161,7 +163,7 @@ def celery_worker(
                 "--without-gossip",
                 "--without-mingle",
                 "--queues",
-                settings.CELERY_TASK_DEFAULT_QUEUE,
+                queues or settings.CELERY_TASK_DEFAULT_QUEUE,
             ]
             ready = "ready."
         process = subprocess.Popen(
