@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cxcrm
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install install-dev run test lint fmt unit integration clean
+.PHONY: install install-dev run test lint fmt unit integration clean bench-deps
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -65,3 +65,7 @@ test: lint
 
 clean:
 	rm -rf $(VENV) var
+
+# Debian packages the benchmarks need (bench/README.md), installed only when missing.
+bench-deps:
+	@command -v wrk >/dev/null || { apt-get update && apt-get install -y wrk; }

@@ -26,12 +26,20 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from customers.models import AuditAction
 from customers.privacy import audit_record
 from cxcrm.pagination import CappedCountPaginator
+from feedback.admin.badges import (
+    customer_label,
+    priority_badge,
+    score_badge,
+    sla_badge,
+    status_badge,
+    ticket_label,
+)
+from feedback.admin.queue import TicketQueueChangeList, TouchpointFilter, queue_filter_choices
 from feedback.admin.ticket_forms import (
     AssignForm,
     BulkAssignForm,
@@ -50,15 +58,13 @@ from feedback.models import (
     Ticket,
     TicketMessage,
     TicketPriority,
-    TicketSource,
     TicketStatus,
 )
-from feedback.scoring import SurveyKind, sentiment_of
+from feedback.scoring import SurveyKind
 from feedback.selectors import ticket_page_context, ticket_queue_ordering, tickets_for_staff
 from feedback.services.loop import (
     TicketError,
     breached_q,
-    priority_name,
     ticket_assign,
     ticket_due_changed,
     ticket_event_record,
@@ -131,9 +137,7 @@ class AssigneeFilter(admin.SimpleListFilter):
     ME, NOBODY = "me", "none"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        from feedback.services.loop import staff_users
-
-        people = staff_users().order_by("username").values_list("pk", "username")
+        people = queue_filter_choices()["staff"]
         return [(self.ME, "Me"), (self.NOBODY, "Unassigned")] + [
             (str(pk), username) for pk, username in people
         ]
@@ -160,73 +164,6 @@ class SurveyKindFilter(admin.SimpleListFilter):
         if self.value() in SurveyKind.values:
             return queryset.filter(response__kind=self.value())
         return queryset
-
-
-# --- Badges -------------------------------------------------------------------------------------
-
-
-def _span(css: str, text: str, title: str = "") -> SafeString:
-    if title:
-        return format_html('<span class="{}" title="{}">{}</span>', css, title, text)
-    return format_html('<span class="{}">{}</span>', css, text)
-
-
-def _duration(delta: timedelta) -> str:
-    minutes = max(int(delta.total_seconds() // 60), 0)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours = minutes // 60
-    if hours < 48:
-        return f"{hours} h"
-    return f"{hours // 24} d"
-
-
-def sla_badge(ticket: Ticket, now: datetime | None = None) -> SafeString:
-    """ "due in 3 h" / "overdue by 2 h" while nobody has contacted the customer; the SLA is
-    about the first contact, so once contacted (or closed) the countdown stops."""
-    now = now or timezone.now()
-    if not ticket.is_open:
-        return _span("cx-sla cx-sla--done", ticket.get_status_display())
-    if ticket.first_contact_at is not None:
-        return _span("cx-sla cx-sla--met", "contacted", f"{ticket.first_contact_at:%Y-%m-%d %H:%M}")
-    if ticket.due_at is None:
-        return _span("cx-sla cx-sla--none", "no SLA")
-    title = f"due {timezone.localtime(ticket.due_at):%Y-%m-%d %H:%M}"
-    if ticket.due_at < now:
-        return _span(
-            "cx-sla cx-sla--overdue", f"overdue by {_duration(now - ticket.due_at)}", title
-        )
-    left = ticket.due_at - now
-    css = "cx-sla cx-sla--soon" if left < timedelta(hours=4) else "cx-sla cx-sla--ok"
-    return _span(css, f"due in {_duration(left)}", title)
-
-
-def priority_badge(priority: int) -> SafeString:
-    return _span(f"cx-badge cx-prio--{priority_name(priority)}", TicketPriority(priority).label)
-
-
-def status_badge(ticket: Ticket) -> SafeString:
-    return _span(f"cx-badge cx-status--{ticket.status}", ticket.get_status_display())
-
-
-def score_badge(ticket: Ticket) -> SafeString | str:
-    response = ticket.response
-    if response is None:
-        # Tickets from email, the API or staff have no score; say where they came from.
-        if ticket.source == TicketSource.RESPONSE:
-            return "—"
-        return _span("cx-badge cx-score--none", ticket.get_source_display())
-    sentiment = sentiment_of(response.kind, response.score)
-    return _span(
-        f"cx-badge cx-score cx-score--{sentiment}",
-        f"{response.kind.upper()} {response.score}",
-        response.get_category_display(),
-    )
-
-
-def customer_label(ticket: Ticket) -> str:
-    customer = ticket.customer
-    return customer.name or customer.email or f"customer #{customer.pk}"
 
 
 # --- Add form (the first message of a ticket made by hand) ---------------------------------------
@@ -372,7 +309,7 @@ class TicketAdmin(admin.ModelAdmin):
         "status",
         "priority",
         AssigneeFilter,
-        "touchpoint",
+        ("touchpoint", TouchpointFilter),
         "touchpoint__stage",
         SurveyKindFilter,
         "source",
@@ -385,6 +322,9 @@ class TicketAdmin(admin.ModelAdmin):
     autocomplete_fields = ["customer", "response", "touchpoint", "assignee"]
     actions = ["assign_to_me", "assign_to", "set_open", "set_pending", "set_priority"]
     change_form_template = "admin/feedback/ticket/change_form.html"
+    # Prints the table and filters TicketQueueChangeList renders in one pass. Not named
+    # change_list.html: Django would pick that up for any admin of Ticket on any site.
+    change_list_template = "admin/feedback/ticket/queue.html"
 
     class Media:
         css = {"all": ["cxcrm/admin.css"]}
@@ -393,6 +333,9 @@ class TicketAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
         return tickets_for_staff(super().get_queryset(request))
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return TicketQueueChangeList
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         return super().changelist_view(request, {"title": "Triage queue", **(extra_context or {})})
@@ -403,14 +346,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description="Ticket", ordering="id")
     def ticket(self, obj: Ticket) -> SafeString:
-        email = obj.customer.email if obj.customer.name else ""
-        return format_html(
-            '<span class="cx-subject">#{} {}</span><span class="cx-who">{}{}</span>',
-            obj.pk,
-            obj.subject,
-            customer_label(obj),
-            format_html(" · {}", email) if email else "",
-        )
+        return ticket_label(obj)
 
     @admin.display(description="Score", ordering="response__score")
     def score(self, obj: Ticket) -> SafeString | str:

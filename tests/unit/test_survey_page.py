@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.template import Context as TemplateContext
+from django.template import Template
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from feedback.forms import ScoreForm
 from feedback.models import InvitationState, Response, ResponseChannel
+from feedback.selectors import survey_link
 from feedback.services.responses import InvalidAnswer, SurveyClosed, response_record
 from tests.factories import CustomerFactory, InvitationFactory, SurveyFactory
 
@@ -227,3 +234,87 @@ def test_comment_only_update_keeps_the_channel() -> None:
     response_record(invitation_id=invitation.pk, comment="late")
     response = Response.objects.get()
     assert response.channel == ResponseChannel.EMAIL_CLICK and response.comment == "late"
+
+
+def _without_csrf_token(html: str) -> tuple[str, str]:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert match, "the score form carries a CSRF token"
+    return html.replace(match.group(1), "TOKEN"), match.group(1)
+
+
+def test_score_page_is_one_query() -> None:
+    invitation = sent_invitation()
+    client = Client()
+    client.get(f"/s/{invitation.token}/")  # the kept page is drawn by the first request
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(f"/s/{invitation.token}/?score=3").status_code == 200
+    # 1 the invitation with its survey, customer and answer (feedback.selectors.survey_link).
+    assert len(ctx) == 1, [q["sql"] for q in ctx.captured_queries]
+
+
+def test_survey_link_reads_the_invitation_its_survey_customer_and_answer() -> None:
+    invitation = sent_invitation(customer=CustomerFactory(language="pl", phone="+48 600 1"))
+    with CaptureQueriesContext(connection) as ctx:
+        link = survey_link(invitation.token)
+        assert link is not None
+        found, response = link
+        assert (found.pk, found.token, found.state) == (invitation.pk, invitation.token, "sent")
+        assert found.expires_at == invitation.expires_at
+        assert found.survey.kind == "nps"
+        assert found.survey.texts == invitation.survey.texts
+        assert (found.customer.language, found.customer.phone) == ("pl", "+48 600 1")
+        assert response is None
+    assert len(ctx) == 1
+    answer(Client(), invitation, 4)
+    _found, response = survey_link(invitation.token)  # type: ignore[misc]
+    assert response is not None and (response.score, response.category) == (4, "detractor")
+    for bad in ("", "no-such-token", "x" * 65, "../etc", "a b"):
+        assert survey_link(bad) is None
+
+
+def test_kept_score_page_differs_between_customers_only_by_a_working_csrf_token() -> None:
+    survey = SurveyFactory()
+    first, second = sent_invitation(survey=survey), sent_invitation(survey=survey)
+    pages = []
+    for invitation in (first, second, first):
+        client = Client(enforce_csrf_checks=True)
+        html = client.get(f"/s/{invitation.token}/?score=8").content.decode()
+        pages.append((*_without_csrf_token(html), client, invitation))
+    assert pages[0][0] == pages[1][0] == pages[2][0]
+    assert len({token for _html, token, _c, _i in pages}) == 3
+    assert 'value="8" id="id_score_8" required checked' in pages[0][0]
+    # The token in the kept page goes with this client's CSRF cookie: the answer is taken.
+    _html, token, client, invitation = pages[1]
+    posted = client.post(
+        f"/s/{invitation.token}/", {"step": "score", "score": "8", "csrfmiddlewaretoken": token}
+    )
+    assert posted.status_code == 302
+    assert Response.objects.get().invitation_id == second.pk
+
+
+def test_kept_score_page_follows_edited_survey_texts_and_the_language() -> None:
+    survey = SurveyFactory(texts={"en": {"question": "First wording?"}})
+    invitation = sent_invitation(survey=survey)
+    client = Client()
+    assert "First wording?" in client.get(f"/s/{invitation.token}/").content.decode()
+    survey.texts = {"en": {"question": "Second wording?"}}
+    survey.save()
+    page = client.get(f"/s/{invitation.token}/").content.decode()
+    assert "Second wording?" in page and "First wording?" not in page
+    assert 'lang="pl"' in client.get(f"/s/{invitation.token}/?lang=pl").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "initial"), [(None, None), (None, 7), ({"score": "3"}, None), ({"score": "x"}, None)]
+)
+def test_scale_points_are_drawn_as_django_draws_a_radio_select(data, initial) -> None:  # type: ignore[no-untyped-def]
+    form = ScoreForm(data, kind="csat", initial={"score": initial})
+    if data is not None:
+        form.is_valid()
+    template = Template(
+        '{% for point in form.points %}<input type="radio" name="score" value="{{ point.value }}"'
+        ' id="{{ point.id }}" required{% if point.checked %} checked{% endif %}'
+        '{% if point.invalid %} aria-invalid="true"{% endif %}>{% endfor %}'
+    )
+    ours = template.render(TemplateContext({"form": form}))
+    assert ours == "".join(str(choice.tag()) for choice in form["score"])
