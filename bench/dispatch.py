@@ -26,7 +26,6 @@ import os
 import random
 import secrets
 import shutil
-import signal
 import smtplib
 import socket
 import subprocess
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import drop_database, recreate_database
+from bench.common import stop_process as stop
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = 0.5
@@ -135,15 +135,40 @@ def smtp_server() -> Iterator[ServerHandle]:
         stop(process)
 
 
-def stop(process: subprocess.Popen[Any], timeout: float = 30) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+def bench_environment(
+    server: ServerHandle, db: str, redis: str, var_dir: Path, interval: float
+) -> dict[str, str]:
+    """The environment of this process and of the workers it starts (also made this
+    process's own): the bench database, broker and SMTP server, DEBUG off."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db}",
+        "CELERY_BROKER_URL": redis,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "EMAIL_URL": f"smtp://127.0.0.1:{server.smtp_port}",
+        "CXCRM_VAR_DIR": str(var_dir),
+        # As in production: DEBUG keeps every query in memory and Celery warns of it.
+        "DEBUG": "false",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
+        "CXCRM_DISPATCH_INTERVAL_SECONDS": str(max(1, round(interval))),
+        "DJANGO_SETTINGS_MODULE": "cxcrm.settings",
+    }
+    os.environ.update(env)
+    return env
+
+
+def set_up(db: str, n: int) -> float:
+    """Recreate the database, start Django, migrate and seed n due invitations; seconds."""
+    recreate_database(db)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    started = time.monotonic()
+    call_command("migrate", verbosity=0, interactive=False)
+    seed(n)
+    return time.monotonic() - started
 
 
 def reset_invitations() -> None:
@@ -534,32 +559,11 @@ def main(argv: list[str] | None = None) -> int:
     var_dir = Path(tempfile.mkdtemp(prefix="cxcrm-bench-"))
     try:
         with smtp_server() as server:
-            env = {
-                **os.environ,
-                "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.db}",
-                "CELERY_BROKER_URL": args.redis,
-                "CELERY_TASK_ALWAYS_EAGER": "false",
-                "EMAIL_URL": f"smtp://127.0.0.1:{server.smtp_port}",
-                "CXCRM_VAR_DIR": str(var_dir),
-                # As in production: DEBUG keeps every query in memory and Celery warns of it.
-                "DEBUG": "false",
-                "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
-                "CXCRM_DISPATCH_INTERVAL_SECONDS": str(max(1, round(args.interval))),
-                "DJANGO_SETTINGS_MODULE": "cxcrm.settings",
-            }
-            os.environ.update(env)
-            recreate_database(args.db)
-            import django
-
-            django.setup()
+            env = bench_environment(server, args.db, args.redis, var_dir, args.interval)
+            setup_s = set_up(args.db, n)
             from django.conf import settings
-            from django.core.management import call_command
             from django.db import connections
 
-            t = time.monotonic()
-            call_command("migrate", verbosity=0, interactive=False)
-            seed(n)
-            setup_s = time.monotonic() - t
             t = time.monotonic()
             prepared = render_all()
             render_s = time.monotonic() - t

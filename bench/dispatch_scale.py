@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import re
-import secrets
 import shutil
 import sys
 import tempfile
@@ -39,14 +38,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import drop_database, recreate_database
+from bench.common import drop_database
 from bench.dispatch import (
     ServerHandle,
+    bench_environment,
     cpu_seconds,
     process_tree,
     reset_invitations,
     run_ours,
-    seed,
+    set_up,
     smtp_server,
     start_worker,
     stop,
@@ -134,31 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[tuple[Run, Run]] = []
     try:
         with smtp_server() as server:
-            env = {
-                **os.environ,
-                "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.db}",
-                "CELERY_BROKER_URL": args.redis,
-                "CELERY_TASK_ALWAYS_EAGER": "false",
-                "EMAIL_URL": f"smtp://127.0.0.1:{server.smtp_port}",
-                "CXCRM_VAR_DIR": str(var_dir),
-                "DEBUG": "false",
-                "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
-                "CXCRM_DISPATCH_INTERVAL_SECONDS": str(max(1, round(args.interval))),
-                "DJANGO_SETTINGS_MODULE": "cxcrm.settings",
-            }
-            os.environ.update(env)
-            recreate_database(args.db)
-            import django
-
-            django.setup()
+            env = bench_environment(server, args.db, args.redis, var_dir, args.interval)
+            setup_s = set_up(args.db, n)
             from django.conf import settings
-            from django.core.management import call_command
             from django.db import connections
 
-            t = time.monotonic()
-            call_command("migrate", verbosity=0, interactive=False)
-            seed(n)
-            setup_s = time.monotonic() - t
             for rep in range(reps):
                 done: dict[int, Run] = {}
                 for workers in (1, 2) if rep % 2 == 0 else (2, 1):

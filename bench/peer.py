@@ -45,7 +45,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -59,7 +58,7 @@ from typing import Any
 
 from bench import admin as admin_bench
 from bench import seed as seeding
-from bench.common import PG, drop_database, recreate_database
+from bench.common import PG, drop_database, recreate_database, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 HELPDESK = "django-helpdesk==2.6.1"
@@ -462,13 +461,7 @@ def gunicorn(python: Path, app: str, cwd: Path, env: dict[str, str], log: Path) 
                 time.sleep(0.2)
         yield base
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_process(proc)
 
 
 class Sides:

@@ -51,7 +51,6 @@ import re
 import resource
 import secrets
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -67,7 +66,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import PG, RESERVED, database_url, drop_database, recreate_database
+from bench.common import PG, RESERVED, database_url, drop_database, recreate_database, stop_process
 from bench.dispatch import cpu_seconds, process_tree
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -285,13 +284,7 @@ def gunicorn(env: dict[str, str], port: int, workers: int, log: Path, db: str) -
                 time.sleep(0.2)
         yield Server(base=base, pid=process.pid, db=db)
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process(process)
 
 
 def check_pages(base: str, tokens: list[str]) -> None:

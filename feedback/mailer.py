@@ -209,26 +209,26 @@ def _transaction(smtp: smtplib.SMTP, sender: str, recipient: str, payload: bytes
     smtp.putcmd("mail", f"FROM:<{sender}>{options}")
     code, reply = smtp.getreply()
     if code != 250:
-        if code == 421:
-            smtp.close()
-        else:
-            smtp._rset()  # what sendmail does after a refusal
+        _end_refused(smtp, code)
         raise smtplib.SMTPSenderRefused(code, reply, sender)
     smtp.putcmd("rcpt", f"TO:<{recipient}>")
     code, reply = smtp.getreply()
     if code not in (250, 251):
-        if code == 421:
-            smtp.close()
-        else:
-            smtp._rset()
+        _end_refused(smtp, code)
         raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
     code, reply = smtp.data(payload)
     if code != 250:
-        if code == 421:
-            smtp.close()
-        else:
-            smtp._rset()
+        _end_refused(smtp, code)
         raise smtplib.SMTPDataError(code, reply)
+
+
+def _end_refused(smtp: smtplib.SMTP, code: int) -> None:
+    """After a refusal, as sendmail does: 421 means the server is closing, so close; any other
+    refusal resets the transaction so the connection can carry the next message."""
+    if code == 421:
+        smtp.close()
+    else:
+        smtp._rset()
 
 
 # --- A faster serializer for the common case -------------------------------------------------

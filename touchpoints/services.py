@@ -11,6 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from customers.models import Customer
+from cxcrm.rows import COPY_FROM
 from touchpoints.models import Interaction, Touchpoint
 
 
@@ -161,10 +162,10 @@ def _stored(keys: set[tuple[str, str]]) -> dict[tuple[str, str], Interaction]:
     return found
 
 
-# From this many rows on, PostgreSQL gets them by COPY into a temporary table (no parameters
+# From COPY_FROM rows on, PostgreSQL gets them by COPY into a temporary table (no parameters
 # to convert one by one on the client) and one INSERT … SELECT from it; below, one INSERT with
-# array parameters, which costs no table creation.
-COPY_FROM = 50
+# array parameters, which costs no table creation. The columns and their SQL types, in the
+# order of _values():
 _COLUMNS = {
     "customer_id": "bigint",
     "touchpoint_id": "bigint",
@@ -176,6 +177,20 @@ _COLUMNS = {
     "currency": "text",
     "metadata": "jsonb",
 }
+
+
+def _values(r: Interaction) -> tuple[Any, ...]:
+    return (
+        r.customer_id,
+        r.touchpoint_id,
+        r.occurred_at,
+        r.source,
+        r.external_id,
+        r.order_ref,
+        r.amount,
+        r.currency,
+        json.dumps(r.metadata),
+    )
 
 
 def _insert_many(rows: list[Interaction]) -> None:
@@ -195,6 +210,7 @@ def _insert_many(rows: list[Interaction]) -> None:
     table = Interaction._meta.db_table
     names = ", ".join(_COLUMNS)
     conflict = "ON CONFLICT (source, external_id) DO NOTHING RETURNING id, source, external_id"
+    values = [_values(r) for r in rows]
     with connection.cursor() as cursor:
         if len(rows) >= COPY_FROM:
             staging = f"cx_new_interactions_{uuid.uuid4().hex}"
@@ -202,20 +218,8 @@ def _insert_many(rows: list[Interaction]) -> None:
             cursor.execute(f"CREATE TEMPORARY TABLE {staging} ({columns}) ON COMMIT DROP")
             # COPY is not an execute(): Django's query log does not see it.
             with cursor.cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
-                for r in rows:
-                    copy.write_row(
-                        (
-                            r.customer_id,
-                            r.touchpoint_id,
-                            r.occurred_at,
-                            r.source,
-                            r.external_id,
-                            r.order_ref,
-                            r.amount,
-                            r.currency,
-                            json.dumps(r.metadata),
-                        )
-                    )
+                for row_values in values:
+                    copy.write_row(row_values)
             cursor.execute(
                 f"INSERT INTO {table} ({names}, created_at) SELECT {names}, %s FROM {staging} "
                 + conflict,
@@ -224,17 +228,6 @@ def _insert_many(rows: list[Interaction]) -> None:
             returned = cursor.fetchall()
             cursor.execute(f"DROP TABLE {staging}")
         else:
-            values = [
-                [r.customer_id for r in rows],
-                [r.touchpoint_id for r in rows],
-                [r.occurred_at for r in rows],
-                [r.source for r in rows],
-                [r.external_id for r in rows],
-                [r.order_ref for r in rows],
-                [r.amount for r in rows],
-                [r.currency for r in rows],
-                [json.dumps(r.metadata) for r in rows],
-            ]
             arrays = ", ".join(
                 "%s::text[]::jsonb[]" if kind == "jsonb" else f"%s::{kind}[]"
                 for kind in _COLUMNS.values()
@@ -242,7 +235,7 @@ def _insert_many(rows: list[Interaction]) -> None:
             cursor.execute(
                 f"INSERT INTO {table} ({names}, created_at) "
                 f"SELECT *, %s FROM unnest({arrays}) " + conflict,
-                [now, *values],
+                [now, *(list(column) for column in zip(*values, strict=True))],
             )
             returned = cursor.fetchall()
     # Matched by key rather than by position: RETURNING promises no order.

@@ -24,6 +24,7 @@ from django.utils import timezone
 from customers.models import SuppressionReason
 from customers.services import customer_suppress
 from cxcrm.mail import delivered_status
+from cxcrm.rows import insert_fields, insert_values
 from feedback.emails import (
     build_invitation_message,
     new_message_id,
@@ -180,8 +181,7 @@ def _record_sent(invitation: Invitation, claimed_at: datetime, email: OutboundEm
         )
         email.save(force_insert=True)
         return
-    fields = _email_fields()
-    email_params = [f.get_db_prep_save(f.pre_save(email, True), connection) for f in fields]
+    email_params = insert_values(email)
     update_params = [
         InvitationState.SENT.value, now, attempts, email.message_id, now,
         invitation.pk, InvitationState.SENDING.value, claimed_at,
@@ -196,16 +196,12 @@ def _record_sent(invitation: Invitation, claimed_at: datetime, email: OutboundEm
 
 
 @functools.cache
-def _email_fields() -> list[Any]:
-    return [f for f in OutboundEmail._meta.local_concrete_fields if not f.primary_key]
-
-
-@functools.cache
 def _sent_sql() -> str:
     quote = connection.ops.quote_name
     invitation = quote(Invitation._meta.db_table)
-    columns = ", ".join(quote(f.column) for f in _email_fields())
-    placeholders = ", ".join(["%s"] * len(_email_fields()))
+    fields = insert_fields(OutboundEmail)
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
     return (
         f"WITH sent AS (UPDATE {invitation} SET state = %s, sent_at = %s, claimed_at = NULL, "
         "attempts = %s, message_id = %s, last_error = '', updated_at = %s "

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from customers.models import Customer
+from cxcrm.rows import COPY_FROM, copy_in
 from feedback.models import (
     OPEN_TICKET_STATUSES,
     Invitation,
@@ -244,18 +245,7 @@ def _insert_invitations(rows: list[Invitation]) -> None:
     the same locks and checks the same constraints (unique token, one invitation per survey
     and interaction) as the INSERT, without converting thousands of parameters on the client.
     """
-    if connection.vendor != "postgresql" or len(rows) < 50:
+    if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
         Invitation.objects.bulk_create(rows)
         return
-    fields = [f for f in Invitation._meta.local_concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    # COPY is not an execute(): Django's query log does not see it.
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(
-            f"COPY {quote(Invitation._meta.db_table)} ({columns}) FROM STDIN"
-        ) as copy,
-    ):
-        for row in rows:
-            copy.write_row([f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields])
+    copy_in(rows)
