@@ -397,7 +397,7 @@ class InteractionImporter(Importer):
                 seen[key] = result.line
                 result.status = NEW
             result.data = InteractionInput(
-                customer=customer, touchpoint=touchpoint, metadata={}, **values
+                customer_id=customer.pk, touchpoint_id=touchpoint.pk, metadata={}, **values
             )
 
     def write(self, results: list[RowResult], request: HttpRequest) -> str:

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -67,13 +68,13 @@ def interaction_record(
     return InteractionResult(interaction, created=True, invitations=len(invitations))
 
 
-@dataclass(frozen=True)
-class InteractionInput:
-    """One interaction to record, its references already resolved (the caller validated the
-    fields: the API's serializer or the CSV import's form)."""
+class InteractionInput(NamedTuple):
+    """One interaction to record in bulk, its references already resolved to ids (the caller
+    validated the fields and checked that the customer and the touchpoint exist: the API's
+    serializer and ``resolve_references``, or the CSV import's form)."""
 
-    customer: Customer
-    touchpoint: Touchpoint
+    customer_id: int
+    touchpoint_id: int
     occurred_at: datetime
     source: str
     external_id: str
@@ -82,28 +83,25 @@ class InteractionInput:
     currency: str = ""
     metadata: dict[str, Any] | None = None
 
-    def fields(self) -> dict[str, Any]:
-        """The keyword arguments of ``interaction_record`` (and of an Interaction)."""
-        return {
-            "customer": self.customer,
-            "touchpoint": self.touchpoint,
-            "occurred_at": self.occurred_at,
-            "source": self.source,
-            "external_id": self.external_id,
-            "order_ref": self.order_ref,
-            "amount": self.amount,
-            "currency": self.currency,
-            "metadata": self.metadata,
-        }
+
+class BulkResult(NamedTuple):
+    """The outcome of one item of ``interactions_record_bulk``."""
+
+    id: int
+    created: bool
+    invitations: int
 
 
 @transaction.atomic
-def interactions_record_bulk(*, items: list[InteractionInput]) -> list[InteractionResult]:
+def interactions_record_bulk(*, items: Sequence[InteractionInput]) -> list[BulkResult]:
     """``interaction_record`` for many interactions in one transaction and a fixed number of
     queries: existing (source, external_id) pairs are returned as they are, new ones are
     inserted together, and the survey rules run once over the batch
     (``invitations_schedule_for_many``: the same decisions as one by one). An event repeated
     within the batch is recorded once. Results are in the order of ``items``.
+
+    Rows stay tuples from end to end (no model instance per item): a batch of 1,000 spent as
+    much time building Interaction and Customer instances as PostgreSQL spent storing them.
 
     On PostgreSQL the insert skips rows whose (source, external_id) is already stored
     (``ON CONFLICT DO NOTHING``), so an event recorded earlier, or by a concurrent request
@@ -112,53 +110,77 @@ def interactions_record_bulk(*, items: list[InteractionInput]) -> list[Interacti
     same events meanwhile, the batch insert fails on the unique constraint and the batch is
     recorded one by one instead, which resolves each race the way ``interaction_record`` does.
     """
-    from feedback.services.invitations import invitations_schedule_for_many
+    from feedback.services.invitations import NewInteraction, invitations_schedule_for_many
 
     for item in items:
         if not item.source or not item.external_id:
             raise ValueError("source and external_id are required.")
-    wanted = {(item.source, item.external_id) for item in items}
     postgres = connection.vendor == "postgresql"
-    existing = {} if postgres else _stored(wanted)
-    new: dict[tuple[str, str], Interaction] = {}
+    existing = {} if postgres else _stored({(i.source, i.external_id) for i in items})
+    new: dict[tuple[str, str], InteractionInput] = {}
     for item in items:
         key = (item.source, item.external_id)
         if key not in existing and key not in new:
-            new[key] = Interaction(**{**item.fields(), "metadata": item.metadata or {}})
+            new[key] = item
     try:
         with transaction.atomic():
-            _insert_many(list(new.values()))
+            ids = _insert_many(list(new.values()))
     except IntegrityError:
-        return [interaction_record(**item.fields()) for item in items]
-    if postgres:
-        skipped = {key for key, row in new.items() if row.pk is None}
-        if skipped:
-            existing = _stored(skipped)
-            new = {key: row for key, row in new.items() if key not in skipped}
-    invited = invitations_schedule_for_many(interactions=list(new.values()))
-    results: list[InteractionResult] = []
-    reported: set[tuple[str, str]] = set()
+        return [_record_one(item) for item in items]
+    skipped = new.keys() - ids.keys()
+    if skipped:
+        existing = _stored(skipped)
+    invited = invitations_schedule_for_many(
+        interactions=[
+            NewInteraction(ids[key], item.customer_id, item.touchpoint_id, item.occurred_at)
+            for key, item in new.items()
+            if key in ids
+        ]
+    )
+    results: list[BulkResult] = []
     for item in items:
         key = (item.source, item.external_id)
-        if key in new and key not in reported:
-            reported.add(key)
-            interaction = new[key]
-            results.append(InteractionResult(interaction, True, invited.get(interaction.pk, 0)))
+        pk = ids.pop(key, None)
+        if pk is not None:
+            results.append(BulkResult(pk, True, invited.get(pk, 0)))
         else:
-            results.append(InteractionResult(existing.get(key) or new[key], False, 0))
+            # Stored before this batch, or earlier in it (its id was popped).
+            results.append(
+                BulkResult(existing.get(key) or _first_id(results, items, key), False, 0)
+            )
     return results
 
 
-def _stored(keys: set[tuple[str, str]]) -> dict[tuple[str, str], Interaction]:
-    """The stored interactions among these (source, external_id) pairs."""
-    found: dict[tuple[str, str], Interaction] = {}
+def _first_id(
+    results: list[BulkResult], items: Sequence[InteractionInput], key: tuple[str, str]
+) -> int:
+    """The id given to the first item of the batch with this key (a repeat of it)."""
+    for result, item in zip(results, items, strict=False):
+        if (item.source, item.external_id) == key:
+            return result.id
+    raise LookupError(key)
+
+
+def _record_one(item: InteractionInput) -> BulkResult:
+    result = interaction_record(
+        customer=Customer.objects.get(pk=item.customer_id),
+        touchpoint=Touchpoint.objects.get(pk=item.touchpoint_id),
+        **{k: v for k, v in item._asdict().items() if k not in ("customer_id", "touchpoint_id")},
+    )
+    return BulkResult(result.interaction.pk, result.created, result.invitations)
+
+
+def _stored(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The ids of the stored interactions among these (source, external_id) pairs."""
+    keys = set(keys)
+    found: dict[tuple[str, str], int] = {}
     if not keys:
         return found
-    for row in Interaction.objects.filter(
+    for pk, source, external_id in Interaction.objects.filter(
         source__in={s for s, _ in keys}, external_id__any_of=list({e for _, e in keys})
-    ):
-        if (row.source, row.external_id) in keys:
-            found[(row.source, row.external_id)] = row
+    ).values_list("pk", "source", "external_id"):
+        if (source, external_id) in keys:
+            found[(source, external_id)] = pk
     return found
 
 
@@ -179,7 +201,7 @@ _COLUMNS = {
 }
 
 
-def _values(r: Interaction) -> tuple[Any, ...]:
+def _values(r: InteractionInput) -> tuple[Any, ...]:
     return (
         r.customer_id,
         r.touchpoint_id,
@@ -189,27 +211,27 @@ def _values(r: Interaction) -> tuple[Any, ...]:
         r.order_ref,
         r.amount,
         r.currency,
-        json.dumps(r.metadata),
+        json.dumps(r.metadata or {}),
     )
 
 
-def _insert_many(rows: list[Interaction]) -> None:
-    """Insert new interactions and set their pk; on PostgreSQL a row whose (source,
-    external_id) is already stored is skipped and keeps ``pk = None``.
+def _insert_many(rows: list[InteractionInput]) -> dict[tuple[str, str], int]:
+    """Insert new interactions; their ids by (source, external_id). On PostgreSQL a row whose
+    (source, external_id) is already stored is skipped and has no id in the answer.
 
     Not bulk_create on PostgreSQL: psycopg converts a query's parameters one by one on the
     client, and for 1,000 rows of ten columns that conversion cost as much as the insert."""
     if not rows:
-        return
+        return {}
     if connection.vendor != "postgresql":
-        Interaction.objects.bulk_create(rows)
-        return
+        made = Interaction.objects.bulk_create(
+            [Interaction(**{**r._asdict(), "metadata": r.metadata or {}}) for r in rows]
+        )
+        return {(i.source, i.external_id): i.pk for i in made}
     now = timezone.now()
-    for row in rows:
-        row.created_at = now
     table = Interaction._meta.db_table
     names = ", ".join(_COLUMNS)
-    conflict = "ON CONFLICT (source, external_id) DO NOTHING RETURNING id, source, external_id"
+    conflict = "ON CONFLICT (source, external_id) DO NOTHING RETURNING source, external_id, id"
     values = [_values(r) for r in rows]
     with connection.cursor() as cursor:
         if len(rows) >= COPY_FROM:
@@ -239,9 +261,4 @@ def _insert_many(rows: list[Interaction]) -> None:
             )
             returned = cursor.fetchall()
     # Matched by key rather than by position: RETURNING promises no order.
-    ids = {(source, external_id): pk for pk, source, external_id in returned}
-    for row in rows:
-        pk = ids.get((row.source, row.external_id))
-        if pk is not None:
-            row.pk = pk
-            row._state.adding = False
+    return {(source, external_id): pk for source, external_id, pk in returned}

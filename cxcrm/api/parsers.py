@@ -52,6 +52,8 @@ class LimitedJSONParser(JSONParser):
             data = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(f"JSON parse error: {exc}") from None
-        if has_nul(data):
+        # A NUL can only come from the escape \u0000 (a raw one is not valid JSON): the walk
+        # over every value runs only when the body holds that escape (a cheap byte search).
+        if b"\\u0000" in raw and has_nul(data):
             raise ParseError("NUL characters (\\u0000) are not allowed in text.")
         return data

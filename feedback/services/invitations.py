@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from customers.models import Customer
@@ -19,7 +21,7 @@ from feedback.models import (
     Survey,
     Ticket,
 )
-from touchpoints.models import Interaction
+from touchpoints.models import Interaction, Touchpoint
 
 # States in which an invitation counts as "we contacted (or will contact) this customer" for the
 # contact-frequency rule. Failed, suppressed and cancelled ones never reached the customer.
@@ -43,12 +45,12 @@ def surveys_triggered_by(interaction: Interaction) -> list[Survey]:
     )
 
 
-def in_sample(survey: Survey, interaction: Interaction) -> bool:
+def in_sample(survey: Survey, interaction_id: int) -> bool:
     """Deterministic sampling: the same interaction is always in or out of a survey's sample,
     so a retried request cannot flip the decision."""
     if survey.sample_percent >= 100:
         return True
-    digest = hashlib.sha256(f"{survey.pk}:{interaction.pk}".encode()).digest()
+    digest = hashlib.sha256(f"{survey.pk}:{interaction_id}".encode()).digest()
     return int.from_bytes(digest[:4], "big") % 100 < survey.sample_percent
 
 
@@ -90,7 +92,7 @@ def invitations_schedule_for(*, interaction: Interaction) -> list[Invitation]:
     if not surveys or has_open_ticket(customer):
         return []
     for survey in surveys:
-        if not in_sample(survey, interaction):
+        if not in_sample(survey, interaction.pk):
             continue
         scheduled_for = interaction.occurred_at + survey.delay
         if recently_contacted(customer, scheduled_for, frequency_days(survey)):
@@ -159,17 +161,26 @@ def invitation_resend(*, invitation_id: int) -> bool:
     return True
 
 
+class NewInteraction(NamedTuple):
+    """What the survey rules need of a newly recorded interaction (no model instance: the bulk
+    paths schedule from ids)."""
+
+    id: int
+    customer_id: int
+    touchpoint_id: int
+    occurred_at: datetime
+
+
 @transaction.atomic
-def invitations_schedule_for_many(*, interactions: list[Interaction]) -> dict[int, int]:
+def invitations_schedule_for_many(*, interactions: Sequence[NewInteraction]) -> dict[int, int]:
     """The rules of ``invitations_schedule_for`` applied to many new interactions at once (bulk
     API, CSV import): the same decisions in the same order, with a fixed number of queries
-    instead of several per interaction. Each interaction's customer must be loaded.
+    instead of several per interaction.
 
     Returns {interaction id: invitations created}. Invitations made for earlier interactions of
     the batch count for the contact-frequency rule of later ones, exactly as one by one.
     """
-    reachable = [i for i in interactions if i.customer.is_reachable]
-    if not reachable:
+    if not interactions:
         return {}
     surveys = list(Survey.objects.filter(active=True).order_by("id"))
     if not surveys:
@@ -179,31 +190,32 @@ def invitations_schedule_for_many(*, interactions: list[Interaction]) -> dict[in
         survey__active=True
     ).values_list("survey_id", "touchpoint_id"):
         triggers.setdefault(touchpoint_id, set()).add(survey_id)
-    by_touchpoint: dict[int, list[Survey]] = {}
-
-    def triggered(interaction: Interaction) -> list[Survey]:
-        touchpoint = interaction.touchpoint
-        if touchpoint.pk not in by_touchpoint:
-            ids = triggers.get(touchpoint.pk, set())
-            by_touchpoint[touchpoint.pk] = [
-                s for s in surveys if s.pk in ids or s.trigger_stage == touchpoint.stage
-            ]
-        return by_touchpoint[touchpoint.pk]
-
-    candidates = [i for i in reachable if triggered(i)]
+    # The surveys each touchpoint of the batch triggers, in survey order.
+    triggered: dict[int, list[Survey]] = {
+        pk: [s for s in surveys if s.pk in triggers.get(pk, ()) or s.trigger_stage == stage]
+        for pk, stage in Touchpoint.objects.filter(
+            pk__any_of=list({i.touchpoint_id for i in interactions})
+        ).values_list("pk", "stage")
+    }
+    candidates = [i for i in interactions if triggered.get(i.touchpoint_id)]
     if not candidates:
         return {}
-    customer_ids = {i.customer_id for i in candidates}
-    with_open_ticket = set(
-        Ticket.objects.filter(
-            customer_id__any_of=list(customer_ids), status__in=OPEN_TICKET_STATUSES
-        ).values_list("customer_id", flat=True)
+    # Reachable customers without an open ticket, in one query.
+    invitable = set(
+        Customer.objects.reachable()
+        .filter(pk__any_of=list({i.customer_id for i in candidates}))
+        .exclude(
+            Exists(
+                Ticket.objects.filter(customer_id=OuterRef("pk"), status__in=OPEN_TICKET_STATUSES)
+            )
+        )
+        .values_list("pk", flat=True)
     )
-    candidates = [i for i in candidates if i.customer_id not in with_open_ticket]
+    candidates = [i for i in candidates if i.customer_id in invitable]
     if not candidates:
         return {}
     widest = timedelta(days=max(frequency_days(s) for s in surveys))
-    times = [i.occurred_at + s.delay for i in candidates for s in triggered(i)]
+    times = [i.occurred_at + s.delay for i in candidates for s in triggered[i.touchpoint_id]]
     contacted: dict[int, list[datetime]] = {}
     for customer_id, at in Invitation.objects.filter(
         customer_id__any_of=list({i.customer_id for i in candidates}),
@@ -213,20 +225,21 @@ def invitations_schedule_for_many(*, interactions: list[Interaction]) -> dict[in
     ).values_list("customer_id", "scheduled_for"):
         contacted.setdefault(customer_id, []).append(at)
 
+    windows = {s.pk: timedelta(days=frequency_days(s)) for s in surveys}
     made: list[Invitation] = []
     for interaction in candidates:
-        for survey in triggered(interaction):
-            if not in_sample(survey, interaction):
+        for survey in triggered[interaction.touchpoint_id]:
+            if not in_sample(survey, interaction.id):
                 continue
             scheduled_for = interaction.occurred_at + survey.delay
-            window = timedelta(days=frequency_days(survey))
+            window = windows[survey.pk]
             earlier = contacted.get(interaction.customer_id, [])
             if window and any(abs(at - scheduled_for) < window for at in earlier):
                 continue
             made.append(
                 Invitation(
-                    survey=survey,
-                    interaction=interaction,
+                    survey_id=survey.pk,
+                    interaction_id=interaction.id,
                     customer_id=interaction.customer_id,
                     scheduled_for=scheduled_for,
                     expires_at=scheduled_for + timedelta(days=survey.expires_after_days),

@@ -37,53 +37,56 @@ class TouchpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         return touchpoints_visible_to(self.principal)
 
 
-REFERENCE_FIELDS = ("id", "external_id", "email", "unsubscribed_at", "suppressed_at", "erased_at")
-
-
 def resolve_references(items: list[dict[str, Any]]) -> tuple[list[InteractionInput], list[dict]]:
-    """Customers and touchpoints of a whole batch in three queries; per-item errors for
-    references that do not exist (aligned with the items, ``{}`` for a good one)."""
+    """Customers and touchpoints of a whole batch in three queries (ids only: no instance per
+    item); per-item errors for references that do not exist (aligned with the items, ``{}``
+    for a good one)."""
     ids = {i["customer"] for i in items if "customer" in i}
     external_ids = {i["customer_external_id"] for i in items if "customer_external_id" in i}
     slugs = {i["touchpoint"] for i in items}
-    # Only what recording needs (reachability for the survey rules, external_id for the
-    # answer): a whole Customer per item costs more to build than the rest of its row.
-    customers = Customer.objects.only(*REFERENCE_FIELDS)
-    by_id = {c.pk: c for c in customers.filter(pk__any_of=list(ids))} if ids else {}
+    known_ids = (
+        set(Customer.objects.filter(pk__any_of=list(ids)).values_list("pk", flat=True))
+        if ids
+        else set()
+    )
     by_external = (
-        {c.external_id: c for c in customers.filter(external_id__any_of=list(external_ids))}
+        dict(
+            Customer.objects.filter(external_id__any_of=list(external_ids)).values_list(
+                "external_id", "pk"
+            )
+        )
         if external_ids
         else {}
     )
-    touchpoints = Touchpoint.objects.in_bulk(slugs, field_name="slug")
+    touchpoints = dict(Touchpoint.objects.filter(slug__in=slugs).values_list("slug", "pk"))
     resolved: list[InteractionInput] = []
     errors: list[dict[str, list[str]]] = []
     for item in items:
         error: dict[str, list[str]] = {}
         if "customer" in item:
-            customer = by_id.get(item["customer"])
-            if customer is None:
+            customer_id = item["customer"] if item["customer"] in known_ids else None
+            if customer_id is None:
                 error["customer"] = [f"No customer with id {item['customer']}."]
         else:
-            customer = by_external.get(item["customer_external_id"])
-            if customer is None:
+            customer_id = by_external.get(item["customer_external_id"])
+            if customer_id is None:
                 error["customer_external_id"] = ["No customer with this external_id."]
-        touchpoint = touchpoints.get(item["touchpoint"])
-        if touchpoint is None:
+        touchpoint_id = touchpoints.get(item["touchpoint"])
+        if touchpoint_id is None:
             error["touchpoint"] = [f"No touchpoint with slug {item['touchpoint']!r}."]
         errors.append(error)
         if not error:
             resolved.append(
                 InteractionInput(
-                    customer=customer,  # type: ignore[arg-type]
-                    touchpoint=touchpoint,  # type: ignore[arg-type]
-                    occurred_at=item["occurred_at"],
-                    source=item["source"],
-                    external_id=item["external_id"],
-                    order_ref=item["order_ref"],
-                    amount=item["amount"],
-                    currency=item["currency"],
-                    metadata=item["metadata"],
+                    customer_id,  # type: ignore[arg-type]
+                    touchpoint_id,
+                    item["occurred_at"],
+                    item["source"],
+                    item["external_id"],
+                    item["order_ref"],
+                    item["amount"],
+                    item["currency"],
+                    item["metadata"],
                 )
             )
     return resolved, errors
@@ -162,7 +165,8 @@ class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
         results = interactions_record_bulk(items=resolved)
         if not many:
             result = results[0]
-            data = InteractionSerializer(result.interaction).data
+            interaction = interactions_visible_to(self.principal).get(pk=result.id)
+            data = InteractionSerializer(interaction).data
             data |= {"created": result.created, "invitations": result.invitations}
             return Response(
                 data, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
@@ -170,13 +174,8 @@ class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
         return Response(
             {
                 "results": [
-                    {
-                        "index": index,
-                        "id": r.interaction.pk,
-                        "created": r.created,
-                        "invitations": r.invitations,
-                    }
-                    for index, r in enumerate(results)
+                    {"index": index, "id": pk, "created": created, "invitations": invitations}
+                    for index, (pk, created, invitations) in enumerate(results)
                 ]
             },
             status=status.HTTP_200_OK,
