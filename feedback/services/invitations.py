@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from customers.models import Customer
-from cxcrm.rows import COPY_FROM, copy_in
+from cxcrm.rows import COPY_FROM, NewRows, copy_in
 from feedback.models import (
     OPEN_TICKET_STATUSES,
     Invitation,
@@ -195,7 +195,9 @@ def invitations_schedule_for_many(*, interactions: Sequence[NewInteraction]) -> 
         pk: [s for s in surveys if s.pk in triggers.get(pk, ()) or s.trigger_stage == stage]
         for pk, stage in Touchpoint.objects.filter(
             pk__any_of=list({i.touchpoint_id for i in interactions})
-        ).values_list("pk", "stage")
+        )
+        .order_by()
+        .values_list("pk", "stage")
     }
     candidates = [i for i in interactions if triggered.get(i.touchpoint_id)]
     if not candidates:
@@ -209,6 +211,7 @@ def invitations_schedule_for_many(*, interactions: Sequence[NewInteraction]) -> 
                 Ticket.objects.filter(customer_id=OuterRef("pk"), status__in=OPEN_TICKET_STATUSES)
             )
         )
+        .order_by()
         .values_list("pk", flat=True)
     )
     candidates = [i for i in candidates if i.customer_id in invitable]
@@ -217,16 +220,17 @@ def invitations_schedule_for_many(*, interactions: Sequence[NewInteraction]) -> 
     widest = timedelta(days=max(frequency_days(s) for s in surveys))
     times = [i.occurred_at + s.delay for i in candidates for s in triggered[i.touchpoint_id]]
     contacted: dict[int, list[datetime]] = {}
-    for customer_id, at in Invitation.objects.filter(
+    earlier_invitations = Invitation.objects.filter(
         customer_id__any_of=list({i.customer_id for i in candidates}),
         state__in=CONTACTING_STATES,
         scheduled_for__gt=min(times) - widest,
         scheduled_for__lt=max(times) + widest,
-    ).values_list("customer_id", "scheduled_for"):
+    ).order_by()
+    for customer_id, at in earlier_invitations.values_list("customer_id", "scheduled_for"):
         contacted.setdefault(customer_id, []).append(at)
 
     windows = {s.pk: timedelta(days=frequency_days(s)) for s in surveys}
-    made: list[Invitation] = []
+    made: list[tuple[int, int, int, datetime, datetime]] = []
     for interaction in candidates:
         for survey in triggered[interaction.touchpoint_id]:
             if not in_sample(survey, interaction.id):
@@ -237,28 +241,36 @@ def invitations_schedule_for_many(*, interactions: Sequence[NewInteraction]) -> 
             if window and any(abs(at - scheduled_for) < window for at in earlier):
                 continue
             made.append(
-                Invitation(
-                    survey_id=survey.pk,
-                    interaction_id=interaction.id,
-                    customer_id=interaction.customer_id,
-                    scheduled_for=scheduled_for,
-                    expires_at=scheduled_for + timedelta(days=survey.expires_after_days),
+                (
+                    survey.pk,
+                    interaction.id,
+                    interaction.customer_id,
+                    scheduled_for,
+                    scheduled_for + timedelta(days=survey.expires_after_days),
                 )
             )
             contacted.setdefault(interaction.customer_id, []).append(scheduled_for)
             break
     _insert_invitations(made)
-    return {invitation.interaction_id: 1 for invitation in made}
+    return {interaction_id: 1 for _, interaction_id, *_ in made}
 
 
-def _insert_invitations(rows: list[Invitation]) -> None:
-    """bulk_create, except for many rows on PostgreSQL: COPY straight into the table, each
-    value prepared by its field exactly as Model.save() would (defaults such as the token
-    included). The rows get no pk back, which no caller of the batch path needs; COPY takes
-    the same locks and checks the same constraints (unique token, one invitation per survey
-    and interaction) as the INSERT, without converting thousands of parameters on the client.
-    """
-    if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
-        Invitation.objects.bulk_create(rows)
+_GIVEN = ["survey_id", "interaction_id", "customer_id", "scheduled_for", "expires_at"]
+
+
+def _insert_invitations(rows: list[tuple[int, int, int, datetime, datetime]]) -> None:
+    """New invitations from (survey, interaction, customer, scheduled_for, expires_at): by
+    bulk_create, except for many rows on PostgreSQL: COPY straight into the table, every
+    other field prepared as Model.save() would (``NewRows``: the defaults, a token drawn per
+    row). COPY takes the same locks and checks the same constraints (unique token, one
+    invitation per survey and interaction) as the INSERT, without a model instance and
+    thousands of parameters converted on the client."""
+    if not rows:
         return
-    copy_in(rows)
+    if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
+        Invitation.objects.bulk_create(
+            [Invitation(**dict(zip(_GIVEN, row, strict=True))) for row in rows]
+        )
+        return
+    template = NewRows(Invitation, _GIVEN)
+    copy_in(Invitation, (template.values(*row) for row in rows))

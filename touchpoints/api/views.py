@@ -45,20 +45,22 @@ def resolve_references(items: list[dict[str, Any]]) -> tuple[list[InteractionInp
     external_ids = {i["customer_external_id"] for i in items if "customer_external_id" in i}
     slugs = {i["touchpoint"] for i in items}
     known_ids = (
-        set(Customer.objects.filter(pk__any_of=list(ids)).values_list("pk", flat=True))
+        set(Customer.objects.filter(pk__any_of=list(ids)).order_by().values_list("pk", flat=True))
         if ids
         else set()
     )
     by_external = (
         dict(
-            Customer.objects.filter(external_id__any_of=list(external_ids)).values_list(
-                "external_id", "pk"
-            )
+            Customer.objects.filter(external_id__any_of=list(external_ids))
+            .order_by()
+            .values_list("external_id", "pk")
         )
         if external_ids
         else {}
     )
-    touchpoints = dict(Touchpoint.objects.filter(slug__in=slugs).values_list("slug", "pk"))
+    touchpoints = dict(
+        Touchpoint.objects.filter(slug__in=slugs).order_by().values_list("slug", "pk")
+    )
     resolved: list[InteractionInput] = []
     errors: list[dict[str, list[str]]] = []
     for item in items:
