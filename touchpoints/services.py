@@ -237,6 +237,8 @@ def _insert_many(rows: list[InteractionInput]) -> dict[tuple[str, str], int]:
         if len(rows) >= COPY_FROM:
             staging = f"cx_new_interactions_{uuid.uuid4().hex}"
             columns = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS.items())
+            # Dropped with the transaction (ON COMMIT DROP, or its rollback); the name is unique,
+            # so a second batch in the same transaction makes its own.
             cursor.execute(f"CREATE TEMPORARY TABLE {staging} ({columns}) ON COMMIT DROP")
             # COPY is not an execute(): Django's query log does not see it.
             with cursor.cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
@@ -248,7 +250,6 @@ def _insert_many(rows: list[InteractionInput]) -> dict[tuple[str, str], int]:
                 [now],
             )
             returned = cursor.fetchall()
-            cursor.execute(f"DROP TABLE {staging}")
         else:
             arrays = ", ".join(
                 "%s::text[]::jsonb[]" if kind == "jsonb" else f"%s::{kind}[]"

@@ -171,7 +171,9 @@ class NewInteraction(NamedTuple):
     occurred_at: datetime
 
 
-@transaction.atomic
+# No savepoint of its own when nested (the bulk recording's transaction): a failure here
+# fails the whole batch anyway, and a savepoint is two more round trips a batch.
+@transaction.atomic(savepoint=False)
 def invitations_schedule_for_many(*, interactions: Sequence[NewInteraction]) -> dict[int, int]:
     """The rules of ``invitations_schedule_for`` applied to many new interactions at once (bulk
     API, CSV import): the same decisions in the same order, with a fixed number of queries
@@ -199,6 +201,7 @@ def invitations_schedule_for_many(*, interactions: Sequence[NewInteraction]) -> 
         .order_by()
         .values_list("pk", "stage")
     }
+    triggered_ids = {pk: [s.pk for s in found] for pk, found in triggered.items()}
     candidates = [i for i in interactions if triggered.get(i.touchpoint_id)]
     if not candidates:
         return {}
@@ -229,27 +232,29 @@ def invitations_schedule_for_many(*, interactions: Sequence[NewInteraction]) -> 
     for customer_id, at in earlier_invitations.values_list("customer_id", "scheduled_for"):
         contacted.setdefault(customer_id, []).append(at)
 
-    windows = {s.pk: timedelta(days=frequency_days(s)) for s in surveys}
+    # Per survey, once: (survey, whole sample?, delay, frequency window, expiry).
+    rules = {
+        s.pk: (s, s.sample_percent >= 100, s.delay, timedelta(days=frequency_days(s)),
+               timedelta(days=s.expires_after_days))
+        for s in surveys
+    }  # fmt: skip
     made: list[tuple[int, int, int, datetime, datetime]] = []
-    for interaction in candidates:
-        for survey in triggered[interaction.touchpoint_id]:
-            if not in_sample(survey, interaction.id):
+    for interaction_id, customer_id, touchpoint_id, occurred_at in candidates:
+        for survey_id in triggered_ids[touchpoint_id]:
+            survey, everyone, delay, window, expiry = rules[survey_id]
+            if not everyone and not in_sample(survey, interaction_id):
                 continue
-            scheduled_for = interaction.occurred_at + survey.delay
-            window = windows[survey.pk]
-            earlier = contacted.get(interaction.customer_id, [])
-            if window and any(abs(at - scheduled_for) < window for at in earlier):
+            scheduled_for = occurred_at + delay
+            earlier = contacted.get(customer_id)
+            if earlier is None:
+                contacted[customer_id] = [scheduled_for]
+            elif window and any(abs(at - scheduled_for) < window for at in earlier):
                 continue
+            else:
+                earlier.append(scheduled_for)
             made.append(
-                (
-                    survey.pk,
-                    interaction.id,
-                    interaction.customer_id,
-                    scheduled_for,
-                    scheduled_for + timedelta(days=survey.expires_after_days),
-                )
+                (survey_id, interaction_id, customer_id, scheduled_for, scheduled_for + expiry)
             )
-            contacted.setdefault(interaction.customer_id, []).append(scheduled_for)
             break
     _insert_invitations(made)
     return {interaction_id: 1 for _, interaction_id, *_ in made}
