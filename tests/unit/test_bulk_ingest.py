@@ -13,7 +13,12 @@ from customers.models import Customer
 from feedback.models import Invitation, InvitationState
 from tests.factories import CustomerFactory, SurveyFactory, TouchpointFactory
 from touchpoints.models import Interaction, JourneyStage, Touchpoint
-from touchpoints.services import COPY_FROM, InteractionInput, interactions_record_bulk
+from touchpoints.services import (
+    COPY_FROM,
+    InteractionInput,
+    UnknownReferences,
+    interactions_record_bulk,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 START = datetime(2025, 3, 1, 9, tzinfo=UTC)
@@ -100,3 +105,52 @@ def test_an_event_repeated_within_the_batch_is_recorded_once(
     assert results[-1].created is False
     assert results[-1].id == results[0].id
     assert Interaction.objects.count() == COPY_FROM
+
+
+@pytest.mark.parametrize("size", [3, COPY_FROM + 10])
+def test_references_by_external_id_and_slug_are_resolved(
+    setup: tuple[list[Customer], Touchpoint], size: int
+) -> None:
+    customers, touchpoint = setup
+    for n, customer in enumerate(customers[:size]):
+        customer.external_id = f"cust-{n}"
+        customer.save(update_fields=["external_id"])
+    named = [
+        item._replace(
+            customer_id=None, customer_external_id=f"cust-{n}", touchpoint_id=None,
+            touchpoint_slug="checkout",
+        )
+        for n, item in enumerate(items(customers[:size], touchpoint, 0))
+    ]  # fmt: skip
+
+    results = interactions_record_bulk(items=named)
+
+    stored = dict(Interaction.objects.values_list("external_id", "customer_id"))
+    assert stored == {f"order-{n}": customers[n].pk for n in range(size)}
+    assert set(Interaction.objects.values_list("touchpoint_id", flat=True)) == {touchpoint.pk}
+    assert [r.invitations for r in results] == [1] * size
+    assert set(Invitation.objects.values_list("customer_id", flat=True)) == {
+        c.pk for c in customers[:size]
+    }
+
+
+@pytest.mark.parametrize("size", [3, COPY_FROM + 10])
+def test_unknown_references_write_nothing_and_are_named_per_item(
+    setup: tuple[list[Customer], Touchpoint], size: int
+) -> None:
+    customers, touchpoint = setup
+    batch = items(customers[:size], touchpoint, 0)
+    batch[1] = batch[1]._replace(customer_id=None, customer_external_id="nobody")
+    batch[-1] = batch[-1]._replace(touchpoint_id=None, touchpoint_slug="nowhere")
+    batch[0] = batch[0]._replace(customer_id=10**12)
+
+    with pytest.raises(UnknownReferences) as raised:
+        interactions_record_bulk(items=batch)
+
+    errors = raised.value.errors
+    assert len(errors) == size
+    assert errors[0] == {"customer": [f"No customer with id {10**12}."]}
+    assert errors[1] == {"customer_external_id": ["No customer with this external_id."]}
+    assert errors[-1] == {"touchpoint": ["No touchpoint with slug 'nowhere'."]}
+    assert all(e == {} for e in errors[2:-1])
+    assert not Interaction.objects.exists() and not Invitation.objects.exists()

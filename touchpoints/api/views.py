@@ -7,7 +7,6 @@ from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from customers.models import Customer
 from cxcrm.api.pagination import BigCursorPagination
 from cxcrm.api.views import ApiViewSet
 from cxcrm.collector import collector_paused
@@ -22,8 +21,12 @@ from touchpoints.api.serializers import (
     TouchpointSerializer,
     fast_interaction,
 )
-from touchpoints.models import Touchpoint
-from touchpoints.services import InteractionInput, interactions_record_bulk
+from touchpoints.services import (
+    InteractionInput,
+    UnknownReferences,
+    interaction_references_resolve,
+    interactions_record_bulk,
+)
 
 
 class TouchpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -38,61 +41,21 @@ class TouchpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         return touchpoints_visible_to(self.principal)
 
 
-def resolve_references(items: list[dict[str, Any]]) -> tuple[list[InteractionInput], list[dict]]:
-    """Customers and touchpoints of a whole batch in three queries (ids only: no instance per
-    item); per-item errors for references that do not exist (aligned with the items, ``{}``
-    for a good one)."""
-    ids = {i["customer"] for i in items if "customer" in i}
-    external_ids = {i["customer_external_id"] for i in items if "customer_external_id" in i}
-    slugs = {i["touchpoint"] for i in items}
-    known_ids = (
-        set(Customer.objects.filter(pk__any_of=list(ids)).order_by().values_list("pk", flat=True))
-        if ids
-        else set()
+def _input(item: dict[str, Any]) -> InteractionInput:
+    """A validated item as the bulk service takes it (references by id, external id or slug)."""
+    return InteractionInput(
+        item.get("customer"),
+        None,
+        item["occurred_at"],
+        item["source"],
+        item["external_id"],
+        item["order_ref"],
+        item["amount"],
+        item["currency"],
+        item["metadata"],
+        item.get("customer_external_id"),
+        item["touchpoint"],
     )
-    by_external = (
-        dict(
-            Customer.objects.filter(external_id__any_of=list(external_ids))
-            .order_by()
-            .values_list("external_id", "pk")
-        )
-        if external_ids
-        else {}
-    )
-    touchpoints = dict(
-        Touchpoint.objects.filter(slug__in=slugs).order_by().values_list("slug", "pk")
-    )
-    resolved: list[InteractionInput] = []
-    errors: list[dict[str, list[str]]] = []
-    for item in items:
-        error: dict[str, list[str]] = {}
-        if "customer" in item:
-            customer_id = item["customer"] if item["customer"] in known_ids else None
-            if customer_id is None:
-                error["customer"] = [f"No customer with id {item['customer']}."]
-        else:
-            customer_id = by_external.get(item["customer_external_id"])
-            if customer_id is None:
-                error["customer_external_id"] = ["No customer with this external_id."]
-        touchpoint_id = touchpoints.get(item["touchpoint"])
-        if touchpoint_id is None:
-            error["touchpoint"] = [f"No touchpoint with slug {item['touchpoint']!r}."]
-        errors.append(error)
-        if not error:
-            resolved.append(
-                InteractionInput(
-                    customer_id,  # type: ignore[arg-type]
-                    touchpoint_id,
-                    item["occurred_at"],
-                    item["source"],
-                    item["external_id"],
-                    item["order_ref"],
-                    item["amount"],
-                    item["currency"],
-                    item["metadata"],
-                )
-            )
-    return resolved, errors
 
 
 class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -164,13 +127,17 @@ class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
             )
         raw = request.data if many else [request.data]
         items, errors = self._validate_items(raw)
-        resolved, reference_errors = resolve_references([i for i in items if i is not None])
-        # Field errors and unknown references of all items in one answer, aligned with them.
-        it = iter(reference_errors)
-        errors = [e if items[n] is None else next(it) for n, e in enumerate(errors)]
         if any(errors):
+            # Field errors and unknown references of all items in one answer, aligned with
+            # them: the valid items' references are checked too (a read, nothing written).
+            valid = [_input(i) for i in items if i is not None]
+            it = iter(interaction_references_resolve(valid)[1])
+            errors = [e if items[n] is None else next(it) for n, e in enumerate(errors)]
             raise serializers.ValidationError(errors if many else errors[0])
-        results = interactions_record_bulk(items=resolved)
+        try:
+            results = interactions_record_bulk(items=[_input(i) for i in items])  # type: ignore[arg-type]
+        except UnknownReferences as exc:
+            raise serializers.ValidationError(exc.errors if many else exc.errors[0]) from None
         if not many:
             result = results[0]
             interaction = interactions_visible_to(self.principal).get(pk=result.id)
