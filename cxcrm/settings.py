@@ -157,8 +157,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 else:
+    # Django's backend with a health check that asks the socket before it runs SELECT 1.
+    DATABASES["default"]["ENGINE"] = "cxcrm.postgresql"
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The hottest reads (cxcrm.prepared) as statements PostgreSQL keeps parsed and planned on the
+# connection. Turn off behind a pooler in transaction mode that does not carry prepared
+# statements between server connections (PgBouncer before 1.21, or max_prepared_statements 0).
+CXCRM_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.middleware.csrf import CsrfViewMiddleware, get_token
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from customers.services import customer_resubscribe, customer_unsubscribe
+from cxcrm.csrf import csrf_token
 from cxcrm.ratelimit import rate_limited
 from feedback.emails import (
     RTL_LANGUAGES,
@@ -168,12 +169,13 @@ def _score_page(
         context = {**context, "form": form, "autosubmit": False, "via_email": False}
         return render(request, "public/survey_score.html", context, status=status)
     page = _kept_score_page(context, preselected)
-    return HttpResponse(page.replace(_CSRF_SLOT, get_token(request)), status=status)
+    return HttpResponse(page.replace(_CSRF_SLOT, csrf_token(request)), status=status)
 
 
 # The score page is the same for every invitation of a survey shown in one language with the
 # same score preselected, but for the CSRF token. So each process keeps the pages it has drawn,
-# with a slot where the token goes, and fills the slot per request: drawing the page took
+# with a slot where the token goes, and fills the slot per request (cxcrm.csrf: Django's
+# token, drawn with less CPU; nearly every visit is a first one): drawing the page took
 # ~1 ms of CPU, a third of the page's time (python -m bench.survey_page). The key holds
 # everything the template shows (the scale's words follow from kind and language), so nothing
 # needs invalidating: edited survey texts make a new key. Bounded by emptying it when full.

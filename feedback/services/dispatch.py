@@ -189,7 +189,8 @@ def _record_sent(invitation: Invitation, claimed_at: datetime, email: OutboundEm
     # Straight to psycopg with server-side parameters: Django's cursor binds the 25 values
     # into the SQL text in Python (client-side, ~0.25 ms a message). The statement is not
     # prepared: Django leaves psycopg's prepare_threshold at None (safe behind connection
-    # poolers), which turns preparing off, so PostgreSQL parses and plans it each time.
+    # poolers), which turns preparing off, and where cxcrm.prepared has raised it, only
+    # statements that ask (prepare=True) are prepared; so PostgreSQL plans this one each time.
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(_sent_sql(), (*update_params, *email_params))

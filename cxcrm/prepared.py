@@ -1,0 +1,102 @@
+"""Reads that PostgreSQL keeps prepared (parsed and planned once per connection).
+
+Django runs psycopg with ``prepare_threshold=None``, which turns preparing off on the
+connection, and with client-side binding (its cursors are psycopg ``ClientCursor``\\ s, which
+never prepare), so PostgreSQL parses and plans every statement it is sent: safe behind any
+connection pooler. For the survey page's one query (a four-table join by token) planning
+was most of PostgreSQL's time: ~0.23 ms of its CPU a request against ~0.02 ms prepared, and
+~0.1 ms of ours binding the parameter into the SQL text against ~0.03 ms (measured on the
+bench's database, 20,000 invitations).
+
+``fetchone_prepared`` runs one statement through a plain psycopg ``Cursor`` (server-side
+binding) with ``prepare=True`` on Django's own connection, after the connection's health
+check, through Django's cursor wrapper (so the query log, ``CaptureQueriesContext`` and
+execute wrappers see it, and errors are Django's). Only statements that ask are prepared:
+the connection's ``prepare_threshold`` is set so high that the statements of other raw
+psycopg cursors are never prepared automatically, and Django's own cursors cannot prepare.
+
+A prepared statement lives on one server connection. Behind a pooler in transaction mode
+that does not carry prepared statements across server connections (PgBouncer before 1.21,
+or with ``max_prepared_statements = 0``) set ``DATABASE_PREPARED_STATEMENTS=false``: these
+reads then go through Django's cursor like any other. A statement that has gone missing all
+the same, or whose plan no longer fits (a migration changed the type of a column it reads:
+"cached plan must not change result type"), closes the connection, and outside a transaction
+the read is tried once more on a fresh one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.db import DatabaseError, connection
+
+# prepare_threshold: how many times psycopg runs a statement before it prepares it by
+# itself. None (Django's) disables prepare=True as well; this many is never reached.
+ONLY_WHEN_ASKED = 2**31 - 1
+
+# What a prepared statement that went stale raises: gone from the server connection
+# (InvalidSqlStatementName), or planned for columns whose type has changed since.
+STALE = (psycopg.errors.InvalidSqlStatementName, psycopg.errors.FeatureNotSupported)
+
+
+class _PreparingCursor(psycopg.Cursor[Any]):
+    """Server-side binding, and every statement prepared (Django's wrapper passes no flags)."""
+
+    def execute(  # type: ignore[override]
+        self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: Any = None
+    ) -> _PreparingCursor:
+        super().execute(query, params, prepare=True, binary=binary)
+        return self
+
+
+def enabled() -> bool:
+    return connection.vendor == "postgresql" and settings.CXCRM_PREPARED_STATEMENTS
+
+
+def fetchone_prepared(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    """The first row of ``sql`` (``%s`` placeholders), prepared on PostgreSQL when enabled."""
+    if not enabled():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()  # type: ignore[no-any-return]
+    try:
+        return _fetchone(sql, params)
+    except DatabaseError as exc:
+        if not isinstance(exc.__cause__, STALE):
+            raise
+        # The statement is gone or unfit on this connection, and psycopg still lists it as
+        # prepared: only a new connection starts afresh. Inside a transaction the error has
+        # already aborted it, so it goes up (the connection closes when the transaction ends).
+        if connection.in_atomic_block:
+            connection.close()
+            raise
+        connection.close()
+        return _fetchone(sql, params)
+
+
+def _fetchone(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    # What connection.cursor() does before it makes a cursor: the health check, connecting.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = connection.connection
+    # One cursor per connection, kept: a new one makes its value loaders afresh (the
+    # timestamptz loader reads the session's time zone each time), ~20 µs a read. The
+    # connection object is Django's per thread, and the cursor goes with the psycopg
+    # connection it was made on.
+    kept = getattr(connection, "_cxcrm_prepared_cursor", None)
+    if kept is None or kept.connection is not raw or kept.closed:
+        if raw.prepare_threshold is None:
+            raw.prepare_threshold = ONLY_WHEN_ASKED
+        kept = _PreparingCursor(raw)
+        connection._cxcrm_prepared_cursor = kept
+    wrapped = (
+        connection.make_debug_cursor(kept)
+        if connection.queries_logged
+        else connection.make_cursor(kept)
+    )
+    wrapped.execute(sql, params)
+    return wrapped.fetchone()  # type: ignore[no-any-return]
