@@ -11,6 +11,7 @@ lazy-string wrapper (text already marked safe passes through, anything else is e
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from html import escape
 
 from django.utils import timezone
@@ -82,6 +83,9 @@ def sla_badge_of(
     return _span(css, f"due in {_duration(left)}", title)
 
 
+# The badges that depend on a few values only (a priority, a status, a score of a kind) are
+# remembered: the queue asks for 150 of them a page, out of a few dozen different ones.
+@lru_cache(maxsize=256)
 def priority_badge(priority: int) -> SafeString:
     name, label = _PRIORITY[priority]
     return _span(f"cx-badge cx-prio--{name}", label)
@@ -91,6 +95,7 @@ def status_badge(ticket: Ticket) -> SafeString:
     return status_badge_of(ticket.status)
 
 
+@lru_cache(maxsize=256)
 def status_badge_of(status: str) -> SafeString:
     return _span(f"cx-badge cx-status--{status}", _STATUS.get(status, status))
 
@@ -102,6 +107,7 @@ def score_badge(ticket: Ticket) -> SafeString | str:
     return score_badge_of(ticket.source, response.kind, response.score, response.category)
 
 
+@lru_cache(maxsize=256)
 def score_badge_of(
     source: str, kind: str | None, score: int | None, category: str | None
 ) -> SafeString | str:
