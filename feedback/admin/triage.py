@@ -197,7 +197,8 @@ def row_names(rows: list[tuple[Any, ...]]) -> tuple[dict[int, str], dict[int, st
         people.update(users.values_list("pk", "username"))
     missing = {row[_TOUCHPOINT] for row in rows} - places.keys() - {None}
     if missing:
-        places.update(Touchpoint.objects.filter(pk__in=missing).values_list("pk", "name"))
+        touchpoints = Touchpoint.objects.filter(pk__in=missing).order_by()
+        places.update(touchpoints.values_list("pk", "name"))
     return people, places
 
 

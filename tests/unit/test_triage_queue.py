@@ -305,3 +305,25 @@ def test_the_changelist_and_the_admin_index_link_to_the_queue(agent_client: Clie
     changelist = agent_client.get(CHANGELIST, {"assignee": "me"}).content.decode()
     assert f'href="{TRIAGE}?assignee=me"' in changelist
     assert f'href="{TRIAGE}"' in agent_client.get(reverse("admin:index")).content.decode()
+
+
+def test_names_come_from_the_filter_cache_or_one_query_for_the_others(
+    agent_client: Client,
+) -> None:
+    gone = UserFactory(password=None, username="left-last-year", is_active=False)
+    TicketFactory(assignee=gone, touchpoint=TouchpointFactory(name="Parcel locker"))
+    agent_client.get(TRIAGE)  # fills the filter lists' cache
+    renamed = TouchpointFactory(name="Shop floor")
+    TicketFactory(assignee=None, touchpoint=renamed)
+
+    with CaptureQueriesContext(connection) as ctx:
+        html = agent_client.get(TRIAGE).content.decode()
+
+    # Not in the active-staff list: read by id. Made after the cache was filled: read by id.
+    assert ">left-last-year<" in html and ">Shop floor<" in html and ">Parcel locker<" in html
+    by_id = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if '"auth_user"."id" IN (' in q["sql"] or '"touchpoints_touchpoint"."id" IN (' in q["sql"]
+    ]
+    assert len(by_id) == 2, by_id
