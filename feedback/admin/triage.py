@@ -205,7 +205,7 @@ def row_names(rows: list[tuple[Any, ...]]) -> tuple[dict[int, str], dict[int, st
 def rows_html(rows: list[tuple[Any, ...]], change_prefix: str) -> SafeString:
     """One table row per ROW_FIELDS tuple: the changelist's columns and badges, the ticket
     linked to its admin page."""
-    now = timezone.now()
+    now, tz = timezone.now(), timezone.get_current_timezone()
     people, places = row_names(rows)
     html = []
     for (
@@ -234,13 +234,13 @@ def rows_html(rows: list[tuple[Any, ...]], change_prefix: str) -> SafeString:
             f'<td class="field-score">{score_badge_of(source, kind, score, category)}</td>'
             f'<td class="field-priority_col">{priority_badge(priority)}</td>'
             f'<td class="field-status_col">{status_badge_of(status)}</td>'
-            f'<td class="field-sla">{sla_badge_of(status, first_contact_at, due_at, now)}</td>'
+            f'<td class="field-sla">{sla_badge_of(status, first_contact_at, due_at, now, tz)}</td>'
             f'<td class="field-assignee nowrap">'
             f"{'-' if assignee is None else _esc(people[assignee])}</td>"
             f'<td class="field-touchpoint nowrap">'
             f"{'-' if touchpoint is None else _esc(places[touchpoint])}</td>"
             f'<td class="field-created_at nowrap">'
-            f"{timezone.localtime(created_at):%Y-%m-%d %H:%M}</td></tr>"
+            f"{created_at.astimezone(tz):%Y-%m-%d %H:%M}</td></tr>"
         )
     return mark_safe("\n".join(html))
 

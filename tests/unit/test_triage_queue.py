@@ -173,6 +173,8 @@ def test_rows_show_the_columns_escaped_and_link_to_the_ticket_page(agent_client:
     assert "cx-prio--urgent" in html and "cx-score--bad" in html and ">dora<" in html
     assert f'name="_selected_action" value="{ticket.pk}"' in html
     assert '<span class="cx-count">1</span> ticket<' in html
+    created = f"{timezone.localtime(ticket.created_at):%Y-%m-%d %H:%M}"
+    assert f'<td class="field-created_at nowrap">{created}</td>' in html
 
 
 def test_queries_do_not_grow_with_the_tickets(agent_client: Client, agent: Any) -> None:
