@@ -37,7 +37,7 @@ from django.middleware.csrf import get_token
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeData, SafeString, mark_safe
 
 from cxcrm.pagination import CappedCountPaginator
 from feedback.admin.badges import (
@@ -112,7 +112,8 @@ def queue_filters(params: QueryDict) -> TicketQueueFilters:
 
 
 def _esc(value: object) -> str:
-    return escape(str(value))
+    """conditional_escape: text marked safe (a message with a link, say) passes through."""
+    return str(value) if isinstance(value, SafeData) else escape(str(value))
 
 
 def _options(choices: Iterable[tuple[object, object]], selected: object, empty: str) -> str:
@@ -356,7 +357,9 @@ def _frame(
         else ""
     )
     notes = "".join(
-        f'<li class="{_esc(m.tags)}">{_esc(m)}</li>' if m.tags else f"<li>{_esc(m)}</li>"
+        f'<li class="{_esc(m.tags)}">{_esc(m.message)}</li>'
+        if m.tags
+        else f"<li>{_esc(m.message)}</li>"
         for m in get_messages(request)
     )
     table = (

@@ -11,12 +11,16 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.messages import constants
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import connection
+from django.http import HttpRequest
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from cxcrm.pagination import CappedCountPaginator
 from feedback.models import Ticket, TicketEvent, TicketSource, TicketStatus
@@ -329,3 +333,18 @@ def test_names_come_from_the_filter_cache_or_one_query_for_the_others(
         if '"auth_user"."id" IN (' in q["sql"] or '"touchpoints_touchpoint"."id" IN (' in q["sql"]
     ]
     assert len(by_id) == 2, by_id
+
+
+def test_messages_are_escaped_unless_marked_safe(agent_client: Client) -> None:
+    request = HttpRequest()
+    storage = CookieStorage(request)
+    storage.add(constants.INFO, "<b>plain</b>")
+    storage.add(constants.SUCCESS, format_html('<a href="/x/">{}</a>', "linked"))
+    response = agent_client.get(TRIAGE)  # any response to carry the cookie
+    storage.update(response)
+    agent_client.cookies.update(response.cookies)
+
+    html = agent_client.get(TRIAGE).content.decode()
+
+    assert '<li class="info">&lt;b&gt;plain&lt;/b&gt;</li>' in html
+    assert '<li class="success"><a href="/x/">linked</a></li>' in html
