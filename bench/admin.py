@@ -20,7 +20,8 @@
    list) mounted at /stock/ by the bench's own URLconf, at ``?status__in=new,open,pending``:
    the same rows, Django's exact counts.
 4. Each is requested twice to warm up, then ``--reps`` times (default 7, at least 5)
-   in turn (ours, stock, our changelist); the medians are compared. ``ratio = baseline / ours`` (bigger is better).
+   in turn (ours, stock, our changelist); the medians are compared.
+   ``ratio = baseline / ours`` (bigger is better).
 5. With --explain, ``EXPLAIN (ANALYZE, BUFFERS)`` of the queue query as the issue states it,
    and of both pages' own SQL as captured, go to bench/explain/ticket_queue.txt.
 
@@ -196,7 +197,7 @@ def write_explain(
         return [q["sql"] for q in queries if needle in q["sql"] and "feedback_ticket" in q["sql"]]
 
     sections = [("The queue query as the issue states it", ISSUE_QUERY)]
-    for label, queries in (("ours (TicketAdmin)", ours), ("stock ModelAdmin", stock)):
+    for label, queries in (("ours (/admin/queue/)", ours), ("stock ModelAdmin", stock)):
         for sql in biggest(queries, "COUNT("):
             sections.append((f"{label}: count", sql))
         for sql in biggest(queries, "ORDER BY"):
