@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from cxcrm import dashboard
+from feedback.admin import triage
 
 admin.site.site_header = "cxcrm"
 admin.site.site_title = "cxcrm"
@@ -16,6 +17,7 @@ urlpatterns = [
     # Before the admin's include, whose catch-all would otherwise answer these paths with 404.
     path("admin/dashboard/", dashboard.dashboard, name="dashboard"),
     path("admin/journey-map/", dashboard.journey_map, name="journey-map"),
+    path("admin/queue/", triage.queue, name="ticket-queue"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     # The REST API (/api/v1/...), its OpenAPI schema and docs (/api/schema/, /api/docs/).

@@ -340,7 +340,7 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
 
     def overdue(self, now: timezone.datetime | None = None) -> TicketQuerySet:
         """Past the SLA deadline with nobody having contacted the customer: the SLA is for the
-        first contact (the same rule as escalation, feedback.services.loop.breached_q)."""
+        first contact (the same rule as escalation, feedback.selectors.breached_q)."""
         return self.open().filter(due_at__lt=now or timezone.now(), first_contact_at__isnull=True)
 
 

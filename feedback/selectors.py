@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import Case, F, IntegerField, Model, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Model, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -222,6 +222,60 @@ def ticket_queue_ordering(*, only_open: bool = False) -> list[Any]:
         output_field=IntegerField(),
     )
     return [open_first.asc(), "-priority", F("due_at").asc(nulls_last=True), "id"]
+
+
+def breached_q(now: datetime) -> Q:
+    """Open, past its SLA deadline, nobody contacted the customer yet."""
+    return Q(status__in=OPEN_TICKET_STATUSES, due_at__lt=now, first_contact_at__isnull=True)
+
+
+@dataclass(frozen=True)
+class TicketQueueFilters:
+    """What the triage queue is asked to show, in the admin changelist's own parameters (so a
+    link works on both pages): ``queue`` open (default), overdue or all; the exact status,
+    priority, source, touchpoint, journey stage and survey kind; the assignee "me", "none" or
+    a user id. ``None`` means not filtered."""
+
+    queue: str = "open"
+    status: str | None = None
+    priority: int | None = None
+    assignee: str | None = None
+    touchpoint_id: int | None = None
+    stage: str | None = None
+    kind: str | None = None
+    source: str | None = None
+
+    @property
+    def only_open(self) -> bool:
+        return self.queue != "all"
+
+
+def ticket_queue_filter(
+    queryset: QuerySet[Ticket], filters: TicketQueueFilters, *, user: Any, now: datetime
+) -> QuerySet[Ticket]:
+    """The triage queue's filters, as the ticket changelist's list filters apply them
+    (feedback.admin.tickets: QueueFilter, AssigneeFilter, SurveyKindFilter and Django's field
+    filters); tests/unit/test_triage_queue.py compares both lists."""
+    if filters.queue == "overdue":
+        queryset = queryset.filter(breached_q(now))
+    elif filters.queue != "all":
+        queryset = queryset.filter(status__in=OPEN_TICKET_STATUSES)
+    exact = {
+        "status": filters.status,
+        "priority": filters.priority,
+        "touchpoint_id": filters.touchpoint_id,
+        "touchpoint__stage": filters.stage,
+        "response__kind": filters.kind,
+        "source": filters.source,
+    }
+    queryset = queryset.filter(**{k: v for k, v in exact.items() if v is not None})
+    if filters.assignee == "me":
+        queryset = queryset.filter(assignee=user)
+    elif filters.assignee == "none":
+        queryset = queryset.filter(assignee__isnull=True)
+    elif filters.assignee is not None and filters.assignee.isdigit():
+        queryset = queryset.filter(assignee_id=int(filters.assignee))
+    return queryset
 
 
 @dataclass(frozen=True)

@@ -61,10 +61,14 @@ from feedback.models import (
     TicketStatus,
 )
 from feedback.scoring import SurveyKind
-from feedback.selectors import ticket_page_context, ticket_queue_ordering, tickets_for_staff
+from feedback.selectors import (
+    breached_q,
+    ticket_page_context,
+    ticket_queue_ordering,
+    tickets_for_staff,
+)
 from feedback.services.loop import (
     TicketError,
-    breached_q,
     ticket_assign,
     ticket_due_changed,
     ticket_event_record,

@@ -46,6 +46,7 @@ from feedback.models import (
     TicketStatus,
 )
 from feedback.scoring import Sentiment, SurveyKind, sentiment_of
+from feedback.selectors import breached_q
 from feedback.services.outbox import outbound_email_queue
 
 AGENT_GROUP = "Agent"
@@ -585,11 +586,6 @@ def _record_recovery(response: Response, invitation: Invitation) -> str:
 
 
 # --- Escalation -------------------------------------------------------------------------------
-
-
-def breached_q(now: datetime) -> Q:
-    """Open, past its SLA deadline, nobody contacted the customer yet."""
-    return Q(status__in=OPEN_TICKET_STATUSES, due_at__lt=now, first_contact_at__isnull=True)
 
 
 @transaction.atomic
