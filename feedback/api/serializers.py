@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from cxcrm.api.fast import FastRepresentation
 from cxcrm.api.views import NulFreeCharField
 from feedback.models import (
     Invitation,
@@ -59,7 +60,7 @@ class SurveySerializer(serializers.ModelSerializer):
         return int(survey.delay.total_seconds())
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(FastRepresentation, serializers.ModelSerializer):
     class Meta:
         model = Invitation
         fields = [
@@ -81,7 +82,7 @@ class InvitationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ResponseSerializer(serializers.ModelSerializer):
+class ResponseSerializer(FastRepresentation, serializers.ModelSerializer):
     ticket = serializers.SerializerMethodField()
 
     class Meta:
@@ -159,7 +160,7 @@ def staff_queryset() -> Any:
     return get_user_model().objects.filter(is_active=True, is_staff=True)
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(FastRepresentation, serializers.ModelSerializer):
     assignee = serializers.CharField(
         source="assignee.username", default=None, read_only=True, allow_null=True
     )

@@ -8,6 +8,7 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
+from cxcrm.api.fast import FastRepresentation
 from cxcrm.api.views import NulFreeCharField
 from touchpoints.models import Interaction, Touchpoint
 
@@ -39,7 +40,7 @@ class TouchpointSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InteractionSerializer(serializers.ModelSerializer):
+class InteractionSerializer(FastRepresentation, serializers.ModelSerializer):
     customer_external_id = serializers.CharField(
         source="customer.external_id", read_only=True, allow_null=True
     )
