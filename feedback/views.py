@@ -133,7 +133,8 @@ def _followup_question(survey_texts_: dict[str, Any], kind: str, score: int, cat
 def _page(request: HttpRequest, invitation: Invitation, language: str) -> dict[str, Any]:
     survey = invitation.survey
     _text_language, texts = survey_texts(survey, language)
-    low_label, high_label = scale_labels(survey.kind)
+    # The scale's words (low_label, high_label) are added where the scale is drawn
+    # (_with_scale): most score pages are kept drawn, and two translations a request cost.
     return {
         "invitation": invitation,
         "token": invitation.token,
@@ -144,10 +145,13 @@ def _page(request: HttpRequest, invitation: Invitation, language: str) -> dict[s
         or default_question(survey.kind, settings.CXCRM_BRAND_NAME),
         "texts": texts,
         "kind": survey.kind,
-        "low_label": low_label,
-        "high_label": high_label,
         "languages": [(code, name) for code, name in settings.LANGUAGES],
     }
+
+
+def _with_scale(context: dict[str, Any]) -> dict[str, Any]:
+    low_label, high_label = scale_labels(context["kind"])
+    return {**context, "low_label": low_label, "high_label": high_label}
 
 
 def _survey_url(token: str, language: str, **params: str) -> str:
@@ -167,7 +171,7 @@ def _score_page(
     drawn afresh; else the kept page for this survey, language and preselected score."""
     if form is not None:
         context = {**context, "form": form, "autosubmit": False, "via_email": False}
-        return render(request, "public/survey_score.html", context, status=status)
+        return render(request, "public/survey_score.html", _with_scale(context), status=status)
     page = _kept_score_page(context, preselected)
     return HttpResponse(page.replace(_CSRF_SLOT, csrf_token(request)), status=status)
 
@@ -198,7 +202,7 @@ def _kept_score_page(context: dict[str, Any], preselected: int | None) -> str:
         # A ?score=N link: the score is checked and the page's script posts it.
         clicked = preselected is not None
         context = {
-            **context,
+            **_with_scale(context),
             "form": ScoreForm(kind=context["kind"], initial={"score": preselected}),
             "autosubmit": clicked,
             "via_email": clicked,
