@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
     var_dir = Path(tempfile.mkdtemp(prefix="cxcrm-bench-scale-"))
     runs: list[tuple[Run, Run]] = []
+    finished = False
     try:
         with smtp_server() as server:
             env = bench_environment(server, args.db, args.redis, var_dir, args.interval)
@@ -158,10 +159,24 @@ def main(argv: list[str] | None = None) -> int:
                     f"speed-up {two.per_s / one.per_s:.2f}",
                     flush=True,
                 )
+            finished = True
     finally:
+        if not finished:
+            print(f"  (workers' logs kept in {var_dir})", file=sys.stderr, flush=True)
+            for log in sorted(var_dir.glob("*/w*.log")):
+                failures = [
+                    line
+                    for line in log.read_text(errors="replace").splitlines()
+                    if "ERROR" in line
+                    or "WARNING" in line
+                    or ("'deferred': 0" not in line and "'deferred'" in line)
+                ]
+                for line in failures[-5:]:
+                    print(f"  {log.parent.name}/{log.name}: {line[:300]}", file=sys.stderr)
         if not args.keep_db:
             drop_database(args.db)
-        shutil.rmtree(var_dir, ignore_errors=True)
+        if finished:
+            shutil.rmtree(var_dir, ignore_errors=True)
 
     ratios = sorted(two.per_s / one.per_s for one, two in runs)
     one, two = sorted(runs, key=lambda pair: pair[1].per_s / pair[0].per_s)[len(runs) // 2]
