@@ -301,17 +301,9 @@ _STAGED = {
     "currency": "text",
     "metadata": "jsonb",
 }
-# The interaction's own columns among them.
-_INSERTED = (
-    "customer_id",
-    "touchpoint_id",
-    "occurred_at",
-    "source",
-    "external_id",
-    "order_ref",
-    "amount",
-    "currency",
-    "metadata",
+# The interaction's own columns among them, in the same order.
+_INSERTED = tuple(
+    name for name in _STAGED if name in {f.attname for f in Interaction._meta.concrete_fields}
 )
 
 

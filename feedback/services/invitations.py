@@ -201,7 +201,6 @@ def invitations_schedule_for_many(*, interactions: Sequence[NewInteraction]) -> 
         .order_by()
         .values_list("pk", "stage")
     }
-    triggered_ids = {pk: [s.pk for s in found] for pk, found in triggered.items()}
     candidates = [i for i in interactions if triggered.get(i.touchpoint_id)]
     if not candidates:
         return {}
@@ -232,16 +231,17 @@ def invitations_schedule_for_many(*, interactions: Sequence[NewInteraction]) -> 
     for customer_id, at in earlier_invitations.values_list("customer_id", "scheduled_for"):
         contacted.setdefault(customer_id, []).append(at)
 
-    # Per survey, once: (survey, whole sample?, delay, frequency window, expiry).
+    # Per survey, once: (whole sample?, delay, frequency window, expiry).
     rules = {
-        s.pk: (s, s.sample_percent >= 100, s.delay, timedelta(days=frequency_days(s)),
+        s.pk: (s.sample_percent >= 100, s.delay, timedelta(days=frequency_days(s)),
                timedelta(days=s.expires_after_days))
         for s in surveys
     }  # fmt: skip
     made: list[tuple[int, int, int, datetime, datetime]] = []
     for interaction_id, customer_id, touchpoint_id, occurred_at in candidates:
-        for survey_id in triggered_ids[touchpoint_id]:
-            survey, everyone, delay, window, expiry = rules[survey_id]
+        for survey in triggered[touchpoint_id]:
+            survey_id = survey.pk
+            everyone, delay, window, expiry = rules[survey_id]
             if not everyone and not in_sample(survey, interaction_id):
                 continue
             scheduled_for = occurred_at + delay
