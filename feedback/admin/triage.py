@@ -22,7 +22,7 @@ leaves out: sorting by a column, facet counts, the history, raw-id popups.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from html import escape
 from typing import Any
 from urllib.parse import urlencode
@@ -32,6 +32,7 @@ from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.middleware.csrf import get_token
 from django.templatetags.static import static
@@ -39,6 +40,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeData, SafeString, mark_safe
 
+from cxcrm import prepared
 from cxcrm.pagination import CappedCountPaginator
 from feedback.admin.badges import (
     priority_badge,
@@ -58,6 +60,7 @@ from feedback.selectors import (
 from touchpoints.models import JourneyStage, Touchpoint
 
 PER_PAGE = 50
+QUEUE_COUNT_CAP = 1_000
 SEARCH = "q"
 PAGE = "p"
 # The changelist's parameters (feedback.admin.tickets.TicketAdmin.list_filter), in the order
@@ -246,6 +249,40 @@ def rows_html(rows: list[tuple[Any, ...]], change_prefix: str) -> SafeString:
     return mark_safe("\n".join(html))
 
 
+class QueuePaginator(CappedCountPaginator):
+    """Counted up to 1,000 tickets (20 pages), then "1,000+": the count is the page's most
+    expensive query, its cost grows with the rows it reads (≈ 0.2 ms per 1,000 open tickets on
+    PostgreSQL), and staff work the queue from its top, by filter or search. The admin
+    changelist counts up to 10,000 for browsing further."""
+
+    cap = QUEUE_COUNT_CAP
+
+
+# The count and page statements of the queue, compiled once per filters (cxcrm.prepared).
+PAGE_STATEMENTS = prepared.StatementCache()
+
+
+def statement_key(filters: TicketQueueFilters, search: str, user: Any) -> Hashable | None:
+    """What the queue's querysets depend on, as a key for their compiled statements; ``None``
+    (compiled every time) for a search (its SQL comes from the TicketAdmin's search) and the
+    overdue queue (its SQL holds the time of the request)."""
+    if search or filters.queue == "overdue":
+        return None
+    return ("triage", filters, user.pk if filters.assignee == "me" else None)
+
+
+def page_rows(rows: QuerySet[Any], key: Hashable | None) -> list[tuple[Any, ...]]:
+    """The rows of one page (a sliced values_list): on PostgreSQL a prepared statement
+    compiled once per key and page; elsewhere the ORM's."""
+    if key is None or not prepared.enabled():
+        return list(rows)
+    query = rows.query
+    compiled = PAGE_STATEMENTS.get((key, query.low_mark, query.high_mark), rows)
+    if compiled is None:  # matches nothing
+        return []
+    return prepared.fetchall_prepared(*compiled, binary=True)
+
+
 def _query(params: dict[str, str], **changes: object) -> str:
     merged = {**params, **{k: str(v) for k, v in changes.items()}}
     return "?" + urlencode({k: v for k, v in merged.items() if v})
@@ -275,9 +312,11 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         tickets, _ = model_admin.get_search_results(request, tickets, search)
     tickets = tickets.order_by(*ticket_queue_ordering(only_open=filters.only_open))
     # Counted without the columns' joins (a count of the values_list would keep them).
-    paginator = CappedCountPaginator(tickets, PER_PAGE)
+    key = statement_key(filters, search, user)
+    paginator = QueuePaginator(tickets, PER_PAGE)
+    paginator.count_key = key
     page = paginator.get_page(params.get(PAGE))
-    page.object_list = list(page.object_list.values_list(*ROW_FIELDS))
+    page.object_list = page_rows(page.object_list.values_list(*ROW_FIELDS), key)
 
     # The filters that are set, in the changelist's parameters: for the page links and for the
     # same list in the admin.

@@ -5,6 +5,7 @@ connection PostgreSQL dropped. PostgreSQL only (they skip on SQLite)."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -110,6 +111,10 @@ def test_only_the_survey_link_is_prepared_and_it_is_one_logged_query() -> None:
     # 2 the invitation with its survey, customer and answer, twice (the prepared statement
     # goes through Django's cursor wrapper, so the query log sees it).
     assert len(ctx) == 2
+    # Logged with its parameter bound, as Django logs its own queries.
+    bound = connection.ops.compose_sql(_survey_link_sql(), [invitation.token])
+    assert ctx.captured_queries[0]["sql"] == bound
+    assert invitation.token in bound
     list(Invitation.objects.filter(token=invitation.token))  # an ORM read: never prepared
     assert prepared_statements() == [SQL]
 
@@ -182,3 +187,46 @@ def test_health_check_asks_the_socket_and_runs_select_1_only_when_it_has_news(
     connection.close()
     connection.ensure_connection()
     assert connection.is_usable() is True
+
+
+@pytest.mark.django_db
+def test_fetchall_binary_reads_what_text_reads() -> None:
+    from cxcrm.prepared import fetchall_prepared
+
+    for i in range(3):
+        sent_invitation(customer=CustomerFactory(name=f"Zoë {i}"))
+    sql = (
+        "SELECT i.id, i.token, i.sent_at, i.expires_at, c.name FROM feedback_invitation i"
+        " JOIN customers_customer c ON c.id = i.customer_id WHERE i.state = %s ORDER BY i.id"
+    )
+    text = fetchall_prepared(sql, ["sent"])
+    binary = fetchall_prepared(sql, ["sent"], binary=True)
+    assert len(text) == 3
+    assert binary == text
+    assert all(row[2].utcoffset() == timedelta(0) for row in binary)
+    # Each format has its own statement cursor; both statements prepared once.
+    assert prepared_statements().count(sql.replace("%s", "$1")) == 1
+
+
+def test_statement_cache_compiles_once_per_key_and_forgets_the_oldest() -> None:
+    from cxcrm.prepared import StatementCache
+
+    statements = StatementCache(size=2)
+    first = statements.get("a", Invitation.objects.filter(state="sent"))
+    # The cached SQL is returned for the key, whatever queryset comes with it.
+    assert statements.get("a", Invitation.objects.filter(state="failed")) == first
+    assert first[1] == ("sent",)
+    statements.get("b", Invitation.objects.filter(state="failed"))
+    statements.get("c", Invitation.objects.filter(state="expired"))
+    assert statements.get("a", Invitation.objects.filter(state="failed"))[1] == ("failed",)
+    # No key: compiled every time.
+    assert statements.get(None, Invitation.objects.filter(state="x"))[1] == ("x",)
+
+
+def test_statement_cache_says_none_for_a_queryset_that_matches_nothing() -> None:
+    from cxcrm.prepared import StatementCache
+
+    statements = StatementCache()
+    assert statements.get("empty", Invitation.objects.filter(pk__in=[])) is None
+    assert statements.get("empty", Invitation.objects.filter(state="sent")) is None  # cached
+    assert statements.get(None, Invitation.objects.none()) is None

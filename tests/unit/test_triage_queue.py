@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from cxcrm.pagination import CappedCountPaginator
+from feedback.admin.triage import QueuePaginator
 from feedback.models import Ticket, TicketEvent, TicketSource, TicketStatus
 from tests.factories import (
     CustomerFactory,
@@ -107,6 +108,9 @@ def _varied_tickets(agent: Any) -> None:
         )
 
 
+# Also on PostgreSQL: there the queue reads its count and page through prepared statements
+# compiled once per filters (feedback.admin.triage.page_rows), the changelist through the ORM.
+@pytest.mark.postgres
 def test_the_same_tickets_in_the_same_order_as_the_changelist(
     agent_client: Client, agent: Any
 ) -> None:
@@ -140,6 +144,31 @@ def test_the_same_tickets_in_the_same_order_as_the_changelist(
     lists = {tuple(_ids(agent_client.get(TRIAGE, p))) for p in queries}
     assert len(lists) > 10
     assert () not in {tuple(_ids(agent_client.get(TRIAGE, p))) for p in queries[:12]}
+
+
+@pytest.mark.postgres
+def test_the_same_filters_asked_again_show_the_tickets_as_they_are_now(
+    agent_client: Client, agent: Any
+) -> None:
+    """The compiled statements are kept per filters, never their rows or counts; "assigned to
+    me" is a different statement for each user."""
+    mine = TicketFactory(assignee=agent, priority=2, subject="Mine")
+    first = agent_client.get(TRIAGE, {"assignee": "me"})
+    newer = TicketFactory(assignee=agent, priority=4, subject="Newer")
+    TicketFactory(assignee=None, priority=4)
+    Ticket.objects.filter(pk=mine.pk).update(subject="Mine, renamed")
+
+    again = agent_client.get(TRIAGE, {"assignee": "me"})
+
+    assert _ids(first) == [mine.pk]
+    assert _ids(again) == [newer.pk, mine.pk]
+    assert "Mine, renamed" in again.content.decode()
+    assert '<span class="cx-count">2</span> tickets' in again.content.decode()
+    other = _staff("view_ticket", username="otto")
+    theirs = TicketFactory(assignee=other)
+    other_client = Client()
+    other_client.force_login(other)
+    assert _ids(other_client.get(TRIAGE, {"assignee": "me"})) == [theirs.pk]
 
 
 def test_the_filter_bar_form_sends_empty_selects_which_filter_nothing(
@@ -213,16 +242,22 @@ def test_queries_do_not_grow_with_the_tickets(agent_client: Client, agent: Any) 
     assert len(ctx) == 6
 
 
+@pytest.mark.postgres
 def test_a_count_past_the_cap_is_shown_as_at_least(
     agent_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(CappedCountPaginator, "cap", 5)
-    TicketFactory.create_batch(7)
+    # The queue counts up to 1,000 (the admin changelist up to 10,000).
+    assert QueuePaginator.cap == 1_000 < CappedCountPaginator.cap
+    monkeypatch.setattr(QueuePaginator, "cap", 5)
+    TicketFactory.create_batch(5)
+    exact = agent_client.get(TRIAGE).content.decode()
+    TicketFactory.create_batch(2)
 
-    page = agent_client.get(TRIAGE)
+    page = agent_client.get(TRIAGE).content.decode()
 
-    assert 'class="cx-count cx-count--capped"' in page.content.decode()
-    assert ">5+</span>" in page.content.decode()
+    assert '<span class="cx-count">5</span> tickets' in exact
+    assert 'class="cx-count cx-count--capped"' in page
+    assert ">5+</span>" in page
 
 
 def test_pages_link_to_each_other_keeping_the_filters(agent_client: Client) -> None:
