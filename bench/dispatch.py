@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from bench.common import drop_database, recreate_database
 from bench.common import stop_process as stop
@@ -99,11 +99,30 @@ FIRST_NAMES = {
 }
 
 
+class Sink(Protocol):
+    """What the timed runs need of the SMTP server: one (ServerHandle) or several."""
+
+    @property
+    def pids(self) -> list[int]: ...
+
+    def query(self, command: str = "STATS") -> dict[str, Any]: ...
+
+    def recipients(self) -> int: ...
+
+
 @dataclass
 class ServerHandle:
     process: subprocess.Popen[str]
     smtp_port: int
     control_port: int
+
+    @property
+    def pids(self) -> list[int]:
+        return [self.process.pid]
+
+    def recipients(self) -> int:
+        """Distinct recipients of the messages received since the last RESET."""
+        return int(self.query()["recipients"])
 
     def query(self, command: str = "STATS") -> dict[str, Any]:
         with socket.create_connection(("127.0.0.1", self.control_port), timeout=10) as sock:
@@ -452,7 +471,7 @@ class OursResult(Phase):
 
 
 def run_ours(
-    server: ServerHandle,
+    server: Sink,
     n: int,
     env: dict[str, str],
     concurrency: int,
@@ -474,7 +493,7 @@ def run_ours(
         pg = PostgresCpu()
         pg.start()
         parties = {
-            "smtp_server": lambda: cpu_seconds([server.process.pid]),
+            "smtp_server": lambda: cpu_seconds(server.pids),
             "worker": lambda: cpu_seconds(process_tree(worker.pid)),
             "postgres": pg.poll,
         }
@@ -519,10 +538,11 @@ def run_ours(
         cpu_ms = {name: (read() - cpu_before[name]) * 1000 / n for name, read in parties.items()}
         pids = process_tree(worker.pid)
         peaks = [peak_rss_kb(pid) for pid in pids]
+        recipients = server.recipients()
     finally:
         stop(worker, timeout=60)
-    if stats["recipients"] != n:
-        raise RuntimeError(f"ours: {stats['recipients']} distinct recipients for {n} messages")
+    if recipients != n:
+        raise RuntimeError(f"ours: {recipients} distinct recipients for {n} messages")
     return OursResult(
         seconds=seconds,
         cpu_ms=cpu_ms,
