@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from bench.common import drop_database, recreate_database
 from bench.common import stop_process as stop
@@ -99,11 +99,30 @@ FIRST_NAMES = {
 }
 
 
+class Sink(Protocol):
+    """What the timed runs need of the SMTP server: one (ServerHandle) or several."""
+
+    @property
+    def pids(self) -> list[int]: ...
+
+    def query(self, command: str = "STATS") -> dict[str, Any]: ...
+
+    def recipients(self) -> int: ...
+
+
 @dataclass
 class ServerHandle:
     process: subprocess.Popen[str]
     smtp_port: int
     control_port: int
+
+    @property
+    def pids(self) -> list[int]:
+        return [self.process.pid]
+
+    def recipients(self) -> int:
+        """Distinct recipients of the messages received since the last RESET."""
+        return int(self.query()["recipients"])
 
     def query(self, command: str = "STATS") -> dict[str, Any]:
         with socket.create_connection(("127.0.0.1", self.control_port), timeout=10) as sock:
@@ -449,17 +468,34 @@ class OursResult(Phase):
     peak_rss_total_kb: int
     processes: int
     ticks: int
+    # Cores kept busy, during the timed window, by processes that are not part of the run
+    # (other jobs on the machine): the whole machine's busy time (/proc/stat) less the worker,
+    # SMTP server, PostgreSQL and this process. Approximate (PostgreSQL's background processes
+    # and the kernel's share count as "other"), but a run measured beside another job shows.
+    other_cores: float
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all CPUs have spent busy since boot (/proc/stat: all but idle and iowait)."""
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:9]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def run_ours(
-    server: ServerHandle,
+    server: Sink,
     n: int,
     env: dict[str, str],
     concurrency: int,
     interval: float,
     log: Path,
     timeout: float,
+    other_workers: tuple[int, ...] = (),
 ) -> OursResult:
+    """Start a worker, enqueue dispatch_due and time the N emails to the server's receipt.
+
+    ``other_workers``: pids of workers already running on the same queue (bench.dispatch_scale),
+    whose CPU counts as the worker's."""
     import redis
     from django.conf import settings
 
@@ -474,11 +510,14 @@ def run_ours(
         pg = PostgresCpu()
         pg.start()
         parties = {
-            "smtp_server": lambda: cpu_seconds([server.process.pid]),
-            "worker": lambda: cpu_seconds(process_tree(worker.pid)),
+            "smtp_server": lambda: cpu_seconds(server.pids),
+            "worker": lambda: sum(
+                cpu_seconds(process_tree(pid)) for pid in (worker.pid, *other_workers)
+            ),
             "postgres": pg.poll,
         }
         cpu_before = {name: read() for name, read in parties.items()}
+        busy_before, own_before = machine_busy_seconds(), time.process_time()
         started = time.monotonic()
         app.send_task("feedback.dispatch_due")
         ticks, next_tick = 1, started + interval
@@ -507,6 +546,10 @@ def run_ours(
                 next_tick += interval
             time.sleep(0.02)
         seconds = float(stats["last_at"]) - started
+        window = time.monotonic() - started
+        ours_cpu = sum(read() - cpu_before[name] for name, read in parties.items())
+        ours_cpu += time.process_time() - own_before
+        other_cores = (machine_busy_seconds() - busy_before - ours_cpu) / window
         # The state update follows the server's 250: give the worker a moment to record it.
         wait_until(
             lambda: (
@@ -519,10 +562,11 @@ def run_ours(
         cpu_ms = {name: (read() - cpu_before[name]) * 1000 / n for name, read in parties.items()}
         pids = process_tree(worker.pid)
         peaks = [peak_rss_kb(pid) for pid in pids]
+        recipients = server.recipients()
     finally:
         stop(worker, timeout=60)
-    if stats["recipients"] != n:
-        raise RuntimeError(f"ours: {stats['recipients']} distinct recipients for {n} messages")
+    if recipients != n:
+        raise RuntimeError(f"ours: {recipients} distinct recipients for {n} messages")
     return OursResult(
         seconds=seconds,
         cpu_ms=cpu_ms,
@@ -531,6 +575,7 @@ def run_ours(
         peak_rss_total_kb=sum(peaks),
         processes=len(pids),
         ticks=ticks,
+        other_cores=max(0.0, other_cores),
     )
 
 

@@ -8,7 +8,8 @@ It prints ``READY <smtp port> <control port>`` once listening. The control port 
 line per request: ``STATS`` → a JSON object (messages, distinct recipients, bytes, and the
 ``time.monotonic()`` of the first and last message: CLOCK_MONOTONIC is system-wide on Linux,
 so the caller can use the server's own receipt time as the end of its measurement instead of
-its polling time); ``RESET`` zeroes the counters between measured phases.
+its polling time); ``RECIPIENTS`` → the addresses themselves (to count distinct recipients
+across several servers); ``RESET`` zeroes the counters between measured phases.
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ async def _serve(host: str, port: int, control_port: int) -> None:
                 if command == b"RESET":
                     handler.reset()
                     reply: dict[str, Any] = {"ok": True}
+                elif command == b"RECIPIENTS":
+                    # Once per run, not per poll: for the distinct count across several servers.
+                    reply = {"recipients": sorted(handler.recipients)}
                 else:
                     reply = handler.stats()
                 writer.write(json.dumps(reply).encode() + b"\n")
