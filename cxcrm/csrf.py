@@ -19,23 +19,26 @@ from django.http import HttpRequest
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 
 _CHARS = CSRF_ALLOWED_CHARS
-_INDEX = {c: i for i, c in enumerate(_CHARS)}
+_N = len(_CHARS)
 # The largest multiple of 62 in a byte: bytes from here up are dropped so that ``b % 62``
 # picks every character with the same chance.
-_BELOW = 256 - 256 % len(_CHARS)
+_BELOW = 256 - 256 % _N
+# bytes.translate does the draw in C: byte b becomes the character b % 62 and the bytes from
+# _BELOW up are deleted (~1 µs for 32 characters; a Python loop over the bytes took ~4).
+_BYTE_TO_CHAR = bytes(ord(_CHARS[b % _N]) if b < _BELOW else 0 for b in range(256))
+_DROPPED = bytes(range(_BELOW, 256))
+# (secret character, mask character) -> the masked character, as Django's
+# _mask_cipher_secret computes it one character at a time.
+_MASKED = {(s, m): _CHARS[(i + j) % _N] for i, s in enumerate(_CHARS) for j, m in enumerate(_CHARS)}
 
 
 def random_chars(length: int = CSRF_SECRET_LENGTH) -> str:
     """``length`` characters of CSRF_ALLOWED_CHARS, uniformly at random (os.urandom)."""
-    out: list[str] = []
-    while len(out) < length:
+    drawn = b""
+    while len(drawn) < length:
         # 1/32 of bytes are dropped: a few spare bytes nearly always suffice in one call.
-        for byte in os.urandom(length - len(out) + 8):
-            if byte < _BELOW:
-                out.append(_CHARS[byte % len(_CHARS)])
-                if len(out) == length:
-                    break
-    return "".join(out)
+        drawn += os.urandom(length - len(drawn) + 8).translate(_BYTE_TO_CHAR, _DROPPED)
+    return drawn[:length].decode("ascii")
 
 
 def csrf_token(request: HttpRequest) -> str:
@@ -48,6 +51,4 @@ def csrf_token(request: HttpRequest) -> str:
         request.META["CSRF_COOKIE"] = secret
     request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
     mask = random_chars()
-    n = len(_CHARS)
-    cipher = "".join(_CHARS[(_INDEX[s] + _INDEX[m]) % n] for s, m in zip(secret, mask, strict=True))
-    return mask + cipher
+    return mask + "".join(map(_MASKED.__getitem__, zip(secret, mask, strict=True)))

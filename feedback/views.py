@@ -101,7 +101,10 @@ def resubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 def _language(request: HttpRequest, invitation: Invitation) -> str:
     """?lang= (a supported language) overrides; else the customer's, else the survey's."""
-    wanted = (request.GET.get("lang") or request.POST.get("lang") or "").lower()
+    wanted = request.GET.get("lang") or ""
+    if not wanted and request.method == "POST":  # a GET's POST is empty; reading it costs
+        wanted = request.POST.get("lang") or ""
+    wanted = wanted.lower()
     if wanted in SUPPORTED_LANGUAGES:
         return wanted
     return pick_language(

@@ -318,3 +318,94 @@ def test_scale_points_are_drawn_as_django_draws_a_radio_select(data, initial) ->
     )
     ours = template.render(TemplateContext({"form": form}))
     assert ours == "".join(str(choice.tag()) for choice in form["score"])
+
+
+def test_a_posted_lang_chooses_the_language_when_the_url_names_none() -> None:
+    invitation = sent_invitation(customer=CustomerFactory(language="en"))
+    reply = answer(Client(), invitation, 9, lang="ru")
+    assert reply.status_code == 302 and reply["Location"].endswith("lang=ru")
+    # The URL's ?lang= wins over the body's.
+    second = sent_invitation(customer=CustomerFactory(language="en"))
+    reply = Client().post(
+        f"/s/{second.token}/?lang=pl", {"step": "score", "score": "9", "lang": "ru"}
+    )
+    assert reply.status_code == 302 and reply["Location"].endswith("lang=pl")
+
+
+def _old_well_formed(token: str) -> bool:
+    """The check as it was written first, one character at a time."""
+    return bool(token) and len(token) <= 64 and all(c.isalnum() or c in "-_" for c in token)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "a",
+        "-",
+        "_-_",
+        "abc-DEF_123",
+        "x" * 64,
+        "x" * 65,
+        "a b",
+        "../etc",
+        "a/b",
+        "ä1",
+        "字",
+        "a\x00",
+        "a.b",
+        "-" * 64,
+        "١٢٣",
+        "a\n",
+        "%41",
+    ],
+)
+def test_token_check_is_the_character_by_character_one(token: str) -> None:
+    from feedback.selectors import _well_formed
+
+    assert _well_formed(token) is _old_well_formed(token)
+
+
+def test_survey_link_makes_the_instances_from_db_makes() -> None:
+    from django.db.models.signals import post_init
+
+    from feedback.selectors import SURVEY_LINK_FIELDS
+
+    invitation = sent_invitation(customer=CustomerFactory(language="pl", phone="+48 1"))
+    response_record(invitation_id=invitation.pk, score=3, comment="slow")
+    made: list[object] = []
+
+    def receiver(sender: type, instance: object, **kwargs: object) -> None:
+        made.append(instance)
+
+    links = [survey_link(invitation.token)]
+    # With a post_init receiver connected the instances go through Model.__init__ (from_db),
+    # so the receiver is called for each: the same instances either way.
+    post_init.connect(receiver)
+    try:
+        links.append(survey_link(invitation.token))
+    finally:
+        post_init.disconnect(receiver)
+    assert len(made) == 4
+    plain, through_init = (link for link in links if link is not None)
+    for a, b in (
+        (plain.invitation, through_init.invitation),
+        (plain.invitation.survey, through_init.invitation.survey),
+        (plain.invitation.customer, through_init.invitation.customer),
+        (plain.response, through_init.response),
+    ):
+        assert type(a) is type(b)
+        assert {k: v for k, v in vars(a).items() if k != "_state"} == {
+            k: v for k, v in vars(b).items() if k != "_state"
+        }
+        assert (
+            (a._state.adding, a._state.db) == (b._state.adding, b._state.db) == (False, "default")
+        )
+        assert a.get_deferred_fields() == b.get_deferred_fields()
+        read = set(SURVEY_LINK_FIELDS[type(a)])
+        assert a.get_deferred_fields() == {f.attname for f in a._meta.concrete_fields} - read
+    # The relations are attached as select_related attaches them: no query to follow them.
+    with CaptureQueriesContext(connection) as ctx:
+        assert plain.invitation.survey.kind == "nps" and plain.invitation.customer.phone == "+48 1"
+        assert plain.response.comment == "slow"
+    assert len(ctx) == 0
