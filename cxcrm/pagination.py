@@ -11,7 +11,7 @@ thousand entries, and reports at most ``cap``; ``capped`` says there were more, 
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -24,40 +24,41 @@ from cxcrm import prepared
 COUNT_CAP = 10_000
 
 
-# The count statements of pages that name their queryset by a key (count_key below).
+# The count statements of pages that name their queryset by a key (count_up_to).
 COUNT_STATEMENTS = prepared.StatementCache()
+
+
+def count_up_to(queryset: Callable[[], QuerySet[Any]], limit: int, key: Hashable | None) -> int:
+    """How many rows ``queryset()`` has, counting no further than ``limit``:
+    ``SELECT COUNT(*) FROM (SELECT … LIMIT limit)``, without the queryset's order (it does not
+    change a count, and dropping it lets the planner read any index). A page drawn often (the
+    triage queue) names its queryset by a hashable ``key`` covering everything it depends on:
+    on PostgreSQL the count is then compiled once per key and run as a prepared statement
+    (cxcrm.prepared), and the queryset is not even built once its key is known."""
+    if key is None or not prepared.enabled():
+        return queryset().order_by()[:limit].count()
+    compiled = COUNT_STATEMENTS.get(
+        (key, limit), lambda: queryset().order_by().values("pk")[:limit]
+    )
+    if compiled is None:  # matches nothing
+        return 0
+    inner, params = compiled
+    row = prepared.fetchone_prepared(f"SELECT COUNT(*) FROM ({inner}) AS capped", params)
+    assert row is not None  # an aggregate without GROUP BY has one row
+    return int(row[0])
 
 
 class CappedCountPaginator(Paginator):
     cap: int = COUNT_CAP
-    # A page drawn often (the triage queue) names its queryset by a hashable key covering
-    # everything the queryset depends on: its count is then compiled once per key and, on
-    # PostgreSQL, run as a prepared statement (cxcrm.prepared).
-    count_key: Hashable | None = None
 
     @cached_property
     def _capped_count(self) -> tuple[int, bool]:
         objects = self.object_list
-        if not isinstance(objects, QuerySet):
-            found = len(objects)
-        elif self.count_key is not None and prepared.enabled():
-            found = self._prepared_count(objects)
+        if isinstance(objects, QuerySet):
+            found = count_up_to(lambda: objects, self.cap + 1, None)
         else:
-            # The order does not change a count: dropping it lets the planner read any index.
-            found = objects.order_by()[: self.cap + 1].count()
+            found = len(objects)
         return min(found, self.cap), found > self.cap
-
-    def _prepared_count(self, objects: QuerySet[Any]) -> int:
-        """The same count as the ORM's (``SELECT COUNT(*) FROM (SELECT … LIMIT cap + 1)``)."""
-        compiled = COUNT_STATEMENTS.get(
-            (self.count_key, self.cap), objects.order_by().values("pk")[: self.cap + 1]
-        )
-        if compiled is None:  # matches nothing
-            return 0
-        inner, params = compiled
-        row = prepared.fetchone_prepared(f"SELECT COUNT(*) FROM ({inner}) AS capped", params)
-        assert row is not None  # an aggregate without GROUP BY has one row
-        return int(row[0])
 
     @cached_property
     def count(self) -> int:  # type: ignore[override]
@@ -77,8 +78,13 @@ class CappedCountPaginator(Paginator):
         """Django's ``page``, except that a capped count does not cut the page short: with a
         cap that is not a multiple of the page size the last offered page is still full."""
         number = self.validate_number(number)
+        bottom, top = self.bounds(number)
+        return self._get_page(self.object_list[bottom:top], number, self)
+
+    def bounds(self, number: int) -> tuple[int, int]:
+        """The rows of page ``number`` (validated) as a slice."""
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
         if not self.capped and top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(self.object_list[bottom:top], number, self)
+        return bottom, top

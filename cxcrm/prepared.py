@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import psycopg
@@ -153,8 +153,9 @@ class StatementCache:
     five-table select on this machine. A page asked for again with the same filters builds the
     same queryset, whose SQL and parameters are the same: the caller names that by a hashable
     ``key`` that covers everything the queryset depends on (a ``None`` key compiles every
-    time, e.g. for filters that depend on the clock). The most recently used ``size`` keys
-    are kept. ``get`` gives ``None`` for a queryset that can match nothing (Django then runs
+    time, e.g. for filters that depend on the clock); the queryset is given as a function,
+    so that a known key does not even build it. The most recently used ``size`` keys are
+    kept. ``get`` gives ``None`` for a queryset that can match nothing (Django then runs
     no query: ``pk__in=[]``, ``none()``)."""
 
     def __init__(self, size: int = 256) -> None:
@@ -162,14 +163,15 @@ class StatementCache:
         self._items: OrderedDict[Hashable, Compiled | None] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable | None, queryset: QuerySet[Any]) -> Compiled | None:
+    def get(self, key: Hashable | None, queryset: Callable[[], QuerySet[Any]]) -> Compiled | None:
+        """The compiled ``queryset()``; it is only called (built) when the key is new."""
         if key is None:
-            return compile_queryset(queryset)
+            return compile_queryset(queryset())
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        found = compile_queryset(queryset)
+        found = compile_queryset(queryset())
         with self._lock:
             self._items[key] = found
             while len(self._items) > self.size:

@@ -200,9 +200,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/admin/"
+# Django's and allauth's backends, the signed-in user read by a prepared statement on
+# PostgreSQL (cxcrm/backends.py).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "cxcrm.backends.ModelBackend",
+    "cxcrm.backends.AuthenticationBackend",
 ]
 # django-allauth: staff sign in with their email; sign-up is closed (staff are invited).
 ACCOUNT_ADAPTER = "cxcrm.accounts.AccountAdapter"

@@ -22,7 +22,8 @@ leaves out: sorting by a column, facet counts, the history, raw-id popups.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+import functools
+from collections.abc import Callable, Hashable, Iterable
 from html import escape
 from typing import Any
 from urllib.parse import urlencode
@@ -32,16 +33,18 @@ from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.middleware.csrf import get_token
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.safestring import SafeData, SafeString, mark_safe
 
 from cxcrm import prepared
-from cxcrm.pagination import CappedCountPaginator
+from cxcrm.pagination import CappedCountPaginator, count_up_to
 from feedback.admin.badges import (
     priority_badge,
     score_badge_of,
@@ -250,15 +253,48 @@ def rows_html(rows: list[tuple[Any, ...]], change_prefix: str) -> SafeString:
 
 
 class QueuePaginator(CappedCountPaginator):
-    """Counted up to 1,000 tickets (20 pages), then "1,000+": the count is the page's most
+    """The queue's pages of ROW_FIELDS tuples, from a function that builds the ordered
+    queryset of tickets, called only when needed: on PostgreSQL the count and the page run as
+    prepared statements compiled once per ``key`` (statement_key), so a page asked for again
+    with the same filters does not build a queryset at all.
+
+    Counted up to 1,000 tickets (20 pages), then "1,000+": the count is the page's most
     expensive query, its cost grows with the rows it reads (≈ 0.2 ms per 1,000 open tickets on
     PostgreSQL), and staff work the queue from its top, by filter or search. The admin
     changelist counts up to 10,000 for browsing further."""
 
     cap = QUEUE_COUNT_CAP
 
+    def __init__(
+        self, tickets: Callable[[], QuerySet[Ticket]], per_page: int, key: Hashable | None
+    ) -> None:
+        super().__init__([], per_page)
+        self.tickets = functools.cache(tickets)
+        self.key = key
 
-# The count and page statements of the queue, compiled once per filters (cxcrm.prepared).
+    @cached_property
+    def _capped_count(self) -> tuple[int, bool]:
+        found = count_up_to(self.tickets, self.cap + 1, self.key)
+        return min(found, self.cap), found > self.cap
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        bottom, top = self.bounds(number)
+        return self._get_page(self.rows(bottom, top), number, self)
+
+    def rows(self, bottom: int, top: int) -> list[tuple[Any, ...]]:
+        def page() -> QuerySet[Any]:
+            return self.tickets()[bottom:top].values_list(*ROW_FIELDS)
+
+        if self.key is None or not prepared.enabled():
+            return list(page())
+        compiled = PAGE_STATEMENTS.get((self.key, bottom, top), page)
+        if compiled is None:  # matches nothing
+            return []
+        return prepared.fetchall_prepared(*compiled, binary=True)
+
+
+# The page statements of the queue, compiled once per filters and page (cxcrm.prepared).
 PAGE_STATEMENTS = prepared.StatementCache()
 
 
@@ -269,18 +305,6 @@ def statement_key(filters: TicketQueueFilters, search: str, user: Any) -> Hashab
     if search or filters.queue == "overdue":
         return None
     return ("triage", filters, user.pk if filters.assignee == "me" else None)
-
-
-def page_rows(rows: QuerySet[Any], key: Hashable | None) -> list[tuple[Any, ...]]:
-    """The rows of one page (a sliced values_list): on PostgreSQL a prepared statement
-    compiled once per key and page; elsewhere the ORM's."""
-    if key is None or not prepared.enabled():
-        return list(rows)
-    query = rows.query
-    compiled = PAGE_STATEMENTS.get((key, query.low_mark, query.high_mark), rows)
-    if compiled is None:  # matches nothing
-        return []
-    return prepared.fetchall_prepared(*compiled, binary=True)
 
 
 def _query(params: dict[str, str], **changes: object) -> str:
@@ -307,16 +331,16 @@ def queue_view(request: HttpRequest) -> HttpResponse:
     params = request.GET
     filters = queue_filters(params)
     search = params.get(SEARCH, "").strip()
-    tickets = ticket_queue_filter(Ticket.objects.all(), filters, user=user, now=timezone.now())
-    if search:
-        tickets, _ = model_admin.get_search_results(request, tickets, search)
-    tickets = tickets.order_by(*ticket_queue_ordering(only_open=filters.only_open))
+
+    def tickets() -> QuerySet[Ticket]:
+        found = ticket_queue_filter(Ticket.objects.all(), filters, user=user, now=timezone.now())
+        if search:
+            found, _ = model_admin.get_search_results(request, found, search)
+        return found.order_by(*ticket_queue_ordering(only_open=filters.only_open))
+
     # Counted without the columns' joins (a count of the values_list would keep them).
-    key = statement_key(filters, search, user)
-    paginator = QueuePaginator(tickets, PER_PAGE)
-    paginator.count_key = key
+    paginator = QueuePaginator(tickets, PER_PAGE, statement_key(filters, search, user))
     page = paginator.get_page(params.get(PAGE))
-    page.object_list = page_rows(page.object_list.values_list(*ROW_FIELDS), key)
 
     # The filters that are set, in the changelist's parameters: for the page links and for the
     # same list in the admin.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import Any
 
 import psycopg
 import pytest
@@ -212,21 +213,26 @@ def test_statement_cache_compiles_once_per_key_and_forgets_the_oldest() -> None:
     from cxcrm.prepared import StatementCache
 
     statements = StatementCache(size=2)
-    first = statements.get("a", Invitation.objects.filter(state="sent"))
-    # The cached SQL is returned for the key, whatever queryset comes with it.
-    assert statements.get("a", Invitation.objects.filter(state="failed")) == first
+    first = statements.get("a", lambda: Invitation.objects.filter(state="sent"))
+
+    # The cached SQL is returned for the key, without building the queryset again.
+    def unbuilt() -> Any:
+        raise AssertionError("built for a known key")
+
+    assert statements.get("a", unbuilt) == first
     assert first[1] == ("sent",)
-    statements.get("b", Invitation.objects.filter(state="failed"))
-    statements.get("c", Invitation.objects.filter(state="expired"))
-    assert statements.get("a", Invitation.objects.filter(state="failed"))[1] == ("failed",)
+    statements.get("b", lambda: Invitation.objects.filter(state="failed"))
+    statements.get("c", lambda: Invitation.objects.filter(state="expired"))
+    assert statements.get("a", lambda: Invitation.objects.filter(state="failed"))[1] == ("failed",)
     # No key: compiled every time.
-    assert statements.get(None, Invitation.objects.filter(state="x"))[1] == ("x",)
+    assert statements.get(None, lambda: Invitation.objects.filter(state="x"))[1] == ("x",)
 
 
 def test_statement_cache_says_none_for_a_queryset_that_matches_nothing() -> None:
     from cxcrm.prepared import StatementCache
 
     statements = StatementCache()
-    assert statements.get("empty", Invitation.objects.filter(pk__in=[])) is None
-    assert statements.get("empty", Invitation.objects.filter(state="sent")) is None  # cached
-    assert statements.get(None, Invitation.objects.none()) is None
+    assert statements.get("empty", lambda: Invitation.objects.filter(pk__in=[])) is None
+    # cached: the other queryset is not looked at
+    assert statements.get("empty", lambda: Invitation.objects.filter(state="sent")) is None
+    assert statements.get(None, lambda: Invitation.objects.none()) is None
