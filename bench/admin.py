@@ -47,6 +47,8 @@ TARGET = 10.0
 FULL = {"customers": 200_000, "interactions": 1_000_000, "responses": 1_000_000}
 OPEN = "new,open,pending"
 EXPLAIN_FILE = ROOT / "bench" / "explain" / "ticket_queue.txt"
+# --quick's own database (a million tickets, a tenth of the rest), not the shared quick one.
+QUICK_DB = "cxcrm_scale_admin_quick"
 # The queue query as the issue states it: open tickets, most urgent first, then the nearest
 # deadline, one page of 100.
 ISSUE_QUERY = (
@@ -56,9 +58,21 @@ ISSUE_QUERY = (
 
 
 def counts_for(quick: bool) -> dict[str, int]:
+    """The shared million-row database's counts (bench.cursor, metrics, peer): --quick a
+    tenth of each."""
     scale = 10 if quick else 1
     counts = {k: v // scale for k, v in FULL.items()}
     counts["tickets"] = 1_000_000 // scale
+    return counts
+
+
+def admin_counts(quick: bool) -> dict[str, int]:
+    """This bench's: the million tickets the target is stated on, also with --quick (which
+    cuts the other tables to a tenth, so the seed takes about a minute). The stock page's
+    cost grows with the table (its exact counts), ours does not (capped count, 50 index
+    entries): at a tenth of the tickets the ratio would measure a different claim."""
+    counts = counts_for(quick)
+    counts["tickets"] = 1_000_000
     return counts
 
 
@@ -258,7 +272,9 @@ def measure_proposed(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="100,000 tickets")
+    parser.add_argument(
+        "--quick", action="store_true", help="1,000,000 tickets, a tenth of the other tables"
+    )
     parser.add_argument("--db", default=None)
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -269,11 +285,11 @@ def main() -> int:
         help="also measure both pages with the proposed partial index and CASE-free ordering",
     )
     args = parser.parse_args()
-    name = args.db or ("cxcrm_scale_quick" if args.quick else "cxcrm_scale")
+    name = args.db or (QUICK_DB if args.quick else "cxcrm_scale")
     if name in seeding.REFUSED:
         parser.error(f"refusing to use the database {name!r}")
     reps = max(5, args.reps)
-    counts = counts_for(args.quick)
+    counts = admin_counts(args.quick)
     try:
         seed_s = prepare(name, counts)
         from django.contrib.auth import get_user_model

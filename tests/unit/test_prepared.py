@@ -209,6 +209,7 @@ def test_fetchall_binary_reads_what_text_reads() -> None:
     assert prepared_statements().count(sql.replace("%s", "$1")) == 1
 
 
+@pytest.mark.django_db  # binding the values uses the connection's quoting
 def test_statement_cache_compiles_once_per_key_and_forgets_the_oldest() -> None:
     from cxcrm.prepared import StatementCache
 
@@ -220,12 +221,12 @@ def test_statement_cache_compiles_once_per_key_and_forgets_the_oldest() -> None:
         raise AssertionError("built for a known key")
 
     assert statements.get("a", unbuilt) == first
-    assert first[1] == ("sent",)
+    assert first[1] is None and "'sent'" in first[0]  # bound into the text
     statements.get("b", lambda: Invitation.objects.filter(state="failed"))
     statements.get("c", lambda: Invitation.objects.filter(state="expired"))
-    assert statements.get("a", lambda: Invitation.objects.filter(state="failed"))[1] == ("failed",)
+    assert "'failed'" in statements.get("a", lambda: Invitation.objects.filter(state="failed"))[0]
     # No key: compiled every time.
-    assert statements.get(None, lambda: Invitation.objects.filter(state="x"))[1] == ("x",)
+    assert "'x'" in statements.get(None, lambda: Invitation.objects.filter(state="x"))[0]
 
 
 def test_statement_cache_says_none_for_a_queryset_that_matches_nothing() -> None:
@@ -236,3 +237,44 @@ def test_statement_cache_says_none_for_a_queryset_that_matches_nothing() -> None
     # cached: the other queryset is not looked at
     assert statements.get("empty", lambda: Invitation.objects.filter(state="sent")) is None
     assert statements.get(None, lambda: Invitation.objects.none()) is None
+
+
+@pytest.mark.django_db
+def test_bound_values_are_quoted_and_a_percent_sign_stays_literal() -> None:
+    from cxcrm.prepared import StatementCache, fetchall_prepared
+
+    odd = sent_invitation(customer=CustomerFactory(name="50% O'Hara"))
+    sent_invitation(customer=CustomerFactory(name="50 OHara"))
+    compiled = StatementCache().get(
+        "odd",
+        lambda: Invitation.objects.filter(customer__name="50% O'Hara").values_list("pk"),
+    )
+    assert compiled is not None
+
+    assert fetchall_prepared(*compiled) == [(odd.pk,)]
+    assert fetchall_prepared(*compiled, binary=True) == [(odd.pk,)]
+
+
+@pytest.mark.django_db
+def test_the_triage_queues_statements_are_planned_for_their_values() -> None:
+    """A generic plan of ``status IN ($1, $2, $3)`` cannot use the partial index of open
+    tickets; the queue's statements carry their values and no parameters."""
+    from django.test import Client
+
+    from tests.factories import TicketFactory, UserFactory
+
+    TicketFactory.create_batch(3)
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert client.get("/admin/queue/").status_code == 200
+    connection.ensure_connection()
+    with psycopg.ClientCursor(connection.connection) as cursor:
+        cursor.execute(
+            "SELECT statement, parameter_types::text FROM pg_prepared_statements"
+            " WHERE statement LIKE '%feedback_ticket%'"
+        )
+        found = cursor.fetchall()
+    assert len(found) == 2, found  # the capped count and the page
+    for statement, types in found:
+        assert "IN ('new', 'open', 'pending')" in statement
+        assert types == "{}"
