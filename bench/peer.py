@@ -26,9 +26,9 @@
 4. Ours: GET /admin/queue/, the triage queue staff work from (server-rendered, 50 rows; our
    admin changelist of tickets, GET /admin/feedback/ticket/, is measured beside it and
    reported as ``changelist``). The peer: GET /helpdesk/tickets/ (``helpdesk:list``) with its
-   default query (status Open or Reopened, by creation date); that page draws its rows with DataTables from
-   a JSON endpoint, so its time is the page plus the request the browser then makes for the
-   first page (``datatables_ticket_list/<query>`` with draw=1, start=0, length = the page
+   default query (status Open or Reopened, by creation date); that page draws its rows with
+   DataTables from a JSON endpoint, so its time is the page plus the request the browser then
+   makes for the first page (``datatables_ticket_list/<query>`` with draw=1, start=0, length = the page
    size, an empty search; the URL is read from the page itself). The superuser's helpdesk
    ``tickets_per_page`` is set to our page size, so both show the same number of rows.
 5. Two warm-ups each, then ``--reps`` (default 7, at least 5) alternately; medians.
