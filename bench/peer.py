@@ -28,9 +28,10 @@
    reported as ``changelist``). The peer: GET /helpdesk/tickets/ (``helpdesk:list``) with its
    default query (status Open or Reopened, by creation date); that page draws its rows with
    DataTables from a JSON endpoint, so its time is the page plus the request the browser then
-   makes for the first page (``datatables_ticket_list/<query>`` with draw=1, start=0, length = the page
-   size, an empty search; the URL is read from the page itself). The superuser's helpdesk
-   ``tickets_per_page`` is set to our page size, so both show the same number of rows.
+   makes for the first page (``datatables_ticket_list/<query>`` with draw=1, start=0,
+   length = the page size, an empty search; the URL is read from the page itself). The
+   superuser's helpdesk ``tickets_per_page`` is set to our page size, so both show the same
+   number of rows.
 5. Two warm-ups each, then ``--reps`` (default 7, at least 5) alternately; medians.
    ``ratio = peer ms / ours ms`` (bigger is better for us). The issue names no figure, so
    the target is 1.0: ours at least as fast as the peer.
