@@ -42,8 +42,7 @@ def count_up_to(queryset: Callable[[], QuerySet[Any]], limit: int, key: Hashable
     )
     if compiled is None:  # matches nothing
         return 0
-    inner, params = compiled
-    row = prepared.fetchone_prepared(f"SELECT COUNT(*) FROM ({inner}) AS capped", params)
+    row = prepared.fetchone_prepared(f"SELECT COUNT(*) FROM ({compiled}) AS capped", None)
     assert row is not None  # an aggregate without GROUP BY has one row
     return int(row[0])
 
@@ -53,12 +52,15 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def _capped_count(self) -> tuple[int, bool]:
+        found = self.count_up_to(self.cap + 1)
+        return min(found, self.cap), found > self.cap
+
+    def count_up_to(self, limit: int) -> int:
+        """How many rows there are, counting no further than ``limit``."""
         objects = self.object_list
         if isinstance(objects, QuerySet):
-            found = count_up_to(lambda: objects, self.cap + 1, None)
-        else:
-            found = len(objects)
-        return min(found, self.cap), found > self.cap
+            return count_up_to(lambda: objects, limit, None)
+        return len(objects)
 
     @cached_property
     def count(self) -> int:  # type: ignore[override]
@@ -78,13 +80,12 @@ class CappedCountPaginator(Paginator):
         """Django's ``page``, except that a capped count does not cut the page short: with a
         cap that is not a multiple of the page size the last offered page is still full."""
         number = self.validate_number(number)
-        bottom, top = self.bounds(number)
-        return self._get_page(self.object_list[bottom:top], number, self)
-
-    def bounds(self, number: int) -> tuple[int, int]:
-        """The rows of page ``number`` (validated) as a slice."""
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
         if not self.capped and top + self.orphans >= self.count:
             top = self.count
-        return bottom, top
+        return self._get_page(self.rows(bottom, top), number, self)
+
+    def rows(self, bottom: int, top: int) -> Any:
+        """The rows of one page."""
+        return self.object_list[bottom:top]

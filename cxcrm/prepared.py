@@ -86,10 +86,7 @@ def _run(
     if not enabled():
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            if one:
-                row = cursor.fetchone()
-                return [] if row is None else [row]
-            return cursor.fetchall()  # type: ignore[no-any-return]
+            return _rows(cursor, one)
     try:
         return _fetch(sql, params, one, binary)
     except DatabaseError as exc:
@@ -139,17 +136,23 @@ def _fetch(
     else:
         wrapped = connection.make_cursor(kept)
         wrapped.execute(sql, params)
+    return _rows(wrapped, one)
+
+
+def _rows(cursor: Any, one: bool) -> list[tuple[Any, ...]]:
     if one:
-        row = wrapped.fetchone()
+        row = cursor.fetchone()
         return [] if row is None else [row]
-    return wrapped.fetchall()  # type: ignore[no-any-return]
+    return cursor.fetchall()  # type: ignore[no-any-return]
 
 
-Compiled = tuple[str, None]
+# A queryset's SQL with its values bound into the text (compile_queryset): run it with no
+# parameters.
+Compiled = str
 
 
 class StatementCache:
-    """The SQL and parameters of querysets, compiled once per key (per process).
+    """The SQL of querysets, compiled once per key (per process), values bound.
 
     Django compiles a queryset to SQL on every evaluation, ~0.5 ms for the triage page's
     five-table select on this machine. A page asked for again with the same filters builds the
@@ -180,10 +183,6 @@ class StatementCache:
                 self._items.popitem(last=False)
         return found
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
 
 def compile_queryset(queryset: QuerySet[Any]) -> Compiled | None:
     """The queryset's SQL with its parameters bound into the text (psycopg's quoting, as
@@ -199,7 +198,6 @@ def compile_queryset(queryset: QuerySet[Any]) -> Compiled | None:
         sql, params = queryset.query.sql_with_params()
     except EmptyResultSet:
         return None
-    bound = connection.ops.compose_sql(sql, params) if params else sql
-    # A text without parameters is run without any: psycopg then reads no placeholders in it,
-    # so a % inside a bound value stays as it is.
-    return bound, None
+    # Run without parameters (None), psycopg reads no placeholders in the text, so a % inside
+    # a bound value stays as it is.
+    return connection.ops.compose_sql(sql, params) if params else sql

@@ -33,14 +33,12 @@ from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.middleware.csrf import get_token
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.safestring import SafeData, SafeString, mark_safe
 
 from cxcrm import prepared
@@ -272,15 +270,8 @@ class QueuePaginator(CappedCountPaginator):
         self.tickets = functools.cache(tickets)
         self.key = key
 
-    @cached_property
-    def _capped_count(self) -> tuple[int, bool]:
-        found = count_up_to(self.tickets, self.cap + 1, self.key)
-        return min(found, self.cap), found > self.cap
-
-    def page(self, number: Any) -> Page:
-        number = self.validate_number(number)
-        bottom, top = self.bounds(number)
-        return self._get_page(self.rows(bottom, top), number, self)
+    def count_up_to(self, limit: int) -> int:
+        return count_up_to(self.tickets, limit, self.key)
 
     def rows(self, bottom: int, top: int) -> list[tuple[Any, ...]]:
         def page() -> QuerySet[Any]:
@@ -291,7 +282,7 @@ class QueuePaginator(CappedCountPaginator):
         compiled = PAGE_STATEMENTS.get((self.key, bottom, top), page)
         if compiled is None:  # matches nothing
             return []
-        return prepared.fetchall_prepared(*compiled, binary=True)
+        return prepared.fetchall_prepared(compiled, None, binary=True)
 
 
 # The page statements of the queue, compiled once per filters and page (cxcrm.prepared).
