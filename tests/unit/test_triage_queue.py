@@ -210,6 +210,8 @@ def test_rows_show_the_columns_escaped_and_link_to_the_ticket_page(agent_client:
     assert f'<td class="field-created_at nowrap">{created}</td>' in html
 
 
+# Also on PostgreSQL, where the session, the user, the count and the page are prepared.
+@pytest.mark.postgres
 def test_queries_do_not_grow_with_the_tickets(agent_client: Client, agent: Any) -> None:
     def count() -> tuple[int, Any]:
         ContentType.objects.clear_cache()
