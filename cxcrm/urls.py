@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from cxcrm import dashboard
+from feedback.reporting import views as dashboard
 from feedback.admin import triage
 
 admin.site.site_header = "cxcrm"
@@ -27,5 +27,5 @@ urlpatterns = [
     # The REST API (/api/v1/...), its OpenAPI schema and docs (/api/schema/, /api/docs/).
     path("api/", include("cxcrm.api.urls")),
     # ESP delivery webhooks: /anymail/<esp>/tracking/ (HTTP basic auth: ANYMAIL_WEBHOOK_SECRET).
-    path("anymail/", include("cxcrm.webhooks")),
+    path("anymail/", include("cxcrm.esp_urls")),
 ]

@@ -2,7 +2,7 @@
 
 anymail checks the HTTP basic auth (ANYMAIL["WEBHOOK_SECRET"]), parses the ESP's payload and
 sends ``anymail.signals.inbound``; feedback.receivers hands the message to the service. Around
-it: a size cap (413) read before anything is parsed, and cxcrm.webhooks.refuse_malformed
+it: a size cap (413) read before anything is parsed, and cxcrm.esp_urls.refuse_malformed
 (a garbage payload is a 400, never a 500).
 """
 
@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 
-from cxcrm.webhooks import View, refuse_malformed
+from cxcrm.esp_urls import View, refuse_malformed
 from feedback.services.inbound import max_bytes
 
 DEFAULT_ESP = "postmark"

@@ -13,7 +13,7 @@ from rest_framework.routers import DefaultRouter
 
 from customers.api.views import CustomerViewSet
 from cxcrm.api.webhooks import WebhookDeliveryViewSet, WebhookEndpointViewSet
-from feedback.api.metrics import MetricsViewSet
+from feedback.reporting.api import MetricsViewSet
 from feedback.api.views import (
     InvitationViewSet,
     ResponseViewSet,

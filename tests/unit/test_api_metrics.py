@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from feedback import metrics
+from feedback.reporting import metrics
 from feedback.scoring import SurveyKind
 from tests.api_support import *  # noqa: F403 - the persona fixtures
 from tests.api_support import CAN_READ, DENIED, PERSONAS
@@ -73,7 +73,7 @@ def test_grouping_is_a_fixed_number_of_queries(read_client: Any, group_by: str) 
     ResponseFactory.create_batch(18, score=9)
     many = count()
     # 1 the API key, 2 the scores of every kind, 3 the response rate, 4-6 the loop KPIs
-    # (feedback.metrics.loop_kpis), 7 the grouped scores.
+    # (feedback.reporting.metrics.loop_kpis), 7 the grouped scores.
     assert few == many == 7
 
 
@@ -159,7 +159,7 @@ def test_grouping_by_a_dimension_and_a_bucket_is_a_fixed_number_of_queries(
     ResponseFactory.create_batch(18, score=9)
     many = count()
     # 1 the API key, 2 the scores of every kind, 3 the response rate, 4-6 the loop KPIs
-    # (feedback.metrics.loop_kpis), 7 the scores grouped by the dimension and the bucket.
+    # (feedback.reporting.metrics.loop_kpis), 7 the scores grouped by the dimension and the bucket.
     assert few == many == 7
 
 

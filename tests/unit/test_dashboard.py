@@ -15,8 +15,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cxcrm.charts import Point, line_chart, sparkline
-from feedback.metrics import MIN_SAMPLE
+from feedback.reporting.charts import Point, line_chart, sparkline
+from feedback.reporting.metrics import MIN_SAMPLE
 from feedback.models import InvitationState, TicketStatus
 from feedback.scoring import SurveyKind
 from tests.factories import (

@@ -1,4 +1,4 @@
-"""feedback.metrics: every figure checked against values worked out by hand from a few rows.
+"""feedback.reporting.metrics: every figure checked against values worked out by hand from a few rows.
 
 The expected numbers are written out (not recomputed with the module's own formulas) so a
 wrong formula cannot agree with itself. The medians run on whichever database the suite uses:
@@ -16,8 +16,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from feedback import metrics
-from feedback.metrics import MIN_SAMPLE, MetricFilters, Summary
+from feedback.reporting import metrics
+from feedback.reporting.metrics import MIN_SAMPLE, MetricFilters, Summary
 from feedback.models import (
     InvitationPurpose,
     InvitationState,

@@ -1,6 +1,6 @@
 """The staff dashboard (/admin/dashboard/) and the journey map (/admin/journey-map/).
 
-Thin views: a form turns the query string into `MetricFilters`, feedback.metrics computes every
+Thin views: a form turns the query string into `MetricFilters`, feedback.reporting.metrics computes every
 number (the REST API reads the same functions), and this module only formats them and draws
 the charts. Both pages live inside the admin (`admin.site.admin_view`: sign-in, staff only, the
 admin's header and theme) and need the `feedback.view_dashboard` permission (Manager, Admin).
@@ -25,9 +25,9 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 
 from customers.models import Customer
-from cxcrm.charts import Point, line_chart, sparkline
-from feedback import metrics
-from feedback.metrics import (
+from feedback.reporting.charts import Point, line_chart, sparkline
+from feedback.reporting import metrics
+from feedback.reporting.metrics import (
     MIN_SAMPLE,
     Bucket,
     Duration,
