@@ -8,8 +8,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from customers import events
 from customers.models import Customer, SuppressionReason
-from cxcrm import events
 
 SOFT_BOUNCES_TO_SUPPRESS = 3
 

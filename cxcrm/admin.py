@@ -11,12 +11,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from cxcrm.api.keys import api_key_create, api_key_revoke, clean_scopes
-from cxcrm.events import EVENTS
 from cxcrm.models import ApiKey, ApiScope, WebhookDelivery, WebhookEndpoint, WorkerHeartbeat
-from cxcrm.outbound_hooks.services import (
+from cxcrm.webhooks.event_types import EVENTS
+from cxcrm.webhooks.events import webhook_redeliver
+from cxcrm.webhooks.services import (
     webhook_endpoint_create,
     webhook_endpoint_update,
-    webhook_redeliver,
 )
 
 # The beat schedules the heartbeat every 60 s; three missed beats mean the worker is gone.

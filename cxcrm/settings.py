@@ -447,7 +447,7 @@ CXCRM_WEBHOOK_TIMEOUT_SECONDS = env_int("CXCRM_WEBHOOK_TIMEOUT_SECONDS", 15, min
 # (an API key could otherwise make the server probe its own network).
 CXCRM_WEBHOOK_ALLOW_PRIVATE = env_bool("CXCRM_WEBHOOK_ALLOW_PRIVATE", DEBUG)
 CELERY_TASK_ROUTES = {"webhooks.*": {"queue": "webhooks"}}
-CELERY_IMPORTS = ["cxcrm.outbound_hooks.tasks"]
+CELERY_IMPORTS = ["cxcrm.webhooks.tasks"]
 CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "webhooks.sweep", "schedule": 60.0}
 
 # --- Product --------------------------------------------------------------------------------

@@ -2,8 +2,8 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from feedback.reporting import views as dashboard
 from feedback.admin import triage
+from feedback.reporting import views as dashboard
 
 admin.site.site_header = "cxcrm"
 admin.site.site_title = "cxcrm"

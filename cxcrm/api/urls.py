@@ -12,8 +12,7 @@ from drf_spectacular.views import (
 from rest_framework.routers import DefaultRouter
 
 from customers.api.views import CustomerViewSet
-from cxcrm.api.webhooks import WebhookDeliveryViewSet, WebhookEndpointViewSet
-from feedback.reporting.api import MetricsViewSet
+from cxcrm.webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from feedback.api.views import (
     InvitationViewSet,
     ResponseViewSet,
@@ -21,6 +20,7 @@ from feedback.api.views import (
     SurveyViewSet,
     TicketViewSet,
 )
+from feedback.reporting.api import MetricsViewSet
 from touchpoints.api.views import InteractionViewSet, TouchpointViewSet
 
 router = DefaultRouter(trailing_slash=True)

@@ -25,8 +25,9 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 
 from customers.models import Customer
-from feedback.reporting.charts import Point, line_chart, sparkline
+from feedback.models import OPEN_TICKET_STATUSES
 from feedback.reporting import metrics
+from feedback.reporting.charts import Point, line_chart, sparkline
 from feedback.reporting.metrics import (
     MIN_SAMPLE,
     Bucket,
@@ -36,7 +37,6 @@ from feedback.reporting.metrics import (
     Summary,
     TrendPoint,
 )
-from feedback.models import OPEN_TICKET_STATUSES
 from feedback.scoring import SurveyKind, score_range
 from touchpoints.models import JourneyStage, Touchpoint
 

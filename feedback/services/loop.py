@@ -20,7 +20,6 @@ from django.db.models.functions import Least
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from cxcrm import events
 from feedback.emails import (
     RTL_LANGUAGES,
     SUPPORTED_LANGUAGES,
@@ -48,6 +47,7 @@ from feedback.models import (
 from feedback.scoring import Sentiment, SurveyKind, sentiment_of
 from feedback.selectors import breached_q
 from feedback.services.outbox import outbound_email_queue
+from feedback.tickets import events
 
 AGENT_GROUP = "Agent"
 MANAGER_GROUP = "Manager"

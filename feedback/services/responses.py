@@ -9,10 +9,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from cxcrm import events
 from cxcrm.tasking import enqueue_on_commit
 from feedback.models import Invitation, InvitationState, Response, ResponseChannel
 from feedback.scoring import ScoreError, categorize
+from feedback.surveys import events
 
 MAX_COMMENT_CHARS = 5000
 MAX_HISTORY = 50

@@ -23,9 +23,10 @@ from django.db.models import Count
 from django.utils import timezone
 
 from customers.models import Customer
-from cxcrm.events import TICKET_UPDATED, event_publish
 from cxcrm.models import DeliveryStatus, WebhookDelivery
-from cxcrm.outbound_hooks.services import webhook_endpoint_create
+from cxcrm.webhooks.event_types import TICKET_UPDATED
+from cxcrm.webhooks.events import event_publish
+from cxcrm.webhooks.services import webhook_endpoint_create
 from feedback.models import Invitation, InvitationState, Survey
 from tests.integration.conftest import wait_for
 from tests.smtp import SmtpSink

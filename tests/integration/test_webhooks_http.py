@@ -11,9 +11,9 @@ import pytest
 from django.test import override_settings
 
 from cxcrm.models import DeliveryStatus, WebhookDelivery
-from cxcrm.outbound_hooks.services import webhook_endpoint_create
-from cxcrm.outbound_hooks.signing import verify
-from cxcrm.outbound_hooks.tasks import deliver_webhook
+from cxcrm.webhooks.services import webhook_endpoint_create
+from cxcrm.webhooks.signing import verify
+from cxcrm.webhooks.tasks import deliver_webhook
 from feedback.services.loop import ticket_set_priority
 from tests.factories import TicketFactory
 from tests.webhook_receiver import webhook_receiver

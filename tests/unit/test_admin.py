@@ -26,8 +26,8 @@ from customers.models import AuditEntry, Customer
 from customers.privacy import audit_record
 from cxcrm.api.keys import api_key_create
 from cxcrm.models import ApiKey, WebhookDelivery, WebhookEndpoint, WorkerHeartbeat
-from cxcrm.outbound_hooks.services import webhook_endpoint_create
 from cxcrm.services import heartbeat_record
+from cxcrm.webhooks.services import webhook_endpoint_create
 from feedback.models import (
     InboundEmail,
     Invitation,

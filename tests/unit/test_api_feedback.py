@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from cxcrm.models import WebhookDelivery
-from cxcrm.outbound_hooks.services import webhook_endpoint_create
+from cxcrm.webhooks.services import webhook_endpoint_create
 from feedback.models import (
     MessageDirection,
     OutboundEmail,

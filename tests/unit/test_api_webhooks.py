@@ -14,15 +14,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.services import customer_unsubscribe
-from cxcrm.events import event_publish
 from cxcrm.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from cxcrm.outbound_hooks.services import (
+from cxcrm.webhooks.events import event_publish, webhook_redeliver
+from cxcrm.webhooks.services import (
     webhook_deliver,
     webhook_deliveries_stuck,
     webhook_endpoint_create,
-    webhook_redeliver,
 )
-from cxcrm.outbound_hooks.signing import SignatureError, headers, new_secret, verify
+from cxcrm.webhooks.signing import SignatureError, headers, new_secret, verify
 from feedback.models import EmailKind, OutboundEmail
 from feedback.services.loop import ticket_resolve, ticket_set_priority
 from tests.api_support import *  # noqa: F403 - the persona fixtures

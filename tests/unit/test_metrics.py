@@ -16,8 +16,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from feedback.reporting import metrics
-from feedback.reporting.metrics import MIN_SAMPLE, MetricFilters, Summary
 from feedback.models import (
     InvitationPurpose,
     InvitationState,
@@ -26,6 +24,8 @@ from feedback.models import (
     TicketSource,
     TicketStatus,
 )
+from feedback.reporting import metrics
+from feedback.reporting.metrics import MIN_SAMPLE, MetricFilters, Summary
 from feedback.scoring import SurveyKind
 from tests.factories import (
     CustomerFactory,

@@ -14,9 +14,9 @@ from rest_framework.response import Response
 
 from cxcrm.api.pagination import BigCursorPagination
 from cxcrm.api.views import ApiViewSet, IdFilter, NulFreeCharField
-from cxcrm.events import EVENTS
 from cxcrm.models import ApiKey, DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from cxcrm.outbound_hooks.services import (
+from cxcrm.webhooks.event_types import EVENTS
+from cxcrm.webhooks.services import (
     webhook_endpoint_create,
     webhook_endpoint_update,
 )

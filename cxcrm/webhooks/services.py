@@ -27,11 +27,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from cxcrm.events import EVENTS
 from cxcrm.models import ApiKey, DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from cxcrm.outbound_hooks.signing import headers as signed_headers
-from cxcrm.outbound_hooks.signing import new_secret
-from cxcrm.tasking import enqueue_on_commit
+from cxcrm.webhooks.event_types import EVENTS
+from cxcrm.webhooks.signals import endpoint_disabled
+from cxcrm.webhooks.signing import headers as signed_headers
+from cxcrm.webhooks.signing import new_secret
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +107,6 @@ def webhook_endpoint_update(*, endpoint_id: int, **fields: Any) -> WebhookEndpoi
 @transaction.atomic
 def webhook_endpoint_disable(*, endpoint_id: int, reason: str) -> bool:
     """Stop sending to an endpoint that keeps failing, and tell its owner by email."""
-    from feedback.models import EmailKind
-    from feedback.services.outbox import outbound_email_queue
-
     now = timezone.now()
     changed = WebhookEndpoint.objects.filter(pk=endpoint_id, active=True).update(
         active=False, disabled_at=now, disabled_reason=reason[:255], updated_at=now
@@ -121,18 +118,9 @@ def webhook_endpoint_disable(*, endpoint_id: int, reason: str) -> bool:
     if not owner and endpoint.api_key and endpoint.api_key.created_by:
         owner = endpoint.api_key.created_by.email
     if owner:
-        outbound_email_queue(
-            to=owner,
-            subject=f"[{settings.CXCRM_BRAND_NAME}] Webhook endpoint disabled: {endpoint.url}"[
-                :255
-            ],
-            text=(
-                f"We stopped sending events to {endpoint.url} because {reason}\n\n"
-                "Fix the receiver, then turn the endpoint back on in the admin "
-                "(Webhook endpoints) or through the API (PATCH active=true). "
-                "Deliveries that failed can be sent again from the delivery log.\n"
-            ),
-            kind=EmailKind.SYSTEM,
+        # The product's outbox sends and records the email (feedback connects the receiver).
+        endpoint_disabled.send(
+            sender=WebhookEndpoint, endpoint=endpoint, owner=owner, reason=reason
         )
     log.warning("webhook endpoint %s disabled: %s", endpoint_id, reason)
     return True
@@ -279,26 +267,6 @@ def _finish(
             f"(last: {error or f'HTTP {code}'}).",
         )
     return Attempt(DeliveryStatus.FAILED, code, None)
-
-
-@transaction.atomic
-def webhook_redeliver(*, delivery_id: int) -> WebhookDelivery:
-    """Send a delivery again (staff, from the log): a new row with the same webhook-id, so a
-    receiver that did get the first one can tell it is the same message."""
-    from cxcrm.outbound_hooks.tasks import deliver_webhook
-
-    original = WebhookDelivery.objects.get(pk=delivery_id)
-    now = timezone.now()
-    copy = WebhookDelivery.objects.create(
-        endpoint_id=original.endpoint_id,
-        event=original.event,
-        message_id=original.message_id,
-        payload=original.payload,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    enqueue_on_commit(deliver_webhook, copy.pk)
-    return copy
 
 
 @transaction.atomic

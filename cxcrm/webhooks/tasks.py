@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from cxcrm.outbound_hooks.services import retry_schedule, webhook_deliver, webhook_deliveries_stuck
+from cxcrm.webhooks.services import retry_schedule, webhook_deliver, webhook_deliveries_stuck
 
 
 @shared_task(
