@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from cxcrm.errors import ServiceError
 from customers import events
 from customers.models import Customer, SuppressionReason
 
@@ -82,7 +83,7 @@ def customer_unsuppress(*, customer_id: int) -> bool:
     )
 
 
-class CustomerError(ValueError):
+class CustomerError(ServiceError, ValueError):
     """The customer data cannot be stored as given."""
 
 

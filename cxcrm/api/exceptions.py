@@ -1,7 +1,7 @@
 """Every API error is JSON: ``{"detail": ...}`` or field errors ``{"field": ["..."]}``.
 
 Errors raised by the model layer (a ValidationError from ``full_clean``, a service's
-ValueError subclasses, Http404) become 400/404 here, so a view never leaks a 500 for bad input.
+ServiceError, Http404) become 400/404 here, so a view never leaks a 500 for bad input.
 """
 
 from __future__ import annotations
@@ -18,21 +18,15 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
-from customers.services import CustomerError
-from cxcrm.api.keys import ApiKeyError
-from feedback.services.loop import TicketError
-from feedback.services.responses import InvalidAnswer, SurveyClosed
+from cxcrm.errors import ServiceError
 
 log = logging.getLogger(__name__)
-
-# Domain errors that mean "your input cannot be done", raised by services.
-BAD_INPUT = (TicketError, InvalidAnswer, ApiKeyError, CustomerError)
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
-    elif isinstance(exc, (SurveyClosed, *BAD_INPUT)):
+    elif isinstance(exc, ServiceError):
         exc = exceptions.ValidationError({"detail": str(exc)})
     elif isinstance(exc, DataError):
         # A value the database refuses (out of range, bad encoding) that validation missed.

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cxcrm.errors import ServiceError
 from cxcrm.models import ApiKey, ApiScope
 
 KEY_PREFIX = "cx"
@@ -31,7 +32,7 @@ SECRET_BYTES = 32
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-class ApiKeyError(ValueError):
+class ApiKeyError(ServiceError, ValueError):
     pass
 
 

@@ -20,6 +20,7 @@ from django.db.models.functions import Least
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from cxcrm.errors import ServiceError
 from feedback.emails import (
     RTL_LANGUAGES,
     SUPPORTED_LANGUAGES,
@@ -54,7 +55,7 @@ MANAGER_GROUP = "Manager"
 ADMIN_GROUP = "Admin"
 
 
-class TicketError(ValueError):
+class TicketError(ServiceError, ValueError):
     """A ticket action that the ticket's state or the input does not allow."""
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from cxcrm.errors import ServiceError
 from cxcrm.tasking import enqueue_on_commit
 from feedback.models import Invitation, InvitationState, Response, ResponseChannel
 from feedback.scoring import ScoreError, categorize
@@ -22,11 +23,11 @@ MAX_HISTORY = 50
 ANSWERABLE_STATES = (InvitationState.SENDING, InvitationState.SENT, InvitationState.RESPONDED)
 
 
-class SurveyClosed(Exception):
+class SurveyClosed(ServiceError):
     """The invitation expired, was cancelled, or never went out: nothing may be recorded."""
 
 
-class InvalidAnswer(ValueError):
+class InvalidAnswer(ServiceError, ValueError):
     """The answer itself is wrong (score out of range, comment too long...)."""
 
 

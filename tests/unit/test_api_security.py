@@ -170,7 +170,7 @@ def test_nul_in_a_query_string_is_400(read_client: Any) -> None:
 
 def _api_routes() -> list[str]:
     """Every list and detail URL of /api/v1/, with ids filled in."""
-    from cxcrm.api.urls import router
+    from cxcrm.urls import router
 
     urls = []
     for prefix, _viewset, _basename in router.registry:

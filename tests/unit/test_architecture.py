@@ -34,7 +34,6 @@ LAYERS = (
 # may import them.
 ROOTS = (
     "cxcrm.urls",
-    "cxcrm.api.urls",
     "cxcrm.settings",
     "cxcrm.celery",
     "cxcrm.wsgi",
