@@ -10,7 +10,8 @@
    months, within the API's 3 × 366 days).
 2. Ours: ``GET /api/v1/metrics/?since=…&until=…&group_by=touchpoint&bucket=month&fields=groups``
    through Django's test Client (the full middleware stack, DRF, the API key's authentication
-   and throttle, the query's validation, ``feedback.reporting.metrics.breakdown_trends`` and the JSON
+   and throttle, the query's validation, ``feedback.reporting.metrics.breakdown_trends`` and the
+   JSON
    renderer), with a read-scope key, DEBUG off. ``fields=groups`` asks for the grouped scores
    only, which is the question here; the default request also computes the period's scores,
    response rate and loop KPIs (six more queries, over the invitations and the tickets too):
@@ -23,7 +24,8 @@
    figures, not only for the rows.
 4. Before timing, both documents are compared (integers exactly, floats to 1e-9), and one
    touchpoint's months are compared with the dashboard's own month trend filtered to that
-   touchpoint (``feedback.reporting.metrics.score_trends``); any difference stops the bench (exit 1).
+   touchpoint (``feedback.reporting.metrics.score_trends``); any difference stops the bench (exit
+   1).
 5. Two warm-ups each, then ``--reps`` (default 7, at least 5) alternately; medians.
    ``ratio = ours ms / baseline ms``, smaller is better, target ≤ 1.5.
 6. With --explain, ``EXPLAIN (ANALYZE, BUFFERS)`` of our grouped query (as captured), of the

@@ -9,10 +9,11 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from customers.csv_import import CustomerImporter
 from customers.models import AuditAction, AuditEntry, Customer
 from customers.privacy import audit_record, customer_erase, customer_export
 from cxcrm.csv_export import CsvExportMixin
-from cxcrm.csv_import import CsvImportMixin, CustomerImporter
+from cxcrm.csv_import import CsvImportMixin
 
 
 class ConsentFilter(admin.SimpleListFilter):
@@ -50,6 +51,18 @@ class CustomerAdmin(CsvImportMixin, CsvExportMixin, admin.ModelAdmin):
     # Import CSV / Export CSV buttons (templates/admin/customers/customer/change_list.html).
     change_list_template = "admin/customers/customer/change_list.html"
     csv_importer = CustomerImporter
+
+    def csv_exported(self, request: HttpRequest, queryset: QuerySet[Customer]) -> None:
+        # Personal data left the system: the privacy audit trail says who took how much.
+        count = queryset.count()
+        audit_record(
+            actor=request.user,
+            action=AuditAction.EXPORTED,
+            object_type="customer",
+            object_id=f"csv:{count}",
+            summary=f"CSV export of {count} customers",
+        )
+
     list_display = [
         "__str__",
         "email",

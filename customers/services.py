@@ -8,9 +8,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from cxcrm.errors import ServiceError
 from customers import events
 from customers.models import Customer, SuppressionReason
+from cxcrm.errors import ServiceError
 
 SOFT_BOUNCES_TO_SUPPRESS = 3
 

@@ -1,9 +1,8 @@
 """CSV import in the admin: upload → preview with per-row status → confirm.
 
-One core (reading the file, the three admin steps) and one ``Importer`` per model that checks
-rows against the database in a fixed number of queries and writes through the services:
-``customer_upsert`` for customers and ``interactions_record_bulk`` for interactions, so an
-imported purchase schedules its survey invitations exactly like one sent to the API.
+The core: reading the file and the three admin steps. Each app defines the ``Importer`` of
+its model (customers.csv_import, touchpoints.csv_import), which checks rows against the
+database in a fixed number of queries and writes through that app's services.
 
 Between preview and confirm the decoded file waits in the cache (compressed, one hour, keyed
 by a random token and the staff user's id): nothing is written before Confirm, no temporary
@@ -23,7 +22,6 @@ import secrets
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from django import forms
@@ -35,14 +33,6 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-
-from customers.models import AuditAction, Customer
-from customers.privacy import audit_record
-from customers.services import CustomerError, customer_upsert
-from touchpoints.models import Interaction, Touchpoint
-from touchpoints.services import InteractionInput, interactions_record_bulk
 
 MAX_ROWS = 10_000
 PREVIEW_ROWS = 100
@@ -164,7 +154,7 @@ class RowResult:
         self.errors.append(message)
 
 
-def _field_errors(exc: ValidationError) -> list[str]:
+def field_errors(exc: ValidationError) -> list[str]:
     if hasattr(exc, "error_dict"):
         return [f"{name}: {' '.join(msgs)}" for name, msgs in exc.message_dict.items()]
     return list(exc.messages)
@@ -197,219 +187,6 @@ class Importer:
 
     def has_permission(self, model_admin: admin.ModelAdmin, request: HttpRequest) -> bool:
         return model_admin.has_add_permission(request)
-
-
-class CustomerImporter(Importer):
-    model = Customer
-    columns = ("external_id", "email", "name", "phone", "language", "country", "segment")
-    required = ("external_id",)
-    help = (
-        "One customer per row, matched on external_id: a new id creates the customer, a known one "
-        "updates it. An empty cell keeps the stored value (an import never blanks data)."
-    )
-
-    def has_permission(self, model_admin: admin.ModelAdmin, request: HttpRequest) -> bool:
-        # Rows may update existing customers as well as add new ones.
-        return model_admin.has_add_permission(request) and model_admin.has_change_permission(
-            request
-        )
-
-    def check_rows(self, results: list[RowResult]) -> None:
-        ids = {r.cells["external_id"] for r in results}
-        existing = {c.external_id: c for c in Customer.objects.filter(external_id__in=ids)}
-        seen: dict[str, int] = {}
-        for result in results:
-            external_id = result.cells["external_id"]
-            if external_id in seen:
-                result.fail(f"external_id {external_id!r} is also on line {seen[external_id]}.")
-                continue
-            seen[external_id] = result.line
-            values = {
-                name: result.cells[name] for name in self.columns[1:] if result.cells.get(name, "")
-            }
-            if "country" in values:
-                values["country"] = values["country"].upper()
-            if "language" in values:
-                values["language"] = values["language"].lower()
-            customer = existing.get(external_id)
-            if customer is not None and customer.erased_at is not None:
-                result.fail("This customer was erased; their data cannot be set again.")
-                continue
-            # Validated by the model's own rules, as customer_upsert does before saving.
-            candidate = Customer(external_id=external_id)
-            if customer is not None:
-                for name in self.columns[1:]:
-                    setattr(candidate, name, getattr(customer, name))
-            changed = [
-                n for n, v in values.items() if customer is None or getattr(customer, n) != v
-            ]
-            for name, value in values.items():
-                setattr(candidate, name, value)
-            try:
-                candidate.full_clean(
-                    exclude=["tags", "attributes"],
-                    validate_unique=False,
-                    validate_constraints=False,
-                )
-            except ValidationError as exc:
-                for message in _field_errors(exc):
-                    result.fail(message)
-                continue
-            if customer is None:
-                result.status = NEW
-            elif changed:
-                result.status, result.note = UPDATE, "changes " + ", ".join(changed)
-            else:
-                result.status = UNCHANGED
-            result.data = {n: values[n] for n in changed} if customer else values
-
-    def write(self, results: list[RowResult], request: HttpRequest) -> str:
-        counts: Counter[str] = Counter()
-        for result in results:
-            if result.status == UNCHANGED:
-                counts["unchanged"] += 1
-                continue
-            try:
-                _customer, created = customer_upsert(
-                    external_id=result.cells["external_id"], **result.data
-                )
-            except (CustomerError, ValidationError) as exc:
-                messages_ = _field_errors(exc) if isinstance(exc, ValidationError) else [str(exc)]
-                raise CsvFileError(f"Line {result.line}: {' '.join(messages_)}") from exc
-            counts["created" if created else "updated"] += 1
-        audit_record(
-            actor=request.user,
-            action=AuditAction.CHANGED,
-            object_type="customer",
-            object_id=f"csv:{counts['created'] + counts['updated']}",
-            summary=f"CSV import: {counts['created']} new, {counts['updated']} updated",
-        )
-        return (
-            f"Imported customers: {counts['created']} new, {counts['updated']} updated, "
-            f"{counts['unchanged']} unchanged."
-        )
-
-
-_SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
-_AMOUNT = re.compile(r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-_CENTS = Decimal("0.01")
-
-
-class InteractionImporter(Importer):
-    model = Interaction
-    columns = (
-        "source",
-        "external_id",
-        "customer_external_id",
-        "touchpoint",
-        "occurred_at",
-        "order_ref",
-        "amount",
-        "currency",
-    )
-    required = ("source", "external_id", "customer_external_id", "touchpoint", "occurred_at")
-    help = (
-        "One interaction (a purchase, a visit…) per row. (source, external_id) identifies it: a "
-        "row imported before is skipped, never doubled. The customer is named by its "
-        "external_id (import customers first), the touchpoint by its slug, occurred_at in ISO "
-        "8601 (2025-03-01T14:30:00+01:00; without an offset it is read in "
-        f"{settings.TIME_ZONE}). New interactions schedule their surveys' invitations."
-    )
-
-    def _row(self, result: RowResult) -> dict[str, Any] | None:
-        cells = result.cells
-        for name, length in (("source", 64), ("external_id", 191), ("order_ref", 120)):
-            if len(cells.get(name, "")) > length:
-                result.fail(f"{name}: at most {length} characters.")
-        if not _SLUG.match(cells["touchpoint"]) or len(cells["touchpoint"]) > 80:
-            result.fail("touchpoint: give the touchpoint's slug (letters, digits, - and _).")
-        try:
-            occurred_at = parse_datetime(cells["occurred_at"])
-        except ValueError:
-            occurred_at = None
-        if occurred_at is None:
-            result.fail("occurred_at: not an ISO 8601 date and time, e.g. 2025-03-01T14:30:00Z.")
-        elif timezone.is_naive(occurred_at):
-            occurred_at = timezone.make_aware(occurred_at)
-        amount: Decimal | None = None
-        if cells.get("amount", ""):
-            if _AMOUNT.match(cells["amount"]):
-                try:
-                    amount = Decimal(cells["amount"]).quantize(_CENTS)
-                except InvalidOperation:
-                    result.fail("amount: not a number.")
-            else:
-                result.fail("amount: a number with at most 2 decimals and a dot, e.g. 49.90.")
-        currency = cells.get("currency", "").upper()
-        if currency and not _CURRENCY.match(currency):
-            result.fail("currency: a three-letter ISO 4217 code such as EUR.")
-        if result.status == ERROR:
-            return None
-        return {
-            "occurred_at": occurred_at,
-            "source": cells["source"],
-            "external_id": cells["external_id"],
-            "order_ref": cells.get("order_ref", ""),
-            "amount": amount,
-            "currency": currency,
-        }
-
-    def check_rows(self, results: list[RowResult]) -> None:
-        valid = [(r, self._row(r)) for r in results]
-        valid = [(r, v) for r, v in valid if v is not None]
-        # Three queries for the whole file, whatever its length.
-        customers = {
-            c.external_id: c
-            for c in Customer.objects.filter(
-                external_id__in={r.cells["customer_external_id"] for r, _ in valid}
-            )
-        }
-        touchpoints = {
-            t.slug: t
-            for t in Touchpoint.objects.filter(slug__in={r.cells["touchpoint"] for r, _ in valid})
-        }
-        keys = {(v["source"], v["external_id"]) for _, v in valid}
-        known = set(
-            Interaction.objects.filter(
-                source__in={s for s, _ in keys}, external_id__in={e for _, e in keys}
-            ).values_list("source", "external_id")
-        )
-        seen: dict[tuple[str, str], int] = {}
-        for result, values in valid:
-            customer = customers.get(result.cells["customer_external_id"])
-            touchpoint = touchpoints.get(result.cells["touchpoint"])
-            if customer is None:
-                result.fail(
-                    f"customer_external_id: no customer {result.cells['customer_external_id']!r} "
-                    "(import customers first)."
-                )
-            if touchpoint is None:
-                result.fail(f"touchpoint: no touchpoint with slug {result.cells['touchpoint']!r}.")
-            if result.status == ERROR:
-                continue
-            key = (values["source"], values["external_id"])
-            if key in known:
-                result.status, result.note = UNCHANGED, "already imported; skipped"
-            elif key in seen:
-                result.status, result.note = UNCHANGED, f"same as line {seen[key]}; recorded once"
-            else:
-                seen[key] = result.line
-                result.status = NEW
-            result.data = InteractionInput(
-                customer_id=customer.pk, touchpoint_id=touchpoint.pk, metadata={}, **values
-            )
-
-    def write(self, results: list[RowResult], request: HttpRequest) -> str:
-        items = [r.data for r in results if r.status == NEW]
-        outcome = interactions_record_bulk(items=items) if items else []
-        created = sum(1 for o in outcome if o.created)
-        invitations = sum(o.invitations for o in outcome)
-        skipped = len(results) - created
-        return (
-            f"Imported interactions: {created} new, {skipped} already there or repeated; "
-            f"{invitations} survey invitation(s) scheduled."
-        )
 
 
 def _size(n: int) -> str:

@@ -3,8 +3,9 @@ from __future__ import annotations
 from django.contrib import admin
 
 from cxcrm.csv_export import CsvExportMixin
-from cxcrm.csv_import import CsvImportMixin, InteractionImporter
+from cxcrm.csv_import import CsvImportMixin
 from cxcrm.pagination import CappedCountPaginator
+from touchpoints.csv_import import InteractionImporter
 from touchpoints.models import Interaction, Touchpoint
 
 

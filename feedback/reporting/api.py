@@ -1,4 +1,5 @@
-"""GET /api/v1/metrics/: the dashboard's numbers (feedback.reporting.metrics, one SQL query per figure)
+"""GET /api/v1/metrics/: the dashboard's numbers (feedback.reporting.metrics, one SQL query per
+figure)
 for integrators: NPS, CSAT and CES, the response rate and the loop KPIs over a period, and the
 scores grouped by day, week or month, or by touchpoint, stage, channel, segment or survey, or
 by one of those and a day, week or month together (``group_by=touchpoint&bucket=month``)."""
@@ -128,7 +129,8 @@ def _groups(f: metrics.MetricFilters, group: str, bucket: str | None) -> list[di
 
 
 class MetricsViewSet(ApiViewSet):
-    """Same numbers as the dashboard (feedback.reporting.metrics); a score with fewer than 30 answers
+    """Same numbers as the dashboard (feedback.reporting.metrics); a score with fewer than 30
+    answers
     says ``enough: false``."""
 
     pagination_class = None

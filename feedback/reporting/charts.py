@@ -2,7 +2,8 @@
 
 The pages send a few kilobytes of SVG that work under the Content-Security-Policy (scripts only
 from 'self'), print, and follow the admin's light/dark theme through CSS classes
-(static/cxcrm/dashboard.css). Every number drawn here was computed by feedback.reporting.metrics; this
+(static/cxcrm/dashboard.css). Every number drawn here was computed by feedback.reporting.metrics;
+this
 module only places it.
 """
 

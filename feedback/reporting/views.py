@@ -1,6 +1,7 @@
 """The staff dashboard (/admin/dashboard/) and the journey map (/admin/journey-map/).
 
-Thin views: a form turns the query string into `MetricFilters`, feedback.reporting.metrics computes every
+Thin views: a form turns the query string into `MetricFilters`, feedback.reporting.metrics computes
+every
 number (the REST API reads the same functions), and this module only formats them and draws
 the charts. Both pages live inside the admin (`admin.site.admin_view`: sign-in, staff only, the
 admin's header and theme) and need the `feedback.view_dashboard` permission (Manager, Admin).

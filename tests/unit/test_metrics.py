@@ -1,4 +1,5 @@
-"""feedback.reporting.metrics: every figure checked against values worked out by hand from a few rows.
+"""feedback.reporting.metrics: every figure checked against values worked out by hand from a few
+rows.
 
 The expected numbers are written out (not recomputed with the module's own formulas) so a
 wrong formula cannot agree with itself. The medians run on whichever database the suite uses:
