@@ -7,15 +7,17 @@ stay true after a customer is forgotten.
 
 from __future__ import annotations
 
+import functools
+import operator
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from customers.models import AuditAction, AuditEntry, Customer
+from customers.signals import customer_activity, customer_erasing, customer_exporting
 
 ERASED_TEXT = "[erased]"
 
@@ -41,7 +43,7 @@ def audit_record(
     )
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
@@ -49,15 +51,7 @@ def customer_export(
     *, customer_id: int, actor: Any = None, channel: str = "admin"
 ) -> dict[str, Any]:
     """Everything held about one customer, as JSON-ready data (right of access)."""
-    from feedback.models import InboundEmail, Invitation, OutboundEmail, Response, Ticket
-    from touchpoints.models import Interaction
-
     customer = Customer.objects.get(pk=customer_id)
-    tickets = (
-        Ticket.objects.filter(customer=customer)
-        .select_related("touchpoint", "root_cause")
-        .prefetch_related("messages", "events")
-    )
     data: dict[str, Any] = {
         "exported_at": timezone.now().isoformat(),
         "customer": {
@@ -71,105 +65,15 @@ def customer_export(
             "segment": customer.segment,
             "tags": customer.tags,
             "attributes": customer.attributes,
-            "unsubscribed_at": _iso(customer.unsubscribed_at),
-            "suppressed_at": _iso(customer.suppressed_at),
+            "unsubscribed_at": iso(customer.unsubscribed_at),
+            "suppressed_at": iso(customer.suppressed_at),
             "suppression_reason": customer.suppression_reason,
-            "erased_at": _iso(customer.erased_at),
-            "created_at": _iso(customer.created_at),
+            "erased_at": iso(customer.erased_at),
+            "created_at": iso(customer.created_at),
         },
-        "interactions": [
-            {
-                "id": i.pk,
-                "touchpoint": i.touchpoint.name,
-                "occurred_at": _iso(i.occurred_at),
-                "source": i.source,
-                "external_id": i.external_id,
-                "order_ref": i.order_ref,
-                "amount": str(i.amount) if i.amount is not None else None,
-                "currency": i.currency,
-                "metadata": i.metadata,
-            }
-            for i in Interaction.objects.filter(customer=customer).select_related("touchpoint")
-        ],
-        "invitations": [
-            {
-                "id": inv.pk,
-                "survey": inv.survey.name,
-                "state": inv.state,
-                "scheduled_for": _iso(inv.scheduled_for),
-                "sent_at": _iso(inv.sent_at),
-                "reminded_at": _iso(inv.reminded_at),
-            }
-            for inv in Invitation.objects.filter(customer=customer).select_related("survey")
-        ],
-        "responses": [
-            {
-                "id": r.pk,
-                "survey": r.survey.name,
-                "kind": r.kind,
-                "score": r.score,
-                "category": r.category,
-                "comment": r.comment,
-                "answers": r.answers,
-                "history": r.history,
-                "channel": r.channel,
-                "submitted_at": _iso(r.submitted_at),
-            }
-            for r in Response.objects.filter(customer=customer).select_related("survey")
-        ],
-        "tickets": [
-            {
-                "id": t.pk,
-                "subject": t.subject,
-                "status": t.status,
-                "touchpoint": t.touchpoint.name if t.touchpoint else None,
-                "created_at": _iso(t.created_at),
-                "resolved_at": _iso(t.resolved_at),
-                "root_cause": t.root_cause.name if t.root_cause else None,
-                "resolution": t.resolution,
-                "messages": [
-                    {
-                        "direction": m.direction,
-                        "body": m.body,
-                        "from_email": m.from_email,
-                        "created_at": _iso(m.created_at),
-                    }
-                    for m in t.messages.all()
-                    if m.direction != "note"  # internal notes are staff's working papers
-                ],
-                "events": [
-                    {
-                        "action": e.action,
-                        "from": e.from_value,
-                        "to": e.to_value,
-                        "at": _iso(e.created_at),
-                    }
-                    for e in t.events.all()
-                ],
-            }
-            for t in tickets
-        ],
-        "emails_sent": [
-            {
-                "to": e.to_email,
-                "subject": e.subject,
-                "kind": e.kind,
-                "status": e.status,
-                "sent_at": _iso(e.sent_at),
-                "body_text": e.body_text,
-            }
-            for e in OutboundEmail.objects.filter(customer=customer)
-        ],
-        "emails_received": [
-            {
-                "from": e.from_email,
-                "subject": e.subject,
-                "received_at": _iso(e.received_at),
-                "text": e.text,
-            }
-            for e in InboundEmail.objects.filter(_inbound_of(customer))
-        ],
     }
+    for _receiver, sections in customer_exporting.send(sender=Customer, customer=customer):
+        data.update(sections)
     audit_record(
         actor=actor,
         action=AuditAction.EXPORTED,
@@ -180,32 +84,12 @@ def customer_export(
     return data
 
 
-def _inbound_of(customer: Customer) -> Any:
-    from django.db.models import Q
-
-    condition = Q(invitation__customer=customer) | Q(ticket__customer=customer)
-    if customer.email:
-        condition |= Q(from_email__iexact=customer.email)
-    return condition
-
-
 @transaction.atomic
 def customer_erase(*, customer_id: int, actor: Any = None, channel: str = "admin") -> Customer:
     """Right to erasure: remove personal data everywhere, keep anonymous scores. Idempotent."""
-    from feedback.models import (
-        InboundEmail,
-        Invitation,
-        InvitationState,
-        OutboundEmail,
-        Response,
-        Ticket,
-        TicketMessage,
-    )
-    from touchpoints.models import Interaction
-
     customer = Customer.objects.select_for_update().get(pk=customer_id)
     now = timezone.now()
-    inbound = list(InboundEmail.objects.filter(_inbound_of(customer)).values_list("id", flat=True))
+    customer_erasing.send(sender=Customer, customer=customer)
     customer.external_id = None
     customer.email = ""
     customer.name = ""
@@ -216,24 +100,7 @@ def customer_erase(*, customer_id: int, actor: Any = None, channel: str = "admin
     customer.unsubscribed_at = customer.unsubscribed_at or now
     customer.erased_at = customer.erased_at or now
     customer.save()
-    Interaction.objects.filter(customer=customer).update(metadata={}, order_ref="")
-    Invitation.objects.filter(customer=customer, state=InvitationState.SCHEDULED).update(
-        state=InvitationState.CANCELLED, last_error="The customer's data was erased."
-    )
-    Response.objects.filter(customer=customer).update(comment="", answers={}, history=[])
-    tickets = Ticket.objects.filter(customer=customer)
-    for ticket_id in tickets.values_list("id", flat=True):
-        Ticket.objects.filter(pk=ticket_id).update(
-            subject=f"Ticket #{ticket_id} (customer erased)", resolution=""
-        )
-    TicketMessage.objects.filter(ticket__customer=customer).update(body=ERASED_TEXT, from_email="")
-    OutboundEmail.objects.filter(customer=customer).update(
-        to_email="", subject=ERASED_TEXT, body_text="", body_html="", headers={}, error=""
-    )
-    InboundEmail.objects.filter(pk__in=inbound).update(
-        from_email="", to="", envelope_to="", subject=ERASED_TEXT, raw=b"", text="", note=""
-    )
-    _scrub_admin_log(customer, list(tickets.values_list("id", flat=True)))
+    _scrub_admin_log(customer)
     audit_record(
         actor=actor,
         action=AuditAction.ERASED,
@@ -244,35 +111,25 @@ def customer_erase(*, customer_id: int, actor: Any = None, channel: str = "admin
     return customer
 
 
-def _scrub_admin_log(customer: Customer, ticket_ids: list[int]) -> None:
-    """Django's admin history keeps each object's name (str()) and the changed fields."""
+def _scrub_admin_log(customer: Customer) -> None:
+    """Django's admin history keeps the customer's name (str()) and the changed fields."""
     from django.contrib.admin.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
-
-    from feedback.models import Ticket
 
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer.pk)
     ).update(object_repr=f"Erased customer #{customer.pk}", change_message="[]")
-    LogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(Ticket),
-        object_id__in=[str(pk) for pk in ticket_ids],
-    ).update(object_repr="Ticket (customer erased)", change_message="[]")
 
 
 def customers_inactive_since(cutoff: datetime) -> Any:
     """Customers with no interaction, answer or ticket activity since the cutoff."""
-    from feedback.models import Response, Ticket
-    from touchpoints.models import Interaction
-
-    recent_interaction = Interaction.objects.filter(
-        customer=OuterRef("pk"), occurred_at__gte=cutoff
-    )
-    recent_response = Response.objects.filter(customer=OuterRef("pk"), updated_at__gte=cutoff)
-    recent_ticket = Ticket.objects.filter(customer=OuterRef("pk"), updated_at__gte=cutoff)
-    return Customer.objects.filter(erased_at__isnull=True, created_at__lt=cutoff).exclude(
-        Exists(recent_interaction) | Exists(recent_response) | Exists(recent_ticket)
-    )
+    recent = [
+        condition
+        for _receiver, conditions in customer_activity.send(sender=Customer, cutoff=cutoff)
+        for condition in conditions
+    ]
+    inactive = Customer.objects.filter(erased_at__isnull=True, created_at__lt=cutoff)
+    return inactive.exclude(functools.reduce(operator.or_, recent)) if recent else inactive
 
 
 def customers_erase_inactive(*, now: datetime | None = None, limit: int = 500) -> int:

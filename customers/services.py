@@ -10,15 +10,15 @@ from django.utils import timezone
 
 from customers import events
 from customers.models import Customer, SuppressionReason
+from customers.signals import customer_contact_stopped
 from cxcrm.errors import ServiceError
 
 SOFT_BOUNCES_TO_SUPPRESS = 3
 
 
-def _cancel_pending(customer: Customer, reason: str) -> int:
-    from feedback.services.invitations import invitations_cancel_for_customer
-
-    return invitations_cancel_for_customer(customer=customer, reason=reason)
+def _cancel_pending(customer: Customer, reason: str) -> None:
+    # What was scheduled and not sent is cancelled by the app that scheduled it.
+    customer_contact_stopped.send(sender=Customer, customer=customer, reason=reason)
 
 
 @transaction.atomic

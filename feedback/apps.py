@@ -5,4 +5,9 @@ class FeedbackConfig(AppConfig):
     name = "feedback"
 
     def ready(self) -> None:
-        from feedback import receivers  # noqa: F401 - connects the anymail signal receivers
+        # Connect the signal receivers: anymail's events, the webhook platform's, and the
+        # customers' (privacy, consent).
+        from feedback import receivers  # noqa: F401
+        from feedback.inbound import privacy as inbound_privacy  # noqa: F401
+        from feedback.surveys import privacy as surveys_privacy  # noqa: F401
+        from feedback.tickets import privacy as tickets_privacy  # noqa: F401

@@ -11,7 +11,7 @@ from django.dispatch import receiver
 
 from cxcrm.models import WebhookEndpoint
 from cxcrm.webhooks.signals import endpoint_disabled
-from feedback.inbound import raw_from_anymail
+from feedback.inbound.parsing import raw_from_anymail
 from feedback.models import EmailKind, InboundSource
 from feedback.services.inbound import inbound_email_receive
 from feedback.services.outbox import outbound_email_queue

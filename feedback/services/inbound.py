@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.services import customer_unsubscribe
-from feedback import inbound
+from feedback.inbound import parsing as inbound
 from feedback.models import (
     InboundEmail,
     InboundSource,

@@ -25,7 +25,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from feedback import inbound
+from feedback.inbound import parsing as inbound
 from feedback.models import (
     InboundEmail,
     InboundSource,

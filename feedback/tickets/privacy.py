@@ -1,0 +1,80 @@
+"""A customer's tickets in the privacy services (export, erasure, retention)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, OuterRef
+from django.dispatch import receiver
+
+from customers.models import Customer
+from customers.privacy import ERASED_TEXT, iso
+from customers.signals import customer_activity, customer_erasing, customer_exporting
+from feedback.models import MessageDirection, Ticket, TicketMessage
+
+
+@receiver(customer_exporting, sender=Customer, dispatch_uid="tickets-export")
+def tickets_export(sender: Any, customer: Customer, **kwargs: Any) -> dict[str, Any]:
+    tickets = (
+        Ticket.objects.filter(customer=customer)
+        .select_related("touchpoint", "root_cause")
+        .prefetch_related("messages", "events")
+    )
+    return {
+        "tickets": [
+            {
+                "id": t.pk,
+                "subject": t.subject,
+                "status": t.status,
+                "touchpoint": t.touchpoint.name if t.touchpoint else None,
+                "created_at": iso(t.created_at),
+                "resolved_at": iso(t.resolved_at),
+                "root_cause": t.root_cause.name if t.root_cause else None,
+                "resolution": t.resolution,
+                "messages": [
+                    {
+                        "direction": m.direction,
+                        "body": m.body,
+                        "from_email": m.from_email,
+                        "created_at": iso(m.created_at),
+                    }
+                    for m in t.messages.all()
+                    # Internal notes are staff's working papers.
+                    if m.direction != MessageDirection.NOTE
+                ],
+                "events": [
+                    {
+                        "action": e.action,
+                        "from": e.from_value,
+                        "to": e.to_value,
+                        "at": iso(e.created_at),
+                    }
+                    for e in t.events.all()
+                ],
+            }
+            for t in tickets
+        ]
+    }
+
+
+@receiver(customer_erasing, sender=Customer, dispatch_uid="tickets-erase")
+def tickets_erase(sender: Any, customer: Customer, **kwargs: Any) -> None:
+    ticket_ids = list(Ticket.objects.filter(customer=customer).values_list("id", flat=True))
+    for ticket_id in ticket_ids:
+        Ticket.objects.filter(pk=ticket_id).update(
+            subject=f"Ticket #{ticket_id} (customer erased)", resolution=""
+        )
+    TicketMessage.objects.filter(ticket__customer=customer).update(body=ERASED_TEXT, from_email="")
+    # Django's admin history keeps each ticket's name (its subject) and the changed fields.
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Ticket),
+        object_id__in=[str(pk) for pk in ticket_ids],
+    ).update(object_repr="Ticket (customer erased)", change_message="[]")
+
+
+@receiver(customer_activity, sender=Customer, dispatch_uid="tickets-activity")
+def tickets_since(sender: Any, cutoff: datetime, **kwargs: Any) -> list[Exists]:
+    return [Exists(Ticket.objects.filter(customer=OuterRef("pk"), updated_at__gte=cutoff))]
