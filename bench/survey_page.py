@@ -28,8 +28,8 @@
 The per-IP rate limit on the token pages (cxcrm.ratelimit, 60 a minute by default) would
 answer 429 to almost every request, since wrk comes from one address. The bench lifts it with
 the product's own setting, CXCRM_TOKEN_RATE_LIMIT (a very large limit), in the server's
-environment only: the limiter still runs on every request, so its cost (an append to the
-client's counter file beside the file cache) is in the figure, and the product's default is
+environment only: the limiter still runs on every request, so its cost (an add/incr on the
+file cache) is in the figure, and the product's default is
 untouched. Spreading the load over fabricated client addresses instead would need the bench
 to trust X-Forwarded-For (off by default) and would create one counter per address, a cost
 set by how many addresses the bench invents rather than by the product.

@@ -431,7 +431,7 @@ SPECTACULAR_SETTINGS = {
 CXCRM_API_MAX_BODY_BYTES = env_int(
     "CXCRM_API_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024, maximum=100 * 1024 * 1024
 )
-# --- Outgoing webhooks (cxcrm/outbound_hooks) ------------------------------------------------
+# --- Outgoing webhooks (cxcrm/webhooks) -----------------------------------------------------
 # Seconds between attempts: the Standard Webhooks schedule, about 27 hours in all.
 _SCHEDULE = env_list(
     "CXCRM_WEBHOOK_RETRY_SCHEDULE", ["5", "300", "1800", "7200", "18000", "36000", "36000"]

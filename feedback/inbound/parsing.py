@@ -395,6 +395,8 @@ WROTE = re.compile(
 ON_START = re.compile(r"^(On|Le|Am|El|Il|Op|Em|Den|W dniu|В|在|في)\b", re.IGNORECASE)
 # Yandex/Mail.ru and some Russian clients: "20.11.2026, 10:00, Brand <feedback@example.com>:".
 DATED_HEADER = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b.*<[^<>\s]+@[^<>\s]+>\s*[:：]\s*$")
+# Gmail in Russian has no verb either: "пт, 20 нояб. 2026 г. в 10:00, Brand <feedback@…>:".
+TIMED_HEADER = re.compile(r"\b\d{4}\b.*\b\d{1,2}:\d{2}\b.*<[^<>\s]+@[^<>\s]+>\s*[:：]\s*$")
 ORIGINAL_MESSAGE = re.compile(
     r"^[-_=\s]*(original message|forwarded message|исходное сообщение|пересылаемое сообщение"
     r"|oryginalna wiadomo[sś][cć]|wiadomo[sś][cć] oryginalna|ursprüngliche nachricht"
@@ -429,7 +431,7 @@ def _is_quote_header(lines: list[str], i: int) -> bool:
         return True
     if re.fullmatch(r"_{10,}", line):
         return True  # Outlook's plain-text separator
-    if DATED_HEADER.match(line):
+    if DATED_HEADER.match(line) or TIMED_HEADER.search(line):
         return True
     if WROTE.search(line) and (re.search(r"\d|@|<", line) or ON_START.match(line)):
         return True

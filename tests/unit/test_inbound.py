@@ -238,6 +238,16 @@ def test_people_are_not_taken_for_machines(headers: str) -> None:
         ("Ja.\n\nVon: Acme <f@a.example>\nGesendet: Freitag\nAn: x\nBetreff: Q\n", "Ja."),
         ("Nice.\n\nSent from my Galaxy\n", "Nice."),
         ("Inline:\n> Q1?\nA1\n> Q2?\nA2\n", "Inline:\nA1\nA2"),
+        # Gmail's and Outlook's headers in the customers' other languages.
+        ("Да.\n\nпт, 20 нояб. 2026 г. в 10:00, Acme <f@a.example>:\n> Вопрос?\n", "Да."),
+        ("Да.\n\n20 нояб. 2026 г., в 10:00, Acme <f@a.example> написал(а):\n> Q\n", "Да."),
+        ("Да.\n\nОт: Acme <f@a.example>\nОтправлено: пятница\nКому: x\nТема: Q\n\nQ?\n", "Да."),
+        ("Tak.\n\npt., 20 lis 2026 o 10:00 Acme <f@a.example> napisał(a):\n> Q\n", "Tak."),
+        ("Tak.\n\nOd: Acme <f@a.example>\nWysłano: piątek\nDo: x\nTemat: Q\n\nQ?\n", "Tak."),
+        ("好的。\n\nAcme <f@a.example> 于2026年11月20日周五 10:00写道：\n> Q\n", "好的。"),
+        ("شكرا.\n\nفي الجمعة، 20 نوفمبر 2026 في 10:00 ص، Acme <f@a.example> كتب:\n> Q\n", "شكرا."),
+        ("جيد.\n\nمن: Acme <f@a.example>\nأرسل: الجمعة\nإلى: x\nالموضوع: Q\n\nQ?\n", "جيد."),
+        ("Fine.\n\n-- \nJohn Smith\nACME Ltd\n", "Fine."),
     ],
 )
 def test_quote_stripping_shapes(body: str, wanted: str) -> None:
