@@ -11,9 +11,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from customers.models import Customer
+from customers.selectors import customer_resolve_many
 from cxcrm.csv_import import ERROR, NEW, UNCHANGED, Importer, RowResult
-from touchpoints.models import Interaction, Touchpoint
+from touchpoints.models import Interaction
+from touchpoints.selectors import touchpoint_resolve_many
 from touchpoints.services import InteractionInput, interactions_record_bulk
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
@@ -85,16 +86,8 @@ class InteractionImporter(Importer):
         valid = [(r, self._row(r)) for r in results]
         valid = [(r, v) for r, v in valid if v is not None]
         # Three queries for the whole file, whatever its length.
-        customers = {
-            c.external_id: c
-            for c in Customer.objects.filter(
-                external_id__in={r.cells["customer_external_id"] for r, _ in valid}
-            )
-        }
-        touchpoints = {
-            t.slug: t
-            for t in Touchpoint.objects.filter(slug__in={r.cells["touchpoint"] for r, _ in valid})
-        }
+        customers = customer_resolve_many({r.cells["customer_external_id"] for r, _ in valid})
+        touchpoints = touchpoint_resolve_many({r.cells["touchpoint"] for r, _ in valid})
         keys = {(v["source"], v["external_id"]) for _, v in valid}
         known = set(
             Interaction.objects.filter(

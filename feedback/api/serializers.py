@@ -5,7 +5,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from cxcrm.api.fast import FastRepresentation
+from customers.models import Customer
+from customers.selectors import customer_resolve_many
 from cxcrm.api.views import NulFreeCharField
 from feedback.models import (
     Invitation,
@@ -19,9 +20,31 @@ from feedback.models import (
     TicketStatus,
 )
 from feedback.services.responses import MAX_COMMENT_CHARS
-from touchpoints.models import JourneyStage
+from touchpoints.models import JourneyStage, Touchpoint
+from touchpoints.selectors import touchpoint_resolve_many
 
 MAX_BODY_CHARS = 20000
+
+
+def _customer(attrs: dict[str, Any]) -> Customer:
+    """The customer named by exactly one of ``customer`` (our id) or ``customer_external_id``
+    (popped from ``attrs``), resolved by the customers' one rule."""
+    if ("customer" in attrs) == ("customer_external_id" in attrs):
+        raise serializers.ValidationError(
+            {"customer": "Give exactly one of customer or customer_external_id."}
+        )
+    ref = attrs.pop("customer") if "customer" in attrs else attrs.pop("customer_external_id")
+    customer = customer_resolve_many([ref]).get(ref)
+    if customer is None:
+        raise serializers.ValidationError({"customer": "No such customer."})
+    return customer
+
+
+def _touchpoint(slug: str) -> Touchpoint:
+    touchpoint = touchpoint_resolve_many([slug]).get(slug)
+    if touchpoint is None:
+        raise serializers.ValidationError({"touchpoint": "No touchpoint with this slug."})
+    return touchpoint
 
 
 class SurveySerializer(serializers.ModelSerializer):
@@ -60,7 +83,7 @@ class SurveySerializer(serializers.ModelSerializer):
         return int(survey.delay.total_seconds())
 
 
-class InvitationSerializer(FastRepresentation, serializers.ModelSerializer):
+class InvitationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Invitation
         fields = [
@@ -82,7 +105,7 @@ class InvitationSerializer(FastRepresentation, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ResponseSerializer(FastRepresentation, serializers.ModelSerializer):
+class ResponseSerializer(serializers.ModelSerializer):
     ticket = serializers.SerializerMethodField()
 
     class Meta:
@@ -130,25 +153,10 @@ class ResponseCreateSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        from customers.models import Customer
         from feedback.scoring import ScoreError, categorize
-        from touchpoints.models import Touchpoint
 
-        if ("customer" in attrs) == ("customer_external_id" in attrs):
-            raise serializers.ValidationError(
-                {"customer": "Give exactly one of customer or customer_external_id."}
-            )
-        if "customer" in attrs:
-            customer = Customer.objects.filter(pk=attrs.pop("customer")).first()
-        else:
-            customer = Customer.objects.filter(
-                external_id=attrs.pop("customer_external_id")
-            ).first()
-        if customer is None:
-            raise serializers.ValidationError({"customer": "No such customer."})
-        touchpoint = Touchpoint.objects.filter(slug=attrs["touchpoint"]).first()
-        if touchpoint is None:
-            raise serializers.ValidationError({"touchpoint": "No touchpoint with this slug."})
+        customer = _customer(attrs)
+        touchpoint = _touchpoint(attrs["touchpoint"])
         try:
             categorize(attrs["survey"].kind, attrs["score"])
         except ScoreError as exc:
@@ -160,7 +168,7 @@ def staff_queryset() -> Any:
     return get_user_model().objects.filter(is_active=True, is_staff=True)
 
 
-class TicketSerializer(FastRepresentation, serializers.ModelSerializer):
+class TicketSerializer(serializers.ModelSerializer):
     assignee = serializers.CharField(
         source="assignee.username", default=None, read_only=True, allow_null=True
     )
@@ -205,27 +213,9 @@ class TicketCreateSerializer(serializers.Serializer):
     sla_hours = serializers.IntegerField(min_value=1, max_value=24 * 365, required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        from customers.models import Customer
-        from touchpoints.models import Touchpoint
-
-        if ("customer" in attrs) == ("customer_external_id" in attrs):
-            raise serializers.ValidationError(
-                {"customer": "Give exactly one of customer or customer_external_id."}
-            )
-        if "customer" in attrs:
-            customer = Customer.objects.filter(pk=attrs.pop("customer")).first()
-        else:
-            customer = Customer.objects.filter(
-                external_id=attrs.pop("customer_external_id")
-            ).first()
-        if customer is None:
-            raise serializers.ValidationError({"customer": "No such customer."})
-        attrs["customer"] = customer
+        attrs["customer"] = _customer(attrs)
         if "touchpoint" in attrs:
-            touchpoint = Touchpoint.objects.filter(slug=attrs["touchpoint"]).first()
-            if touchpoint is None:
-                raise serializers.ValidationError({"touchpoint": "No touchpoint with this slug."})
-            attrs["touchpoint"] = touchpoint
+            attrs["touchpoint"] = _touchpoint(attrs["touchpoint"])
         return attrs
 
 

@@ -8,12 +8,11 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from customers.models import Customer
-from cxcrm.rows import COPY_FROM, NewRows, copy_in
 from feedback.models import (
     OPEN_TICKET_STATUSES,
     Invitation,
@@ -264,18 +263,9 @@ _GIVEN = ["survey_id", "interaction_id", "customer_id", "scheduled_for", "expire
 
 
 def _insert_invitations(rows: list[tuple[int, int, int, datetime, datetime]]) -> None:
-    """New invitations from (survey, interaction, customer, scheduled_for, expires_at): by
-    bulk_create, except for many rows on PostgreSQL: COPY straight into the table, every
-    other field prepared as Model.save() would (``NewRows``: the defaults, a token drawn per
-    row). COPY takes the same locks and checks the same constraints (unique token, one
-    invitation per survey and interaction) as the INSERT, without a model instance and
-    thousands of parameters converted on the client."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
+    """New invitations from (survey, interaction, customer, scheduled_for, expires_at), in one
+    bulk_create (every other field from the model's defaults, a token drawn per row)."""
+    if rows:
         Invitation.objects.bulk_create(
             [Invitation(**dict(zip(_GIVEN, row, strict=True))) for row in rows]
         )
-        return
-    template = NewRows(Invitation, _GIVEN)
-    copy_in(Invitation, (template.values(*row) for row in rows))

@@ -1,14 +1,9 @@
 from __future__ import annotations
 
-import re
-from datetime import UTC
-from decimal import Decimal
 from typing import Any
 
-from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
-from cxcrm.api.fast import FastRepresentation
 from cxcrm.api.views import NulFreeCharField
 from touchpoints.models import Interaction, Touchpoint
 
@@ -40,7 +35,7 @@ class TouchpointSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InteractionSerializer(FastRepresentation, serializers.ModelSerializer):
+class InteractionSerializer(serializers.ModelSerializer):
     customer_external_id = serializers.CharField(
         source="customer.external_id", read_only=True, allow_null=True
     )
@@ -95,88 +90,6 @@ class InteractionInputSerializer(serializers.Serializer):
                 {"customer": "Give exactly one of customer or customer_external_id."}
             )
         return attrs
-
-
-_SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
-_AMOUNT = re.compile(r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-_CENTS = Decimal("0.01")
-_FIELDS = frozenset(InteractionInputSerializer().fields)
-
-
-def _text(item: dict[str, Any], name: str, max_length: int, required: bool) -> str | None:
-    value = item.get(name, None if required else "")
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    if (required and not value) or len(value) > max_length or "\x00" in value:
-        return None
-    return value
-
-
-def fast_interaction(item: Any) -> dict[str, Any] | None:
-    """The validated data InteractionInputSerializer would give for a plainly well-formed item,
-    or None for anything else (then the serializer decides, and words the errors).
-
-    A bulk of 1,000 items spends most of its time in DRF's per-field machinery; integrators
-    send the plain form (strings, an ISO datetime with an offset, an amount as a string), so
-    that form is checked here by the same rules, and every other form goes the slow way.
-    tests/unit/test_api_interactions.py holds the two to the same answers.
-    """
-    if not isinstance(item, dict):
-        return None
-    out: dict[str, Any] = {}
-    for name, length in (("source", 64), ("external_id", 191)):
-        value = _text(item, name, length, required=True)
-        if value is None:
-            return None
-        out[name] = value
-    if "customer" in item:
-        if "customer_external_id" in item:
-            return None
-        customer = item["customer"]
-        if type(customer) is not int or not 1 <= customer <= 2**63 - 1:
-            return None
-        out["customer"] = customer
-    else:
-        value = _text(item, "customer_external_id", 191, required=True)
-        if value is None:
-            return None
-        out["customer_external_id"] = value
-    touchpoint = _text(item, "touchpoint", 80, required=True)
-    if touchpoint is None or not _SLUG.match(touchpoint):
-        return None
-    out["touchpoint"] = touchpoint
-    occurred_at = item.get("occurred_at")
-    if not isinstance(occurred_at, str):
-        return None
-    try:
-        parsed = parse_datetime(occurred_at)
-    except ValueError:
-        return None
-    if parsed is None or parsed.tzinfo is None:
-        return None
-    out["occurred_at"] = parsed.astimezone(UTC)
-    order_ref = _text(item, "order_ref", 120, required=False)
-    if order_ref is None:
-        return None
-    out["order_ref"] = order_ref
-    amount = item.get("amount")
-    if amount is None:
-        out["amount"] = None
-    elif isinstance(amount, str) and _AMOUNT.match(amount):
-        out["amount"] = Decimal(amount).quantize(_CENTS)
-    else:
-        return None
-    currency = _text(item, "currency", 3, required=False)
-    if currency is None or (currency and not _CURRENCY.match(currency)):
-        return None
-    out["currency"] = currency
-    metadata = item.get("metadata", {})
-    if not isinstance(metadata, dict) or len(metadata) > MAX_METADATA_KEYS:
-        return None
-    out["metadata"] = dict(metadata)
-    return out
 
 
 class InteractionResultSerializer(serializers.Serializer):

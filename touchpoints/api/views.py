@@ -9,7 +9,6 @@ from rest_framework.response import Response
 
 from cxcrm.api.pagination import BigCursorPagination
 from cxcrm.api.views import ApiViewSet
-from cxcrm.collector import collector_paused
 from touchpoints.api.filters import InteractionFilter, TouchpointFilter
 from touchpoints.api.selectors import interactions_visible_to, touchpoints_visible_to
 from touchpoints.api.serializers import (
@@ -19,7 +18,6 @@ from touchpoints.api.serializers import (
     InteractionInputSerializer,
     InteractionSerializer,
     TouchpointSerializer,
-    fast_interaction,
 )
 from touchpoints.services import (
     InteractionInput,
@@ -72,12 +70,9 @@ class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
         items: list[dict[str, Any] | None] = []
         errors: list[dict[str, Any]] = []
         child = InteractionInputSerializer(context=self.get_serializer_context())
+        # One child serializer for all items, as ListSerializer does; a loop rather than
+        # many=True so the valid items' data is kept beside the others' errors.
         for item in raw:
-            fast = fast_interaction(item)
-            if fast is not None:
-                items.append(fast)
-                errors.append({})
-                continue
             try:
                 items.append(child.run_validation(item))
                 errors.append({})
@@ -111,11 +106,6 @@ class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
         """Record one interaction (an object) or up to 1,000 (a list). Idempotent by
         (source, external_id). A list is all or nothing: if any item is invalid, nothing is
         written and the 400 lists the errors per item (``{}`` for the good ones)."""
-        # Parsing and recording a list allocate thousands of objects and no reference cycle.
-        with collector_paused():
-            return self._create(request)
-
-    def _create(self, request: Request) -> Response:
         many = isinstance(request.data, list)
         if not many and not isinstance(request.data, dict):
             raise serializers.ValidationError(
