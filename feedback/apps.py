@@ -10,4 +10,5 @@ class FeedbackConfig(AppConfig):
         from feedback import receivers  # noqa: F401
         from feedback.inbound import privacy as inbound_privacy  # noqa: F401
         from feedback.surveys import privacy as surveys_privacy  # noqa: F401
+        from feedback.surveys import receivers as surveys_receivers  # noqa: F401
         from feedback.tickets import privacy as tickets_privacy  # noqa: F401

@@ -12,6 +12,7 @@ from customers.models import Customer
 from customers.selectors import CustomerRef, customer_resolve_many
 from touchpoints.models import Interaction, Touchpoint
 from touchpoints.selectors import TouchpointRef, touchpoint_resolve_many
+from touchpoints.signals import interactions_recorded
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,6 @@ def interaction_record(
     """Record an interaction once per (source, external_id) and, in the same transaction,
     schedule the survey invitations it triggers. A re-sent event returns the stored one and
     schedules nothing new."""
-    from feedback.services.invitations import invitations_schedule_for
-
     existing = Interaction.objects.filter(source=source, external_id=external_id).first()
     if existing is not None:
         return InteractionResult(existing, created=False, invitations=0)
@@ -62,8 +61,31 @@ def interaction_record(
     except IntegrityError:
         existing = Interaction.objects.get(source=source, external_id=external_id)
         return InteractionResult(existing, created=False, invitations=0)
-    invitations = invitations_schedule_for(interaction=interaction)
-    return InteractionResult(interaction, created=True, invitations=len(invitations))
+    new = NewInteraction(interaction.pk, customer.pk, touchpoint.pk, interaction.occurred_at)
+    invited = _announce([new])
+    return InteractionResult(interaction, created=True, invitations=invited.get(interaction.pk, 0))
+
+
+class NewInteraction(NamedTuple):
+    """What the survey rules need of a newly recorded interaction (no model instance: the bulk
+    paths schedule from ids)."""
+
+    id: int
+    customer_id: int
+    touchpoint_id: int
+    occurred_at: datetime
+
+
+def _announce(interactions: list[NewInteraction]) -> dict[int, int]:
+    """Let the survey rules schedule what these new interactions trigger (same transaction);
+    how many invitations each got."""
+    invited: dict[int, int] = {}
+    for _receiver, counts in interactions_recorded.send(
+        sender=Interaction, interactions=interactions
+    ):
+        for pk, n in counts.items():
+            invited[pk] = invited.get(pk, 0) + n
+    return invited
 
 
 class InteractionInput(NamedTuple):
@@ -156,7 +178,7 @@ def interactions_record_bulk(*, items: Sequence[InteractionInput]) -> list[BulkR
     """``interaction_record`` for many interactions in one transaction and a fixed number of
     queries: existing (source, external_id) pairs are returned as they are, new ones are
     inserted together (``bulk_create``), and the survey rules run once over the batch
-    (``invitations_schedule_for_many``: the same decisions as one by one). An event repeated
+    (the ``interactions_recorded`` receivers: the same decisions as one by one). An event repeated
     within the batch is recorded once. Results are in the order of ``items``. Raises
     ``UnknownReferences`` (and writes nothing) if an item names a customer or a touchpoint
     that does not exist.
@@ -165,8 +187,6 @@ def interactions_record_bulk(*, items: Sequence[InteractionInput]) -> list[BulkR
     insert, the insert fails on the unique constraint and the batch is recorded one by one
     instead, which resolves each race the way ``interaction_record`` does.
     """
-    from feedback.services.invitations import NewInteraction, invitations_schedule_for_many
-
     for item in items:
         if not item.source or not item.external_id:
             raise ValueError("source and external_id are required.")
@@ -188,7 +208,7 @@ def interactions_record_bulk(*, items: Sequence[InteractionInput]) -> list[BulkR
         NewInteraction(ids[key], item.customer_id, item.touchpoint_id, item.occurred_at)  # type: ignore[arg-type]
         for key, item in new.items()
     ]
-    invited = invitations_schedule_for_many(interactions=recorded)
+    invited = _announce(recorded)
     results: list[BulkResult] = []
     for item in items:
         key = (item.source, item.external_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +20,7 @@ from feedback.models import (
     Ticket,
 )
 from touchpoints.models import Interaction, Touchpoint
+from touchpoints.services import NewInteraction
 
 # States in which an invitation counts as "we contacted (or will contact) this customer" for the
 # contact-frequency rule. Failed, suppressed and cancelled ones never reached the customer.
@@ -158,16 +158,6 @@ def invitation_resend(*, invitation_id: int) -> bool:
         invitation.expires_at = now + timedelta(days=invitation.survey.expires_after_days)
     invitation.save()
     return True
-
-
-class NewInteraction(NamedTuple):
-    """What the survey rules need of a newly recorded interaction (no model instance: the bulk
-    paths schedule from ids)."""
-
-    id: int
-    customer_id: int
-    touchpoint_id: int
-    occurred_at: datetime
 
 
 # No savepoint of its own when nested (the bulk recording's transaction): a failure here
