@@ -89,10 +89,12 @@ def main() -> int:
     finally:
         if any(b in SCALE for b in args.only):
             drop_database(scale_db)
-        if args.quick and "admin" in args.only:
-            from bench.admin import QUICK_DB
+        if "admin" in args.only:
+            from bench.admin import QUICK_DB, SMALL_DB
 
-            drop_database(QUICK_DB)
+            drop_database(SMALL_DB)
+            if args.quick:
+                drop_database(QUICK_DB)
         if "peer" in args.only:
             from bench.peer import PEER_DB
 

@@ -1,75 +1,54 @@
 """A paginator for changelists over big tables: the count stops at a cap.
 
 Django's admin asks ``paginator.count`` for every changelist page, and on PostgreSQL an exact
-``COUNT(*)`` reads every matching row (no count is stored). On a million tickets that is the
-most expensive query of the page. ``CappedCountPaginator`` counts at most ``cap + 1`` rows
-(``SELECT COUNT(*) FROM (SELECT … LIMIT cap + 1)``), which an index serves after reading a few
-thousand entries, and reports at most ``cap``; ``capped`` says there were more, and
-``templates/admin/pagination.html`` then shows "10,000+". Pages past the cap are not offered
-(deep OFFSETs are slow anyway): a filter or a search narrows the list instead.
+``COUNT(*)`` reads every matching row (no count is stored), so the page would get slower as the
+table grows. ``CappedCountPaginator`` counts at most ``cap + 1`` rows
+(``SELECT COUNT(*) FROM (SELECT … LIMIT cap + 1)``, the ORM's count of a sliced queryset) and
+reports at most ``cap``; ``capped`` says there were more, and ``templates/admin/pagination.html``
+then shows "10,000+". Pages past the cap are not offered (deep OFFSETs are slow anyway): a
+filter or a search narrows the list instead. A ModelAdmin uses it through its documented
+``paginator`` attribute or ``get_paginator`` hook.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
-from cxcrm import prepared
-
 # Counted exactly up to here; above it the changelist says "10,000+".
 COUNT_CAP = 10_000
-
-
-# The count statements of pages that name their queryset by a key (count_up_to).
-COUNT_STATEMENTS = prepared.StatementCache()
-
-
-def count_up_to(queryset: Callable[[], QuerySet[Any]], limit: int, key: Hashable | None) -> int:
-    """How many rows ``queryset()`` has, counting no further than ``limit``:
-    ``SELECT COUNT(*) FROM (SELECT … LIMIT limit)``, without the queryset's order (it does not
-    change a count, and dropping it lets the planner read any index). A page drawn often (the
-    triage queue) names its queryset by a hashable ``key`` covering everything it depends on:
-    on PostgreSQL the count is then compiled once per key and run as a prepared statement
-    (cxcrm.prepared), and the queryset is not even built once its key is known."""
-    if key is None or not prepared.enabled():
-        return queryset().order_by()[:limit].count()
-    compiled = COUNT_STATEMENTS.get(
-        (key, limit), lambda: queryset().order_by().values("pk")[:limit]
-    )
-    if compiled is None:  # matches nothing
-        return 0
-    row = prepared.fetchone_prepared(f"SELECT COUNT(*) FROM ({compiled}) AS capped", None)
-    assert row is not None  # an aggregate without GROUP BY has one row
-    return int(row[0])
 
 
 class CappedCountPaginator(Paginator):
     cap: int = COUNT_CAP
 
-    @cached_property
-    def _capped_count(self) -> tuple[int, bool]:
-        found = self.count_up_to(self.cap + 1)
-        return min(found, self.cap), found > self.cap
+    def __init__(
+        self, object_list: Any, per_page: int, *args: Any, cap: int | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(object_list, per_page, *args, **kwargs)
+        if cap is not None:
+            self.cap = cap
 
-    def count_up_to(self, limit: int) -> int:
-        """How many rows there are, counting no further than ``limit``."""
+    @cached_property
+    def counted(self) -> int:
+        """How many rows there are, counting no further than ``cap + 1``. The order is
+        dropped: it does not change a count, and without it the planner may read any index."""
         objects = self.object_list
         if isinstance(objects, QuerySet):
-            return count_up_to(lambda: objects, limit, None)
+            return objects.order_by()[: self.cap + 1].count()
         return len(objects)
 
     @cached_property
     def count(self) -> int:  # type: ignore[override]
-        return self._capped_count[0]
+        return min(self.counted, self.cap)
 
     @property
     def capped(self) -> bool:
         """True when there are more rows than ``count`` says."""
-        return self._capped_count[1]
+        return self.counted > self.cap
 
     @property
     def count_display(self) -> str:
@@ -84,8 +63,4 @@ class CappedCountPaginator(Paginator):
         top = bottom + self.per_page
         if not self.capped and top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(self.rows(bottom, top), number, self)
-
-    def rows(self, bottom: int, top: int) -> Any:
-        """The rows of one page."""
-        return self.object_list[bottom:top]
+        return Page(self.object_list[bottom:top], number, self)

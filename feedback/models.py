@@ -335,14 +335,23 @@ class RootCause(models.Model):
         return self.name
 
 
+def overdue_q(now: timezone.datetime | None = None) -> Q:
+    """What "overdue" means, everywhere (the queue's filter, escalation, the dashboard's
+    counts): open, past the SLA deadline, and nobody has contacted the customer yet; the SLA
+    is for the first contact, so a ticket answered in time and still being worked is not."""
+    return Q(
+        status__in=OPEN_TICKET_STATUSES,
+        due_at__lt=now or timezone.now(),
+        first_contact_at__isnull=True,
+    )
+
+
 class TicketQuerySet(models.QuerySet["Ticket"]):
     def open(self) -> TicketQuerySet:
         return self.filter(status__in=OPEN_TICKET_STATUSES)
 
     def overdue(self, now: timezone.datetime | None = None) -> TicketQuerySet:
-        """Past the SLA deadline with nobody having contacted the customer: the SLA is for the
-        first contact (the same rule as escalation, feedback.selectors.breached_q)."""
-        return self.open().filter(due_at__lt=now or timezone.now(), first_contact_at__isnull=True)
+        return self.filter(overdue_q(now))
 
 
 class Ticket(models.Model):
@@ -443,15 +452,6 @@ class Ticket(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_TICKET_STATUSES
-
-    @property
-    def is_overdue(self) -> bool:
-        return bool(
-            self.is_open
-            and self.first_contact_at is None
-            and self.due_at
-            and self.due_at < timezone.now()
-        )
 
 
 class MessageDirection(models.TextChoices):

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.db.models import Case, F, IntegerField, Model, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Model, QuerySet, Value, When
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query_utils import DeferredAttribute
@@ -243,39 +243,6 @@ def tickets_for_staff(queryset: QuerySet[Ticket] | None = None) -> QuerySet[Tick
     )
 
 
-# The queue's columns (feedback.admin.tickets.TicketAdmin.list_display) read these and no
-# others; the query-count test of the queue catches a column that reads one left out here.
-TICKET_QUEUE_FIELDS = (
-    "subject",
-    "status",
-    "priority",
-    "source",
-    "due_at",
-    "first_contact_at",
-    "created_at",
-    "customer__name",
-    "customer__email",
-    "response__kind",
-    "response__score",
-    "response__category",
-    "assignee__username",
-    "touchpoint__name",
-)
-
-
-def ticket_queue_rows(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """The queue's rows: only the relations its columns show (customer, answer, assignee,
-    touchpoint; not the ticket page's survey and root cause) and only the columns they read.
-    A page of 50 rows then loads ~20 columns instead of ~80: the JSON attributes, tags and
-    answers and a dozen timestamps were parsed and turned into objects for nothing (a third
-    of the page query's Python time, measured with bench.admin)."""
-    return (
-        queryset.select_related(None)
-        .select_related("customer", "response", "assignee", "touchpoint")
-        .only(*TICKET_QUEUE_FIELDS)
-    )
-
-
 def ticket_queue_ordering(*, only_open: bool = False) -> list[Any]:
     """The queue's order: open tickets first (so a list of all tickets still leads with the
     work), the most urgent on top, then the nearest deadline, tickets without one last.
@@ -290,60 +257,6 @@ def ticket_queue_ordering(*, only_open: bool = False) -> list[Any]:
         output_field=IntegerField(),
     )
     return [open_first.asc(), "-priority", F("due_at").asc(nulls_last=True), "id"]
-
-
-def breached_q(now: datetime) -> Q:
-    """Open, past its SLA deadline, nobody contacted the customer yet."""
-    return Q(status__in=OPEN_TICKET_STATUSES, due_at__lt=now, first_contact_at__isnull=True)
-
-
-@dataclass(frozen=True)
-class TicketQueueFilters:
-    """What the triage queue is asked to show, in the admin changelist's own parameters (so a
-    link works on both pages): ``queue`` open (default), overdue or all; the exact status,
-    priority, source, touchpoint, journey stage and survey kind; the assignee "me", "none" or
-    a user id. ``None`` means not filtered."""
-
-    queue: str = "open"
-    status: str | None = None
-    priority: int | None = None
-    assignee: str | None = None
-    touchpoint_id: int | None = None
-    stage: str | None = None
-    kind: str | None = None
-    source: str | None = None
-
-    @property
-    def only_open(self) -> bool:
-        return self.queue != "all"
-
-
-def ticket_queue_filter(
-    queryset: QuerySet[Ticket], filters: TicketQueueFilters, *, user: Any, now: datetime
-) -> QuerySet[Ticket]:
-    """The triage queue's filters, as the ticket changelist's list filters apply them
-    (feedback.admin.tickets: QueueFilter, AssigneeFilter, SurveyKindFilter and Django's field
-    filters); tests/unit/test_triage_queue.py compares both lists."""
-    if filters.queue == "overdue":
-        queryset = queryset.filter(breached_q(now))
-    elif filters.queue != "all":
-        queryset = queryset.filter(status__in=OPEN_TICKET_STATUSES)
-    exact = {
-        "status": filters.status,
-        "priority": filters.priority,
-        "touchpoint_id": filters.touchpoint_id,
-        "touchpoint__stage": filters.stage,
-        "response__kind": filters.kind,
-        "source": filters.source,
-    }
-    queryset = queryset.filter(**{k: v for k, v in exact.items() if v is not None})
-    if filters.assignee == "me":
-        queryset = queryset.filter(assignee=user)
-    elif filters.assignee == "none":
-        queryset = queryset.filter(assignee__isnull=True)
-    elif filters.assignee is not None and filters.assignee.isdigit():
-        queryset = queryset.filter(assignee_id=int(filters.assignee))
-    return queryset
 
 
 @dataclass(frozen=True)

@@ -29,13 +29,13 @@ from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from feedback.models import (
-    OPEN_TICKET_STATUSES,
     Invitation,
     InvitationPurpose,
     InvitationState,
     Response,
     Ticket,
     TicketSource,
+    overdue_q,
 )
 from feedback.scoring import Sentiment, SurveyKind, categories_with, score_range
 from touchpoints.models import Interaction, JourneyStage, Touchpoint
@@ -460,12 +460,6 @@ def response_rate(f: MetricFilters) -> Rate:
 class TicketCounts:
     open: int
     overdue: int
-
-
-def overdue_q(now: datetime) -> Q:
-    """Open, past due and never contacted: the SLA is for the first contact, so a ticket that
-    was answered in time and is still being worked is not overdue."""
-    return Q(status__in=OPEN_TICKET_STATUSES, due_at__lt=now, first_contact_at__isnull=True)
 
 
 def open_tickets(f: MetricFilters, *, now: datetime | None = None) -> TicketCounts:

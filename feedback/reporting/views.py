@@ -383,11 +383,8 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     loop = metrics.loop_kpis(f, now=now)
     stages = metrics.breakdown(f, "stage")
     queue = _queue_params(f)
-    overdue = {
-        **queue,
-        "first_contact_at__isnull": "True",
-        "due_at__lt": timezone.localtime(now).strftime("%Y-%m-%d %H:%M:%S"),
-    }
+    # The queue's own "overdue" filter (feedback.models.overdue_q), not a copy of the rule.
+    overdue = {**queue, "queue": "overdue"}
     assert f.since is not None and f.until is not None
     context.update(
         {

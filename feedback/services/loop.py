@@ -46,7 +46,6 @@ from feedback.models import (
     TicketStatus,
 )
 from feedback.scoring import Sentiment, SurveyKind, sentiment_of
-from feedback.selectors import breached_q
 from feedback.services.outbox import outbound_email_queue
 from feedback.tickets import events
 
@@ -596,7 +595,8 @@ def tickets_escalate_breached(*, now: datetime | None = None, limit: int = 500) 
     workers run the sweep."""
     now = now or timezone.now()
     candidates = list(
-        Ticket.objects.filter(breached_q(now), escalated_at__isnull=True)
+        Ticket.objects.overdue(now)
+        .filter(escalated_at__isnull=True)
         .select_related("customer")
         .order_by("due_at")[:limit]
     )

@@ -104,8 +104,10 @@ def test_an_agent_works_a_detractor_ticket_from_queue_to_resolution(live_server,
     page.locator("form").get_by_role("button").last.click()
     page.wait_for_url(re.compile(r"/admin/$"))
 
-    # The queue: open tickets, the most urgent first, overdue highlighted.
-    page.goto(f"{live_server.url}/admin/feedback/ticket/")
+    # The queue (its address is the ticket changelist's): open tickets, the most urgent first,
+    # overdue highlighted.
+    page.goto(f"{live_server.url}/admin/queue/")
+    page.wait_for_url(re.compile(r"/admin/feedback/ticket/$"))
     rows = page.locator("#result_list tbody tr")
     assert rows.count() == 5
     assert "Late pizza" in rows.first.inner_text()

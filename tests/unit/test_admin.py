@@ -167,8 +167,8 @@ CHANGELIST_QUERIES: dict[type[Model], int] = {
     # 4-5 COUNTs, 6 page.
     RootCause: 6,
     # The triage queue: 4 staff users for the assignee filter, 5 touchpoints for the
-    # touchpoint filter (4-5 cached for a minute afterwards), 6 COUNT of the open tickets,
-    # 7 page joined with customer, assignee, touchpoint and response.
+    # touchpoint filter, 6 the capped COUNT of the open tickets, 7 page joined with customer,
+    # response (+ survey), assignee, touchpoint and root cause.
     Ticket: 7,
     # 4 COUNT, 5 page joined with ticket and author, 6-7 date hierarchy.
     TicketMessage: 7,

@@ -89,8 +89,15 @@ def test_big_changelists_use_it() -> None:
         TicketEvent,
         InboundEmail,
     ):
-        assert admin.site._registry[model].paginator is CappedCountPaginator, model
-    assert TicketAdmin.paginator is CappedCountPaginator
+        assert admin.site.get_model_admin(model).paginator is CappedCountPaginator, model
+
+
+def test_the_ticket_queue_counts_to_its_own_cap() -> None:
+    from django.contrib import admin
+
+    paginator = admin.site.get_model_admin(Ticket).get_paginator(None, Ticket.objects.all(), 50)
+    assert isinstance(paginator, CappedCountPaginator)
+    assert paginator.cap == TicketAdmin.count_cap == 1_000
 
 
 def _queue(client: Client) -> tuple[int, bytes]:
@@ -105,7 +112,7 @@ def _queue(client: Client) -> tuple[int, bytes]:
 def test_queue_renders_a_capped_count_in_constant_queries(
     admin_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(CappedCountPaginator, "cap", 3)
+    monkeypatch.setattr(TicketAdmin, "count_cap", 3)
     _tickets(2)
     few, content = _queue(admin_client)
     assert b"2 tickets" in content
@@ -118,5 +125,5 @@ def test_queue_renders_a_capped_count_in_constant_queries(
     assert content.count(b'class="cx-subject"') == 6
     # 1 session, 2 user, 3 the MFA group check, 4 staff users for the assignee filter,
     # 5 touchpoints for the touchpoint filter, 6 the capped COUNT (LIMIT cap + 1), 7 the page
-    # joined with customer, assignee, touchpoint, response (+ survey) and root cause.
+    # joined with customer, response (+ survey), assignee, touchpoint and root cause.
     assert few == many == 7

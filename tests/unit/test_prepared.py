@@ -253,28 +253,3 @@ def test_bound_values_are_quoted_and_a_percent_sign_stays_literal() -> None:
 
     assert fetchall_prepared(compiled, None) == [(odd.pk,)]
     assert fetchall_prepared(compiled, None, binary=True) == [(odd.pk,)]
-
-
-@pytest.mark.django_db
-def test_the_triage_queues_statements_are_planned_for_their_values() -> None:
-    """A generic plan of ``status IN ($1, $2, $3)`` cannot use the partial index of open
-    tickets; the queue's statements carry their values and no parameters."""
-    from django.test import Client
-
-    from tests.factories import TicketFactory, UserFactory
-
-    TicketFactory.create_batch(3)
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    assert client.get("/admin/queue/").status_code == 200
-    connection.ensure_connection()
-    with psycopg.ClientCursor(connection.connection) as cursor:
-        cursor.execute(
-            "SELECT statement, parameter_types::text FROM pg_prepared_statements"
-            " WHERE statement LIKE '%feedback_ticket%'"
-        )
-        found = cursor.fetchall()
-    assert len(found) == 2, found  # the capped count and the page
-    for statement, types in found:
-        assert "IN ('new', 'open', 'pending')" in statement
-        assert types == "{}"
