@@ -18,33 +18,15 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
-from cxcrm import prepared
-
 # Counted exactly up to here; above it the changelist says "10,000+".
 COUNT_CAP = 10_000
-
-
-# The count statements of pages that name their queryset by a key (count_up_to).
-COUNT_STATEMENTS = prepared.StatementCache()
 
 
 def count_up_to(queryset: Callable[[], QuerySet[Any]], limit: int, key: Hashable | None) -> int:
     """How many rows ``queryset()`` has, counting no further than ``limit``:
     ``SELECT COUNT(*) FROM (SELECT … LIMIT limit)``, without the queryset's order (it does not
-    change a count, and dropping it lets the planner read any index). A page drawn often (the
-    triage queue) names its queryset by a hashable ``key`` covering everything it depends on:
-    on PostgreSQL the count is then compiled once per key and run as a prepared statement
-    (cxcrm.prepared), and the queryset is not even built once its key is known."""
-    if key is None or not prepared.enabled():
-        return queryset().order_by()[:limit].count()
-    compiled = COUNT_STATEMENTS.get(
-        (key, limit), lambda: queryset().order_by().values("pk")[:limit]
-    )
-    if compiled is None:  # matches nothing
-        return 0
-    row = prepared.fetchone_prepared(f"SELECT COUNT(*) FROM ({compiled}) AS capped", None)
-    assert row is not None  # an aggregate without GROUP BY has one row
-    return int(row[0])
+    change a count, and dropping it lets the planner read any index)."""
+    return queryset().order_by()[:limit].count()
 
 
 class CappedCountPaginator(Paginator):

@@ -41,7 +41,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeData, SafeString, mark_safe
 
-from cxcrm import prepared
 from cxcrm.pagination import CappedCountPaginator, count_up_to
 from feedback.admin.badges import (
     priority_badge,
@@ -274,19 +273,7 @@ class QueuePaginator(CappedCountPaginator):
         return count_up_to(self.tickets, limit, self.key)
 
     def rows(self, bottom: int, top: int) -> list[tuple[Any, ...]]:
-        def page() -> QuerySet[Any]:
-            return self.tickets()[bottom:top].values_list(*ROW_FIELDS)
-
-        if self.key is None or not prepared.enabled():
-            return list(page())
-        compiled = PAGE_STATEMENTS.get((self.key, bottom, top), page)
-        if compiled is None:  # matches nothing
-            return []
-        return prepared.fetchall_prepared(compiled, None, binary=True)
-
-
-# The page statements of the queue, compiled once per filters and page (cxcrm.prepared).
-PAGE_STATEMENTS = prepared.StatementCache()
+        return list(self.tickets()[bottom:top].values_list(*ROW_FIELDS))
 
 
 def statement_key(filters: TicketQueueFilters, search: str, user: Any) -> Hashable | None:
