@@ -77,13 +77,14 @@ def survey_link(token: str) -> SurveyLink | None:
     one query; None for an unknown or malformed token."""
     if not _well_formed(token):
         return None
-    invitation = (
-        Invitation.objects.select_related("survey", "customer", "response")
-        .only(*SURVEY_LINK_FIELDS)
-        .filter(token=token)
-        .first()
-    )
-    if invitation is None:
+    # get(), not first(): the token is unique, and first()'s ORDER BY costs compiling.
+    try:
+        invitation = (
+            Invitation.objects.select_related("survey", "customer", "response")
+            .only(*SURVEY_LINK_FIELDS)
+            .get(token=token)
+        )
+    except Invitation.DoesNotExist:
         return None
     # select_related caches a missing reverse one-to-one too: no query either way.
     response = invitation.response if hasattr(invitation, "response") else None
