@@ -57,8 +57,7 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
-# Django's database sessions, read by a prepared statement on PostgreSQL (cxcrm/sessions.py).
-SESSION_ENGINE = "cxcrm.sessions"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -159,14 +158,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 else:
-    # Django's backend with a health check that asks the socket before it runs SELECT 1.
-    DATABASES["default"]["ENGINE"] = "cxcrm.postgresql"
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# The hottest reads (cxcrm.prepared) as statements PostgreSQL keeps parsed and planned on the
-# connection. Turn off behind a pooler in transaction mode that does not carry prepared
-# statements between server connections (PgBouncer before 1.21, or max_prepared_statements 0).
-CXCRM_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -200,11 +193,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/admin/"
-# Django's and allauth's backends, the signed-in user read by a prepared statement on
-# PostgreSQL (cxcrm/backends.py).
+# Django's for permissions and username sign-in, allauth's for its email login form.
 AUTHENTICATION_BACKENDS = [
-    "cxcrm.backends.ModelBackend",
-    "cxcrm.backends.AuthenticationBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 # django-allauth: staff sign in with their email; sign-up is closed (staff are invited).
 ACCOUNT_ADAPTER = "cxcrm.accounts.AccountAdapter"

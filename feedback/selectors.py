@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
-from django.db.models import Case, F, IntegerField, Model, QuerySet, Value, When
-from django.db.models.base import ModelState
-from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
-from django.db.models.query_utils import DeferredAttribute
-from django.db.models.signals import post_init, pre_init
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from customers.models import Customer
-from cxcrm.prepared import fetchone_prepared
 from feedback.models import (
     OPEN_TICKET_STATUSES,
     EmailKind,
@@ -27,7 +18,6 @@ from feedback.models import (
     InvitationPurpose,
     OutboundEmail,
     Response,
-    Survey,
     Ticket,
     TicketEvent,
     TicketMessage,
@@ -36,8 +26,7 @@ from touchpoints.models import Interaction
 
 
 def _well_formed(token: str) -> bool:
-    # str.isalnum() of the whole token less "-" and "_" (the same letters and digits of any
-    # script as asking each character): ~1 µs, where a generator over the characters took ~5.
+    # At most the column's 64 characters, letters and digits (str.isalnum()), "-" and "_".
     if not 0 < len(token) <= 64:
         return False
     rest = token.replace("-", "").replace("_", "")
@@ -59,155 +48,47 @@ class SurveyLink(NamedTuple):
     response: Response | None
 
 
-# What the survey, follow-up, thanks and closed pages read of each row (feedback/views.py).
-# Reading another field of these instances costs a query of its own (the field is deferred).
-SURVEY_LINK_FIELDS: dict[type[Model], tuple[str, ...]] = {
-    Invitation: ("id", "survey_id", "customer_id", "token", "state", "expires_at"),
-    Survey: ("id", "kind", "default_language", "texts"),
-    Customer: ("id", "phone", "language"),
-    Response: ("id", "score", "category", "comment"),
-}
+# What the survey, follow-up, thanks and closed pages read (feedback/views.py); any other
+# field of these instances is deferred and costs a query of its own.
+SURVEY_LINK_FIELDS = (
+    "id",
+    "survey_id",
+    "customer_id",
+    "token",
+    "state",
+    "expires_at",
+    "survey__id",
+    "survey__kind",
+    "survey__default_language",
+    "survey__texts",
+    "customer__id",
+    "customer__phone",
+    "customer__language",
+    "response__id",
+    "response__invitation_id",
+    "response__score",
+    "response__category",
+    "response__comment",
+)
 
 
 def survey_link(token: str) -> SurveyLink | None:
-    """The invitation a survey link names, with all the survey pages read of it, in one
-    query; None for an unknown or malformed token.
-
-    Every emailed link opens the survey page, so this is the product's hottest read. Its SQL
-    is built once per process (``_survey_link_sql``) and the row becomes model instances
-    through ``Model.from_db``, with the conversions the ORM's own iterator applies. The
-    same read through the ORM (select_related and only()) took ~1.0 ms of CPU a call, most
-    of it compiling the query again; this takes ~0.2 ms (python -m bench.survey_page). On
-    PostgreSQL the statement is prepared on the connection (cxcrm.prepared): planning the
-    join each time cost PostgreSQL more than running it.
-    """
+    """The invitation a survey link names, with its survey, customer and answer joined in
+    one query; None for an unknown or malformed token."""
     if not _well_formed(token):
         return None
-    row = fetchone_prepared(_survey_link_sql(), [token])
-    if row is None:
+    # get(), not first(): the token is unique, and first()'s ORDER BY costs compiling.
+    try:
+        invitation = (
+            Invitation.objects.select_related("survey", "customer", "response")
+            .only(*SURVEY_LINK_FIELDS)
+            .get(token=token)
+        )
+    except Invitation.DoesNotExist:
         return None
-    alias = connection.alias
-    plain = not (pre_init.receivers or post_init.receivers)
-    instances: list[Model | None] = []
-    for model, start, names, converters in _survey_link_plan():
-        values = list(row[start : start + len(names)])
-        for i, expression, functions in converters:
-            for convert in functions:
-                values[i] = convert(values[i], expression, connection)
-        # The answer's columns are all NULL when the LEFT JOIN found none.
-        if values[0] is None:
-            instances.append(None)
-        elif plain:
-            instances.append(_loaded(model, alias, names, values))
-        else:
-            instances.append(model.from_db(alias, names, values))
-    invitation, survey, customer, response = instances
-    assert isinstance(invitation, Invitation)
-    # As select_related attaches them (the relation's cache), not through the descriptors.
-    _SURVEY.set_cached_value(invitation, survey)
-    _CUSTOMER.set_cached_value(invitation, customer)
-    return SurveyLink(invitation, response)  # type: ignore[arg-type]
-
-
-_SURVEY = Invitation._meta.get_field("survey")
-_CUSTOMER = Invitation._meta.get_field("customer")
-
-
-def _loaded(model: type[Model], alias: str, names: list[str], values: list[Any]) -> Model:
-    """What ``model.from_db(alias, names, values)`` returns, made without ``Model.__init__``.
-
-    ``from_db`` lists every concrete field (DEFERRED for those not read) and ``__init__``
-    sets each through its descriptor and sends pre_init and post_init: ~10 µs an instance,
-    three a survey page. For these models every field's descriptor stores the value in the
-    instance's ``__dict__`` (checked in ``_survey_link_plan``) and a deferred field is one
-    missing from it, so filling ``__dict__`` makes the same instance. Used only while no
-    pre_init/post_init receiver is connected (they would not be called here).
-    """
-    instance = model.__new__(model)
-    state = ModelState()
-    state.adding = False
-    state.db = alias
-    instance.__dict__["_state"] = state
-    instance.__dict__.update(zip(names, values, strict=True))
-    return instance
-
-
-Converters = list[tuple[Any, list[Any]]]
-
-# Descriptors that keep a field's value in the instance's __dict__ and do nothing else when
-# a fresh instance is filled (the FK one also drops a cached relation, which a fresh one lacks).
-_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
-
-
-@functools.cache
-def _survey_link_plan() -> list[
-    tuple[type[Model], int, list[str], list[tuple[int, Any, list[Any]]]]
-]:
-    """Per model: where its columns start in the row, their names, and only the columns that
-    have conversions (on PostgreSQL, none but JSON's), with their position."""
-    plan = []
-    start = 0
-    for model, names, converters in _survey_link_columns():
-        for name in names:
-            descriptor = model.__dict__.get(name)
-            if type(descriptor) not in _PLAIN_DESCRIPTORS:
-                raise ImproperlyConfigured(
-                    f"survey_link fills {model.__name__}.{name} directly, but its descriptor "
-                    f"is {type(descriptor).__name__}: read it with from_db instead"
-                )
-        converted = [
-            (i, expression, functions)
-            for i, (expression, functions) in enumerate(converters)
-            if functions
-        ]
-        plan.append((model, start, names, converted))
-        start += len(names)
-    return plan
-
-
-@functools.cache
-def _survey_link_columns() -> list[tuple[type[Model], list[str], Converters]]:
-    """Per model: the columns' attribute names in the model's field order (Model.from_db
-    takes them in that order) and the conversions the ORM applies to each value read, the
-    database backend's then the field's (e.g. JSON decoded; on SQLite, dates parsed)."""
-    found = []
-    for model, names in SURVEY_LINK_FIELDS.items():
-        fields = [f for f in model._meta.concrete_fields if f.attname in names]
-        converters = []
-        for field in fields:
-            column = field.get_col(model._meta.db_table)
-            functions = [
-                *connection.ops.get_db_converters(column),
-                *column.get_db_converters(connection),
-            ]
-            converters.append((column, functions))
-        found.append((model, [f.attname for f in fields], converters))
-    return found
-
-
-@functools.cache
-def _survey_link_sql() -> str:
-    quote = connection.ops.quote_name
-    aliases = dict(zip(SURVEY_LINK_FIELDS, ("i", "s", "c", "r"), strict=True))
-
-    def table(model: type[Model]) -> str:
-        return f"{quote(model._meta.db_table)} {aliases[model]}"
-
-    def column(model: type[Model], name: str) -> str:
-        return f"{aliases[model]}.{quote(model._meta.get_field(name).column)}"
-
-    columns = ", ".join(
-        column(model, name) for model, names, _ in _survey_link_columns() for name in names
-    )
-
-    return (
-        f"SELECT {columns} FROM {table(Invitation)} "
-        f"JOIN {table(Survey)} ON {column(Survey, 'id')} = {column(Invitation, 'survey')} "
-        f"JOIN {table(Customer)} ON {column(Customer, 'id')} = {column(Invitation, 'customer')} "
-        f"LEFT JOIN {table(Response)} "
-        f"ON {column(Response, 'invitation')} = {column(Invitation, 'id')} "
-        f"WHERE {column(Invitation, 'token')} = %s"
-    )
+    # select_related caches a missing reverse one-to-one too: no query either way.
+    response = invitation.response if hasattr(invitation, "response") else None
+    return SurveyLink(invitation, response)
 
 
 def responses_missing_ticket(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,7 +9,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -18,7 +16,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from customers.services import customer_resubscribe, customer_unsubscribe
-from cxcrm.csrf import csrf_token
 from cxcrm.ratelimit import rate_limited
 from feedback.emails import (
     RTL_LANGUAGES,
@@ -102,7 +99,7 @@ def resubscribe(request: HttpRequest, token: str) -> HttpResponse:
 def _language(request: HttpRequest, invitation: Invitation) -> str:
     """?lang= (a supported language) overrides; else the customer's, else the survey's."""
     wanted = request.GET.get("lang") or ""
-    if not wanted and request.method == "POST":  # a GET's POST is empty; reading it costs
+    if not wanted and request.method == "POST":
         wanted = request.POST.get("lang") or ""
     wanted = wanted.lower()
     if wanted in SUPPORTED_LANGUAGES:
@@ -136,8 +133,8 @@ def _followup_question(survey_texts_: dict[str, Any], kind: str, score: int, cat
 def _page(request: HttpRequest, invitation: Invitation, language: str) -> dict[str, Any]:
     survey = invitation.survey
     _text_language, texts = survey_texts(survey, language)
-    # The scale's words (low_label, high_label) are added where the scale is drawn
-    # (_with_scale): most score pages are kept drawn, and two translations a request cost.
+    # The scale's words (low_label, high_label) are added only where the scale is drawn
+    # (_with_scale).
     return {
         "invitation": invitation,
         "token": invitation.token,
@@ -170,53 +167,15 @@ def _score_page(
     preselected: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """The question with its scale: with ``form``, an answer refused (its message shown),
-    drawn afresh; else the kept page for this survey, language and preselected score."""
-    if form is not None:
-        context = {**context, "form": form, "autosubmit": False, "via_email": False}
-        return render(request, "public/survey_score.html", _with_scale(context), status=status)
-    page = _kept_score_page(context, preselected)
-    return HttpResponse(page.replace(_CSRF_SLOT, csrf_token(request)), status=status)
-
-
-# The score page is the same for every invitation of a survey shown in one language with the
-# same score preselected, but for the CSRF token. So each process keeps the pages it has drawn,
-# with a slot where the token goes, and fills the slot per request (cxcrm.csrf: Django's
-# token, drawn with less CPU; nearly every visit is a first one): drawing the page took
-# ~1 ms of CPU, a third of the page's time (python -m bench.survey_page). The key holds
-# everything the template shows (the scale's words follow from kind and language), so nothing
-# needs invalidating: edited survey texts make a new key. Bounded by emptying it when full.
-_KEPT_SCORE_PAGES: dict[tuple[Any, ...], str] = {}
-_KEPT_SCORE_PAGES_MAX = 512
-_CSRF_SLOT = secrets.token_hex(16)
-
-
-def _kept_score_page(context: dict[str, Any], preselected: int | None) -> str:
-    key = (
-        context["language"],
-        context["kind"],
-        context["question"],
-        context["brand"],
-        tuple(context["languages"]),
-        preselected,
-    )
-    page = _KEPT_SCORE_PAGES.get(key)
-    if page is None:
-        # A ?score=N link: the score is checked and the page's script posts it.
+    """The question with its scale: with ``form``, an answer refused (its message shown);
+    else a fresh form, with the link's ``?score=N`` checked for the page's script to post."""
+    if form is None:
         clicked = preselected is not None
-        context = {
-            **_with_scale(context),
-            "form": ScoreForm(kind=context["kind"], initial={"score": preselected}),
-            "autosubmit": clicked,
-            "via_email": clicked,
-            # Drawn without the request: the template reads nothing of it but this token.
-            "csrf_token": _CSRF_SLOT,
-        }
-        page = render_to_string("public/survey_score.html", context)
-        if len(_KEPT_SCORE_PAGES) >= _KEPT_SCORE_PAGES_MAX:
-            _KEPT_SCORE_PAGES.clear()
-        _KEPT_SCORE_PAGES[key] = page
-    return page
+        form = ScoreForm(kind=context["kind"], initial={"score": preselected})
+    else:
+        clicked = False
+    context = {**context, "form": form, "autosubmit": clicked, "via_email": clicked}
+    return render(request, "public/survey_score.html", _with_scale(context), status=status)
 
 
 def _followup_page(

@@ -244,11 +244,20 @@ def _without_csrf_token(html: str) -> tuple[str, str]:
 
 def test_score_page_is_one_query() -> None:
     invitation = sent_invitation()
-    client = Client()
-    client.get(f"/s/{invitation.token}/")  # the kept page is drawn by the first request
     with CaptureQueriesContext(connection) as ctx:
-        assert client.get(f"/s/{invitation.token}/?score=3").status_code == 200
-    # 1 the invitation with its survey, customer and answer (feedback.selectors.survey_link).
+        assert Client().get(f"/s/{invitation.token}/?score=3").status_code == 200
+    # 1 the invitation joined to its survey, customer and answer (selectors.survey_link);
+    # a first visit has no session, so none is read.
+    assert len(ctx) == 1, [q["sql"] for q in ctx.captured_queries]
+
+
+def test_followup_page_is_one_query() -> None:
+    invitation = sent_invitation()
+    client = Client()
+    followup = answer(client, invitation, 6)["Location"]
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(followup).status_code == 200
+    # 1 the invitation joined to its survey, customer and answer (selectors.survey_link).
     assert len(ctx) == 1, [q["sql"] for q in ctx.captured_queries]
 
 
@@ -266,13 +275,16 @@ def test_survey_link_reads_the_invitation_its_survey_customer_and_answer() -> No
         assert response is None
     assert len(ctx) == 1
     answer(Client(), invitation, 4)
-    _found, response = survey_link(invitation.token)  # type: ignore[misc]
-    assert response is not None and (response.score, response.category) == (4, "detractor")
+    with CaptureQueriesContext(connection) as ctx:
+        _found, response = survey_link(invitation.token)  # type: ignore[misc]
+        assert response is not None and (response.score, response.category) == (4, "detractor")
+        assert response.comment == "" and response.invitation_id == invitation.pk
+    assert len(ctx) == 1
     for bad in ("", "no-such-token", "x" * 65, "../etc", "a b"):
         assert survey_link(bad) is None
 
 
-def test_kept_score_page_differs_between_customers_only_by_a_working_csrf_token() -> None:
+def test_score_pages_carry_a_fresh_csrf_token_that_goes_with_the_cookie() -> None:
     survey = SurveyFactory()
     first, second = sent_invitation(survey=survey), sent_invitation(survey=survey)
     pages = []
@@ -283,7 +295,6 @@ def test_kept_score_page_differs_between_customers_only_by_a_working_csrf_token(
     assert pages[0][0] == pages[1][0] == pages[2][0]
     assert len({token for _html, token, _c, _i in pages}) == 3
     assert 'value="8" id="id_score_8" required checked' in pages[0][0]
-    # The token in the kept page goes with this client's CSRF cookie: the answer is taken.
     _html, token, client, invitation = pages[1]
     posted = client.post(
         f"/s/{invitation.token}/", {"step": "score", "score": "8", "csrfmiddlewaretoken": token}
@@ -292,7 +303,7 @@ def test_kept_score_page_differs_between_customers_only_by_a_working_csrf_token(
     assert Response.objects.get().invitation_id == second.pk
 
 
-def test_kept_score_page_follows_edited_survey_texts_and_the_language() -> None:
+def test_score_page_follows_edited_survey_texts_and_the_language() -> None:
     survey = SurveyFactory(texts={"en": {"question": "First wording?"}})
     invitation = sent_invitation(survey=survey)
     client = Client()
@@ -364,48 +375,3 @@ def test_token_check_is_the_character_by_character_one(token: str) -> None:
     from feedback.selectors import _well_formed
 
     assert _well_formed(token) is _old_well_formed(token)
-
-
-def test_survey_link_makes_the_instances_from_db_makes() -> None:
-    from django.db.models.signals import post_init
-
-    from feedback.selectors import SURVEY_LINK_FIELDS
-
-    invitation = sent_invitation(customer=CustomerFactory(language="pl", phone="+48 1"))
-    response_record(invitation_id=invitation.pk, score=3, comment="slow")
-    made: list[object] = []
-
-    def receiver(sender: type, instance: object, **kwargs: object) -> None:
-        made.append(instance)
-
-    links = [survey_link(invitation.token)]
-    # With a post_init receiver connected the instances go through Model.__init__ (from_db),
-    # so the receiver is called for each: the same instances either way.
-    post_init.connect(receiver)
-    try:
-        links.append(survey_link(invitation.token))
-    finally:
-        post_init.disconnect(receiver)
-    assert len(made) == 4
-    plain, through_init = (link for link in links if link is not None)
-    for a, b in (
-        (plain.invitation, through_init.invitation),
-        (plain.invitation.survey, through_init.invitation.survey),
-        (plain.invitation.customer, through_init.invitation.customer),
-        (plain.response, through_init.response),
-    ):
-        assert type(a) is type(b)
-        assert {k: v for k, v in vars(a).items() if k != "_state"} == {
-            k: v for k, v in vars(b).items() if k != "_state"
-        }
-        assert (
-            (a._state.adding, a._state.db) == (b._state.adding, b._state.db) == (False, "default")
-        )
-        assert a.get_deferred_fields() == b.get_deferred_fields()
-        read = set(SURVEY_LINK_FIELDS[type(a)])
-        assert a.get_deferred_fields() == {f.attname for f in a._meta.concrete_fields} - read
-    # The relations are attached as select_related attaches them: no query to follow them.
-    with CaptureQueriesContext(connection) as ctx:
-        assert plain.invitation.survey.kind == "nps" and plain.invitation.customer.phone == "+48 1"
-        assert plain.response.comment == "slow"
-    assert len(ctx) == 0
