@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -156,23 +158,19 @@ def _record_email(invitation: Invitation, **fields: Any) -> None:
 
 
 def _record_sent(invitation: Invitation, claimed_at: datetime, email: OutboundEmail) -> None:
-    """Mark one invitation sent and record its email, right after the server accepted it.
-
-    One transaction, so the invitation's state and its email row commit together; the email
-    row is written even if the claim was lost meanwhile, because the email did go out.
-    """
+    """Mark one invitation sent right after the server accepted it: this conditional update is
+    what keeps a restarted worker from sending it again. Its email row is written with the
+    batch's (invitations_send_claimed)."""
     now = email.sent_at or timezone.now()
-    with transaction.atomic():
-        Invitation.objects.filter(_ours(invitation.pk, claimed_at)).update(
-            state=InvitationState.SENT,
-            sent_at=now,
-            claimed_at=None,
-            attempts=invitation.attempts + 1,
-            message_id=email.message_id,
-            last_error="",
-            updated_at=now,
-        )
-        email.save(force_insert=True)
+    Invitation.objects.filter(_ours(invitation.pk, claimed_at)).update(
+        state=InvitationState.SENT,
+        sent_at=now,
+        claimed_at=None,
+        attempts=invitation.attempts + 1,
+        message_id=email.message_id,
+        last_error="",
+        updated_at=now,
+    )
 
 
 def _apply_failure(
@@ -219,7 +217,10 @@ def invitations_send_claimed(*, ids: list[int], claimed_at: datetime) -> Dispatc
     stats.skipped += len(ids) - len(invitations)
     if not invitations:
         return stats
-    with Mailer() as mailer:
+    # The batch's email rows go in one INSERT at its end (also when sending raised), instead of
+    # one per email: the invitation's own state is what must be recorded as each email goes.
+    emails: list[OutboundEmail] = []
+    with Mailer() as mailer, _saved_at_exit(emails):
         status_when_sent = delivered_status(mailer.backend)
         for invitation in invitations:
             now = timezone.now()
@@ -262,6 +263,7 @@ def invitations_send_claimed(*, ids: list[int], claimed_at: datetime) -> Dispatc
             )
             if result.ok:
                 _record_sent(invitation, claimed_at, email)
+                emails.append(email)
                 stats.sent += 1
                 continue
             if not invitation.message_id:
@@ -274,8 +276,16 @@ def invitations_send_claimed(*, ids: list[int], claimed_at: datetime) -> Dispatc
             if len(stats.errors) < 5:
                 stats.errors.append(result.error)
             email.sent_at = None
-            email.save(force_insert=True)
+            emails.append(email)
     return stats
+
+
+@contextmanager
+def _saved_at_exit(emails: list[OutboundEmail]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        OutboundEmail.objects.bulk_create(emails)
 
 
 def invitations_dispatch(
