@@ -42,7 +42,7 @@ from bench.common import drop_database, recreate_database
 from bench.common import stop_process as stop
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGET = 0.5
+TARGET = 0.4
 LANGUAGES = ["en", "ru", "pl", "zh-hans", "ar"]
 SEED = 20240601
 

@@ -25,6 +25,8 @@ class CatchingHandler:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.messages: list[EmailMessage] = []
+        # (MAIL FROM, RCPT TOs) of each accepted message, in the order of ``messages``.
+        self.envelopes: list[tuple[str, list[str]]] = []
         self.refuse_rcpt: Callable[[str], str | None] = lambda address: None
         self.defer_until: float = 0.0
         self.defer_reply = "451 4.3.0 Try again later"
@@ -47,6 +49,7 @@ class CatchingHandler:
         assert isinstance(parsed, EmailMessage)
         with self.lock:
             self.messages.append(parsed)
+            self.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
         return "250 Message accepted for delivery"
 
 
@@ -68,6 +71,11 @@ class SmtpSink:
     def messages(self) -> list[EmailMessage]:
         with self.handler.lock:
             return list(self.handler.messages)
+
+    @property
+    def envelopes(self) -> list[tuple[str, list[str]]]:
+        with self.handler.lock:
+            return list(self.handler.envelopes)
 
     def defer_for(self, seconds: float) -> None:
         self.handler.defer_until = time.monotonic() + seconds

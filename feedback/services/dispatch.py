@@ -8,14 +8,14 @@ to ``scheduled``; nothing scheduled is ever lost.
 
 from __future__ import annotations
 
-import functools
 import logging
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
@@ -24,7 +24,6 @@ from django.utils import timezone
 from customers.models import SuppressionReason
 from customers.services import customer_suppress
 from cxcrm.mail import delivered_status
-from cxcrm.rows import insert_fields, insert_values
 from feedback.emails import (
     build_invitation_message,
     new_message_id,
@@ -159,55 +158,18 @@ def _record_email(invitation: Invitation, **fields: Any) -> None:
 
 
 def _record_sent(invitation: Invitation, claimed_at: datetime, email: OutboundEmail) -> None:
-    """Mark one invitation sent and record its email, right after the server accepted it.
-
-    On PostgreSQL both writes go as one statement (the UPDATE in a data-modifying WITH, which
-    runs whether or not the INSERT reads it): one round trip and one commit per message
-    instead of two, and the invitation's state and its email row commit together. The SQL is
-    built once per process; the email's values are prepared by each field exactly as
-    Model.save() would (pre_save + get_db_prep_save). Elsewhere (SQLite) they are two calls.
-    """
+    """Mark one invitation sent right after the server accepted it: this conditional update is
+    what keeps a restarted worker from sending it again. Its email row is written with the
+    batch's (invitations_send_claimed)."""
     now = email.sent_at or timezone.now()
-    attempts = invitation.attempts + 1
-    if connection.vendor != "postgresql":
-        Invitation.objects.filter(_ours(invitation.pk, claimed_at)).update(
-            state=InvitationState.SENT,
-            sent_at=now,
-            claimed_at=None,
-            attempts=attempts,
-            message_id=email.message_id,
-            last_error="",
-            updated_at=now,
-        )
-        email.save(force_insert=True)
-        return
-    email_params = insert_values(email)
-    update_params = [
-        InvitationState.SENT.value, now, attempts, email.message_id, now,
-        invitation.pk, InvitationState.SENDING.value, claimed_at,
-    ]  # fmt: skip
-    # Straight to psycopg with server-side parameters: Django's cursor binds the 25 values
-    # into the SQL text in Python (client-side, ~0.25 ms a message). The statement is not
-    # prepared: Django leaves psycopg's prepare_threshold at None (safe behind connection
-    # poolers), which turns preparing off, and where cxcrm.prepared has raised it, only
-    # statements that ask (prepare=True) are prepared; so PostgreSQL plans this one each time.
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(_sent_sql(), (*update_params, *email_params))
-
-
-@functools.cache
-def _sent_sql() -> str:
-    quote = connection.ops.quote_name
-    invitation = quote(Invitation._meta.db_table)
-    fields = insert_fields(OutboundEmail)
-    columns = ", ".join(quote(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    return (
-        f"WITH sent AS (UPDATE {invitation} SET state = %s, sent_at = %s, claimed_at = NULL, "
-        "attempts = %s, message_id = %s, last_error = '', updated_at = %s "
-        "WHERE id = %s AND state = %s AND claimed_at = %s) "
-        f"INSERT INTO {quote(OutboundEmail._meta.db_table)} ({columns}) VALUES ({placeholders})"
+    Invitation.objects.filter(_ours(invitation.pk, claimed_at)).update(
+        state=InvitationState.SENT,
+        sent_at=now,
+        claimed_at=None,
+        attempts=invitation.attempts + 1,
+        message_id=email.message_id,
+        last_error="",
+        updated_at=now,
     )
 
 
@@ -255,7 +217,10 @@ def invitations_send_claimed(*, ids: list[int], claimed_at: datetime) -> Dispatc
     stats.skipped += len(ids) - len(invitations)
     if not invitations:
         return stats
-    with Mailer() as mailer:
+    # The batch's email rows go in one INSERT at its end (also when sending raised), instead of
+    # one per email: the invitation's own state is what must be recorded as each email goes.
+    emails: list[OutboundEmail] = []
+    with Mailer() as mailer, _saved_at_exit(emails):
         status_when_sent = delivered_status(mailer.backend)
         for invitation in invitations:
             now = timezone.now()
@@ -298,6 +263,7 @@ def invitations_send_claimed(*, ids: list[int], claimed_at: datetime) -> Dispatc
             )
             if result.ok:
                 _record_sent(invitation, claimed_at, email)
+                emails.append(email)
                 stats.sent += 1
                 continue
             if not invitation.message_id:
@@ -310,8 +276,16 @@ def invitations_send_claimed(*, ids: list[int], claimed_at: datetime) -> Dispatc
             if len(stats.errors) < 5:
                 stats.errors.append(result.error)
             email.sent_at = None
-            email.save(force_insert=True)
+            emails.append(email)
     return stats
+
+
+@contextmanager
+def _saved_at_exit(emails: list[OutboundEmail]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        OutboundEmail.objects.bulk_create(emails)
 
 
 def invitations_dispatch(

@@ -103,7 +103,7 @@ def test_thousand_purchases_become_thousand_emails_in_each_language(
     celery_worker(name="w1", pool="prefork", concurrency=2, env=env)
     celery_worker(name="beat", beat=True, env=env)
 
-    wait_for(lambda: len(smtp.messages) >= 1000, timeout=180)
+    wait_for(lambda: len(smtp.messages) >= 1000, timeout=180, every=0.5)
     time.sleep(2)  # anything extra would arrive now
     messages = smtp.messages
     assert len(messages) == 1000
@@ -134,7 +134,7 @@ def test_worker_killed_mid_batch_loses_nothing(
     victim = celery_worker(name="victim", env=env)
     celery_worker(name="beat", beat=True, env=env)
 
-    wait_for(lambda: len(smtp.messages) >= 400, timeout=120)
+    wait_for(lambda: len(smtp.messages) >= 400, timeout=180)
     os.kill(victim.process.pid, signal.SIGKILL)
     victim.process.wait(timeout=10)
     at_kill = len(smtp.messages)
@@ -165,21 +165,45 @@ def test_redis_down_for_30s_purchases_accepted_and_all_sent_after(
     celery_worker(name="beat", beat=True, env=env)
     for i in range(50):
         purchase(customers[i], checkout, f"before-{i}")
-    wait_for(lambda: len(smtp.messages) >= 50, timeout=60)
+    wait_for(lambda: len(smtp.messages) >= 50, timeout=180)
 
     private_redis.stop()
-    outage_ends = time.monotonic() + 30
-    accepted = 0
-    while time.monotonic() < outage_ends:
-        if accepted < 100:
-            purchase(customers[50 + accepted], checkout, f"during-{accepted}")
-            accepted += 1
-        time.sleep(0.25)
-    assert accepted == 100  # every purchase was recorded while the broker was down
+    outage_started = time.monotonic()
+    # A fixed number of purchases, however long each takes on a busy machine: every one must
+    # be recorded (with its invitation) while the broker is down.
+    for i in range(100):
+        purchase(customers[50 + i], checkout, f"during-{i}")
+    during = Invitation.objects.filter(interaction__external_id__startswith="during-")
+    assert during.count() == 100
+    # Keep the broker down for at least 30 s, so the beat ticks and retries of that time fail.
+    time.sleep(max(0.0, 30 - (time.monotonic() - outage_started)))
     private_redis.start()
 
-    wait_for(lambda: len({m["To"] for m in smtp.messages}) == 150, timeout=120)
+    wait_for(lambda: len({m["To"] for m in smtp.messages}) == 150, timeout=180, every=0.5)
     assert Invitation.objects.filter(state=InvitationState.SENT).count() == 150
+
+
+def test_customer_at_an_idn_domain_gets_the_survey_with_a_punycode_envelope(
+    celery_worker, smtp: SmtpSink, purchase_setup
+) -> None:  # type: ignore[no-untyped-def]
+    checkout, _survey = purchase_setup
+    customer = Customer.objects.create(
+        external_id="idn-1", email="user@exämple.com", name="Jörg", language="en"
+    )
+    purchase(customer, checkout, "idn-order-1")
+    env = {**FAST, "EMAIL_URL": smtp.url}
+    celery_worker(name="w", env=env)
+    celery_worker(name="beat", beat=True, env=env)
+
+    wait_for(lambda: smtp.messages, timeout=180)
+    [(_sender, recipients)] = smtp.envelopes
+    assert recipients == ["user@xn--exmple-cua.com"]
+    [message] = smtp.messages
+    assert message["To"] == "user@xn--exmple-cua.com"
+    assert message["Subject"] == SUBJECTS["en"]
+    invitation = Invitation.objects.get(customer=customer)
+    assert invitation.state == InvitationState.SENT
+    assert message["Message-ID"] == invitation.message_id
 
 
 def test_smtp_451_for_30s_then_delivered_and_550_suppressed(
@@ -187,7 +211,7 @@ def test_smtp_451_for_30s_then_delivered_and_550_suppressed(
 ) -> None:  # type: ignore[no-untyped-def]
     checkout, _survey = purchase_setup
     customers = make_customers(100, "defer")
-    smtp.defer_for(30)
+    smtp.defer_for(3600)
     smtp.refuse(lambda address: address == "defer-7@example.com", "550 5.1.1 Unknown user")
     started = time.monotonic()
     for i, customer in enumerate(customers):
@@ -196,10 +220,17 @@ def test_smtp_451_for_30s_then_delivered_and_550_suppressed(
     celery_worker(name="w", env=env)
     celery_worker(name="beat", beat=True, env=env)
 
-    wait_for(lambda: len(smtp.messages) >= 99, timeout=150)
-    assert time.monotonic() - started >= 29  # nothing got through while the server said 451
+    # The server answers 451 until every invitation has been tried (and deferred) at least
+    # once and 30 s have passed, however slowly the machine gets there.
+    tried = Invitation.objects.filter(attempts__gte=1)
+    wait_for(lambda: tried.count() == 100, timeout=180, every=0.5)
+    time.sleep(max(0.0, 30 - (time.monotonic() - started)))
+    assert smtp.messages == []  # nothing got through while the server said 451
+    smtp.defer_for(0)
+
+    wait_for(lambda: len(smtp.messages) >= 99, timeout=180, every=0.5)
     wait_for(
-        lambda: Invitation.objects.filter(state=InvitationState.FAILED).count() == 1, timeout=30
+        lambda: Invitation.objects.filter(state=InvitationState.FAILED).count() == 1, timeout=180
     )
     counts = Counter(m["To"] for m in smtp.messages)
     assert len(counts) == 99 and max(counts.values()) == 1

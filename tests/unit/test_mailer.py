@@ -1,5 +1,5 @@
-"""The Mailer's own SMTP transaction (the fast path for one bare recipient): the envelope it
-writes and the outcome of every refusal, against a real aiosmtpd server."""
+"""The Mailer over Django's SMTP backend: the envelope Django writes and the outcome the Mailer
+gives every refusal, against a real aiosmtpd server."""
 
 from __future__ import annotations
 
@@ -143,7 +143,46 @@ def test_421_closes_and_the_next_message_reconnects(server: Scripted) -> None:
     assert [e[1] for e in server.envelopes] == [["second@example.com"]]
 
 
-def test_an_address_with_a_display_name_in_to_takes_smtplibs_path(server: Scripted) -> None:
+def test_an_address_with_a_display_name_has_the_bare_address_in_the_envelope(
+    server: Scripted,
+) -> None:
     with Mailer() as mailer:
         assert mailer.send(email("Ana Müller <ana@example.com>")).ok
     assert server.envelopes[0][1] == ["ana@example.com"]
+
+
+def test_an_idn_domain_is_punycode_in_the_envelope_and_the_to_header(server: Scripted) -> None:
+    with Mailer() as mailer:
+        assert mailer.send(email("user@exämple.com")).ok
+    ((_sender, recipients, _options, content),) = server.envelopes
+    assert recipients == ["user@xn--exmple-cua.com"]
+    assert b"To: user@xn--exmple-cua.com" in content
+
+
+def test_one_connection_carries_the_whole_batch(server: Scripted) -> None:
+    with Mailer() as mailer:
+        first = mailer.backend.connection
+        assert all(mailer.send(email(f"c{i}@example.com")).ok for i in range(3))
+        assert mailer.backend.connection is first
+    assert len(server.envelopes) == 3
+
+
+def test_an_unreachable_server_is_transient_for_every_message() -> None:
+    unreachable = override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=free_port(),
+        EMAIL_TIMEOUT=5,
+    )
+    with unreachable, Mailer() as mailer:
+        results = [mailer.send(email()), mailer.send(email())]
+    assert all(r.outcome is Outcome.TRANSIENT for r in results)
+
+
+def test_other_backends_take_the_message_as_it_is() -> None:
+    from django.core import mail
+
+    locmem = override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
+    with locmem, Mailer() as mailer:
+        assert mailer.send(email()).ok
+    assert [m.to for m in mail.outbox] == [["ana@example.com"]]
