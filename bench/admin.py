@@ -162,7 +162,7 @@ def stock_urls() -> str:
     from django.urls import include, path
 
     from feedback.admin.tickets import TicketAdmin
-    from feedback.models import Ticket
+    from feedback.tickets.models import Ticket
 
     class StockTicketAdmin(admin.ModelAdmin):
         ordering = ["-priority", "due_at", "id"]
@@ -272,7 +272,7 @@ def main() -> int:
         from django.test import Client, override_settings
 
         from feedback.admin.tickets import TicketAdmin
-        from feedback.models import OPEN_TICKET_STATUSES, Ticket
+        from feedback.tickets.models import OPEN_TICKET_STATUSES, Ticket
 
         def marks() -> tuple[int, bytes, bytes]:
             open_n = Ticket.objects.filter(status__in=OPEN_TICKET_STATUSES).count()

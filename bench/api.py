@@ -71,7 +71,7 @@ def configure(name: str, var_dir: str) -> None:
 
 def seed_catalogue(customers: int) -> tuple[list[int], list[str], int]:
     from customers.models import Customer
-    from feedback.models import Survey
+    from feedback.surveys.models import Survey
     from touchpoints.models import JourneyStage, Touchpoint
 
     touchpoint = Touchpoint.objects.create(
@@ -192,7 +192,7 @@ def warm_up(client: Any, row: dict, external_ids: list[str]) -> None:
     reply = client.post("/api/v1/interactions/", [item], content_type="application/json")
     if reply.status_code != 200:
         raise RuntimeError(f"warm-up failed: {reply.status_code} {reply.content[:500]!r}")
-    from feedback.models import Invitation
+    from feedback.surveys.models import Invitation
 
     Invitation.objects.filter(interaction__source="bench-warm-up").delete()
     Interaction.objects.filter(source="bench-warm-up").delete()
@@ -235,7 +235,7 @@ def baseline_urls() -> Any:
     from django.http import HttpRequest, JsonResponse
     from django.urls import include, path
 
-    from feedback.models import Ticket
+    from feedback.tickets.models import Ticket
 
     fields = [
         "id",

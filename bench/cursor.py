@@ -43,7 +43,7 @@ def cursor_url(position: int) -> str:
 
 def page_url(depth: int) -> str:
     """The URL of page ``depth`` (1-based): after the first (depth - 1) * PAGE rows by -id."""
-    from feedback.models import Response
+    from feedback.surveys.models import Response
 
     if depth == 1:
         return f"{URL}?page_size={PAGE}"

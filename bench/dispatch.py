@@ -212,7 +212,7 @@ def seed(n: int) -> None:
     from django.utils import timezone
 
     from customers.models import Customer
-    from feedback.models import Invitation, Survey
+    from feedback.surveys.models import Invitation, Survey
     from touchpoints.models import Interaction, Touchpoint
 
     rng = random.Random(SEED)
@@ -280,7 +280,7 @@ class Prepared:
 def render_all() -> list[Prepared]:
     """The baseline's messages: the same emails, rendered by the same code, before the clock."""
     from feedback.emails import build_invitation_message, new_message_id, render_invitation
-    from feedback.models import EmailKind, Invitation
+    from feedback.surveys.models import EmailKind, Invitation
 
     prepared = []
     invitations = Invitation.objects.select_related("survey", "customer").order_by(
@@ -500,7 +500,7 @@ def run_ours(
     from django.conf import settings
 
     from cxcrm.celery import app
-    from feedback.models import EmailStatus, Invitation, InvitationState, OutboundEmail
+    from feedback.surveys.models import EmailStatus, Invitation, InvitationState, OutboundEmail
 
     # Redis db 14 is the bench's own: stale tasks from an interrupted run must not count.
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()

@@ -60,7 +60,7 @@ TARGET = 1.5
 URL = "/api/v1/metrics/"
 EXPLAIN_FILE = ROOT / "bench" / "explain" / "metrics.txt"
 KINDS = ("nps", "csat", "ces")
-# The answer categories by sentiment, as feedback.scoring defines them.
+# The answer categories by sentiment, as feedback.surveys.scoring defines them.
 GOOD = ("promoter", "satisfied", "easy")
 NEUTRAL = ("passive", "neutral")
 BAD = ("detractor", "dissatisfied", "difficult")
@@ -326,7 +326,7 @@ def period() -> tuple[date, date]:
     from django.db.models import Max, Min
     from django.utils import timezone
 
-    from feedback.models import Response
+    from feedback.surveys.models import Response
 
     row = Response.objects.aggregate(first=Min("submitted_at"), last=Max("submitted_at"))
     if row["first"] is None:

@@ -102,7 +102,9 @@ def catalogue(rng: random.Random) -> dict[str, list[int]]:
     """Staff users, touchpoints, surveys and root causes, with the ORM (a few rows)."""
     from django.contrib.auth import get_user_model
 
-    from feedback.models import RootCause, Survey
+    from feedback.tickets.models import RootCause
+
+    from feedback.surveys.models import Survey
     from touchpoints.models import Touchpoint
 
     users = [
@@ -136,7 +138,7 @@ def catalogue(rng: random.Random) -> dict[str, list[int]]:
 
 class Seeder:
     def __init__(self, rng: random.Random, cat: dict[str, list[int]], counts: dict[str, int]):
-        from feedback.models import Survey
+        from feedback.surveys.models import Survey
 
         self.rng = rng
         self.cat = cat
@@ -248,7 +250,7 @@ class Seeder:
         return min(self.counts["responses"], self.counts["interactions"])
 
     def responses(self) -> Iterator[str]:
-        from feedback.scoring import categorize, score_range, sentiment_of
+        from feedback.surveys.scoring import categorize, score_range, sentiment_of
 
         rng, surveys = self.rng, self.cat["surveys"]
         n_inv, n_cust = self.n_invitations(), self.counts["customers"]

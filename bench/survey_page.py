@@ -130,7 +130,7 @@ def seed(n: int) -> list[str]:
 
     django.setup()
     from customers.models import Customer
-    from feedback.models import Invitation, InvitationState, Survey
+    from feedback.surveys.models import Invitation, InvitationState, Survey
     from touchpoints.models import Interaction, Touchpoint
 
     rng = random.Random(SEED)

@@ -25,7 +25,7 @@ def _html_part(message: EmailMessage) -> str:
 
 class OutboxBackend(BaseEmailBackend):
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
-        from feedback.models import EmailStatus, OutboundEmail
+        from feedback.surveys.models import EmailStatus, OutboundEmail
 
         kept = 0
         for message in email_messages:
@@ -55,6 +55,6 @@ class OutboxBackend(BaseEmailBackend):
 
 def delivered_status(backend: BaseEmailBackend) -> str:
     """What a successful send means with this backend: kept in the outbox, or really sent."""
-    from feedback.models import EmailStatus
+    from feedback.surveys.models import EmailStatus
 
     return EmailStatus.OUTBOX if isinstance(backend, OutboxBackend) else EmailStatus.SENT

@@ -410,13 +410,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "TicketStatusEnum": "feedback.models.TicketStatus",
-        "InvitationStateEnum": "feedback.models.InvitationState",
-        "SurveyKindEnum": "feedback.scoring.SurveyKind",
-        "CategoryEnum": "feedback.scoring.Category",
+        "TicketStatusEnum": "feedback.tickets.models.TicketStatus",
+        "InvitationStateEnum": "feedback.surveys.models.InvitationState",
+        "SurveyKindEnum": "feedback.surveys.scoring.SurveyKind",
+        "CategoryEnum": "feedback.surveys.scoring.Category",
         "JourneyStageEnum": "touchpoints.models.JourneyStage",
         "TouchpointChannelEnum": "touchpoints.models.Channel",
-        "ResponseChannelEnum": "feedback.models.ResponseChannel",
+        "ResponseChannelEnum": "feedback.surveys.models.ResponseChannel",
     },
 }
 # Largest JSON body the API reads (a bulk of 1,000 interactions is well under 1 MB).

@@ -17,8 +17,8 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from feedback.models import Invitation, Survey
-from feedback.scoring import SurveyKind, score_range
+from feedback.surveys.models import Invitation, Survey
+from feedback.surveys.scoring import SurveyKind, score_range
 
 SUPPORTED_LANGUAGES = [code for code, _name in settings.LANGUAGES]
 RTL_LANGUAGES = {"ar", "fa", "he", "ur"}

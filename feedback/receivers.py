@@ -11,11 +11,12 @@ from django.dispatch import receiver
 
 from cxcrm.models import WebhookEndpoint
 from cxcrm.webhooks.signals import endpoint_disabled
+from feedback.inbound.models import InboundSource
 from feedback.inbound.parsing import raw_from_anymail
-from feedback.models import EmailKind, InboundSource
 from feedback.services.inbound import inbound_email_receive
 from feedback.services.outbox import outbound_email_queue
 from feedback.services.tracking import DeliveryEvent, delivery_event_record
+from feedback.surveys.models import EmailKind
 
 
 @receiver(tracking, dispatch_uid="cxcrm-delivery-events")

@@ -11,17 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from feedback.models import (
-    OPEN_TICKET_STATUSES,
+from feedback.surveys.models import (
     EmailKind,
     Invitation,
     InvitationPurpose,
     OutboundEmail,
     Response,
-    Ticket,
-    TicketEvent,
-    TicketMessage,
 )
+from feedback.tickets.models import OPEN_TICKET_STATUSES, Ticket, TicketEvent, TicketMessage
 from touchpoints.models import Interaction
 
 

@@ -26,10 +26,10 @@ from feedback.emails import (
     survey_texts,
 )
 from feedback.forms import FollowUpForm, ScoreForm
-from feedback.models import Invitation, Response, ResponseChannel
-from feedback.scoring import Sentiment, score_range, sentiment_of
 from feedback.selectors import invitation_by_token, survey_link
 from feedback.services.responses import InvalidAnswer, SurveyClosed, is_open, response_record
+from feedback.surveys.models import Invitation, Response, ResponseChannel
+from feedback.surveys.scoring import Sentiment, score_range, sentiment_of
 
 ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
 

@@ -9,18 +9,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from customers.models import Customer
-from feedback.models import (
-    Invitation,
-    InvitationState,
-    OutboundEmail,
-    Response,
-    RootCause,
-    Survey,
-    Ticket,
-    TicketEvent,
-    TicketMessage,
-)
-from feedback.scoring import SurveyKind, categorize
+from feedback.surveys.models import Invitation, InvitationState, OutboundEmail, Response, Survey
+from feedback.tickets.models import RootCause, Ticket, TicketEvent, TicketMessage
+from feedback.surveys.scoring import SurveyKind, categorize
 from touchpoints.models import Channel, Interaction, JourneyStage, Touchpoint
 
 

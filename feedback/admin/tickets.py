@@ -56,16 +56,6 @@ from feedback.admin.ticket_forms import (
     ResolveForm,
     StatusForm,
 )
-from feedback.models import (
-    OPEN_TICKET_STATUSES,
-    MessageDirection,
-    Ticket,
-    TicketMessage,
-    TicketPriority,
-    TicketStatus,
-    overdue_q,
-)
-from feedback.scoring import SurveyKind
 from feedback.selectors import (
     ticket_page_context,
     ticket_queue_ordering,
@@ -84,6 +74,16 @@ from feedback.services.loop import (
     ticket_resolve,
     ticket_set_priority,
     ticket_set_status,
+)
+from feedback.surveys.scoring import SurveyKind
+from feedback.tickets.models import (
+    OPEN_TICKET_STATUSES,
+    MessageDirection,
+    Ticket,
+    TicketMessage,
+    TicketPriority,
+    TicketStatus,
+    overdue_q,
 )
 
 # A bulk action works through at most this many tickets per submit (one transaction each).

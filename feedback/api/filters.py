@@ -5,21 +5,23 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from cxcrm.api.views import IdFilter, SmallIntFilter
-from feedback.models import (
-    OPEN_TICKET_STATUSES,
+from feedback.surveys.models import (
     Invitation,
     InvitationPurpose,
     InvitationState,
     Response,
     ResponseChannel,
-    RootCause,
     Survey,
+)
+from feedback.surveys.scoring import Category, SurveyKind
+from feedback.tickets.models import (
+    OPEN_TICKET_STATUSES,
+    RootCause,
     Ticket,
     TicketPriority,
     TicketSource,
     TicketStatus,
 )
-from feedback.scoring import Category, SurveyKind
 
 
 class SurveyFilter(filters.FilterSet):

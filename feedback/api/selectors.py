@@ -7,7 +7,8 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from feedback.models import Invitation, Response, RootCause, Survey, Ticket, TicketMessage
+from feedback.surveys.models import Invitation, Response, Survey
+from feedback.tickets.models import RootCause, Ticket, TicketMessage
 from touchpoints.models import Touchpoint
 
 

@@ -8,18 +8,9 @@ from rest_framework import serializers
 from customers.models import Customer
 from customers.selectors import customer_resolve_many
 from cxcrm.api.views import NulFreeCharField
-from feedback.models import (
-    Invitation,
-    Response,
-    ResponseChannel,
-    RootCause,
-    Survey,
-    Ticket,
-    TicketMessage,
-    TicketPriority,
-    TicketStatus,
-)
 from feedback.services.responses import MAX_COMMENT_CHARS
+from feedback.surveys.models import Invitation, Response, ResponseChannel, Survey
+from feedback.tickets.models import RootCause, Ticket, TicketMessage, TicketPriority, TicketStatus
 from touchpoints.models import JourneyStage, Touchpoint
 from touchpoints.selectors import touchpoint_resolve_many
 
@@ -153,7 +144,7 @@ class ResponseCreateSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        from feedback.scoring import ScoreError, categorize
+        from feedback.surveys.scoring import ScoreError, categorize
 
         customer = _customer(attrs)
         touchpoint = _touchpoint(attrs["touchpoint"])

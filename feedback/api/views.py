@@ -43,9 +43,9 @@ from feedback.api.serializers import (
     TicketSerializer,
     TicketUpdateSerializer,
 )
-from feedback.models import TicketSource
 from feedback.services import loop
 from feedback.services.responses import response_record_external
+from feedback.tickets.models import TicketSource
 
 actor = acting_user
 

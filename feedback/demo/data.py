@@ -8,7 +8,7 @@ import random
 import unicodedata
 from datetime import timedelta
 
-from feedback.scoring import SurveyKind
+from feedback.surveys.scoring import SurveyKind
 from touchpoints.models import Channel, JourneyStage, Ownership  # noqa: F401
 
 # --- Reference data ---------------------------------------------------------------------------

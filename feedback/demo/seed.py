@@ -47,7 +47,7 @@ from feedback.demo.data import (
     _person,
 )
 from feedback.demo.tickets import SLA_HOURS, TicketsMixin, _TicketPlan
-from feedback.models import (
+from feedback.surveys.models import (
     EmailKind,
     EmailStatus,
     Invitation,
@@ -56,13 +56,10 @@ from feedback.models import (
     OutboundEmail,
     Response,
     ResponseChannel,
-    RootCause,
     Survey,
-    Ticket,
-    TicketEvent,
-    TicketMessage,
 )
-from feedback.scoring import BANDS, Sentiment, SurveyKind, categorize, sentiment_of
+from feedback.surveys.scoring import BANDS, Sentiment, SurveyKind, categorize, sentiment_of
+from feedback.tickets.models import RootCause, Ticket, TicketEvent, TicketMessage
 from touchpoints.models import Interaction, JourneyStage, Touchpoint
 
 SOURCE = "demo"

@@ -14,12 +14,10 @@ from feedback.demo.data import (
     STAFF_ASK,
     STAFF_RESOLVED,
 )
-from feedback.models import (
-    Invitation,
-    InvitationPurpose,
-    InvitationState,
+from feedback.surveys.models import Invitation, InvitationPurpose, InvitationState, ResponseChannel
+from feedback.surveys.scoring import BANDS, Sentiment, SurveyKind, categorize, sentiment_of
+from feedback.tickets.models import (
     MessageDirection,
-    ResponseChannel,
     Ticket,
     TicketEvent,
     TicketMessage,
@@ -27,7 +25,6 @@ from feedback.models import (
     TicketSource,
     TicketStatus,
 )
-from feedback.scoring import BANDS, Sentiment, SurveyKind, categorize, sentiment_of
 
 SLA_HOURS = 48
 

@@ -10,7 +10,7 @@ from django.dispatch import receiver
 from customers.models import Customer
 from customers.privacy import ERASED_TEXT, iso
 from customers.signals import customer_erasing, customer_exporting
-from feedback.models import InboundEmail
+from feedback.inbound.models import InboundEmail
 
 
 def _inbound_of(customer: Customer) -> Q:

@@ -6,7 +6,7 @@ the same for ten answers as for a million. Grouped figures (by kind, by bucket, 
 are still one query each. The filters are applied by one function (`_filter_q`) so every figure
 answers the same question.
 
-Answer categories come from `feedback.scoring`; no threshold is written here.
+Answer categories come from `feedback.surveys.scoring`; no threshold is written here.
 Follow-up answers (the recovery survey after a resolved ticket) are left out of the scores: they
 measure the ticket's recovery (see `loop_kpis`), and counting them would let the loop improve
 the NPS of the touchpoint that caused the complaint.
@@ -28,16 +28,9 @@ from django.db.models.fields import FloatField
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
-from feedback.models import (
-    Invitation,
-    InvitationPurpose,
-    InvitationState,
-    Response,
-    Ticket,
-    TicketSource,
-    overdue_q,
-)
-from feedback.scoring import Sentiment, SurveyKind, categories_with, score_range
+from feedback.surveys.models import Invitation, InvitationPurpose, InvitationState, Response
+from feedback.surveys.scoring import Sentiment, SurveyKind, categories_with, score_range
+from feedback.tickets.models import Ticket, TicketSource, overdue_q
 from touchpoints.models import Interaction, JourneyStage, Touchpoint
 
 # Below this many answers a score is noise (an NPS of 30 answers already has a margin of about

@@ -26,7 +26,6 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 
 from customers.models import Customer
-from feedback.models import OPEN_TICKET_STATUSES
 from feedback.reporting import metrics
 from feedback.reporting.charts import Point, line_chart, sparkline
 from feedback.reporting.metrics import (
@@ -38,7 +37,8 @@ from feedback.reporting.metrics import (
     Summary,
     TrendPoint,
 )
-from feedback.scoring import SurveyKind, score_range
+from feedback.surveys.scoring import SurveyKind, score_range
+from feedback.tickets.models import OPEN_TICKET_STATUSES
 from touchpoints.models import JourneyStage, Touchpoint
 
 PERMISSION = "feedback.view_dashboard"
@@ -383,7 +383,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     loop = metrics.loop_kpis(f, now=now)
     stages = metrics.breakdown(f, "stage")
     queue = _queue_params(f)
-    # The queue's own "overdue" filter (feedback.models.overdue_q), not a copy of the rule.
+    # The queue's own "overdue" filter (feedback.tickets.models.overdue_q), not a copy of the rule.
     overdue = {**queue, "queue": "overdue"}
     assert f.since is not None and f.until is not None
     context.update(

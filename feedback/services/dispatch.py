@@ -30,7 +30,7 @@ from feedback.emails import (
     render_invitation,
 )
 from feedback.mailer import Mailer, Outcome, SendResult
-from feedback.models import (
+from feedback.surveys.models import (
     EmailKind,
     EmailStatus,
     Invitation,

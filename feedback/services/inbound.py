@@ -30,18 +30,7 @@ from django.utils import timezone
 
 from customers.services import customer_unsubscribe
 from feedback.inbound import parsing as inbound
-from feedback.models import (
-    InboundEmail,
-    InboundSource,
-    InboundStatus,
-    Invitation,
-    OutboundEmail,
-    Response,
-    ResponseChannel,
-    Ticket,
-    TicketMessage,
-)
-from feedback.scoring import score_range
+from feedback.inbound.models import InboundEmail, InboundSource, InboundStatus
 from feedback.selectors import invitation_by_token
 from feedback.services.responses import (
     MAX_COMMENT_CHARS,
@@ -50,6 +39,9 @@ from feedback.services.responses import (
     response_record,
 )
 from feedback.services.tickets import ticket_message_receive
+from feedback.surveys.models import Invitation, OutboundEmail, Response, ResponseChannel
+from feedback.surveys.scoring import score_range
+from feedback.tickets.models import Ticket, TicketMessage
 
 log = logging.getLogger(__name__)
 

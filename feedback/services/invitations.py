@@ -12,13 +12,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from customers.models import Customer
-from feedback.models import (
-    OPEN_TICKET_STATUSES,
-    Invitation,
-    InvitationState,
-    Survey,
-    Ticket,
-)
+from feedback.surveys.models import Invitation, InvitationState, Survey
+from feedback.tickets.models import OPEN_TICKET_STATUSES, Ticket
 from touchpoints.models import Interaction, Touchpoint
 from touchpoints.services import NewInteraction
 

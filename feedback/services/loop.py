@@ -29,14 +29,19 @@ from feedback.emails import (
     public_url,
     reply_address,
 )
-from feedback.models import (
-    OPEN_TICKET_STATUSES,
+from feedback.services.outbox import outbound_email_queue
+from feedback.surveys.models import (
     EmailKind,
     Invitation,
     InvitationPurpose,
     InvitationState,
-    MessageDirection,
     Response,
+)
+from feedback.surveys.scoring import Sentiment, SurveyKind, sentiment_of
+from feedback.tickets import events
+from feedback.tickets.models import (
+    OPEN_TICKET_STATUSES,
+    MessageDirection,
     RootCause,
     Ticket,
     TicketEvent,
@@ -45,9 +50,6 @@ from feedback.models import (
     TicketSource,
     TicketStatus,
 )
-from feedback.scoring import Sentiment, SurveyKind, sentiment_of
-from feedback.services.outbox import outbound_email_queue
-from feedback.tickets import events
 
 AGENT_GROUP = "Agent"
 MANAGER_GROUP = "Manager"

@@ -19,7 +19,7 @@ from cxcrm.mail import delivered_status
 from cxcrm.tasking import enqueue_on_commit
 from feedback.emails import new_message_id
 from feedback.mailer import Mailer, Outcome, SendResult
-from feedback.models import EmailStatus, OutboundEmail
+from feedback.surveys.models import EmailStatus, OutboundEmail
 
 log = logging.getLogger(__name__)
 

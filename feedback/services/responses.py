@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from cxcrm.errors import ServiceError
 from cxcrm.tasking import enqueue_on_commit
-from feedback.models import Invitation, InvitationState, Response, ResponseChannel
-from feedback.scoring import ScoreError, categorize
 from feedback.surveys import events
+from feedback.surveys.models import Invitation, InvitationState, Response, ResponseChannel
+from feedback.surveys.scoring import ScoreError, categorize
 
 MAX_COMMENT_CHARS = 5000
 MAX_HISTORY = 50

@@ -7,13 +7,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from feedback.models import (
-    MessageDirection,
-    Ticket,
-    TicketMessage,
-    TicketStatus,
-)
 from feedback.services.loop import ticket_event_record
+from feedback.tickets.models import MessageDirection, Ticket, TicketMessage, TicketStatus
 
 # A customer's reply wakes these up: a closed case gets looked at again, and "pending customer"
 # means we were waiting for exactly this.

@@ -14,7 +14,7 @@ from customers.services import (
     customer_suppress,
     customer_unsubscribe,
 )
-from feedback.models import EmailStatus, OutboundEmail
+from feedback.surveys.models import EmailStatus, OutboundEmail
 
 log = logging.getLogger(__name__)
 

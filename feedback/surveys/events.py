@@ -6,7 +6,7 @@ from typing import Any
 
 from cxcrm.webhooks.event_types import RESPONSE_CREATED, RESPONSE_UPDATED
 from cxcrm.webhooks.events import event_publish
-from feedback.models import Response
+from feedback.surveys.models import Response
 
 
 def response_data(response: Response) -> dict[str, Any]:

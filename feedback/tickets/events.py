@@ -6,7 +6,7 @@ from typing import Any
 
 from cxcrm.webhooks.event_types import TICKET_CREATED, TICKET_RESOLVED, TICKET_UPDATED
 from cxcrm.webhooks.events import event_publish
-from feedback.models import Ticket
+from feedback.tickets.models import Ticket
 
 
 def ticket_data(ticket: Ticket) -> dict[str, Any]:

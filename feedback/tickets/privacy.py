@@ -13,7 +13,7 @@ from django.dispatch import receiver
 from customers.models import Customer
 from customers.privacy import ERASED_TEXT, iso
 from customers.signals import customer_activity, customer_erasing, customer_exporting
-from feedback.models import MessageDirection, Ticket, TicketMessage
+from feedback.tickets.models import MessageDirection, Ticket, TicketMessage
 
 
 @receiver(customer_exporting, sender=Customer, dispatch_uid="tickets-export")

@@ -10,7 +10,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from feedback.models import InvitationState, Response, ResponseChannel
+from feedback.surveys.models import InvitationState, Response, ResponseChannel
 from feedback.services.dispatch import invitations_dispatch
 from tests.browser import launch_browser, shot
 from tests.factories import CustomerFactory, InvitationFactory, SurveyFactory

@@ -15,7 +15,9 @@ from django.contrib.auth.models import Group, Permission
 from django.test import override_settings
 from django.utils import timezone
 
-from feedback.models import EmailKind, EmailStatus, OutboundEmail, Ticket, TicketStatus
+from feedback.surveys.models import EmailKind, EmailStatus, OutboundEmail
+
+from feedback.tickets.models import Ticket, TicketStatus
 from feedback.services.loop import AGENT_GROUP, ticket_sync_for_response
 from feedback.services.outbox import outbound_email_send
 from tests.browser import launch_browser, shot

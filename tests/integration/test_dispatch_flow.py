@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Customer, SuppressionReason
-from feedback.models import Invitation, InvitationState, Survey
+from feedback.surveys.models import Invitation, InvitationState, Survey
 from tests.integration.conftest import wait_for
 from tests.smtp import SmtpSink
 from touchpoints.models import Touchpoint

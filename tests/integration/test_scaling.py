@@ -27,7 +27,7 @@ from cxcrm.models import DeliveryStatus, WebhookDelivery
 from cxcrm.webhooks.event_types import TICKET_UPDATED
 from cxcrm.webhooks.events import event_publish
 from cxcrm.webhooks.services import webhook_endpoint_create
-from feedback.models import Invitation, InvitationState, Survey
+from feedback.surveys.models import Invitation, InvitationState, Survey
 from tests.integration.conftest import wait_for
 from tests.smtp import SmtpSink
 from tests.webhook_receiver import Receiver, webhook_receiver

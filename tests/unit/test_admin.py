@@ -28,14 +28,11 @@ from cxcrm.api.keys import api_key_create
 from cxcrm.models import ApiKey, WebhookDelivery, WebhookEndpoint, WorkerHeartbeat
 from cxcrm.services import heartbeat_record
 from cxcrm.webhooks.services import webhook_endpoint_create
-from feedback.models import (
-    InboundEmail,
-    Invitation,
+from feedback.inbound.models import InboundEmail
+from feedback.surveys.models import Invitation, OutboundEmail, Response, Survey
+from feedback.tickets.models import (
     MessageDirection,
-    OutboundEmail,
-    Response,
     RootCause,
-    Survey,
     Ticket,
     TicketEvent,
     TicketMessage,

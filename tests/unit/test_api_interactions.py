@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.models import Customer
-from feedback.models import Invitation, TicketStatus
+from feedback.surveys.models import Invitation
+from feedback.tickets.models import TicketStatus
 from tests.api_support import *  # noqa: F403 - the persona fixtures
 from tests.api_support import (
     CAN_READ,

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from feedback.reporting import metrics
-from feedback.scoring import SurveyKind
+from feedback.surveys.scoring import SurveyKind
 from tests.api_support import *  # noqa: F403 - the persona fixtures
 from tests.api_support import CAN_READ, DENIED, PERSONAS
 from tests.factories import (

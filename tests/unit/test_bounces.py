@@ -10,7 +10,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from customers.models import SuppressionReason
-from feedback.models import InvitationState
+from feedback.surveys.models import InvitationState
 from tests.factories import CustomerFactory, InvitationFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from customers.models import Customer
-from feedback.models import Invitation, InvitationState
+from feedback.surveys.models import Invitation, InvitationState
 from tests.factories import CustomerFactory, SurveyFactory, TouchpointFactory
 from touchpoints.models import Interaction, JourneyStage, Touchpoint
 from touchpoints.services import (

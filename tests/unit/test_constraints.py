@@ -7,8 +7,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from feedback.models import Invitation, InvitationState, Response, Survey, Ticket, TicketStatus
-from feedback.scoring import SurveyKind
+from feedback.surveys.models import Invitation, InvitationState, Response, Survey
+
+from feedback.tickets.models import Ticket, TicketStatus
+from feedback.surveys.scoring import SurveyKind
 from tests.factories import (
     CustomerFactory,
     InteractionFactory,

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import AuditEntry, Customer
-from feedback.models import Invitation
+from feedback.surveys.models import Invitation
 from tests.factories import (
     CustomerFactory,
     InteractionFactory,

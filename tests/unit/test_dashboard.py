@@ -15,10 +15,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from feedback.models import InvitationState, TicketStatus
+from feedback.surveys.models import InvitationState
+
+from feedback.tickets.models import TicketStatus
 from feedback.reporting.charts import Point, line_chart, sparkline
 from feedback.reporting.metrics import MIN_SAMPLE
-from feedback.scoring import SurveyKind
+from feedback.surveys.scoring import SurveyKind
 from tests.factories import (
     CustomerFactory,
     InteractionFactory,

@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from customers.models import SuppressionReason
-from feedback.models import EmailStatus, Invitation, InvitationState, OutboundEmail
+from feedback.surveys.models import EmailStatus, Invitation, InvitationState, OutboundEmail
 from feedback.services.dispatch import (
     invitations_claim,
     invitations_dispatch,

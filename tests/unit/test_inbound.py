@@ -26,20 +26,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from feedback.inbound import parsing as inbound
-from feedback.models import (
-    InboundEmail,
-    InboundSource,
-    InboundStatus,
+from feedback.inbound.models import InboundEmail, InboundSource, InboundStatus
+from feedback.surveys.models import (
     Invitation,
     InvitationPurpose,
     InvitationState,
-    MessageDirection,
     Response,
     ResponseChannel,
-    TicketEvent,
-    TicketMessage,
-    TicketStatus,
 )
+from feedback.tickets.models import MessageDirection, TicketEvent, TicketMessage, TicketStatus
 from feedback.services.inbound import EmptyMessage, inbound_email_receive
 from feedback.services.tickets import ticket_message_receive
 from feedback.webhooks import inbound_view_class

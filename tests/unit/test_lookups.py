@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from customers.models import Customer
-from feedback.models import Invitation
+from feedback.surveys.models import Invitation
 from tests.factories import CustomerFactory, InvitationFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]

@@ -10,18 +10,16 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
-from feedback.models import (
+from feedback.surveys.models import (
     EmailKind,
     EmailStatus,
     Invitation,
     InvitationPurpose,
     InvitationState,
-    MessageDirection,
     OutboundEmail,
-    Ticket,
-    TicketPriority,
-    TicketStatus,
 )
+
+from feedback.tickets.models import MessageDirection, Ticket, TicketPriority, TicketStatus
 from feedback.services.loop import (
     TicketError,
     pick_assignee,

@@ -17,17 +17,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from feedback.models import (
-    InvitationPurpose,
-    InvitationState,
-    Response,
-    Ticket,
-    TicketSource,
-    TicketStatus,
-)
+from feedback.surveys.models import InvitationPurpose, InvitationState, Response
+
+from feedback.tickets.models import Ticket, TicketSource, TicketStatus
 from feedback.reporting import metrics
 from feedback.reporting.metrics import MIN_SAMPLE, MetricFilters, Summary
-from feedback.scoring import SurveyKind
+from feedback.surveys.scoring import SurveyKind
 from tests.factories import (
     CustomerFactory,
     InteractionFactory,

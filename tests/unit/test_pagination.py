@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from cxcrm.pagination import CappedCountPaginator
 from feedback.admin.tickets import TicketAdmin
-from feedback.models import Ticket, TicketStatus
+from feedback.tickets.models import Ticket, TicketStatus
 from tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,14 +69,11 @@ def test_lists_are_counted_too(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_big_changelists_use_it() -> None:
     from django.contrib import admin
 
-    from feedback.models import (
-        InboundEmail,
-        Invitation,
-        OutboundEmail,
-        Response,
-        TicketEvent,
-        TicketMessage,
-    )
+    from feedback.inbound.models import InboundEmail
+
+    from feedback.surveys.models import Invitation, OutboundEmail, Response
+
+    from feedback.tickets.models import TicketEvent, TicketMessage
     from touchpoints.models import Interaction
 
     for model in (

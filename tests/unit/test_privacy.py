@@ -11,14 +11,9 @@ from django.utils import timezone
 
 from customers.models import AuditEntry, Customer
 from customers.privacy import customer_erase, customer_export, customers_erase_inactive
-from feedback.models import (
-    InboundEmail,
-    Invitation,
-    InvitationState,
-    OutboundEmail,
-    Response,
-    TicketMessage,
-)
+from feedback.inbound.models import InboundEmail
+from feedback.surveys.models import Invitation, InvitationState, OutboundEmail, Response
+from feedback.tickets.models import TicketMessage
 from feedback.services.loop import ticket_sync_for_response
 from tests.factories import (
     CustomerFactory,

@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from feedback.models import Invitation, InvitationState
+from feedback.surveys.models import Invitation, InvitationState
 from tests.factories import (
     CustomerFactory,
     InvitationFactory,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from feedback.scoring import (
+from feedback.surveys.scoring import (
     Category,
     ScoreError,
     Sentiment,

@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from feedback.models import TOKEN_BYTES, Invitation, InvitationState, new_token
+from feedback.surveys.models import TOKEN_BYTES, Invitation, InvitationState, new_token
 from tests.factories import InvitationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

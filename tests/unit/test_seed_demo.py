@@ -14,20 +14,16 @@ from django.core.management import call_command
 
 from customers.models import Customer
 from feedback.demo import SOURCE, demo_seed
-from feedback.models import (
+from feedback.surveys.models import (
     Invitation,
     InvitationPurpose,
     InvitationState,
     OutboundEmail,
     Response,
-    RootCause,
     Survey,
-    Ticket,
-    TicketMessage,
-    TicketPriority,
-    TicketStatus,
 )
-from feedback.scoring import SurveyKind, categorize
+from feedback.tickets.models import RootCause, Ticket, TicketMessage, TicketPriority, TicketStatus
+from feedback.surveys.scoring import SurveyKind, categorize
 from tests.factories import UserFactory
 from touchpoints.models import Interaction, JourneyStage, Touchpoint
 

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from feedback.forms import ScoreForm
-from feedback.models import InvitationState, Response, ResponseChannel
+from feedback.surveys.models import InvitationState, Response, ResponseChannel
 from feedback.selectors import survey_link
 from feedback.services.responses import InvalidAnswer, SurveyClosed, response_record
 from tests.factories import CustomerFactory, InvitationFactory, SurveyFactory

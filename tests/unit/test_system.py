@@ -13,7 +13,7 @@ from django.test import override_settings
 
 from cxcrm.models import WorkerHeartbeat
 from cxcrm.tasks import heartbeat
-from feedback.models import EmailStatus, OutboundEmail
+from feedback.surveys.models import EmailStatus, OutboundEmail
 
 pytestmark = pytest.mark.django_db
 

@@ -19,15 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import AuditEntry
-from feedback.models import (
-    EmailKind,
-    InvitationPurpose,
-    MessageDirection,
-    OutboundEmail,
-    Ticket,
-    TicketEvent,
-    TicketStatus,
-)
+from feedback.surveys.models import EmailKind, InvitationPurpose, OutboundEmail
+from feedback.tickets.models import MessageDirection, Ticket, TicketEvent, TicketStatus
 from tests.factories import (
     CustomerFactory,
     InteractionFactory,

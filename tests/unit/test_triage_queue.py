@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from feedback.admin.tickets import TicketAdmin
-from feedback.models import TicketEvent, TicketStatus
+from feedback.tickets.models import TicketEvent, TicketStatus
 from tests.factories import (
     CustomerFactory,
     ResponseFactory,

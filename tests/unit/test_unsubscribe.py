@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from feedback.models import InvitationState
+from feedback.surveys.models import InvitationState
 from tests.factories import CustomerFactory, InvitationFactory
 
 pytestmark = pytest.mark.django_db
