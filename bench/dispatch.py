@@ -6,7 +6,8 @@
 2. A private PostgreSQL database (default ``cxcrm_bench``, dropped and created afresh) is
    migrated and seeded with bulk_create: N customers in en/ru/pl/zh-hans/ar, one touchpoint,
    NPS/CSAT/CES surveys with texts in those languages, N interactions and N invitations due now.
-3. Baseline: the same N emails are rendered beforehand with feedback.emails (not timed), then
+3. Baseline: the same N emails are rendered beforehand with feedback.surveys.emails (not timed),
+then
    raw ``smtplib.SMTP`` sends the bytes over one persistent connection (timed).
 4. Ours: a real ``celery -A cxcrm worker`` (prefork, the Procfile's default concurrency) on the
    bench database and Redis db 14. The clock starts when ``feedback.dispatch_due`` is enqueued
@@ -279,7 +280,7 @@ class Prepared:
 
 def render_all() -> list[Prepared]:
     """The baseline's messages: the same emails, rendered by the same code, before the clock."""
-    from feedback.emails import build_invitation_message, new_message_id, render_invitation
+    from feedback.surveys.emails import build_invitation_message, new_message_id, render_invitation
     from feedback.surveys.models import EmailKind, Invitation
 
     prepared = []

@@ -102,9 +102,8 @@ def catalogue(rng: random.Random) -> dict[str, list[int]]:
     """Staff users, touchpoints, surveys and root causes, with the ORM (a few rows)."""
     from django.contrib.auth import get_user_model
 
-    from feedback.tickets.models import RootCause
-
     from feedback.surveys.models import Survey
+    from feedback.tickets.models import RootCause
     from touchpoints.models import Touchpoint
 
     users = [

@@ -135,7 +135,7 @@ class EmailConfig:
 
 
 _EMAIL_BACKENDS = {
-    "outbox": "cxcrm.mail.OutboxBackend",
+    "outbox": "feedback.surveys.backends.OutboxBackend",
     "console": "django.core.mail.backends.console.EmailBackend",
     "locmem": "django.core.mail.backends.locmem.EmailBackend",
     "smtp": "django.core.mail.backends.smtp.EmailBackend",

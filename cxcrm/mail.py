@@ -1,60 +1,151 @@
-"""The embedded email backend: messages are kept as OutboundEmail rows, readable in the admin.
+"""Sending a batch of emails over one connection, with each failure classified.
 
-Selected with ``EMAIL_URL=outbox://`` (the default), so a machine without a mail server still
-shows every survey, reply and alert the product would have sent.
+The dispatcher needs, per message: sent, transient (try again later: SMTP 4xx, refused
+connection, time-out, a dropped connection), or permanent (5xx), and whether a permanent failure
+is a hard bounce of the recipient's address (5xx at RCPT TO). Django's backends already raise
+smtplib's (or anymail's) exceptions for each of these when ``fail_silently`` is off, so the
+Mailer opens the backend's connection once and hands it one message at a time through
+``send_messages``: Django builds the MIME, sanitises the addresses (IDN domains become
+punycode in the envelope and the headers) and speaks SMTP; we only classify what it raises.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from enum import Enum
+from types import TracebackType
 
-from django.core.mail import EmailMessage, EmailMultiAlternatives
-from django.core.mail.backends.base import BaseEmailBackend
-from django.utils import timezone
-
-
-def _html_part(message: EmailMessage) -> str:
-    if isinstance(message, EmailMultiAlternatives):
-        for content, mimetype in message.alternatives:
-            if mimetype == "text/html":
-                return str(content)
-    if message.content_subtype == "html":
-        return str(message.body)
-    return ""
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+from django.core.mail import EmailMessage, get_connection
 
 
-class OutboxBackend(BaseEmailBackend):
-    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
-        from feedback.surveys.models import EmailStatus, OutboundEmail
+class Outcome(Enum):
+    SENT = "sent"
+    TRANSIENT = "transient"
+    PERMANENT = "permanent"
 
-        kept = 0
-        for message in email_messages:
-            kept += 1
-            if getattr(message, "cxcrm_recorded", False):
-                # The sending service records its own OutboundEmail row (with what it was
-                # about); it asks us for the status, see feedback.services.dispatch.
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    error: str = ""
+    hard_bounce: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.SENT
+
+
+SENT = SendResult(Outcome.SENT)
+
+_TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    ConnectionError,
+    socket.timeout,
+    TimeoutError,
+    ssl.SSLError,
+    OSError,
+)
+
+
+def _code_result(code: int, message: bytes | str, *, at_rcpt: bool) -> SendResult:
+    text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
+    error = f"{code} {text}".strip()[:1000]
+    if 400 <= code < 500:
+        return SendResult(Outcome.TRANSIENT, error)
+    # A permanent refusal of the recipient's address is a hard bounce; a permanent refusal of
+    # the message (content, policy) fails this email without blaming the address.
+    return SendResult(Outcome.PERMANENT, error, hard_bounce=at_rcpt)
+
+
+def classify(exc: BaseException) -> SendResult:
+    """Map an exception from sending one message to an outcome."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, message = next(iter(exc.recipients.values()))
+        return _code_result(code, message, at_rcpt=True)
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return _code_result(exc.smtp_code, exc.smtp_error, at_rcpt=False)
+    if isinstance(exc, smtplib.SMTPDataError | smtplib.SMTPHeloError):
+        return _code_result(exc.smtp_code, exc.smtp_error, at_rcpt=False)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return _code_result(exc.smtp_code, exc.smtp_error, at_rcpt=False)
+    if isinstance(exc, AnymailRecipientsRefused):
+        # The ESP refused every recipient (invalid, bounced before, or suppressed there).
+        return SendResult(Outcome.PERMANENT, str(exc)[:1000], hard_bounce=True)
+    if isinstance(exc, AnymailAPIError):
+        # HTTP semantics, not SMTP's: rate limits and server errors are worth retrying, other
+        # 4xx answers (bad request, bad credentials) will not get better by themselves.
+        status = exc.status_code
+        if status is None or status == 429 or status >= 500:
+            return SendResult(Outcome.TRANSIENT, f"HTTP {status}: {exc}"[:1000])
+        return SendResult(Outcome.PERMANENT, f"HTTP {status}: {exc}"[:1000])
+    if isinstance(exc, _TRANSIENT_ERRORS):
+        return SendResult(Outcome.TRANSIENT, f"{type(exc).__name__}: {exc}"[:1000])
+    return SendResult(Outcome.PERMANENT, f"{type(exc).__name__}: {exc}"[:1000])
+
+
+class Mailer:
+    """One connection for a batch: ``with Mailer() as m: m.send(msg)``.
+
+    The connection is opened on entry and closed on exit; ``send_messages`` reuses an open
+    connection and leaves it open. A connection the server dropped between messages is opened
+    again once and the message retried. Any backend works the same way (SMTP, outbox, console,
+    an anymail ESP); for SMTP, each message must have one recipient, as every cxcrm email has:
+    Django ignores partial refusals of a multi-recipient message (smtplib raises only when every
+    recipient is refused).
+    """
+
+    def __init__(self) -> None:
+        self.backend = get_connection(fail_silently=False)
+        self.open_error: SendResult | None = None
+
+    def __enter__(self) -> Mailer:
+        self._open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with contextlib.suppress(Exception):
+            self.backend.close()
+
+    def send(self, message: EmailMessage) -> SendResult:
+        if self.open_error is not None:
+            return self.open_error
+        for attempt in (1, 2):
+            try:
+                sent = self.backend.send_messages([message])
+            except smtplib.SMTPServerDisconnected as exc:
+                # The server closed an idle connection or answered 421: the next message
+                # needs a new one. A second drop in a row is the server's state, not ours.
+                if attempt == 2 or not self._reopen():
+                    return classify(exc)
                 continue
-            mime = message.message()
-            fields = {
-                "status": EmailStatus.OUTBOX,
-                "message_id": str(mime.get("Message-ID", "")),
-                "sent_at": timezone.now(),
-            }
-            text = message.body if message.content_subtype != "html" else ""
-            OutboundEmail.objects.create(
-                to_email=", ".join(message.recipients())[:254],
-                from_email=str(message.from_email or "")[:254],
-                subject=str(message.subject)[:255],
-                body_text=str(text),
-                body_html=_html_part(message),
-                headers={k: str(v) for k, v in mime.items()},
-                **fields,
-            )
-        return kept
+            except Exception as exc:  # noqa: BLE001 - every failure is classified, none may escape
+                return classify(exc)
+            if not sent:
+                return SendResult(Outcome.PERMANENT, "the email backend sent nothing")
+            return SENT
+        return SendResult(Outcome.TRANSIENT, "unreachable")  # pragma: no cover
 
+    def _open(self) -> bool:
+        try:
+            self.backend.open()
+        except Exception as exc:  # noqa: BLE001 - every failure is classified, none may escape
+            self.open_error = classify(exc)
+            return False
+        return True
 
-def delivered_status(backend: BaseEmailBackend) -> str:
-    """What a successful send means with this backend: kept in the outbox, or really sent."""
-    from feedback.surveys.models import EmailStatus
-
-    return EmailStatus.OUTBOX if isinstance(backend, OutboxBackend) else EmailStatus.SENT
+    def _reopen(self) -> bool:
+        # close() forgets a dead connection (it swallows the disconnect), so open() makes one.
+        with contextlib.suppress(Exception):
+            self.backend.close()
+        return self._open()

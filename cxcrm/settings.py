@@ -321,7 +321,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# --- Survey dispatch (see feedback/services/dispatch.py) ------------------------------------
+# --- Survey dispatch (see feedback/surveys/services/dispatch.py) ---------------------------
 CXCRM_DISPATCH_INTERVAL_SECONDS = env_int("CXCRM_DISPATCH_INTERVAL_SECONDS", 60, minimum=1)
 CXCRM_DISPATCH_BATCH_SIZE = env_int("CXCRM_DISPATCH_BATCH_SIZE", 100, minimum=1, maximum=5000)
 CXCRM_DISPATCH_PARALLEL = env_int("CXCRM_DISPATCH_PARALLEL", 4, minimum=1, maximum=64)
@@ -439,7 +439,7 @@ CXCRM_WEBHOOK_TIMEOUT_SECONDS = env_int("CXCRM_WEBHOOK_TIMEOUT_SECONDS", 15, min
 # (an API key could otherwise make the server probe its own network).
 CXCRM_WEBHOOK_ALLOW_PRIVATE = env_bool("CXCRM_WEBHOOK_ALLOW_PRIVATE", DEBUG)
 CELERY_TASK_ROUTES = {"webhooks.*": {"queue": "webhooks"}}
-CELERY_IMPORTS = ["cxcrm.webhooks.tasks"]
+CELERY_IMPORTS = ["cxcrm.webhooks.tasks", "feedback.surveys.tasks", "feedback.tickets.tasks"]
 CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "webhooks.sweep", "schedule": 60.0}
 
 # --- Product --------------------------------------------------------------------------------

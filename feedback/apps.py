@@ -5,10 +5,11 @@ class FeedbackConfig(AppConfig):
     name = "feedback"
 
     def ready(self) -> None:
-        # Connect the signal receivers: anymail's events, the webhook platform's, and the
-        # customers' (privacy, consent).
-        from feedback import receivers  # noqa: F401
+        # Connect the signal receivers: anymail's events, the webhook platform's, the other
+        # apps' (privacy, consent, new interactions) and those between the parts.
         from feedback.inbound import privacy as inbound_privacy  # noqa: F401
+        from feedback.inbound import receivers as inbound_receivers  # noqa: F401
         from feedback.surveys import privacy as surveys_privacy  # noqa: F401
         from feedback.surveys import receivers as surveys_receivers  # noqa: F401
         from feedback.tickets import privacy as tickets_privacy  # noqa: F401
+        from feedback.tickets import receivers as tickets_receivers  # noqa: F401

@@ -1,12 +1,12 @@
 from django.urls import path
 
-from feedback import views
-from feedback.webhooks import inbound_email_view
+from feedback.inbound.views import inbound_email_view
+from feedback.surveys import views
 
 app_name = "feedback"
 
 urlpatterns = [
-    # The path must match feedback.emails.SURVEY_PATH: the emails link to it.
+    # The path must match feedback.surveys.emails.SURVEY_PATH: the emails link to it.
     path("s/<str:token>/", views.survey, name="survey"),
     path("s/<str:token>/thanks/", views.survey_thanks, name="survey-thanks"),
     path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from customers.models import Customer
 from feedback.surveys.models import Invitation, InvitationState, OutboundEmail, Response, Survey
-from feedback.tickets.models import RootCause, Ticket, TicketEvent, TicketMessage
 from feedback.surveys.scoring import SurveyKind, categorize
+from feedback.tickets.models import RootCause, Ticket, TicketEvent, TicketMessage
 from touchpoints.models import Channel, Interaction, JourneyStage, Touchpoint
 
 

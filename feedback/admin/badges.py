@@ -12,9 +12,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from feedback.services.loop import priority_name
 from feedback.surveys.scoring import sentiment_of
 from feedback.tickets.models import OPEN_TICKET_STATUSES, Ticket, TicketPriority, TicketSource
+from feedback.tickets.services import priority_name
 
 
 def _span(css: str, text: object, title: object = "") -> SafeString:

@@ -18,11 +18,11 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from cxcrm.pagination import CappedCountPaginator
-from feedback.emails import render_invitation
 from feedback.inbound.models import INBOUND_NEEDS_ATTENTION, InboundEmail, InboundStatus
-from feedback.services.inbound import inbound_email_process
-from feedback.services.invitations import invitation_cancel, invitation_resend
+from feedback.inbound.services import inbound_email_process
+from feedback.surveys.emails import render_invitation
 from feedback.surveys.models import EmailKind, Invitation, OutboundEmail, Response, Survey
+from feedback.surveys.services.invitations import invitation_cancel, invitation_resend
 from feedback.tickets.models import RootCause, Ticket, TicketEvent, TicketMessage
 
 EXCERPT_CHARS = 80

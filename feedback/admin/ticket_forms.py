@@ -7,8 +7,8 @@ from typing import Any
 
 from django import forms
 
-from feedback.services.loop import staff_users
 from feedback.tickets.models import RootCause, TicketPriority, TicketStatus
+from feedback.tickets.services import staff_users
 
 BODY_MAX = 20000
 

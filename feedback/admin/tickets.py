@@ -6,7 +6,7 @@ filters are the list filters below and nowhere else; its count stops at ``count_
 
 The ticket page is the change page with the answer, the thread, the customer's timeline
 and one small form per action. Every change of status, priority or assignee goes through the
-services in feedback.services.loop (which write the TicketEvent and send the emails): the main
+services in feedback.tickets.services (which write the TicketEvent and send the emails): the main
 form shows those fields read-only, and the action forms post to endpoints added by
 ``get_urls`` that call a service and redirect back (Post/Redirect/Get).
 """
@@ -56,12 +56,18 @@ from feedback.admin.ticket_forms import (
     ResolveForm,
     StatusForm,
 )
-from feedback.selectors import (
-    ticket_page_context,
-    ticket_queue_ordering,
-    tickets_for_staff,
+from feedback.surveys.scoring import SurveyKind
+from feedback.tickets.models import (
+    OPEN_TICKET_STATUSES,
+    MessageDirection,
+    Ticket,
+    TicketMessage,
+    TicketPriority,
+    TicketStatus,
+    overdue_q,
 )
-from feedback.services.loop import (
+from feedback.tickets.selectors import ticket_page_context, ticket_queue_ordering, tickets_for_staff
+from feedback.tickets.services import (
     TicketError,
     staff_users,
     ticket_assign,
@@ -74,16 +80,6 @@ from feedback.services.loop import (
     ticket_resolve,
     ticket_set_priority,
     ticket_set_status,
-)
-from feedback.surveys.scoring import SurveyKind
-from feedback.tickets.models import (
-    OPEN_TICKET_STATUSES,
-    MessageDirection,
-    Ticket,
-    TicketMessage,
-    TicketPriority,
-    TicketStatus,
-    overdue_q,
 )
 
 # A bulk action works through at most this many tickets per submit (one transaction each).

@@ -8,8 +8,8 @@ from rest_framework import serializers
 from customers.models import Customer
 from customers.selectors import customer_resolve_many
 from cxcrm.api.views import NulFreeCharField
-from feedback.services.responses import MAX_COMMENT_CHARS
 from feedback.surveys.models import Invitation, Response, ResponseChannel, Survey
+from feedback.surveys.services.responses import MAX_COMMENT_CHARS
 from feedback.tickets.models import RootCause, Ticket, TicketMessage, TicketPriority, TicketStatus
 from touchpoints.models import JourneyStage, Touchpoint
 from touchpoints.selectors import touchpoint_resolve_many

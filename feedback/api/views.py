@@ -43,8 +43,8 @@ from feedback.api.serializers import (
     TicketSerializer,
     TicketUpdateSerializer,
 )
-from feedback.services import loop
-from feedback.services.responses import response_record_external
+from feedback.surveys.services.responses import response_record_external
+from feedback.tickets import services as loop
 from feedback.tickets.models import TicketSource
 
 actor = acting_user

@@ -435,7 +435,7 @@ class _Builder(TicketsMixin):
         default_days = int(settings.CXCRM_CONTACT_FREQUENCY_DAYS)
         contacted: dict[int, list[datetime]] = {}
         planned: list[tuple[Interaction, Survey, datetime]] = []
-        # The scheduling rules of feedback.services.invitations replayed in arrival order:
+        # The scheduling rules of feedback.surveys.services.invitations replayed in arrival order:
         # an address, one survey per interaction, nobody twice within the frequency window.
         for interaction in self.interactions:
             survey = self.survey_for.get(interaction.touchpoint.slug)

@@ -1,7 +1,7 @@
 """Reading an inbound email: whom it answers (the token or the thread), what is new in it
 (quoted history and signatures stripped), and whether a person wrote it at all.
 
-Pure functions on bytes, no database: feedback/services/inbound.py decides what to do with the
+Pure functions on bytes, no database: feedback/inbound/services.py decides what to do with the
 result. Everything here must survive garbage, because a message that fails to parse is still
 kept (the service stores the raw bytes before calling in here) and staff must be able to read it.
 """
@@ -107,7 +107,7 @@ def addresses(values: Iterable[str]) -> list[str]:
 
 def message_ids(value: str) -> list[str]:
     """Message-IDs from In-Reply-To/References, kept with their angle brackets (as we store
-    them; see feedback.emails.new_message_id)."""
+    them; see feedback.surveys.emails.new_message_id)."""
     found = re.findall(r"<[^<>\s]+>", value or "")
     if not found and value.strip() and " " not in value.strip():
         # Some clients drop the brackets.

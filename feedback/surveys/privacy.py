@@ -17,8 +17,8 @@ from customers.signals import (
     customer_erasing,
     customer_exporting,
 )
-from feedback.services.invitations import invitations_cancel_for_customer
 from feedback.surveys.models import Invitation, InvitationState, OutboundEmail, Response
+from feedback.surveys.services.invitations import invitations_cancel_for_customer
 
 
 @receiver(customer_exporting, sender=Customer, dispatch_uid="surveys-export")

@@ -11,7 +11,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from feedback.surveys.models import InvitationState, Response, ResponseChannel
-from feedback.services.dispatch import invitations_dispatch
+from feedback.surveys.services.dispatch import invitations_dispatch
 from tests.browser import launch_browser, shot
 from tests.factories import CustomerFactory, InvitationFactory, SurveyFactory
 from tests.smtp import SmtpSink, smtp_settings

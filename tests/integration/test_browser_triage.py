@@ -16,10 +16,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from feedback.surveys.models import EmailKind, EmailStatus, OutboundEmail
-
+from feedback.surveys.services.sending import outbound_email_send
 from feedback.tickets.models import Ticket, TicketStatus
-from feedback.services.loop import AGENT_GROUP, ticket_sync_for_response
-from feedback.services.outbox import outbound_email_send
+from feedback.tickets.services import AGENT_GROUP, ticket_sync_for_response
 from tests.browser import launch_browser, shot
 from tests.factories import (
     CustomerFactory,

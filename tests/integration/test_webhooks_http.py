@@ -14,7 +14,7 @@ from standardwebhooks import Webhook
 from cxcrm.models import DeliveryStatus, WebhookDelivery
 from cxcrm.webhooks.services import webhook_endpoint_create
 from cxcrm.webhooks.tasks import deliver_webhook
-from feedback.services.loop import ticket_set_priority
+from feedback.tickets.services import ticket_set_priority
 from tests.factories import TicketFactory
 from tests.webhook_receiver import webhook_receiver
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from cxcrm.models import WebhookDelivery
 from cxcrm.webhooks.services import webhook_endpoint_create
-from feedback.tickets.models import MessageDirection, Ticket, TicketSource, TicketStatus
 from feedback.surveys.models import OutboundEmail, Response
+from feedback.tickets.models import MessageDirection, Ticket, TicketSource, TicketStatus
 from tests.api_support import *  # noqa: F403 - the persona fixtures
 from tests.api_support import (
     CAN_READ,

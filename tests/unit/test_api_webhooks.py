@@ -24,7 +24,7 @@ from cxcrm.webhooks.services import (
 )
 from cxcrm.webhooks.signing import headers, new_secret
 from feedback.surveys.models import EmailKind, OutboundEmail
-from feedback.services.loop import ticket_resolve, ticket_set_priority
+from feedback.tickets.services import ticket_resolve, ticket_set_priority
 from tests.api_support import *  # noqa: F403 - the persona fixtures
 from tests.api_support import count_get, key_client, rows
 from tests.factories import CustomerFactory, RootCauseFactory, TicketFactory

@@ -8,9 +8,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from feedback.surveys.models import Invitation, InvitationState, Response, Survey
-
-from feedback.tickets.models import Ticket, TicketStatus
 from feedback.surveys.scoring import SurveyKind
+from feedback.tickets.models import Ticket, TicketStatus
 from tests.factories import (
     CustomerFactory,
     InteractionFactory,

@@ -15,12 +15,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from feedback.surveys.models import InvitationState
-
-from feedback.tickets.models import TicketStatus
 from feedback.reporting.charts import Point, line_chart, sparkline
 from feedback.reporting.metrics import MIN_SAMPLE
+from feedback.surveys.models import InvitationState
 from feedback.surveys.scoring import SurveyKind
+from feedback.tickets.models import TicketStatus
 from tests.factories import (
     CustomerFactory,
     InteractionFactory,

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from customers.models import SuppressionReason
 from feedback.surveys.models import EmailStatus, Invitation, InvitationState, OutboundEmail
-from feedback.services.dispatch import (
+from feedback.surveys.services.dispatch import (
     invitations_claim,
     invitations_dispatch,
     invitations_expire_due,
@@ -248,7 +248,7 @@ def test_invitations_expire_after_their_window() -> None:
 
 def test_outbox_backend_keeps_survey_emails_for_the_admin(admin_client) -> None:  # type: ignore[no-untyped-def]
     invitation = due_invitation()
-    with override_settings(EMAIL_BACKEND="cxcrm.mail.OutboxBackend"):
+    with override_settings(EMAIL_BACKEND="feedback.surveys.backends.OutboxBackend"):
         invitations_dispatch()
     row = OutboundEmail.objects.get()
     assert row.status == EmailStatus.OUTBOX and row.invitation == invitation

@@ -27,6 +27,8 @@ from django.utils import timezone
 
 from feedback.inbound import parsing as inbound
 from feedback.inbound.models import InboundEmail, InboundSource, InboundStatus
+from feedback.inbound.services import EmptyMessage, inbound_email_receive
+from feedback.inbound.views import inbound_view_class
 from feedback.surveys.models import (
     Invitation,
     InvitationPurpose,
@@ -35,9 +37,7 @@ from feedback.surveys.models import (
     ResponseChannel,
 )
 from feedback.tickets.models import MessageDirection, TicketEvent, TicketMessage, TicketStatus
-from feedback.services.inbound import EmptyMessage, inbound_email_receive
-from feedback.services.tickets import ticket_message_receive
-from feedback.webhooks import inbound_view_class
+from feedback.tickets.services import ticket_message_receive
 from tests.factories import (
     InvitationFactory,
     OutboundEmailFactory,
@@ -505,7 +505,7 @@ def test_a_bug_while_processing_keeps_the_message(monkeypatch: pytest.MonkeyPatc
     def broken(**kwargs: Any) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("feedback.services.inbound.response_record", broken)
+    monkeypatch.setattr("feedback.inbound.services.response_record", broken)
     row = via_service(eml("bare_number.eml"))
     assert row.status == InboundStatus.ERROR
     assert "RuntimeError: boom" in row.note
@@ -516,7 +516,7 @@ def test_a_bug_while_processing_keeps_the_message(monkeypatch: pytest.MonkeyPatc
     assert not Response.objects.filter(invitation=invitation).exists()
 
     monkeypatch.undo()
-    from feedback.services.inbound import inbound_email_process
+    from feedback.inbound.services import inbound_email_process
 
     again = inbound_email_process(inbound_email_id=row.pk)
     assert again.status == InboundStatus.SCORE_RECORDED

@@ -18,9 +18,10 @@ from feedback.surveys.models import (
     InvitationState,
     OutboundEmail,
 )
-
+from feedback.surveys.services.sending import outbound_email_send, outbound_emails_stuck
+from feedback.surveys.services.responses import response_record
 from feedback.tickets.models import MessageDirection, Ticket, TicketPriority, TicketStatus
-from feedback.services.loop import (
+from feedback.tickets.services import (
     TicketError,
     pick_assignee,
     priority_for,
@@ -35,8 +36,6 @@ from feedback.services.loop import (
     ticket_sync_for_response,
     tickets_escalate_breached,
 )
-from feedback.services.outbox import outbound_email_send, outbound_emails_stuck
-from feedback.services.responses import response_record
 from tests.factories import (
     CustomerFactory,
     InvitationFactory,

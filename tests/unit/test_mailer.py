@@ -13,7 +13,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.core.mail import EmailMultiAlternatives
 from django.test import override_settings
 
-from feedback.mailer import Mailer, Outcome
+from cxcrm.mail import Mailer, Outcome
 from tests.smtp import free_port
 
 

@@ -17,12 +17,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from feedback.surveys.models import InvitationPurpose, InvitationState, Response
-
-from feedback.tickets.models import Ticket, TicketSource, TicketStatus
 from feedback.reporting import metrics
 from feedback.reporting.metrics import MIN_SAMPLE, MetricFilters, Summary
+from feedback.surveys.models import InvitationPurpose, InvitationState, Response
 from feedback.surveys.scoring import SurveyKind
+from feedback.tickets.models import Ticket, TicketSource, TicketStatus
 from tests.factories import (
     CustomerFactory,
     InteractionFactory,

@@ -70,9 +70,7 @@ def test_big_changelists_use_it() -> None:
     from django.contrib import admin
 
     from feedback.inbound.models import InboundEmail
-
     from feedback.surveys.models import Invitation, OutboundEmail, Response
-
     from feedback.tickets.models import TicketEvent, TicketMessage
     from touchpoints.models import Interaction
 

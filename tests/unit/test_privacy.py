@@ -14,7 +14,7 @@ from customers.privacy import customer_erase, customer_export, customers_erase_i
 from feedback.inbound.models import InboundEmail
 from feedback.surveys.models import Invitation, InvitationState, OutboundEmail, Response
 from feedback.tickets.models import TicketMessage
-from feedback.services.loop import ticket_sync_for_response
+from feedback.tickets.services import ticket_sync_for_response
 from tests.factories import (
     CustomerFactory,
     InteractionFactory,

@@ -22,8 +22,8 @@ from feedback.surveys.models import (
     Response,
     Survey,
 )
-from feedback.tickets.models import RootCause, Ticket, TicketMessage, TicketPriority, TicketStatus
 from feedback.surveys.scoring import SurveyKind, categorize
+from feedback.tickets.models import RootCause, Ticket, TicketMessage, TicketPriority, TicketStatus
 from tests.factories import UserFactory
 from touchpoints.models import Interaction, JourneyStage, Touchpoint
 

@@ -33,7 +33,10 @@ def test_bad_database_url_names_the_variable(value: str) -> None:
 
 
 def test_email_url_variants() -> None:
-    assert email_config("EMAIL_URL", "outbox://", {}).backend == "cxcrm.mail.OutboxBackend"
+    assert (
+        email_config("EMAIL_URL", "outbox://", {}).backend
+        == "feedback.surveys.backends.OutboxBackend"
+    )
     smtp = email_config("EMAIL_URL", "", {"EMAIL_URL": "smtp://me%40x.org:s3cret@127.0.0.1:1025"})
     assert smtp.backend.endswith("smtp.EmailBackend")
     assert (smtp.host, smtp.port, smtp.user, smtp.password) == (

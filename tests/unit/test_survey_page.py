@@ -14,10 +14,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from feedback.forms import ScoreForm
+from feedback.surveys.forms import ScoreForm
 from feedback.surveys.models import InvitationState, Response, ResponseChannel
-from feedback.selectors import survey_link
-from feedback.services.responses import InvalidAnswer, SurveyClosed, response_record
+from feedback.surveys.selectors import survey_link
+from feedback.surveys.services.responses import InvalidAnswer, SurveyClosed, response_record
 from tests.factories import CustomerFactory, InvitationFactory, SurveyFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -372,6 +372,6 @@ def _old_well_formed(token: str) -> bool:
     ],
 )
 def test_token_check_is_the_character_by_character_one(token: str) -> None:
-    from feedback.selectors import _well_formed
+    from feedback.surveys.selectors import _well_formed
 
     assert _well_formed(token) is _old_well_formed(token)

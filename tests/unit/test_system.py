@@ -18,7 +18,7 @@ from feedback.surveys.models import EmailStatus, OutboundEmail
 pytestmark = pytest.mark.django_db
 
 
-@override_settings(EMAIL_BACKEND="cxcrm.mail.OutboxBackend")
+@override_settings(EMAIL_BACKEND="feedback.surveys.backends.OutboxBackend")
 def test_outbox_backend_keeps_every_email_with_both_bodies() -> None:
     message = mail.EmailMultiAlternatives(
         subject="How did we do?",
@@ -38,7 +38,7 @@ def test_outbox_backend_keeps_every_email_with_both_bodies() -> None:
     assert kept.sent_at is not None
 
 
-@override_settings(EMAIL_BACKEND="cxcrm.mail.OutboxBackend")
+@override_settings(EMAIL_BACKEND="feedback.surveys.backends.OutboxBackend")
 def test_outbox_backend_leaves_recording_to_a_sender_that_records_its_own() -> None:
     message = mail.EmailMessage("s", "body", "fb@example.com", ["b@example.com"])
     message.cxcrm_recorded = True  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import get_resolver, resolve
 
-from feedback import views
+from feedback.surveys import views
 
 
 def test_public_pages_are_the_first_patterns_after_the_home_page() -> None:

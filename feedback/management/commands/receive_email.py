@@ -20,7 +20,7 @@ from typing import IO, Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from feedback.inbound.models import InboundSource, InboundStatus
-from feedback.services.inbound import EmptyMessage, inbound_email_receive, max_bytes
+from feedback.inbound.services import EmptyMessage, inbound_email_receive, max_bytes
 
 EX_DATAERR = 65
 EX_TEMPFAIL = 75

@@ -23,13 +23,13 @@ from django.utils import timezone
 
 from customers.models import SuppressionReason
 from customers.services import customer_suppress
-from cxcrm.mail import delivered_status
-from feedback.emails import (
+from cxcrm.mail import Mailer, Outcome, SendResult
+from feedback.surveys.backends import delivered_status
+from feedback.surveys.emails import (
     build_invitation_message,
     new_message_id,
     render_invitation,
 )
-from feedback.mailer import Mailer, Outcome, SendResult
 from feedback.surveys.models import (
     EmailKind,
     EmailStatus,

@@ -8,8 +8,8 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from feedback.services.responses import MAX_COMMENT_CHARS
 from feedback.surveys.scoring import score_range
+from feedback.surveys.services.responses import MAX_COMMENT_CHARS
 
 phone_validator = RegexValidator(
     r"^\+?[0-9 ()./-]{5,32}$", _("Enter a phone number, e.g. +44 20 7946 0958.")

@@ -1,4 +1,5 @@
-"""Transactional email other than surveys (ticket replies, alerts, acknowledgements).
+"""Sending the outbox: transactional email other than surveys (ticket replies, alerts,
+acknowledgements), one row at a time, with retries and a sweep for rows left behind.
 
 The OutboundEmail row is the queue of record: it is written in the caller's transaction with
 status ``queued``, a task sends it after commit, and a beat sweep re-enqueues rows that stayed
@@ -15,48 +16,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q
 from django.utils import timezone
 
-from cxcrm.mail import delivered_status
-from cxcrm.tasking import enqueue_on_commit
-from feedback.emails import new_message_id
-from feedback.mailer import Mailer, Outcome, SendResult
+from cxcrm.mail import Mailer, Outcome, SendResult
+from feedback.surveys.backends import delivered_status
 from feedback.surveys.models import EmailStatus, OutboundEmail
 
 log = logging.getLogger(__name__)
-
-
-def outbound_email_queue(
-    *,
-    to: str,
-    subject: str,
-    text: str,
-    html: str = "",
-    kind: str,
-    headers: dict[str, str] | None = None,
-    customer_id: int | None = None,
-    ticket_id: int | None = None,
-    invitation_id: int | None = None,
-    message_id: str = "",
-) -> OutboundEmail:
-    """Record an email to send and enqueue its sending once the transaction commits."""
-    from feedback.tasks import send_outbound
-
-    message_id = message_id or new_message_id()
-    email = OutboundEmail.objects.create(
-        to_email=to[:254],
-        from_email=settings.DEFAULT_FROM_EMAIL[:254],
-        subject=subject[:255],
-        kind=kind,
-        status=EmailStatus.QUEUED,
-        message_id=message_id,
-        body_text=text,
-        body_html=html,
-        headers={**(headers or {}), "Message-ID": message_id},
-        customer_id=customer_id,
-        ticket_id=ticket_id,
-        invitation_id=invitation_id,
-    )
-    enqueue_on_commit(send_outbound, email.pk)
-    return email
 
 
 def _message(email: OutboundEmail) -> EmailMultiAlternatives:

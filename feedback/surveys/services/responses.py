@@ -10,8 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cxcrm.errors import ServiceError
-from cxcrm.tasking import enqueue_on_commit
-from feedback.surveys import events
+from feedback.surveys import events, signals
 from feedback.surveys.models import Invitation, InvitationState, Response, ResponseChannel
 from feedback.surveys.scoring import ScoreError, categorize
 
@@ -152,10 +151,8 @@ def response_record(
 
 
 def _after_change(response: Response) -> None:
-    """Close the loop after commit: open or update the ticket this answer calls for."""
-    from feedback.tasks import ticket_for_response
-
-    enqueue_on_commit(ticket_for_response, response.pk)
+    """Tell the loop (it opens or updates the ticket this answer calls for) and integrators."""
+    signals.response_changed.send(sender=Response, response=response)
     events.response_changed(response)
 
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from customers.services import customer_resubscribe, customer_unsubscribe
 from cxcrm.ratelimit import rate_limited
-from feedback.emails import (
+from feedback.surveys.emails import (
     RTL_LANGUAGES,
     SUPPORTED_LANGUAGES,
     default_question,
@@ -25,11 +25,16 @@ from feedback.emails import (
     scale_labels,
     survey_texts,
 )
-from feedback.forms import FollowUpForm, ScoreForm
-from feedback.selectors import invitation_by_token, survey_link
-from feedback.services.responses import InvalidAnswer, SurveyClosed, is_open, response_record
+from feedback.surveys.forms import FollowUpForm, ScoreForm
 from feedback.surveys.models import Invitation, Response, ResponseChannel
 from feedback.surveys.scoring import Sentiment, score_range, sentiment_of
+from feedback.surveys.selectors import invitation_by_token, survey_link
+from feedback.surveys.services.responses import (
+    InvalidAnswer,
+    SurveyClosed,
+    is_open,
+    response_record,
+)
 
 ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
 

@@ -1,6 +1,5 @@
-"""Celery tasks of the loop. Thin: they take ids or nothing, call a service, and are idempotent
-(every state change is a conditional update), bounded (time limits, capped retries) and
-enqueued only after commit or by beat."""
+"""Celery tasks of the surveys: dispatch, reminders, expiry and the outbox. Thin: they take ids
+or nothing, call a service, and are idempotent, bounded and enqueued after commit or by beat."""
 
 from __future__ import annotations
 
@@ -10,8 +9,8 @@ import math
 from celery import shared_task
 from django.conf import settings
 
-from feedback.mailer import Outcome
-from feedback.services.dispatch import (
+from cxcrm.mail import Outcome
+from feedback.surveys.services.dispatch import (
     invitations_dispatch,
     invitations_due_count,
     invitations_expire_due,
@@ -19,11 +18,9 @@ from feedback.services.dispatch import (
     invitations_remind_due,
     retry_delay,
 )
-from feedback.services.loop import ticket_sync_for_response, tickets_escalate_breached
-from feedback.services.outbox import (
+from feedback.surveys.services.sending import (
     outbound_email_give_up,
     outbound_email_send,
-    outbound_emails_stuck,
 )
 
 log = logging.getLogger(__name__)
@@ -74,12 +71,6 @@ def expire_due() -> int:
     return invitations_expire_due()
 
 
-@shared_task(name="feedback.ticket_for_response", soft_time_limit=60, time_limit=90, max_retries=3)
-def ticket_for_response(response_id: int) -> str:
-    """Open or update the ticket an answer calls for (enqueued after the answer commits)."""
-    return ticket_sync_for_response(response_id=response_id).action
-
-
 @shared_task(
     bind=True, name="feedback.send_outbound", soft_time_limit=60, time_limit=90, max_retries=8
 )
@@ -93,27 +84,3 @@ def send_outbound(self, email_id: int) -> str:  # type: ignore[no-untyped-def]
             return "gave up"
         raise self.retry(countdown=retry_delay(self.request.retries + 1).total_seconds())
     return result.outcome.value
-
-
-@shared_task(name="feedback.escalate_breached", soft_time_limit=120, time_limit=150, max_retries=0)
-def escalate_breached() -> int:
-    return tickets_escalate_breached()
-
-
-@shared_task(name="feedback.loop_sweep", soft_time_limit=240, time_limit=300, max_retries=0)
-def loop_sweep() -> dict[str, int]:
-    """Catch up work whose after-commit enqueue was lost (broker down): queued emails and
-    unhappy answers still without a ticket."""
-    from datetime import timedelta
-
-    from feedback.selectors import responses_missing_ticket
-
-    emails = outbound_emails_stuck(
-        never_tried_for=timedelta(minutes=5), retrying_for=timedelta(hours=6)
-    )
-    for email_id in emails:
-        send_outbound.delay(email_id)
-    responses = responses_missing_ticket(older_than=timedelta(minutes=5))
-    for response_id in responses:
-        ticket_sync_for_response(response_id=response_id)
-    return {"emails": len(emails), "tickets": len(responses)}

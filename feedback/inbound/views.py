@@ -21,7 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 
 from cxcrm.esp_urls import View, refuse_malformed
-from feedback.services.inbound import max_bytes
+from feedback.inbound.services import max_bytes
 
 DEFAULT_ESP = "postmark"
 # The ESP's JSON carries the message more than once (parsed text and HTML, base64 attachments,

@@ -31,17 +31,17 @@ from django.utils import timezone
 from customers.services import customer_unsubscribe
 from feedback.inbound import parsing as inbound
 from feedback.inbound.models import InboundEmail, InboundSource, InboundStatus
-from feedback.selectors import invitation_by_token
-from feedback.services.responses import (
+from feedback.surveys.models import Invitation, OutboundEmail, Response, ResponseChannel
+from feedback.surveys.scoring import score_range
+from feedback.surveys.selectors import invitation_by_token
+from feedback.surveys.services.responses import (
     MAX_COMMENT_CHARS,
     SurveyClosed,
     is_open,
     response_record,
 )
-from feedback.services.tickets import ticket_message_receive
-from feedback.surveys.models import Invitation, OutboundEmail, Response, ResponseChannel
-from feedback.surveys.scoring import score_range
 from feedback.tickets.models import Ticket, TicketMessage
+from feedback.tickets.services import ticket_message_receive
 
 log = logging.getLogger(__name__)
 

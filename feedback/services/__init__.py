@@ -1,1 +1,0 @@
-"""Writes of the feedback app, one module per part of the loop."""
