@@ -1,4 +1,4 @@
-"""selectors."""
+"""Reads of surveys: the invitation a survey link names, with what its pages show."""
 
 from __future__ import annotations
 

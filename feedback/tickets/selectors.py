@@ -1,4 +1,5 @@
-"""selectors."""
+"""Reads of tickets: the staff queue's order, the ticket page and the customer's timeline,
+and answers still waiting for their ticket."""
 
 from __future__ import annotations
 

@@ -18,8 +18,8 @@ from feedback.surveys.models import (
     InvitationState,
     OutboundEmail,
 )
-from feedback.surveys.services.sending import outbound_email_send, outbound_emails_stuck
 from feedback.surveys.services.responses import response_record
+from feedback.surveys.services.sending import outbound_email_send, outbound_emails_stuck
 from feedback.tickets.models import MessageDirection, Ticket, TicketPriority, TicketStatus
 from feedback.tickets.services import (
     TicketError,

@@ -1,5 +1,5 @@
-"""Reads of surveys, invitations, answers and tickets for the API: what each list joins is
-decided here, so the number of queries of a page never depends on its length."""
+"""Reads of surveys, invitations and answers for the API: what each list joins is decided
+here, so the number of queries of a page never depends on its length."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from feedback.surveys.models import Invitation, Response, Survey
-from feedback.tickets.models import RootCause, Ticket, TicketMessage
 from touchpoints.models import Touchpoint
 
 
@@ -32,25 +31,3 @@ def responses_visible_to(principal: Any) -> QuerySet[Response]:
         return Response.objects.none()
     # The reverse one-to-one to the ticket is joined so each row can name its ticket.
     return Response.objects.select_related("ticket").defer("history")
-
-
-def tickets_visible_to(principal: Any) -> QuerySet[Ticket]:
-    if principal is None:
-        return Ticket.objects.none()
-    return Ticket.objects.select_related("assignee").only(
-        *[f.name for f in Ticket._meta.concrete_fields], "assignee__id", "assignee__username"
-    )
-
-
-def ticket_messages(ticket: Ticket) -> QuerySet[TicketMessage]:
-    return (
-        TicketMessage.objects.filter(ticket=ticket)
-        .select_related("author")
-        .order_by("created_at", "id")
-    )
-
-
-def root_causes_visible_to(principal: Any) -> QuerySet[RootCause]:
-    if principal is None:
-        return RootCause.objects.none()
-    return RootCause.objects.all()

@@ -1,3 +1,6 @@
+"""``/api/v1/tickets/`` (list, create, update, assign, resolve, reopen, messages) and
+``/root-causes/``: thin viewsets that call the ticket services."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,30 +13,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cxcrm.api.pagination import BigCursorPagination, SmallPagination
-from cxcrm.api.permissions import acting_user
+from cxcrm.api.permissions import acting_user as actor
 from cxcrm.api.views import ApiViewSet
 from cxcrm.models import ApiKey
-from feedback.api.filters import (
-    InvitationFilter,
-    ResponseFilter,
-    RootCauseFilter,
-    SurveyFilter,
-    TicketFilter,
-)
-from feedback.api.selectors import (
-    invitations_visible_to,
-    responses_visible_to,
+from feedback.tickets import services as loop
+from feedback.tickets.api.filters import RootCauseFilter, TicketFilter
+from feedback.tickets.api.selectors import (
     root_causes_visible_to,
-    surveys_visible_to,
     ticket_messages,
     tickets_visible_to,
 )
-from feedback.api.serializers import (
-    InvitationSerializer,
-    ResponseCreateSerializer,
-    ResponseSerializer,
+from feedback.tickets.api.serializers import (
     RootCauseSerializer,
-    SurveySerializer,
     TicketAssignSerializer,
     TicketCreateSerializer,
     TicketMessageCreateSerializer,
@@ -43,49 +34,7 @@ from feedback.api.serializers import (
     TicketSerializer,
     TicketUpdateSerializer,
 )
-from feedback.surveys.services.responses import response_record_external
-from feedback.tickets import services as loop
 from feedback.tickets.models import TicketSource
-
-actor = acting_user
-
-
-class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    serializer_class = SurveySerializer
-    filterset_class = SurveyFilter
-    ordering_fields = ["name", "created_at", "id"]
-    ordering = ["name", "id"]
-
-    def get_queryset(self) -> Any:
-        return surveys_visible_to(self.principal)
-
-
-class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    serializer_class = InvitationSerializer
-    filterset_class = InvitationFilter
-    pagination_class = BigCursorPagination
-    ordering_fields = ["scheduled_for", "created_at", "updated_at", "id"]
-
-    def get_queryset(self) -> Any:
-        return invitations_visible_to(self.principal)
-
-
-class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    serializer_class = ResponseSerializer
-    filterset_class = ResponseFilter
-    pagination_class = BigCursorPagination
-    ordering_fields = ["submitted_at", "updated_at", "score", "id"]
-
-    def get_queryset(self) -> Any:
-        return responses_visible_to(self.principal)
-
-    @extend_schema(request=ResponseCreateSerializer, responses={201: ResponseSerializer})
-    def create(self, request: Request) -> Response:
-        """Record an answer captured elsewhere. It is scored, and the loop runs as for an
-        emailed answer: a ticket after commit when the survey's rule says so, and webhooks."""
-        data = self.validated(ResponseCreateSerializer)
-        response = response_record_external(**data)
-        return Response(ResponseSerializer(response).data, status=status.HTTP_201_CREATED)
 
 
 class RootCauseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
