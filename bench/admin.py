@@ -161,7 +161,7 @@ def stock_urls() -> str:
     from django.contrib import admin
     from django.urls import include, path
 
-    from feedback.admin.tickets import TicketAdmin
+    from feedback.tickets.admin.tickets import TicketAdmin
     from feedback.tickets.models import Ticket
 
     class StockTicketAdmin(admin.ModelAdmin):
@@ -271,7 +271,7 @@ def main() -> int:
         from django.contrib.auth import get_user_model
         from django.test import Client, override_settings
 
-        from feedback.admin.tickets import TicketAdmin
+        from feedback.tickets.admin.tickets import TicketAdmin
         from feedback.tickets.models import OPEN_TICKET_STATUSES, Ticket
 
         def marks() -> tuple[int, bytes, bytes]:

@@ -491,7 +491,7 @@ class Sides:
         return elapsed, reply
 
     def ours_once(self) -> float:
-        from feedback.admin.tickets import TicketAdmin
+        from feedback.tickets.admin.tickets import TicketAdmin
 
         ms, reply = self.get(self.ours, self.ours_base + OURS_URL)
         rows = reply.text.count('name="_selected_action"')
@@ -547,7 +547,7 @@ def main() -> int:
         from django.db import connections
         from django.test import Client
 
-        from feedback.admin.tickets import TicketAdmin
+        from feedback.tickets.admin.tickets import TicketAdmin
 
         page_size = TicketAdmin.list_per_page
         client = Client()

@@ -13,10 +13,10 @@ from rest_framework.routers import DefaultRouter
 
 from customers.api.views import CustomerViewSet
 from cxcrm.webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
-from feedback.admin import triage
 from feedback.reporting import views as dashboard
 from feedback.reporting.api import MetricsViewSet
 from feedback.surveys.api.views import InvitationViewSet, ResponseViewSet, SurveyViewSet
+from feedback.tickets.admin import queue as triage
 from feedback.tickets.api.views import RootCauseViewSet, TicketViewSet
 from touchpoints.api.views import InteractionViewSet, TouchpointViewSet
 

@@ -1,10 +1,13 @@
-"""Back-office of the feedback app, one module per area; importing them registers the admins.
+"""Back-office of the feedback app: Django's admin autodiscovery imports this module, and
+importing each part's admin registers its pages.
 
-records: surveys, invitations, answers, root causes, message and event lists, the outbox and
-inbound email. tickets: the triage queue (the ticket changelist) and the ticket page (badges:
-the labels the pages show). triage: /admin/queue/, a redirect to the queue (cxcrm/urls.py).
+surveys: surveys, invitations, answers and the outbox. tickets: the triage queue (the ticket
+changelist, /admin/queue/ redirects to it), the ticket page, root causes and the conversation
+and event lists. inbound: received email.
 """
 
-from feedback.admin import records, tickets
+from feedback.inbound import admin as inbound_admin
+from feedback.surveys import admin as surveys_admin
+from feedback.tickets.admin import records, tickets
 
-__all__ = ["records", "tickets"]
+__all__ = ["inbound_admin", "records", "surveys_admin", "tickets"]

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cxcrm.pagination import CappedCountPaginator
-from feedback.admin.tickets import TicketAdmin
+from feedback.tickets.admin.tickets import TicketAdmin
 from feedback.tickets.models import Ticket, TicketStatus
 from tests.factories import TicketFactory
 

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from feedback.admin.tickets import TicketAdmin
+from feedback.tickets.admin.tickets import TicketAdmin
 from feedback.tickets.models import TicketEvent, TicketStatus
 from tests.factories import (
     CustomerFactory,

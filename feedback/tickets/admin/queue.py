@@ -1,5 +1,5 @@
 """/admin/queue/, the address staff know the triage queue by: it is the ticket changelist
-(feedback.admin.tickets.TicketAdmin), so this only redirects there, keeping the filters."""
+(feedback.tickets.admin.tickets.TicketAdmin), so this only redirects there, keeping the filters."""
 
 from __future__ import annotations
 

@@ -36,7 +36,8 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import AuditAction
 from customers.privacy import audit_record
 from cxcrm.pagination import CappedCountPaginator
-from feedback.admin.badges import (
+from feedback.surveys.scoring import SurveyKind
+from feedback.tickets.admin.badges import (
     customer_label,
     priority_badge,
     score_badge,
@@ -44,7 +45,7 @@ from feedback.admin.badges import (
     status_badge,
     ticket_label,
 )
-from feedback.admin.ticket_forms import (
+from feedback.tickets.admin.forms import (
     AssignForm,
     BulkAssignForm,
     BulkPriorityForm,
@@ -56,7 +57,6 @@ from feedback.admin.ticket_forms import (
     ResolveForm,
     StatusForm,
 )
-from feedback.surveys.scoring import SurveyKind
 from feedback.tickets.models import (
     OPEN_TICKET_STATUSES,
     MessageDirection,

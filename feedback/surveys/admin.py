@@ -1,9 +1,7 @@
-"""Back-office for surveys, invitations, answers, tickets and the outbox.
+"""Back-office of surveys, invitations, answers and the outbox.
 
 Every changelist runs a constant number of queries whatever the page size: relations shown in a
-column are joined (list_select_related), many-to-many columns are prefetched, and inline rows
-whose foreign keys would otherwise render one query each are view-only with the relation joined.
-"""
+column are joined (list_select_related), many-to-many columns are prefetched."""
 
 from __future__ import annotations
 
@@ -18,17 +16,15 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from cxcrm.pagination import CappedCountPaginator
-from feedback.inbound.models import INBOUND_NEEDS_ATTENTION, InboundEmail, InboundStatus
-from feedback.inbound.services import inbound_email_process
 from feedback.surveys.emails import render_invitation
 from feedback.surveys.models import EmailKind, Invitation, OutboundEmail, Response, Survey
 from feedback.surveys.services.invitations import invitation_cancel, invitation_resend
-from feedback.tickets.models import RootCause, Ticket, TicketEvent, TicketMessage
+from feedback.tickets.models import Ticket
 
 EXCERPT_CHARS = 80
 
 
-def _excerpt(text: str) -> str:
+def excerpt(text: str) -> str:
     return Truncator(" ".join(text.split())).chars(EXCERPT_CHARS)
 
 
@@ -40,9 +36,6 @@ class ViewOnlyMixin:
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-
-# --- Surveys ------------------------------------------------------------------------------------
 
 
 @admin.register(Survey)
@@ -84,9 +77,6 @@ class SurveyAdmin(admin.ModelAdmin):
         if obj.trigger_stage:
             parts.append(f"stage: {obj.get_trigger_stage_display()}")
         return ", ".join(parts) or "—"
-
-
-# --- Invitations --------------------------------------------------------------------------------
 
 
 @admin.register(Invitation)
@@ -168,9 +158,6 @@ class InvitationAdmin(admin.ModelAdmin):
         )
 
 
-# --- Responses ----------------------------------------------------------------------------------
-
-
 def _ticket_link(ticket: Ticket | None) -> str:
     if ticket is None:
         return "—"
@@ -217,7 +204,7 @@ class ResponseAdmin(admin.ModelAdmin):
 
     @admin.display(description="Comment")
     def comment_excerpt(self, obj: Response) -> str:
-        return _excerpt(obj.comment)
+        return excerpt(obj.comment)
 
     @admin.display(description="Ticket")
     def ticket_link(self, obj: Response) -> str:
@@ -226,53 +213,6 @@ class ResponseAdmin(admin.ModelAdmin):
         except Ticket.DoesNotExist:
             ticket = None
         return _ticket_link(ticket)
-
-
-# --- Tickets ------------------------------------------------------------------------------------
-
-
-@admin.register(RootCause)
-class RootCauseAdmin(admin.ModelAdmin):
-    list_display = ["name", "active", "description_excerpt"]
-    list_editable = ["active"]
-    list_filter = ["active"]
-    search_fields = ["name"]
-
-    @admin.display(description="Description")
-    def description_excerpt(self, obj: RootCause) -> str:
-        return _excerpt(obj.description)
-
-
-@admin.register(TicketMessage)
-class TicketMessageAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    """All messages across tickets; new ones are written on their ticket's page."""
-
-    list_display = ["created_at", "ticket", "direction", "author", "from_email", "body_excerpt"]
-    list_filter = ["direction"]
-    list_select_related = ["ticket", "author"]
-    search_fields = ["body", "=message_id", "ticket__subject"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
-    paginator = CappedCountPaginator
-    readonly_fields = ["created_at"]
-
-    @admin.display(description="Body")
-    def body_excerpt(self, obj: TicketMessage) -> str:
-        return _excerpt(obj.body)
-
-
-@admin.register(TicketEvent)
-class TicketEventAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    list_display = ["created_at", "ticket", "action", "from_value", "to_value", "actor"]
-    list_select_related = ["ticket", "actor"]
-    search_fields = ["=action", "ticket__subject", "note"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
-    paginator = CappedCountPaginator
-    readonly_fields = ["created_at"]
-
-
-# --- Outbox -------------------------------------------------------------------------------------
 
 
 @admin.register(OutboundEmail)
@@ -324,103 +264,4 @@ class OutboundEmailAdmin(ViewOnlyMixin, admin.ModelAdmin):
             ' style="width:100%;min-height:480px;border:1px solid #ccc;background:#fff">'
             "</iframe>",
             html,
-        )
-
-
-# --- Inbound email ------------------------------------------------------------------------------
-
-RAW_PREVIEW_BYTES = 256 * 1024
-
-
-class InboundStatusFilter(admin.SimpleListFilter):
-    """Statuses, the ones that need a person first (unmatched leads), plus all of those at once."""
-
-    title = "status"
-    parameter_name = "status"
-    ATTENTION = "attention"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(self.ATTENTION, "Needs attention")] + [
-            (value, label) for value, label in InboundStatus.choices
-        ]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == self.ATTENTION:
-            return queryset.filter(status__in=INBOUND_NEEDS_ATTENTION)
-        if self.value() in InboundStatus.values:
-            return queryset.filter(status=self.value())
-        return queryset
-
-
-@admin.register(InboundEmail)
-class InboundEmailAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    """Every email received on the reply and unsubscribe addresses, matched or not: nothing a
-    customer sends is dropped, and what matched nothing waits here for a person."""
-
-    list_display = [
-        "received_at",
-        "status",
-        "from_email",
-        "subject",
-        "customer",
-        "ticket",
-        "source",
-        "note_excerpt",
-    ]
-    list_filter = [InboundStatusFilter, "source"]
-    list_select_related = ["invitation__customer", "ticket"]
-    search_fields = ["from_email", "subject", "=message_id"]
-    date_hierarchy = "received_at"
-    show_full_result_count = False
-    paginator = CappedCountPaginator
-    fieldsets = [
-        (None, {"fields": ["received_at", "source", "status", "note", "processed_at"]}),
-        (
-            "Message",
-            {"fields": ["from_email", "to", "envelope_to", "subject", "message_id", "size"]},
-        ),
-        ("Thread", {"fields": ["in_reply_to", "references"]}),
-        ("Matched", {"fields": ["invitation", "response", "ticket"]}),
-        ("New text", {"fields": ["text"]}),
-        ("Raw message", {"fields": ["raw_block"], "classes": ["collapse"]}),
-    ]
-    readonly_fields = ["raw_block"]
-    actions = ["process_again"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[InboundEmail]:
-        # The raw message can be megabytes: never load it for a list, only on one message's page.
-        return super().get_queryset(request).defer("raw")
-
-    @admin.display(description="Customer")
-    def customer(self, obj: InboundEmail) -> str:
-        return str(obj.invitation.customer) if obj.invitation else "—"
-
-    @admin.display(description="Note")
-    def note_excerpt(self, obj: InboundEmail) -> str:
-        return _excerpt(obj.note)
-
-    @admin.display(description="As received")
-    def raw_block(self, obj: InboundEmail) -> SafeString:
-        raw = bytes(obj.raw or b"")
-        # Decoded only for reading (bad bytes shown as U+FFFD); the stored bytes are untouched.
-        shown = raw[:RAW_PREVIEW_BYTES].decode("utf-8", errors="replace")
-        if len(raw) > RAW_PREVIEW_BYTES:
-            shown += f"\n\n[… {len(raw) - RAW_PREVIEW_BYTES} more bytes not shown]"
-        return format_html('<pre style="white-space:pre-wrap;max-height:40em">{}</pre>', shown)
-
-    @admin.action(description="Process again (failed or stuck messages)")
-    def process_again(self, request: HttpRequest, queryset: QuerySet[InboundEmail]) -> None:
-        # Only messages nothing was recorded for: matched ones would be recorded twice.
-        ids = list(
-            queryset.filter(status__in=[InboundStatus.ERROR, InboundStatus.RECEIVED]).values_list(
-                "id", flat=True
-            )
-        )
-        results = [inbound_email_process(inbound_email_id=pk).status for pk in ids]
-        failed = results.count(InboundStatus.ERROR)
-        self.message_user(
-            request,
-            f"{len(ids)} message(s) processed again, {failed} failed again; "
-            f"{queryset.count() - len(ids)} skipped (only failed or stuck ones are processed).",
-            messages.WARNING if failed or not ids else messages.SUCCESS,
         )
