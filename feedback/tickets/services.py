@@ -382,19 +382,28 @@ def ticket_set_status(*, ticket_id: int, status: str, actor: Any = None) -> Tick
         raise TicketError("Resolve a ticket with its root cause (use the resolve action).")
     if status == TicketStatus.CLOSED and ticket.status != TicketStatus.RESOLVED:
         raise TicketError("Only a resolved ticket can be closed.")
+    _status_move(ticket, TicketStatus(status), actor=actor)
+    return ticket
+
+
+def _status_move(
+    ticket: Ticket, status: TicketStatus, *, actor: Any = None, note: str = ""
+) -> None:
+    """The one way a locked ticket changes status outside resolving, reopening included: an
+    event, the webhook, and ``resolved_at`` cleared when it leaves resolved or closed (a check
+    constraint keeps it on those only). The root cause and resolution stay, as the record of
+    the earlier attempt."""
     old = ticket.status
     fields = ["status", "updated_at"]
-    if (
-        ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
-        and status in OPEN_TICKET_STATUSES
-    ):
+    if old in (TicketStatus.RESOLVED, TicketStatus.CLOSED) and status in OPEN_TICKET_STATUSES:
         ticket.resolved_at = None
         fields.append("resolved_at")
     ticket.status = status
     ticket.save(update_fields=fields)
-    ticket_event_record(ticket, "status", actor=actor, from_value=old, to_value=ticket.status)
+    ticket_event_record(
+        ticket, "status", actor=actor, from_value=old, to_value=ticket.status, note=note
+    )
     events.ticket_updated(ticket)
-    return ticket
 
 
 @transaction.atomic
@@ -529,19 +538,7 @@ def ticket_reopen(*, ticket_id: int, actor: Any = None, note: str = "") -> Ticke
     ticket = _locked(ticket_id)
     if ticket.is_open:
         return ticket
-    old = ticket.status
-    ticket.status = TicketStatus.OPEN
-    ticket.resolved_at = None
-    ticket.save(update_fields=["status", "resolved_at", "updated_at"])
-    ticket_event_record(
-        ticket,
-        "status",
-        actor=actor,
-        from_value=old,
-        to_value=ticket.status,
-        note=note or "Reopened.",
-    )
-    events.ticket_updated(ticket)
+    _status_move(ticket, TicketStatus.OPEN, actor=actor, note=note or "Reopened.")
     return ticket
 
 
@@ -729,17 +726,5 @@ def ticket_message_receive(
     )
     note = REOPENED_BY_REPLY.get(TicketStatus(ticket.status)) if ticket.status else None
     if note:
-        old = ticket.status
-        ticket.status = TicketStatus.OPEN
-        # Only resolved and closed tickets must carry resolved_at (a check constraint); the root
-        # cause and resolution stay as a record of the earlier attempt.
-        ticket.resolved_at = None
-        ticket.save(update_fields=["status", "resolved_at", "updated_at"])
-        ticket_event_record(
-            ticket,
-            "status",
-            from_value=old,
-            to_value=TicketStatus.OPEN.value,
-            note=note,
-        )
+        _status_move(ticket, TicketStatus.OPEN, note=note)
     return message

@@ -764,3 +764,18 @@ def test_admin_page_escapes_raw_and_text(admin_client: Client) -> None:
     assert b"&lt;img src=x onerror=alert(2)&gt; hello" in page.content
     assert b'name="_save"' not in page.content  # view-only
     assert admin_client.get(reverse("admin:feedback_inboundemail_add")).status_code == 403
+
+
+def test_a_reply_that_reopens_a_ticket_tells_integrators_like_a_staff_reopen() -> None:
+    # One rule for reopening: by a reply, by staff or by the API, the same event and webhook.
+    from cxcrm.models import WebhookDelivery
+    from cxcrm.webhooks.services import webhook_endpoint_create
+
+    webhook_endpoint_create(url="https://hooks.example.com/cx", events=["ticket.updated"])
+    ticket = TicketFactory(
+        status=TicketStatus.RESOLVED, root_cause=RootCauseFactory(), resolved_at=timezone.now()
+    )
+    ticket_message_receive(ticket_id=ticket.pk, body="It broke again.")
+    delivery = WebhookDelivery.objects.get(event="ticket.updated")
+    assert delivery.payload["data"]["id"] == ticket.pk
+    assert delivery.payload["data"]["status"] == "open"
