@@ -335,3 +335,29 @@ def test_timing_pattern_matches_what_it_should() -> None:
     assert TIMING.search("# ~0.3 ms of our CPU")
     assert TIMING.search("(~10 µs -> ~6 µs a hit)")
     assert not TIMING.search("max_items = 1000  # the API's limit")
+
+
+# Below Django's cursor: the driver itself, its raw connection, the query log, the collector.
+BENEATH_THE_ORM = re.compile(
+    r"^\s*(?:import|from)\s+(?:psycopg|psycopg2|sqlite3|gc)\b"
+    r"|\.connection\.(?:cursor|execute|pgconn)\b|\.cursor\.(?:copy|cursor|connection)\b"
+    r"|\bcursor\.cursor\b|\bqueries_log\b"
+)
+
+
+def test_every_query_goes_through_djangos_cursor() -> None:
+    found = [
+        f"{module}:{number}: {line.strip()}"
+        for module, path in product_modules().items()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if BENEATH_THE_ORM.search(line)
+    ]
+    assert found == []
+
+
+def test_beneath_the_orm_pattern_matches_what_it_should() -> None:
+    assert BENEATH_THE_ORM.search("import psycopg")
+    assert BENEATH_THE_ORM.search("    with connection.cursor() as c, c.cursor.copy(sql):")
+    assert BENEATH_THE_ORM.search("connection.queries_log.append(entry)")
+    assert BENEATH_THE_ORM.search("import gc")
+    assert not BENEATH_THE_ORM.search("with connection.cursor() as cursor:")
