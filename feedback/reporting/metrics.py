@@ -563,7 +563,7 @@ def _median_by_offset(rows: QuerySet[Any], start: str, end: str) -> Duration:
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *params, *params, *params])
         n, median = cursor.fetchone()
-    # julianday() is a float of days: ~10 µs of noise, so keep milliseconds.
+    # julianday() is a float of days with sub-millisecond noise, so keep milliseconds.
     return Duration(n or 0, None if median is None else round(float(median), 3))
 
 

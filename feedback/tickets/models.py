@@ -144,7 +144,7 @@ class Ticket(models.Model):
             models.Index(fields=["created_at"], name="ticket_created_idx"),
             # The working queue at scale: only open tickets (a few % of a million), already in
             # queue order, so the first page is an index range read with no sort (EXPLAIN in
-            # bench/explain/ticket_queue*.txt: 106 ms → 0.3 ms on 1M tickets).
+            # bench/explain/ticket_queue.txt).
             models.Index(
                 models.F("priority").desc(),
                 "due_at",
