@@ -22,6 +22,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.templatetags.admin_list import result_headers
 from django.contrib.admin.views.main import ChangeList
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -138,13 +139,22 @@ class QueueFilter(admin.SimpleListFilter):
             }
 
 
+# The filters' people and touchpoints change seldom, yet cost a query each on every page of
+# the queue: they are cached this many seconds (a new agent or touchpoint shows within it).
+FILTER_CHOICES_TIMEOUT = 60
+
+
 class AssigneeFilter(admin.SimpleListFilter):
     title = _("assignee")
     parameter_name = "assignee"
     ME, NOBODY = "me", "none"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        people = staff_users().order_by("username").values_list("pk", "username")
+        people = cache.get_or_set(
+            "cxcrm:ticket-queue:assignees",
+            lambda: list(staff_users().order_by("username").values_list("pk", "username")),
+            FILTER_CHOICES_TIMEOUT,
+        )
         return [(self.ME, _("Me")), (self.NOBODY, _("Unassigned"))] + [
             (str(pk), username) for pk, username in people
         ]
@@ -158,6 +168,18 @@ class AssigneeFilter(admin.SimpleListFilter):
         if value and value.isdigit():
             return queryset.filter(assignee_id=int(value))
         return queryset
+
+
+class TouchpointFilter(admin.RelatedFieldListFilter):
+    """The admin's own touchpoint filter, its choices cached like the assignees'."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> Any:
+        load = super().field_choices
+        return cache.get_or_set(
+            "cxcrm:ticket-queue:touchpoints",
+            lambda: load(field, request, model_admin),
+            FILTER_CHOICES_TIMEOUT,
+        )
 
 
 class SurveyKindFilter(admin.SimpleListFilter):
@@ -316,7 +338,7 @@ class TicketAdmin(admin.ModelAdmin):
         "status",
         "priority",
         AssigneeFilter,
-        "touchpoint",
+        ("touchpoint", TouchpointFilter),
         "touchpoint__stage",
         SurveyKindFilter,
         "source",
