@@ -386,8 +386,10 @@ class TicketAdmin(admin.ModelAdmin):
         )
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        title = _("Triage queue")
-        response = super().changelist_view(request, {"title": title, **(extra_context or {})})
+        # The queue is a work surface of nine columns beside eight filters: it takes the
+        # width the navigation sidebar would (the breadcrumbs and Home still lead everywhere).
+        context = {"title": _("Triage queue"), "is_nav_sidebar_enabled": False}
+        response = super().changelist_view(request, {**context, **(extra_context or {})})
         # The rows are drawn by our change_list.html from these values (the admin's
         # result_list would call, look up and format each of the 450 cells); the headers,
         # with their sort links, are still the admin's.
