@@ -136,9 +136,23 @@ def test_queue_runs_the_same_queries_for_10_and_500_tickets(agent_client: Client
     assert few == many
     # 1 session, 2 user, 3 the MFA group check, 4-5 the agent's permissions (own and groups';
     # a superuser skips these), 6 staff users for the assignee filter, 7 touchpoints for the
-    # touchpoint filter, 8 the capped COUNT of the open tickets (LIMIT 1,001), 9 the page
-    # joined with customer, response (+ survey), assignee, touchpoint and root cause.
+    # touchpoint filter, 8 the capped COUNT of the open tickets (LIMIT 1,001), 9 the page's
+    # columns only, joined with customer, response, assignee and touchpoint.
     assert many == 9
+    # Warm, as staff work it: the MFA answer (3) and the filters' staff users and touchpoints
+    # (6, 7) come from the cache.
+    with CaptureQueriesContext(connection) as ctx:
+        agent_client.get(QUEUE)
+    assert len(ctx) == 6, [q["sql"][:80] for q in ctx.captured_queries]
+
+
+def test_queue_filter_choices_list_staff_and_touchpoints(agent_client: Client) -> None:
+    TouchpointFactory(name="Checkout web")
+    UserFactory(password=None, username="zoe", is_staff=True)
+
+    html = agent_client.get(QUEUE).content.decode()
+
+    assert ">Checkout web</a>" in html and ">zoe</a>" in html
 
 
 def _busy_ticket(items: int) -> Ticket:

@@ -1,10 +1,13 @@
 """The small coloured labels of the triage queue and the ticket page: score, priority, status,
-SLA countdown, and the ticket cell (subject over the customer). Built with ``format_html``
-(every value escaped) and translated with gettext; the colours are in static/cxcrm/admin.css.
+SLA countdown, and the ticket cell (subject over the customer). Each rule gives a ``Badge``
+(CSS class, text, tooltip): the queue's row template draws it, and the ticket page gets it
+built with ``format_html`` (every value escaped). Texts are translated with gettext; the
+colours are in static/cxcrm/admin.css.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -17,10 +20,18 @@ from feedback.tickets.models import OPEN_TICKET_STATUSES, Ticket, TicketPriority
 from feedback.tickets.services import priority_name
 
 
-def _span(css: str, text: object, title: object = "") -> SafeString:
-    if title:
-        return format_html('<span class="{}" title="{}">{}</span>', css, title, text)
-    return format_html('<span class="{}">{}</span>', css, text)
+@dataclass(frozen=True, slots=True)
+class Badge:
+    css: str
+    text: str
+    title: str = ""
+
+    def html(self) -> SafeString:
+        if self.title:
+            return format_html(
+                '<span class="{}" title="{}">{}</span>', self.css, self.title, self.text
+            )
+        return format_html('<span class="{}">{}</span>', self.css, self.text)
 
 
 def _duration(delta: timedelta) -> str:
@@ -33,48 +44,71 @@ def _duration(delta: timedelta) -> str:
     return _("%(n)d d") % {"n": hours // 24}
 
 
-def sla_badge(ticket: Ticket, now: datetime | None = None) -> SafeString:
+def _minute(value: datetime) -> str:
+    return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+
+
+def sla_state(ticket: Ticket, now: datetime | None = None) -> Badge:
     """ "due in 3 h" / "overdue by 2 h" while nobody has contacted the customer; the SLA is
     about the first contact, so once contacted (or closed) the countdown stops."""
     now = now or timezone.now()
     if ticket.status not in OPEN_TICKET_STATUSES:
-        return _span("cx-sla cx-sla--done", ticket.get_status_display())
+        return Badge("cx-sla cx-sla--done", ticket.get_status_display())
     if ticket.first_contact_at is not None:
-        contacted = f"{timezone.localtime(ticket.first_contact_at):%Y-%m-%d %H:%M}"
-        return _span("cx-sla cx-sla--met", _("contacted"), contacted)
+        return Badge("cx-sla cx-sla--met", _("contacted"), _minute(ticket.first_contact_at))
     due_at = ticket.due_at
     if due_at is None:
-        return _span("cx-sla cx-sla--none", _("no SLA"))
-    title = _("due %(when)s") % {"when": f"{timezone.localtime(due_at):%Y-%m-%d %H:%M}"}
+        return Badge("cx-sla cx-sla--none", _("no SLA"))
+    title = _("due %(when)s") % {"when": _minute(due_at)}
     if due_at < now:
         late = _("overdue by %(duration)s") % {"duration": _duration(now - due_at)}
-        return _span("cx-sla cx-sla--overdue", late, title)
+        return Badge("cx-sla cx-sla--overdue", late, title)
     left = due_at - now
     css = "cx-sla cx-sla--soon" if left < timedelta(hours=4) else "cx-sla cx-sla--ok"
-    return _span(css, _("due in %(duration)s") % {"duration": _duration(left)}, title)
+    return Badge(css, _("due in %(duration)s") % {"duration": _duration(left)}, title)
 
 
-def priority_badge(priority: int) -> SafeString:
-    return _span(f"cx-badge cx-prio--{priority_name(priority)}", TicketPriority(priority).label)
+def priority_state(priority: int) -> Badge:
+    return Badge(
+        f"cx-badge cx-prio--{priority_name(priority)}", str(TicketPriority(priority).label)
+    )
 
 
-def status_badge(ticket: Ticket) -> SafeString:
-    return _span(f"cx-badge cx-status--{ticket.status}", ticket.get_status_display())
+def status_state(ticket: Ticket) -> Badge:
+    return Badge(f"cx-badge cx-status--{ticket.status}", str(ticket.get_status_display()))
 
 
-def score_badge(ticket: Ticket) -> SafeString | str:
+def score_state(ticket: Ticket) -> Badge | None:
+    """None for a ticket that should have an answer and has none (shown as a dash)."""
     response = ticket.response
     if response is None:
         # Tickets from email, the API or staff have no score; say where they came from.
         if ticket.source == TicketSource.RESPONSE:
-            return "—"
-        return _span("cx-badge cx-score--none", ticket.get_source_display())
+            return None
+        return Badge("cx-badge cx-score--none", str(ticket.get_source_display()))
     sentiment = sentiment_of(response.kind, response.score)
-    return _span(
+    return Badge(
         f"cx-badge cx-score cx-score--{sentiment}",
         f"{response.kind.upper()} {response.score}",
-        response.get_category_display(),
+        str(response.get_category_display()),
     )
+
+
+def sla_badge(ticket: Ticket, now: datetime | None = None) -> SafeString:
+    return sla_state(ticket, now).html()
+
+
+def priority_badge(priority: int) -> SafeString:
+    return priority_state(priority).html()
+
+
+def status_badge(ticket: Ticket) -> SafeString:
+    return status_state(ticket).html()
+
+
+def score_badge(ticket: Ticket) -> SafeString | str:
+    badge = score_state(ticket)
+    return "—" if badge is None else badge.html()
 
 
 def customer_label(ticket: Ticket) -> str:
@@ -82,14 +116,18 @@ def customer_label(ticket: Ticket) -> str:
     return customer.name or customer.email or _("customer #%(pk)s") % {"pk": customer.pk}
 
 
-def ticket_label(ticket: Ticket) -> SafeString:
-    """The queue's first column: "#id subject" over the customer's name and email."""
+def customer_line(ticket: Ticket) -> str:
+    """The line under the subject in the queue: the customer's name and email."""
     customer = ticket.customer
     label = customer_label(ticket)
-    who = f"{label} · {customer.email}" if customer.name and customer.email else label
+    return f"{label} · {customer.email}" if customer.name and customer.email else label
+
+
+def ticket_label(ticket: Ticket) -> SafeString:
+    """The queue's first column: "#id subject" over the customer's name and email."""
     return format_html(
         '<span class="cx-subject">#{} {}</span><span class="cx-who">{}</span>',
         ticket.pk,
         ticket.subject,
-        who,
+        customer_line(ticket),
     )
