@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils.formats import localize
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
@@ -56,16 +53,6 @@ QUEUE_FIELDS = [
     "assignee__username",
     "touchpoint__name",
 ]
-
-
-class QueueChangeList(ChangeList):
-    """The ticket changelist's queryset narrowed to the queue's columns (the admin applies
-    ``list_select_related`` only when ``get_queryset`` has not joined anything, and
-    TicketAdmin.get_queryset joins what the ticket page needs)."""
-
-    def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet[Any]:
-        queryset = super().get_queryset(request, exclude_parameters)
-        return queryset.select_related(None).select_related(*QUEUE_RELATED).only(*QUEUE_FIELDS)
 
 
 def _badge(row: dict[str, str], name: str, badge: Badge) -> None:

@@ -59,7 +59,7 @@ from feedback.tickets.admin.forms import (
     ResolveForm,
     StatusForm,
 )
-from feedback.tickets.admin.queue import QUEUE_RELATED, QueueChangeList, queue_rows
+from feedback.tickets.admin.queue import QUEUE_FIELDS, QUEUE_RELATED, queue_rows
 from feedback.tickets.models import (
     OPEN_TICKET_STATUSES,
     MessageDirection,
@@ -353,7 +353,7 @@ class TicketAdmin(admin.ModelAdmin):
     list_per_page = 50
     # The columns' relations, one join each (Django's default for a list_display with foreign
     # keys, a bare select_related(), would drop the nullable ones: a query per row); the
-    # changelist (QueueChangeList) also loads only the columns it shows.
+    # changelist (get_queryset) also loads only the columns it shows.
     list_select_related = QUEUE_RELATED
     autocomplete_fields = ["customer", "response", "touchpoint", "assignee"]
     actions = ["assign_to_me", "assign_to", "set_open", "set_pending", "set_priority"]
@@ -368,10 +368,12 @@ class TicketAdmin(admin.ModelAdmin):
     # --- Queue ---
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
-        return tickets_for_staff(super().get_queryset(request))
-
-    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
-        return QueueChangeList
+        tickets = super().get_queryset(request)
+        match = request.resolver_match
+        if match is not None and match.url_name == "feedback_ticket_changelist":
+            # The queue loads only the columns it shows; the ticket page, all it shows.
+            return tickets.select_related(*QUEUE_RELATED).only(*QUEUE_FIELDS)
+        return tickets_for_staff(tickets)
 
     def get_paginator(
         self,
