@@ -156,8 +156,9 @@ def interaction_references_resolve(
     errors of those whose references do not exist (aligned with the items). Reads only."""
     customer_refs = {_customer_ref(i) for i in items} - {None}
     touchpoint_refs = {_touchpoint_ref(i) for i in items} - {None}
-    customers = customer_resolve_many(customer_refs)  # type: ignore[arg-type]
-    touchpoints = touchpoint_resolve_many(touchpoint_refs)  # type: ignore[arg-type]
+    # Only the ids are used: no full rows of a thousand customers.
+    customers = customer_resolve_many(customer_refs, only=())  # type: ignore[arg-type]
+    touchpoints = touchpoint_resolve_many(touchpoint_refs, only=())  # type: ignore[arg-type]
     resolved: list[InteractionInput] = []
     errors: list[dict[str, list[str]]] = []
     for item in items:
@@ -267,11 +268,17 @@ def _stored(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
 def _insert_many(rows: list[InteractionInput]) -> dict[tuple[str, str], int]:
     """Insert new interactions (references resolved) by bulk_create; their ids by (source,
     external_id)."""
-    fields = {f.attname for f in Interaction._meta.concrete_fields} - {"metadata"}
     made = Interaction.objects.bulk_create(
         [
             Interaction(
-                **{k: v for k, v in r._asdict().items() if k in fields},
+                customer_id=r.customer_id,
+                touchpoint_id=r.touchpoint_id,
+                occurred_at=r.occurred_at,
+                source=r.source,
+                external_id=r.external_id,
+                order_ref=r.order_ref,
+                amount=r.amount,
+                currency=r.currency,
                 metadata=r.metadata or {},
             )
             for r in rows

@@ -118,6 +118,26 @@ def test_response_and_ticket_filters(read_client: Any) -> None:
     assert count("/api/v1/tickets/", ordering="-created_at") == 2
 
 
+def test_a_listed_ticket_names_its_relations_by_id_and_dates_in_the_site_zone(
+    read_client: Any, settings: Any
+) -> None:
+    settings.TIME_ZONE = "Europe/Berlin"
+    ticket = TicketFactory(assignee=UserFactory(username="ana", password=None))
+
+    (row,) = rows(read_client.get("/api/v1/tickets/"))
+
+    assert row["customer"] == ticket.customer_id
+    assert row["touchpoint"] == ticket.touchpoint_id
+    assert row["response"] is None and row["root_cause"] is None
+    assert row["assignee"] == "ana"
+    shown = timezone.datetime.fromisoformat(row["created_at"])
+    assert shown == ticket.created_at
+    assert (
+        shown.utcoffset()
+        == ticket.created_at.astimezone(timezone.get_default_timezone()).utcoffset()
+    )
+
+
 # --- Responses captured elsewhere --------------------------------------------------------------
 
 

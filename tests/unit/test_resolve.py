@@ -40,3 +40,17 @@ def test_no_references_no_query() -> None:
     with CaptureQueriesContext(connection) as ctx:
         assert customer_resolve_many([]) == {} and touchpoint_resolve_many([]) == {}
     assert len(ctx) == 0
+
+
+def test_only_the_fields_asked_for_are_read() -> None:
+    customer = CustomerFactory(external_id="c-1")
+    checkout = TouchpointFactory(slug="checkout")
+
+    customers = customer_resolve_many([customer.pk, "c-1"], only=())
+    touchpoints = touchpoint_resolve_many(["checkout", checkout.pk], only=())
+
+    assert customers == {customer.pk: customer, "c-1": customer}
+    assert touchpoints == {"checkout": checkout, checkout.pk: checkout}
+    assert "email" in customers["c-1"].get_deferred_fields()
+    assert "name" in touchpoints["checkout"].get_deferred_fields()
+    assert "external_id" not in customers[customer.pk].get_deferred_fields()

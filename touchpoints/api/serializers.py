@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from cxcrm.api.views import NulFreeCharField
+from cxcrm.api.views import NulFreeCharField, SiteDateTimeField
 from touchpoints.models import Interaction, Touchpoint
 
 MAX_BULK = 1000
@@ -69,7 +69,7 @@ class InteractionInputSerializer(serializers.Serializer):
     customer = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
     customer_external_id = NulFreeCharField(max_length=191, required=False)
     touchpoint = serializers.SlugField(max_length=80)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = SiteDateTimeField()
     order_ref = NulFreeCharField(max_length=120, required=False, allow_blank=True, default="")
     amount = serializers.DecimalField(
         max_digits=14, decimal_places=2, required=False, allow_null=True, default=None

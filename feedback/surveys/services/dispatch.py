@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from customers.models import SuppressionReason
@@ -119,8 +119,11 @@ def invitations_claim(*, limit: int, now: datetime | None = None) -> tuple[list[
     return ids, now
 
 
-def _ours(invitation_id: int, claimed_at: datetime) -> Q:
-    return Q(pk=invitation_id, state=InvitationState.SENDING, claimed_at=claimed_at)
+def _claimed(claimed_at: datetime) -> QuerySet[Invitation]:
+    """The invitations this claim still holds. Built once per batch and narrowed to one id per
+    message (``.filter(pk=…)``), so each conditional update does not resolve the claim's
+    conditions again."""
+    return Invitation.objects.filter(state=InvitationState.SENDING, claimed_at=claimed_at)
 
 
 def _email_row(
@@ -157,12 +160,12 @@ def _record_email(invitation: Invitation, **fields: Any) -> None:
     _email_row(invitation, **fields).save(force_insert=True)
 
 
-def _record_sent(invitation: Invitation, claimed_at: datetime, email: OutboundEmail) -> None:
+def _record_sent(invitation: Invitation, ours: QuerySet[Invitation], email: OutboundEmail) -> None:
     """Mark one invitation sent right after the server accepted it: this conditional update is
     what keeps a restarted worker from sending it again. Its email row is written with the
     batch's (invitations_send_claimed)."""
     now = email.sent_at or timezone.now()
-    Invitation.objects.filter(_ours(invitation.pk, claimed_at)).update(
+    ours.filter(pk=invitation.pk).update(
         state=InvitationState.SENT,
         sent_at=now,
         claimed_at=None,
@@ -174,13 +177,13 @@ def _record_sent(invitation: Invitation, claimed_at: datetime, email: OutboundEm
 
 
 def _apply_failure(
-    invitation: Invitation, result: SendResult, claimed_at: datetime, now: datetime
+    invitation: Invitation, result: SendResult, ours: QuerySet[Invitation], now: datetime
 ) -> str:
     """Defer or fail one invitation after an unsuccessful send; returns the email status."""
     attempts = invitation.attempts + 1
     max_attempts = int(settings.CXCRM_DISPATCH_MAX_ATTEMPTS)
     if result.outcome is Outcome.TRANSIENT and attempts < max_attempts:
-        Invitation.objects.filter(_ours(invitation.pk, claimed_at)).update(
+        ours.filter(pk=invitation.pk).update(
             state=InvitationState.SCHEDULED,
             scheduled_for=now + retry_delay(attempts),
             claimed_at=None,
@@ -189,7 +192,7 @@ def _apply_failure(
             updated_at=now,
         )
         return EmailStatus.DEFERRED
-    Invitation.objects.filter(_ours(invitation.pk, claimed_at)).update(
+    ours.filter(pk=invitation.pk).update(
         state=InvitationState.FAILED,
         claimed_at=None,
         attempts=attempts,
@@ -220,19 +223,20 @@ def invitations_send_claimed(*, ids: list[int], claimed_at: datetime) -> Dispatc
     # The batch's email rows go in one INSERT at its end (also when sending raised), instead of
     # one per email: the invitation's own state is what must be recorded as each email goes.
     emails: list[OutboundEmail] = []
+    ours = _claimed(claimed_at)
     with Mailer() as mailer, _saved_at_exit(emails):
         status_when_sent = delivered_status(mailer.backend)
         for invitation in invitations:
             now = timezone.now()
             customer = invitation.customer
             if not customer.is_reachable:
-                Invitation.objects.filter(_ours(invitation.pk, claimed_at)).update(
+                ours.filter(pk=invitation.pk).update(
                     state=InvitationState.SUPPRESSED, claimed_at=None, updated_at=now
                 )
                 stats.skipped += 1
                 continue
             if invitation.expires_at and invitation.expires_at <= now:
-                Invitation.objects.filter(_ours(invitation.pk, claimed_at)).update(
+                ours.filter(pk=invitation.pk).update(
                     state=InvitationState.EXPIRED, claimed_at=None, updated_at=now
                 )
                 stats.skipped += 1
@@ -262,13 +266,13 @@ def invitations_send_claimed(*, ids: list[int], claimed_at: datetime) -> Dispatc
                 now=now,
             )
             if result.ok:
-                _record_sent(invitation, claimed_at, email)
+                _record_sent(invitation, ours, email)
                 emails.append(email)
                 stats.sent += 1
                 continue
             if not invitation.message_id:
                 Invitation.objects.filter(pk=invitation.pk).update(message_id=message_id)
-            email.status = _apply_failure(invitation, result, claimed_at, now)
+            email.status = _apply_failure(invitation, result, ours, now)
             if email.status == EmailStatus.DEFERRED:
                 stats.deferred += 1
             else:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import models
 from rest_framework import serializers
 
-from cxcrm.api.views import NulFreeCharField
+from cxcrm.api.views import NulFreeCharField, SiteDateTimeField
 from feedback.surveys.api.serializers import customer_of, touchpoint_by_slug
 from feedback.tickets.models import RootCause, Ticket, TicketMessage, TicketPriority, TicketStatus
 
@@ -20,9 +21,18 @@ def staff_queryset() -> Any:
 
 
 class TicketSerializer(serializers.ModelSerializer):
+    # Related rows by their id column: the same numbers, without reaching through the relation.
+    customer = serializers.IntegerField(source="customer_id", read_only=True)
+    response = serializers.IntegerField(source="response_id", read_only=True, allow_null=True)
+    touchpoint = serializers.IntegerField(source="touchpoint_id", read_only=True, allow_null=True)
+    root_cause = serializers.IntegerField(source="root_cause_id", read_only=True, allow_null=True)
     assignee = serializers.CharField(
         source="assignee.username", default=None, read_only=True, allow_null=True
     )
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: SiteDateTimeField,
+    }
 
     class Meta:
         model = Ticket
