@@ -79,7 +79,8 @@ HISTORY_DAYS = 90
 N_CUSTOMERS = 240
 N_INTERACTIONS = 1200
 LANGUAGES = ("en", "ru", "pl", "zh-hans", "ar")
-TICK = timedelta(hours=1)
+TICK = timedelta(hours=1)  # the dispatcher's beat in the replay
+SWEEP_HOURS = 6  # the reminder, expiry and escalation sweeps' (coarser: each scans the queue)
 # Backends that deliver nothing: the demo's customers are invented, their email must not leave.
 SAFE_BACKENDS = (
     "feedback.surveys.backends.OutboxBackend",
@@ -446,7 +447,7 @@ class _Replay(TicketWork):
                 at, how = person.opt_out
                 self.later(at, lambda c=customer, at=at, how=how: self._opt_out(c, at, how))
         numbered = list(enumerate(self.visits, start=1))
-        tick, last = self.start + TICK, False
+        tick, last, hour = self.start + TICK, False, 0
         while not last:
             last = tick >= self.now
             tick = min(tick, self.now)
@@ -456,13 +457,15 @@ class _Replay(TicketWork):
             while numbered and numbered[0][1][0] <= tick:
                 batch.append(numbered.pop(0))
             self._record(batch, tick)
-            invitations_expire_due(now=tick)
             # The beat's last runs are still to come but for the final one, whose worker has
             # just claimed what became due meanwhile: the queue shows work in flight.
             if last or self.now - tick >= 3 * TICK:
                 self._dispatch(tick, last=last)
-            invitations_remind_due(now=tick)
-            tickets_escalate_breached(now=tick)
+            hour += 1
+            if last or hour % SWEEP_HOURS == 0:
+                invitations_expire_due(now=tick)
+                invitations_remind_due(now=tick)
+                tickets_escalate_breached(now=tick)
             bar.update(1)
             tick += TICK
 
