@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -22,11 +23,12 @@ def _cancel_pending(customer: Customer, reason: str) -> None:
 
 
 @transaction.atomic
-def customer_unsubscribe(*, customer: Customer) -> bool:
+def customer_unsubscribe(*, customer: Customer, now: datetime | None = None) -> bool:
     """Opt the customer out of surveys and cancel what has not gone out. True if it changed."""
+    now = now or timezone.now()
     changed = bool(
         Customer.objects.filter(pk=customer.pk, unsubscribed_at__isnull=True).update(
-            unsubscribed_at=timezone.now(), updated_at=timezone.now()
+            unsubscribed_at=now, updated_at=timezone.now()
         )
     )
     _cancel_pending(customer, "The customer unsubscribed.")
@@ -47,14 +49,16 @@ def customer_resubscribe(*, customer: Customer) -> bool:
 
 
 @transaction.atomic
-def customer_suppress(*, customer_id: int, reason: str, detail: str = "") -> bool:
+def customer_suppress(
+    *, customer_id: int, reason: str, detail: str = "", now: datetime | None = None
+) -> bool:
     """Stop all email to the customer's address (hard bounce, complaint, staff). Idempotent."""
     if reason not in SuppressionReason.values:
         raise ValueError(f"Unknown suppression reason {reason!r}.")
     customer = Customer.objects.select_for_update().get(pk=customer_id)
     changed = customer.suppressed_at is None
     if changed:
-        customer.suppressed_at = timezone.now()
+        customer.suppressed_at = now or timezone.now()
         customer.suppression_reason = reason
         customer.save(update_fields=["suppressed_at", "suppression_reason", "updated_at"])
     _cancel_pending(customer, f"Address suppressed: {reason}. {detail}".strip())

@@ -1,21 +1,25 @@
 """Demo data: a deterministic, plausible 90 days of a shop's customer-experience loop.
 
-`demo_seed(seed=..., now=...)` first upserts the reference data (staff, touchpoints, surveys,
-root causes: no randomness in them), then draws customers and all activity in memory from one
-``random.Random(seed)``, so the same seed and ``now`` always give the same rows whatever the
-database holds. Invitation tokens are the exception: they are credentials, so they stay
-``secrets``-random. Customers are upserted by external_id; the transactional rows
-(interactions, invitations, responses, tickets, emails) are written with ``bulk_create`` only
-when no demo interaction exists yet. Everything runs in one transaction.
+`demo_seed(seed=..., now=...)` upserts the reference data (staff, touchpoints, surveys, root
+causes: no service makes those, and no randomness is in them), then draws customers and their
+journeys from one ``random.Random(seed)`` and replays the 90 days hour by hour through the
+product's services, as if the shop had run cxcrm all along: customers are upserted, interactions
+recorded in bulk (the survey rules schedule the invitations), the dispatcher claims and sends
+what is due into the outbox, reminders and expiry run, customers answer, the loop opens
+tickets, staff work them and resolve them with a follow-up whose answer records recovery.
+Every service that stamps the time is given the replayed ``now``. The same seed and ``now``
+give the same rows (tokens and Message-IDs excepted, they are random by design). Activity is
+replayed only when no demo interaction exists yet, so running again adds nothing.
 """
 
 # The texts are real Cyrillic, Chinese and Arabic, not look-alike characters.
 
 from __future__ import annotations
 
+import heapq
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TextIO
@@ -23,11 +27,13 @@ from typing import Any, TextIO
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Group
-from django.db import models, transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
 from customers.models import Customer, SuppressionReason
+from customers.services import customer_suppress, customer_unsubscribe, customer_upsert
 from feedback.demo.data import (
     BASKETS,
     CAUSES_BY_TOUCHPOINT,
@@ -38,7 +44,6 @@ from feedback.demo.data import (
     PLACES,
     ROOT_CAUSES,
     SEGMENTS,
-    SEND_ERRORS,
     STAFF,
     SURVEY_TEXT_BLOCKS,
     SURVEYS,
@@ -46,28 +51,41 @@ from feedback.demo.data import (
     _ascii,
     _person,
 )
-from feedback.demo.tickets import SLA_HOURS, TicketsMixin, _TicketPlan
+from feedback.demo.tickets import SLA_HOURS, TicketWork
 from feedback.surveys.models import (
-    EmailKind,
-    EmailStatus,
     Invitation,
     InvitationPurpose,
     InvitationState,
     OutboundEmail,
     Response,
-    ResponseChannel,
     Survey,
 )
-from feedback.surveys.scoring import BANDS, Sentiment, SurveyKind, categorize, sentiment_of
+from feedback.surveys.scoring import BANDS, Sentiment, SurveyKind, sentiment_of
+from feedback.surveys.services.dispatch import (
+    invitations_claim,
+    invitations_expire_due,
+    invitations_remind_due,
+    invitations_send_claimed,
+)
+from feedback.surveys.services.invitations import invitation_cancel
+from feedback.surveys.services.responses import response_record
 from feedback.tickets.models import RootCause, Ticket, TicketEvent, TicketMessage
+from feedback.tickets.services import ticket_sync_for_response, tickets_escalate_breached
 from touchpoints.models import Interaction, JourneyStage, Touchpoint
+from touchpoints.services import InteractionInput, interactions_record_bulk
 
 SOURCE = "demo"
 HISTORY_DAYS = 90
 N_CUSTOMERS = 240
 N_INTERACTIONS = 1200
-BATCH_SIZE = 500
 LANGUAGES = ("en", "ru", "pl", "zh-hans", "ar")
+TICK = timedelta(hours=1)  # the dispatcher's beat in the replay
+SWEEP_HOURS = 6  # the reminder, expiry and escalation sweeps' (coarser: each scans the queue)
+# Backends that deliver nothing: the demo's customers are invented, their email must not leave.
+SAFE_BACKENDS = (
+    "feedback.surveys.backends.OutboxBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+)
 
 # --- Entry point --------------------------------------------------------------------------------
 
@@ -106,6 +124,11 @@ def demo_seed(
 ) -> DemoResult:
     """Create or refresh the demo data (see the module docstring). With ``progress`` a tqdm
     bar is drawn on ``stream`` (stderr by default) when that is a terminal."""
+    if settings.EMAIL_BACKEND not in SAFE_BACKENDS:
+        raise ImproperlyConfigured(
+            "The demo sends its emails through the product: use EMAIL_URL=outbox:// so they "
+            "stay in the outbox."
+        )
     staff = _upsert_staff()
     touchpoints = _upsert_touchpoints(staff)
     surveys = _upsert_surveys(touchpoints)
@@ -115,27 +138,24 @@ def demo_seed(
         )[0]
         for name, (description, _, _) in ROOT_CAUSES.items()
     }
-    builder = _Builder(
+    if Interaction.objects.filter(source=SOURCE).exists():
+        return DemoResult(seed=seed, created=False, counts=demo_counts())
+    replay = _Replay(
         seed=seed, now=now or timezone.now(), staff=staff, touchpoints=touchpoints,
         surveys=surveys, causes=causes,
     )  # fmt: skip
-    builder.generate()
-    present = Interaction.objects.filter(source=SOURCE).exists()
-    total = len(builder.customers) + (0 if present else builder.activity_rows())
+    replay.plan()
+    ticks = int((replay.now - replay.start) / TICK) + 1
     with tqdm(
-        total=total,
-        desc="Seeding demo data",
-        unit="row",
+        total=ticks,
+        desc="Replaying 90 days",
+        unit="h",
         file=stream,
         disable=None if progress else True,
         leave=False,
     ) as bar:
-        # With activity in place the customers stay as they are: their language and names
-        # must keep matching the comments and messages already written for them.
-        builder.write_customers(bar, update=not present)
-        if not present:
-            builder.write_activity(bar)
-    return DemoResult(seed=seed, created=not present, counts=demo_counts())
+        replay.run(bar)
+    return DemoResult(seed=seed, created=True, counts=demo_counts())
 
 
 def _upsert_staff() -> dict[str, AbstractUser]:
@@ -213,7 +233,29 @@ def _pick(rng: random.Random, weighted: Sequence[tuple[str, int]]) -> str:
     return rng.choices([k for k, _ in weighted], weights=[w for _, w in weighted])[0]
 
 
-class _Builder(TicketsMixin):
+@dataclass
+class _Person:
+    """A customer as drawn, before and after customer_upsert gives it an id."""
+
+    external_id: str
+    fields: dict[str, Any]  # what customer_upsert takes
+    segment: str
+    since: datetime  # a customer since: no visit before
+    currency: str
+    rate: float  # per USD
+    weight: float  # how often they come back
+    opt_out: tuple[datetime, str] | None = None  # when, and "unsubscribed" or a reason
+    pk: int = 0
+
+
+@dataclass(order=True)
+class _Action:
+    at: datetime
+    seq: int
+    run: Callable[[], None] = field(compare=False)
+
+
+class _Replay(TicketWork):
     def __init__(
         self,
         *,
@@ -229,42 +271,22 @@ class _Builder(TicketsMixin):
         self.start = now - timedelta(days=HISTORY_DAYS)
         self.staff, self.touchpoints, self.causes = staff, touchpoints, causes
         self.survey_for = surveys  # touchpoint slug -> the survey it triggers
-        self.customers: list[Customer] = []
-        self.weight: list[float] = []
-        self.fx: dict[int, tuple[str, float]] = {}  # id(customer) -> (currency, per USD)
-        self.unsubscribed: list[Customer] = []
-        self.suppressed: list[Customer] = []
-        self.interactions: list[Interaction] = []
-        self.invitations: list[Invitation] = []
-        self.answer_at: dict[int, datetime] = {}  # id(invitation) -> when it is answered
-        self.responses: list[Response] = []
-        self.cause_of: dict[int, str] = {}  # id(response) -> root cause of an unhappy one
-        self.plans: list[_TicketPlan] = []
-        self.followups: list[Invitation] = []
-        self.followup_responses: list[Response] = []
-        self.emails: list[OutboundEmail] = []
-        self.message_n = 0
+        self.people: list[_Person] = []
+        self.visits: list[tuple[datetime, _Person, str, dict[str, Any]]] = []
+        self.queue: list[_Action] = []
+        self.seq = 0
 
-    def generate(self) -> None:
+    def later(self, at: datetime, run: Callable[[], None]) -> None:
+        """Do ``run`` at ``at`` of the replayed time (never: after ``now``)."""
+        if at <= self.now:
+            self.seq += 1
+            heapq.heappush(self.queue, _Action(at, self.seq, run))
+
+    # --- what will happen (drawn up front, in memory) -----------------------------------------
+
+    def plan(self) -> None:
         self._customers()
-        self._interactions()
-        self._invitations()
-        for inv in self.invitations:
-            if inv.state == InvitationState.RESPONDED:
-                assert inv.interaction is not None
-                touchpoint = inv.interaction.touchpoint
-                self.responses.append(self._answer(inv, touchpoint, self.answer_at[id(inv)]))
-        self._tickets()
-        self._emails()
-
-    def activity_rows(self) -> int:
-        tickets = sum(1 + len(p.messages) + len(p.events) for p in self.plans)
-        return (
-            len(self.interactions) + len(self.invitations) + len(self.responses) + tickets
-            + len(self.followups) + len(self.followup_responses) + len(self.emails)
-        )  # fmt: skip
-
-    # --- customers and what they did ----------------------------------------------------------
+        self._visits()
 
     def _customers(self) -> None:
         rng, used = self.rng, set()
@@ -300,29 +322,44 @@ class _Builder(TicketsMixin):
                 phone = f"+44 7700 900{rng.randrange(1000):03d}"  # Ofcom's range for drama
             elif country == "US" and rng.random() < 0.6:
                 phone = f"+1 202-555-01{rng.randrange(100):02d}"  # reserved, fictional
-            customer = Customer(
-                external_id=f"demo-cust-{n:04d}",
-                email=email,
-                name=name,
-                phone=phone,
-                language=language,
-                country=country,
-                segment=segment,
-                tags=tags,
-                attributes=attributes,
-                created_at=self.now - timedelta(days=days),
-            )
-            self.customers.append(customer)
-            self.fx[id(customer)] = (currency, rate)
-            self.weight.append(min(rng.paretovariate(2.0), 8.0) * (2 if segment == "vip" else 1))
-        # A few store-only shoppers left no address; opt-outs are timed once activity is known.
-        picked = rng.sample(self.customers, 3 + 16 + 6)
-        for customer in picked[:3]:
-            customer.email = ""
-        self.unsubscribed, self.suppressed = picked[3:19], picked[19:]
+            fields = {
+                "email": email, "name": name, "phone": phone, "language": language,
+                "country": country, "segment": segment, "tags": tags, "attributes": attributes,
+            }  # fmt: skip
+            weight = min(rng.paretovariate(2.0), 8.0) * (2 if segment == "vip" else 1)
+            self.people.append(
+                _Person(
+                    external_id=f"demo-cust-{n:04d}", fields=fields, segment=segment,
+                    since=self.now - timedelta(days=days), currency=currency, rate=rate,
+                    weight=weight,
+                )
+            )  # fmt: skip
+        # A few store-only shoppers left no address; some others opt out or bounce on the way.
+        picked = rng.sample(self.people, 3 + 16 + 6)
+        for person in picked[:3]:
+            person.fields["email"] = ""
+        reasons = (SuppressionReason.HARD_BOUNCE, SuppressionReason.COMPLAINT,
+                   SuppressionReason.MANUAL)  # fmt: skip
+        for n, person in enumerate(picked[3:]):
+            at = self.start + (self.now - self.start) * rng.random()
+            person.opt_out = (at, "unsubscribed" if n < 16 else reasons[n % len(reasons)])
+
+    def _visits(self) -> None:
+        rng, rows = self.rng, []
+        while len(rows) < N_INTERACTIONS:
+            person = rng.choices(self.people, weights=[p.weight for p in self.people])[0]
+            floor = max(self.start, person.since)
+            start = floor + (self.now - floor) * rng.random()
+            rows += [
+                (at, person, slug, meta)
+                for slug, at, meta in self._journey(person, start)
+                if at <= self.now
+            ]
+        rows.sort(key=lambda row: row[0])
+        self.visits = rows
 
     def _journey(
-        self, customer: Customer, t: datetime
+        self, customer: _Person, t: datetime
     ) -> list[tuple[str, datetime, dict[str, Any]]]:
         """One visit of the customer's path: browsing, an online or store purchase with its
         delivery, a support contact, app use, or a marketplace order we deliver."""
@@ -344,7 +381,7 @@ class _Builder(TicketsMixin):
             if rng.random() < 0.3:
                 add("product-page", t + hours(20, 72))
         elif kind in ("online", "store"):
-            currency, rate = self.fx[id(customer)]
+            currency, rate = customer.currency, customer.rate
             value = rng.lognormvariate(*BASKETS[customer.segment]) * rate
             amount = Decimal(round(value) if rate > 20 else round(value, 2)).quantize(
                 Decimal("0.01")
@@ -400,151 +437,108 @@ class _Builder(TicketsMixin):
                 add("packaging", t + hours(0.2, 4), **order)
         return steps
 
-    def _interactions(self) -> None:
-        rng, rows = self.rng, []
-        while len(rows) < N_INTERACTIONS:
-            customer = rng.choices(self.customers, weights=self.weight)[0]
-            floor = max(self.start, customer.created_at)
-            start = floor + (self.now - floor) * rng.random()
-            rows += [
-                (at, customer, slug, meta)
-                for slug, at, meta in self._journey(customer, start)
-                if at <= self.now
-            ]
-        rows.sort(key=lambda row: row[0])
-        for n, (at, customer, slug, meta) in enumerate(rows, start=1):
-            self.interactions.append(
-                Interaction(
-                    customer=customer,
-                    touchpoint=self.touchpoints[slug],
-                    occurred_at=at,
-                    source=SOURCE,
-                    external_id=f"demo-evt-{n:05d}",
-                    order_ref=meta.pop("order_ref", ""),
-                    amount=meta.pop("amount", None),
-                    currency=meta.pop("currency", ""),
-                    metadata=meta,
-                    created_at=at + timedelta(seconds=rng.uniform(1, 90)),
-                )
-            )
+    # --- the replay ---------------------------------------------------------------------------
 
-    # --- invitations and answers --------------------------------------------------------------
+    def run(self, bar: tqdm) -> None:  # type: ignore[type-arg]
+        for person in self.people:
+            customer, _ = customer_upsert(external_id=person.external_id, **person.fields)
+            person.pk = customer.pk
+            if person.opt_out:
+                at, how = person.opt_out
+                self.later(at, lambda c=customer, at=at, how=how: self._opt_out(c, at, how))
+        numbered = list(enumerate(self.visits, start=1))
+        tick, last, hour = self.start + TICK, False, 0
+        while not last:
+            last = tick >= self.now
+            tick = min(tick, self.now)
+            while self.queue and self.queue[0].at <= tick:
+                heapq.heappop(self.queue).run()
+            batch = []
+            while numbered and numbered[0][1][0] <= tick:
+                batch.append(numbered.pop(0))
+            self._record(batch, tick)
+            # The beat's last runs are still to come but for the final one, whose worker has
+            # just claimed what became due meanwhile: the queue shows work in flight.
+            if last or self.now - tick >= 3 * TICK:
+                self._dispatch(tick, last=last)
+            hour += 1
+            if last or hour % SWEEP_HOURS == 0:
+                invitations_expire_due(now=tick)
+                invitations_remind_due(now=tick)
+                tickets_escalate_breached(now=tick)
+            bar.update(1)
+            tick += TICK
 
-    def _invitations(self) -> None:
-        rng, now = self.rng, self.now
-        default_days = int(settings.CXCRM_CONTACT_FREQUENCY_DAYS)
-        contacted: dict[int, list[datetime]] = {}
-        planned: list[tuple[Interaction, Survey, datetime]] = []
-        # The scheduling rules of feedback.surveys.services.invitations replayed in arrival order:
-        # an address, one survey per interaction, nobody twice within the frequency window.
-        for interaction in self.interactions:
-            survey = self.survey_for.get(interaction.touchpoint.slug)
-            if survey is None or not interaction.customer.email:
-                continue
-            due = interaction.occurred_at + survey.delay
-            days = survey.contact_frequency_days
-            window = timedelta(days=default_days if days is None else days)
-            times = contacted.setdefault(id(interaction.customer), [])
-            if window and any(abs(due - t) < window for t in times):
-                continue
-            times.append(due)
-            planned.append((interaction, survey, due))
-        # Opt-outs, timed in the customer's history; most of them between an interaction and
-        # its invitation's send time, so the dispatcher's last check has something to show.
-        lost: dict[int, tuple[datetime, bool]] = {}  # id(customer) -> (when, unsubscribed)
-        reasons = list(SuppressionReason)
-        for n, customer in enumerate(self.unsubscribed + self.suppressed):
-            mine = [(i, d) for i, _, d in planned if i.customer is customer and d <= now]
-            if mine and rng.random() < 0.6:
-                interaction, due = rng.choice(mine)
-                at = interaction.created_at + (due - interaction.created_at) * rng.uniform(0.2, 0.9)
-            else:
-                floor = max(customer.created_at, now - timedelta(days=400))
-                at = floor + (now - floor) * rng.random()
-            if customer in self.unsubscribed:
-                customer.unsubscribed_at = at
-            else:
-                reason = reasons[n % len(reasons)]
-                customer.suppressed_at, customer.suppression_reason = at, reason
-                customer.soft_bounce_count = 3 if reason == SuppressionReason.SOFT_BOUNCES else 0
-            lost[id(customer)] = (at, customer.unsubscribed_at is not None)
-        for interaction, survey, due in planned:
-            gone_at, unsubscribed = lost.get(id(interaction.customer), (None, False))
-            if gone_at and gone_at <= interaction.created_at:
-                continue  # never created: the customer was unreachable already
-            inv = Invitation(
-                survey=survey,
-                customer=interaction.customer,
-                interaction=interaction,
-                purpose=InvitationPurpose.SURVEY,
-                scheduled_for=due,
-                expires_at=due + timedelta(days=survey.expires_after_days),
-                created_at=interaction.created_at,
-            )
-            if gone_at and gone_at <= due and unsubscribed:
-                inv.state, inv.last_error = InvitationState.CANCELLED, "Customer unsubscribed"
-            elif gone_at and gone_at <= due:
-                inv.state = InvitationState.SUPPRESSED
-                inv.last_error = (
-                    "Customer suppressed: "
-                    + interaction.customer.get_suppression_reason_display().lower()
-                )
-            elif due > now:
-                inv.state = InvitationState.SCHEDULED
-            else:
-                self._dispatch(inv)
-            self.invitations.append(inv)
-        # A worker has just claimed the latest due ones and is sending them.
-        done = ("sent", "responded", "expired")
-        for inv in sorted((i for i in self.invitations if i.state in done), key=_scheduled)[-2:]:
-            inv.state, inv.sent_at, inv.reminded_at, inv.message_id = "sending", None, None, ""
-            claimed = now - timedelta(seconds=rng.uniform(5, 90))
-            inv.claimed_at, inv.attempts = max(claimed, inv.scheduled_for), 1
-            self.answer_at.pop(id(inv), None)
-
-    def _message_id(self, kind: str) -> str:
-        self.message_n += 1
-        return f"<{kind}.{self.message_n}.{self.rng.getrandbits(40):010x}@demo.cxcrm.example>"
-
-    def _dispatch(self, inv: Invitation, *, answer_rate: float | None = None) -> None:
-        """What became of a due invitation: sent (and answered, or not, or expired), failed
-        after its retries, or cancelled by staff."""
-        rng, now = self.rng, self.now
-        roll = rng.random()
-        claimed = inv.scheduled_for + timedelta(seconds=rng.uniform(1, 60))
-        if answer_rate is None and roll < 0.035:
-            inv.state, inv.attempts = InvitationState.FAILED, rng.randint(3, 5)
-            inv.last_error = rng.choice(SEND_ERRORS)
-            inv.claimed_at = claimed + timedelta(minutes=10 * 2 ** (inv.attempts - 1))  # backoff
-            return
-        if answer_rate is None and roll < 0.05:
-            inv.state, inv.last_error = InvitationState.CANCELLED, "Cancelled by staff"
-            return
-        inv.claimed_at = claimed
-        inv.sent_at = claimed + timedelta(seconds=rng.uniform(1, 20))
-        inv.attempts = 2 if rng.random() < 0.06 else 1
-        inv.message_id = self._message_id("inv")
-        rate = answer_rate or {"nps": 0.42, "csat": 0.36, "ces": 0.5}[inv.survey.kind]
-        reminder = inv.sent_at + timedelta(days=inv.survey.reminder_after_days or 3)
-        answer_at: datetime | None = None
-        if rng.random() < rate:
-            speed = rng.random()
-            if speed < 0.6:
-                answer_at = inv.sent_at + timedelta(minutes=rng.expovariate(1 / 90) + 1)
-            elif speed < 0.85:
-                answer_at = inv.sent_at + timedelta(hours=rng.uniform(4, 60))
-            else:  # answered after the reminder
-                answer_at = reminder + timedelta(hours=rng.expovariate(1 / 8))
-        expires_at = inv.expires_at or now
-        if answer_at and answer_at < min(now, expires_at):
-            inv.state = InvitationState.RESPONDED
-            self.answer_at[id(inv)] = answer_at
-        elif expires_at <= now:
-            inv.state = InvitationState.EXPIRED
+    def _opt_out(self, customer: Customer, at: datetime, how: str) -> None:
+        if how == "unsubscribed":
+            customer_unsubscribe(customer=customer, now=at)
         else:
-            inv.state = InvitationState.SENT
-        if reminder < min(now, expires_at, answer_at or expires_at):
-            inv.reminded_at = reminder
+            customer_suppress(customer_id=customer.pk, reason=how, now=at)
+
+    def _record(
+        self, batch: list[tuple[int, tuple[datetime, _Person, str, dict[str, Any]]]], at: datetime
+    ) -> None:
+        """Record the hour's interactions, as an integrator's bulk push; the survey rules
+        schedule the invitations. Staff cancel the odd one before it goes out."""
+        if not batch:
+            return
+        items = []
+        for n, (occurred_at, person, slug, meta) in batch:
+            meta = dict(meta)
+            items.append(
+                InteractionInput(
+                    customer_id=person.pk, touchpoint_id=self.touchpoints[slug].pk,
+                    occurred_at=occurred_at, source=SOURCE, external_id=f"demo-evt-{n:05d}",
+                    order_ref=meta.pop("order_ref", ""), amount=meta.pop("amount", None),
+                    currency=meta.pop("currency", ""), metadata=meta,
+                )
+            )  # fmt: skip
+        results = interactions_record_bulk(items=items)
+        invited = [r.id for r in results if r.invitations]
+        for pk in (
+            Invitation.objects.filter(interaction_id__in=invited)
+            .order_by("id")
+            .values_list("pk", flat=True)
+        ):
+            if self.rng.random() < 0.015:
+                invitation_cancel(invitation_id=pk)
+
+    def _dispatch(self, at: datetime, *, last: bool) -> None:
+        """The beat's dispatch at this hour. On the last one a worker has just claimed the
+        latest due invitations and is still sending two of them."""
+        ids, claimed_at = invitations_claim(limit=1000, now=at)
+        if not ids:
+            return
+        sending = ids[:-2] if last else ids
+        if sending:
+            invitations_send_claimed(ids=sending, claimed_at=claimed_at, now=at)
+        sent = (
+            Invitation.objects.filter(id__in=sending, state=InvitationState.SENT)
+            .select_related("survey", "customer", "interaction__touchpoint", "ticket__touchpoint")
+            .order_by("id")
+        )
+        for invitation in sent:
+            self._will_answer(invitation)
+
+    def _will_answer(self, inv: Invitation) -> None:
+        """Whether and when the customer answers the email just sent."""
+        rng = self.rng
+        assert inv.sent_at is not None
+        followup = inv.purpose == InvitationPurpose.FOLLOWUP
+        rate = 0.7 if followup else {"nps": 0.42, "csat": 0.36, "ces": 0.5}[inv.survey.kind]
+        if rng.random() >= rate:
+            return
+        speed = rng.random()
+        if speed < 0.6:
+            at = inv.sent_at + timedelta(minutes=rng.expovariate(1 / 90) + 1)
+        elif speed < 0.85:
+            at = inv.sent_at + timedelta(hours=rng.uniform(4, 60))
+        else:  # after the reminder
+            reminder = inv.sent_at + timedelta(days=inv.survey.reminder_after_days or 3)
+            at = reminder + timedelta(hours=rng.expovariate(1 / 8) + 1)
+        if inv.expires_at and at >= inv.expires_at:
+            return
+        self.later(at, lambda: self._answer(inv, at, recovery=followup))
 
     def _score(self, kind: str, slug: str, at: datetime, *, recovery: bool = False) -> int:
         """A score spread like real data (NPS about 50/30/20), a little worse at some
@@ -565,10 +559,12 @@ class _Builder(TicketsMixin):
         ]
         return low + self.rng.choices(range(len(weights)), weights=adjusted)[0]
 
-    def _answer(
-        self, inv: Invitation, touchpoint: Touchpoint, at: datetime, *, recovery: bool = False
-    ) -> Response:
+    def _answer(self, inv: Invitation, at: datetime, *, recovery: bool) -> None:
+        """The customer answers (a click in the email, the web page, or a reply); the loop opens
+        the ticket an unhappy answer calls for (the task's work, done here: no worker runs)."""
         rng, kind, customer = self.rng, inv.survey.kind, inv.customer
+        touchpoint = inv.interaction.touchpoint if inv.interaction else inv.ticket.touchpoint  # type: ignore[union-attr]
+        assert touchpoint is not None
         score = self._score(kind, touchpoint.slug, at, recovery=recovery)
         sentiment = sentiment_of(kind, score)
         cause = _pick(
@@ -582,100 +578,11 @@ class _Builder(TicketsMixin):
         if channel == "reply" or rng.random() < (0.85 if sentiment == Sentiment.BAD else 0.5):
             section = cause if sentiment == Sentiment.BAD else f"{sentiment} {topic}"
             comment = rng.choice(COMMENTS[section][customer.language])
-        response = Response(
-            invitation=inv,
-            survey=inv.survey,
-            kind=kind,
-            customer=customer,
-            touchpoint=touchpoint,
-            score=score,
-            category=categorize(kind, score),
-            comment=comment,
-            language=customer.language,
-            channel=ResponseChannel(channel),
-            submitted_at=at,
-        )
-        self.cause_of[id(response)] = cause
-        return response
-
-    def _emails(self) -> None:
-        """The outbox holds the latest survey emails (the older ones were pruned)."""
-        for inv in sorted((i for i in self.invitations if i.sent_at), key=_sent)[-25:]:
-            subject, question, *_ = SURVEY_TEXT_BLOCKS[inv.survey.kind][inv.customer.language]
-            self.emails.append(
-                OutboundEmail(
-                    to_email=inv.customer.email,
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    subject=subject,
-                    kind=EmailKind.SURVEY,
-                    status=EmailStatus.OUTBOX,
-                    message_id=inv.message_id,
-                    body_text=f"{question}\n\n{settings.SITE_URL}/s/{inv.token}/",
-                    customer=inv.customer,
-                    invitation=inv,
-                    created_at=inv.sent_at,
-                    sent_at=inv.sent_at,
-                )
-            )
-
-    # --- writing ------------------------------------------------------------------------------
-
-    def write_customers(self, bar: tqdm, *, update: bool) -> None:  # type: ignore[type-arg]
-        """Upsert by external_id (or, without ``update``, add only the missing ones). Existing
-        rows get the descriptive fields only: consent is the customer's own (a re-seed must
-        never re-subscribe anyone) and erased rows stay erased."""
-        erased = set(
-            Customer.objects.filter(
-                external_id__in=[c.external_id for c in self.customers], erased_at__isnull=False
-            ).values_list("external_id", flat=True)
-        )
-        options: dict[str, Any] = {"ignore_conflicts": True}
-        if update:
-            options = {
-                "update_conflicts": True,
-                "unique_fields": ["external_id"],
-                "update_fields": [
-                    "email", "name", "phone", "language", "country", "segment", "tags",
-                    "attributes",
-                ],
-            }  # fmt: skip
-        _bulk(bar, [c for c in self.customers if c.external_id not in erased], **options)
-        ids = dict(
-            Customer.objects.filter(external_id__in=[c.external_id for c in self.customers])
-            .values_list("external_id", "pk")
+        result = response_record(
+            invitation_id=inv.pk, score=score, comment=comment, channel=channel,
+            language=customer.language, now=at,
         )  # fmt: skip
-        for customer in self.customers:
-            customer.pk = ids[customer.external_id]
-        bar.update(len(erased))
-
-    def write_activity(self, bar: tqdm) -> None:  # type: ignore[type-arg]
-        _bulk(bar, self.interactions)
-        _bulk(bar, self.invitations)
-        _bulk(bar, self.responses)
-        _bulk(bar, [p.ticket for p in self.plans])
-        _bulk(bar, [m for p in self.plans for m in p.messages])
-        _bulk(bar, [e for p in self.plans for e in p.events])
-        _bulk(bar, self.followups)
-        _bulk(bar, self.followup_responses)
-        _bulk(bar, self.emails)
-
-
-def _scheduled(invitation: Invitation) -> datetime:
-    return invitation.scheduled_for
-
-
-def _sent(invitation: Invitation) -> datetime:
-    assert invitation.sent_at is not None
-    return invitation.sent_at
-
-
-def _bulk(bar: tqdm, objs: Sequence[models.Model], **options: Any) -> None:  # type: ignore[type-arg]
-    """bulk_create in batches, advancing the progress bar. The backends we run on (SQLite,
-    PostgreSQL) return the new primary keys, which the dependent rows written next need."""
-    if not objs:
-        return
-    model = type(objs[0])
-    for start in range(0, len(objs), BATCH_SIZE):
-        batch = list(objs[start : start + BATCH_SIZE])
-        model.objects.bulk_create(batch, **options)  # type: ignore[attr-defined]
-        bar.update(len(batch))
+        opened_at = at + timedelta(seconds=rng.uniform(1, 20))
+        loop = ticket_sync_for_response(response_id=result.response.pk, now=opened_at)
+        if loop.created and loop.ticket is not None:
+            self.work(loop.ticket, cause, opened_at)

@@ -1,273 +1,180 @@
-"""Demo tickets: the loop worked by staff over 90 days (part of the demo generator)."""
+"""Demo tickets: staff working the loop over 90 days (part of the demo replay, seed.py).
+
+Each ticket the loop opens gets a plan drawn when it opens (when it is picked up, first contact
+by email or phone, the customer's answer, resolution with or without a follow-up survey,
+closing, sometimes a reopening); each step is a staff or customer action through the ticket
+services at its time of the replay.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from feedback.demo.data import (
-    CALL_NOTE,
-    CUSTOMER_REPLY,
-    ROOT_CAUSES,
-    STAFF_ASK,
-    STAFF_RESOLVED,
-)
-from feedback.surveys.models import Invitation, InvitationPurpose, InvitationState, ResponseChannel
-from feedback.surveys.scoring import BANDS, Sentiment, SurveyKind, categorize, sentiment_of
-from feedback.tickets.models import (
-    MessageDirection,
-    Ticket,
-    TicketEvent,
-    TicketMessage,
-    TicketPriority,
-    TicketSource,
-    TicketStatus,
+from feedback.demo.data import CALL_NOTE, CUSTOMER_REPLY, ROOT_CAUSES, STAFF_ASK, STAFF_RESOLVED
+from feedback.tickets.models import RootCause, Ticket, TicketMessage, TicketStatus
+from feedback.tickets.services import (
+    TicketError,
+    ticket_assign,
+    ticket_log_contact,
+    ticket_message_receive,
+    ticket_note,
+    ticket_reopen,
+    ticket_reply,
+    ticket_resolve,
+    ticket_set_status,
 )
 
 SLA_HOURS = 48
+STALLS = (5, 0, 5, 1, 5, 2, 5, 5)  # steps done by the recent tickets, in turn (5: all)
 
 
-@dataclass
-class _TicketPlan:
-    ticket: Ticket
-    cause: str
-    asks: bool  # the first contact asks the customer something (the ticket goes pending)
-    times: list[datetime]  # opened, first contact, customer's reply, resolved, closed
-    order: str
-    step: int = 0  # how many of those happened: 0 new ... 5 closed
-    messages: list[TicketMessage] = field(default_factory=list)
-    events: list[TicketEvent] = field(default_factory=list)
+class TicketWork:
+    """Ticket work for _Replay (feedback/demo/seed.py); uses its rng, clock, staff and queue."""
 
-    @property
-    def status(self) -> str:
-        if self.step == 2 and self.asks:
-            return TicketStatus.PENDING
-        return ("new", "open", "open", "open", "resolved", "closed")[self.step]
+    rng: random.Random
+    now: datetime
+    staff: dict[str, Any]
+    causes: dict[str, RootCause]
+    later: Callable[[datetime, Callable[[], None]], None]
+    recent = 0  # tickets opened in the last 30 days so far
 
+    def work(self, ticket: Ticket, cause: str, created: datetime) -> None:
+        rng = self.rng
+        opened = created + timedelta(hours=rng.uniform(0.1, 20))
+        late = rng.random() < 0.2
+        contact = opened + timedelta(hours=rng.uniform(30, 72) if late else rng.uniform(0.2, 24))
+        steps = 5
+        if created > self.now - timedelta(days=30):
+            # A backlog: recent tickets stall in turn as new (0 steps), open (1) or waiting
+            # for the customer (2), so the triage queue has every column.
+            self.recent += 1
+            steps = STALLS[self.recent % len(STALLS)]
+        asks = steps == 2 or rng.random() < 0.6
+        reply = contact + timedelta(hours=rng.uniform(2, 48)) if asks else contact
+        resolved = reply + timedelta(hours=rng.uniform(2, 120))
+        closed = resolved + timedelta(days=rng.uniform(3, 7))
+        # Some customers never answer the question: the ticket is resolved without it.
+        silent = asks and rng.random() < 0.2
+        handover = rng.random() < 0.15
+        followup = rng.random() < 0.45
+        comeback = rng.random()  # the customer writes back after resolution, or staff reopen
+        order = (ticket.response.invitation.interaction.order_ref  # type: ignore[union-attr]
+                 if ticket.response and ticket.response.invitation
+                 and ticket.response.invitation.interaction else "") or (
+            f"SO-{rng.randrange(100000, 999999)}")  # fmt: skip
+        pk = ticket.pk
+        sent: list[TicketMessage] = []
 
-class TicketsMixin:
-    """Ticket generation for _Builder (feedback/demo/seed.py); uses its state (rng, now...)."""
+        def agent() -> Any:
+            return Ticket.objects.select_related("assignee").get(pk=pk).assignee
 
-    # --- tickets ------------------------------------------------------------------------------
+        def pick_up() -> None:
+            if handover:
+                me = agent()
+                other = rng.choice([u for u in self.staff.values() if u.pk != getattr(me, "pk", 0)])
+                ticket_assign(ticket_id=pk, assignee=other, actor=me, now=opened)
+            ticket_set_status(ticket_id=pk, status=TicketStatus.OPEN, actor=agent(), now=opened)
 
-    def _tickets(self) -> None:
-        rng, now = self.rng, self.now
-        agents, turn = list(self.staff.values()), 0
-        for response in self.responses:
-            kind, score = response.kind, response.score
-            # Most unhappy answers open a ticket (the rest: e.g. an open ticket existed).
-            if sentiment_of(kind, score) != Sentiment.BAD or rng.random() > 0.87:
-                continue
-            touchpoint = response.touchpoint
-            assert touchpoint is not None and response.invitation is not None
-            assignee = touchpoint.owner
-            if assignee is None:
-                assignee, turn = agents[turn % len(agents)], turn + 1
-            lowest = score <= 3 if kind == SurveyKind.NPS else score == BANDS[kind][0].low
-            priority = TicketPriority.HIGH if lowest else TicketPriority.NORMAL
-            if lowest and (response.customer.segment == "vip" or rng.random() < 0.15):
-                priority = TicketPriority.URGENT
-            created = response.submitted_at + timedelta(seconds=rng.uniform(1, 20))
-            ticket = Ticket(
-                customer=response.customer,
-                response=response,
-                touchpoint=touchpoint,
-                source=TicketSource.RESPONSE,
-                subject=f"{categorize(kind, score).label} ({kind.upper()} {score}) after "
-                f"{touchpoint.name}",
-                priority=priority,
-                assignee=assignee,
-                due_at=created + timedelta(hours=SLA_HOURS),
-                created_at=created,
+        def first_contact() -> None:
+            me = agent()
+            if asks and self._email(pk, STAFF_ASK, me, contact, sent):
+                ticket_set_status(ticket_id=pk, status=TicketStatus.PENDING, actor=me, now=contact)
+            else:
+                ticket_log_contact(ticket_id=pk, actor=me, note=CALL_NOTE, now=contact)
+
+        def customer_answers() -> None:
+            self._customer_writes(pk, CUSTOMER_REPLY, order, sent, reply)
+
+        def resolve(at: datetime, *, ask_again: bool) -> None:
+            me = agent()
+            _, note, resolution = ROOT_CAUSES[cause]
+            ticket_note(
+                ticket_id=pk, body=note, actor=me, now=at - timedelta(minutes=rng.uniform(5, 60))
             )
-            opened = created + timedelta(hours=rng.uniform(0.1, 20))
-            late = rng.random() < 0.2
-            contact = opened + timedelta(
-                hours=rng.uniform(30, 72) if late else rng.uniform(0.2, 24)
-            )
-            asks = rng.random() < 0.6
-            reply = contact + timedelta(hours=rng.uniform(2, 48)) if asks else contact
-            resolved = reply + timedelta(hours=rng.uniform(2, 120))
-            closed = resolved + timedelta(days=rng.uniform(3, 7))
-            interaction = response.invitation.interaction
-            plan = _TicketPlan(
-                ticket=ticket,
-                cause=self.cause_of[id(response)],
-                asks=asks,
-                times=[opened, contact, reply, resolved, closed],
-                order=(interaction.order_ref if interaction else "")
-                or f"SO-{rng.randrange(100000, 999999)}",
-            )
-            plan.step = sum(1 for t in plan.times if t <= now)
-            if created > now - timedelta(days=30):  # a backlog: some recent tickets stall
-                stall = rng.random()
-                cap = 0 if stall < 0.12 else 1 if stall < 0.3 else 2 if stall < 0.42 else 5
-                plan.step = min(plan.step, cap)
-            self.plans.append(plan)
-        self._every_status()
-        for plan in self.plans:
-            self._ticket_history(plan)
-
-    def _every_status(self) -> None:
-        """Stop a ticket earlier, or let an old one finish, when a status would be missing, so
-        the triage queue always has every column."""
-        for status, step in (
-            ("new", 0),
-            ("open", 1),
-            ("pending", 2),
-            ("resolved", 4),
-            ("closed", 5),
-        ):
-            have = Counter(p.status for p in self.plans)
-            if have[status]:
-                continue
-            candidates = [
-                p
-                for p in self.plans
-                if have[p.status] > 1
-                and (status != "pending" or p.asks)
-                and (step == 0 or p.times[step - 1] <= self.now)
-            ]
-            if step < 4:  # an unfinished ticket should be a recent one
-                candidates = candidates[-3:]
-            if candidates:
-                self.rng.choice(candidates).step = step
-
-    def _ticket_history(self, plan: _TicketPlan) -> None:
-        """The messages and audit events of the ticket's life so far, and its final fields."""
-        rng, t = self.rng, plan.ticket
-        response, customer = t.response, t.customer
-        assert response is not None and t.assignee is not None and t.due_at is not None
-        invitation = response.invitation
-        assert invitation is not None
-        opened, contact, reply, resolved, closed = plan.times
-        language = customer.language
-        name = customer.name if language == "zh-hans" else customer.name.split()[0]
-        agent = t.assignee
-
-        def event(
-            at: datetime, action: str, old: str, new: str, actor: Any = None, note: str = ""
-        ) -> None:
-            plan.events.append(
-                TicketEvent(ticket=t, actor=actor, action=action, from_value=old, to_value=new,
-                            note=note, created_at=at)
+            self._email(pk, STAFF_RESOLVED, me, at, sent)
+            ticket_resolve(
+                ticket_id=pk, root_cause=self.causes[cause], resolution=resolution, actor=me,
+                send_followup=ask_again, now=at,
             )  # fmt: skip
 
-        # Emails are threaded by Message-ID; a note, or a comment typed on the survey page,
-        # has none.
-        thread = [invitation.message_id] if response.channel == ResponseChannel.REPLY else []
+        def close(at: datetime) -> Callable[[], None]:
+            def run() -> None:
+                if Ticket.objects.filter(pk=pk, status=TicketStatus.RESOLVED).exists():
+                    ticket_set_status(
+                        ticket_id=pk, status=TicketStatus.CLOSED, actor=agent(), now=at
+                    )
 
-        def message(at: datetime, direction: str, body: str, author: Any = None) -> None:
-            inbound = direction == MessageDirection.INBOUND
-            emailed = direction == MessageDirection.OUTBOUND or (inbound and bool(thread))
-            plan.messages.append(
-                TicketMessage(
-                    ticket=t,
-                    direction=direction,
-                    author=author,
-                    from_email=customer.email if inbound else "",
-                    body=body,
-                    message_id=self._message_id("msg") if emailed else "",
-                    in_reply_to=thread[-1] if emailed and thread else "",
-                    created_at=at,
-                )
-            )
-            if emailed:
-                thread.append(plan.messages[-1].message_id)
+            return run
 
-        def sign(template: dict[str, str]) -> str:
-            return template[language].format(
-                name=name, agent=agent.get_full_name() or agent.get_username()
-            )
+        plan: list[tuple[datetime, Callable[[], None]]] = [
+            (opened, pick_up),
+            (contact, first_contact),
+            (reply, customer_answers),
+            (resolved, lambda: resolve(resolved, ask_again=followup)),
+        ]
+        if comeback < 0.06:  # "it still does not work": the reply reopens the ticket
+            back = resolved + timedelta(hours=rng.uniform(12, 72))
+            again = back + timedelta(hours=rng.uniform(4, 48))
+            plan += [
+                (back, lambda: self._customer_writes(pk, CUSTOMER_REPLY, order, sent, back)),
+                (again, lambda: resolve(again, ask_again=False)),
+            ]
+            closed = again + timedelta(days=rng.uniform(3, 7))
+        elif comeback < 0.09:  # a manager reopens it: the fix did not hold
+            back = resolved + timedelta(hours=rng.uniform(12, 72))
+            again = back + timedelta(hours=rng.uniform(4, 48))
+            plan += [
+                (back, lambda: ticket_reopen(ticket_id=pk, actor=agent(), now=back,
+                                             note="The fix did not hold; looking again.")),
+                (again, lambda: resolve(again, ask_again=False)),
+            ]  # fmt: skip
+            closed = again + timedelta(days=rng.uniform(3, 7))
+        if rng.random() < 0.7:  # the rest stay resolved until the customer confirms
+            plan.append((closed, close(closed)))
+        if not asks or silent:
+            plan.pop(2)
+        for at, step in plan[: steps if steps < 5 else None]:
+            self.later(at, step)
 
-        t.status = plan.status
-        event(
-            t.created_at,
-            "created",
-            "",
-            "new",
-            note=f"From a {response.kind.upper()} answer of {response.score}",
+    def _email(
+        self,
+        pk: int,
+        template: dict[str, str],
+        agent: Any,
+        at: datetime,
+        sent: list[TicketMessage],
+    ) -> bool:
+        """Email the customer from the ticket; False when their address cannot take it."""
+        ticket = Ticket.objects.select_related("customer").get(pk=pk)
+        customer = ticket.customer
+        name = customer.name if customer.language == "zh-hans" else customer.name.split()[0]
+        body = template[customer.language].format(
+            name=name, agent=agent.get_full_name() or agent.get_username()
         )
-        event(t.created_at, "assignee", "", agent.get_username(), note="Assigned automatically")
-        if response.comment:
-            message(t.created_at, MessageDirection.INBOUND, response.comment)
-        if plan.step >= 1:
-            if rng.random() < 0.15:
-                other = rng.choice([u for u in self.staff.values() if u.pk != agent.pk])
-                event(
-                    opened,
-                    "assignee",
-                    agent.get_username(),
-                    other.get_username(),
-                    agent,
-                    "Handed over",
-                )
-                agent = t.assignee = other
-            event(opened, "status", "new", "open", agent)
-        if plan.step >= 2:
-            t.first_contact_at = contact
-            if plan.asks:
-                message(contact, MessageDirection.OUTBOUND, sign(STAFF_ASK), agent)
-                event(contact, "status", "open", "pending", agent)
-            else:
-                message(contact, MessageDirection.NOTE, CALL_NOTE, agent)
-        if plan.step >= 3 and plan.asks:
-            message(
-                reply, MessageDirection.INBOUND, CUSTOMER_REPLY[language].format(order=plan.order)
-            )
-            event(reply, "status", "pending", "open", note="Customer replied")
-        if plan.step >= 4:
-            _, note, resolution = ROOT_CAUSES[plan.cause]
-            message(
-                resolved - timedelta(minutes=rng.uniform(5, 60)), MessageDirection.NOTE, note, agent
-            )
-            message(resolved, MessageDirection.OUTBOUND, sign(STAFF_RESOLVED), agent)
-            t.resolved_at, t.resolution, t.root_cause = (
-                resolved,
-                resolution,
-                self.causes[plan.cause],
-            )
-            event(resolved, "root_cause", "", plan.cause, agent)
-            event(resolved, "status", "open", "resolved", agent)
-        if plan.step >= 5:
-            event(
-                closed,
-                "status",
-                "resolved",
-                "closed",
-                note="Closed automatically after the grace period",
-            )
-        # The beat escalates a breach once: no first contact by due_at.
-        if (t.first_contact_at is None or t.first_contact_at > t.due_at) and t.due_at < self.now:
-            escalated = t.due_at + timedelta(minutes=rng.uniform(1, 15))
-            if escalated <= self.now:
-                t.escalated_at = escalated
-                event(escalated, "escalated", "", "overdue", note="No first contact within the SLA")
-        if plan.step >= 4 and rng.random() < 0.45:
-            self._followup(plan)
+        try:
+            sent.append(ticket_reply(ticket_id=pk, body=body, actor=agent, now=at))
+        except TicketError:
+            return False
+        return True
 
-    def _followup(self, plan: _TicketPlan) -> None:
-        """The one-question follow-up after resolving, which measures recovery."""
-        t = plan.ticket
-        assert t.response is not None and t.resolved_at is not None and t.touchpoint is not None
-        due = t.resolved_at + timedelta(days=1)
-        if due > self.now:
-            return
-        survey = t.response.survey
-        inv = Invitation(
-            survey=survey,
-            customer=t.customer,
-            ticket=t,
-            purpose=InvitationPurpose.FOLLOWUP,
-            scheduled_for=due,
-            expires_at=due + timedelta(days=survey.expires_after_days),
-            created_at=t.resolved_at,
+    def _customer_writes(
+        self,
+        pk: int,
+        template: dict[str, str],
+        order: str,
+        sent: list[TicketMessage],
+        at: datetime,
+    ) -> None:
+        """The customer answers the latest email of the conversation."""
+        customer = Ticket.objects.select_related("customer").get(pk=pk).customer
+        ticket_message_receive(
+            ticket_id=pk,
+            body=template[customer.language].format(order=order),
+            from_email=customer.email,
+            message_id=f"<reply.{pk}.{len(sent)}.{self.rng.getrandbits(40):010x}@mail.example>",
+            in_reply_to=sent[-1].message_id if sent else "",
+            now=at,
         )
-        self._dispatch(inv, answer_rate=0.7)
-        self.followups.append(inv)
-        if inv.state == InvitationState.RESPONDED:
-            answer = self._answer(inv, t.touchpoint, self.answer_at[id(inv)], recovery=True)
-            t.recovered = sentiment_of(answer.kind, answer.score) == Sentiment.GOOD
-            self.followup_responses.append(answer)

@@ -112,8 +112,10 @@ def ticket_event_record(
     from_value: object = "",
     to_value: object = "",
     note: str = "",
+    now: datetime | None = None,
 ) -> TicketEvent:
     return TicketEvent.objects.create(
+        created_at=now or timezone.now(),
         ticket=ticket,
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,
@@ -138,7 +140,7 @@ class LoopResult:
 
 
 @transaction.atomic
-def ticket_sync_for_response(*, response_id: int) -> LoopResult:
+def ticket_sync_for_response(*, response_id: int, now: datetime | None = None) -> LoopResult:
     """Open (or update) the ticket a response calls for. Idempotent: one ticket per response;
     a changed score updates the priority, and a callback request becomes a note once."""
     response = (
@@ -149,12 +151,12 @@ def ticket_sync_for_response(*, response_id: int) -> LoopResult:
     ticket = Ticket.objects.filter(response=response).first()
     invitation = response.invitation
     if invitation is not None and invitation.purpose == InvitationPurpose.FOLLOWUP:
-        return LoopResult(None, False, _record_recovery(response, invitation))
+        return LoopResult(None, False, _record_recovery(response, invitation, now))
     wants_ticket = response.category in response.survey.loop_categories
     if ticket is None:
         if not wants_ticket:
             return LoopResult(None, False, "no ticket: the answer is not in the loop rule")
-        ticket = _ticket_open(response)
+        ticket = _ticket_open(response, now or timezone.now())
         _callback_note(ticket, response)
         return LoopResult(ticket, True, "opened")
     priority = priority_for(response.kind, response.score)
@@ -179,8 +181,7 @@ def ticket_sync_for_response(*, response_id: int) -> LoopResult:
     return LoopResult(ticket, False, "updated")
 
 
-def _ticket_open(response: Response) -> Ticket:
-    now = timezone.now()
+def _ticket_open(response: Response, now: datetime) -> Ticket:
     touchpoint = response.touchpoint
     assignee = pick_assignee(touchpoint.owner_id if touchpoint else None)
     ticket = Ticket.objects.create(
@@ -200,20 +201,22 @@ def _ticket_open(response: Response) -> Ticket:
         "created",
         to_value=ticket.status,
         note=f"{response.kind.upper()} {response.score} ({response.category}).",
+        now=now,
     )
     if assignee is not None:
-        ticket_event_record(ticket, "assignee", to_value=assignee.get_username())
+        ticket_event_record(ticket, "assignee", to_value=assignee.get_username(), now=now)
     if response.comment:
         TicketMessage.objects.create(
             ticket=ticket,
             direction=MessageDirection.INBOUND,
             from_email=response.customer.email,
             body=response.comment,
+            created_at=now,
         )
     if assignee is not None and assignee.email:
-        _alert(ticket, [assignee.email], "ticket_assigned")
+        _alert(ticket, [assignee.email], "ticket_assigned", now=now)
     if response.survey.acknowledge_customer and response.customer.is_reachable:
-        _acknowledge(ticket)
+        _acknowledge(ticket, now)
     events.ticket_created(ticket)
     return ticket
 
@@ -256,7 +259,14 @@ def _render(template: str, context: dict[str, Any], *, language: str = "en") -> 
     return text, html
 
 
-def _alert(ticket: Ticket, recipients: list[str], template: str, **extra: Any) -> None:
+def _alert(
+    ticket: Ticket,
+    recipients: list[str],
+    template: str,
+    *,
+    now: datetime | None = None,
+    **extra: Any,
+) -> None:
     url = public_url(f"/admin/feedback/ticket/{ticket.pk}/change/")
     text, html = _render(template, {"ticket": ticket, "url": url, **extra})
     subject = f"[{settings.CXCRM_BRAND_NAME}] #{ticket.pk} {ticket.subject}"
@@ -268,6 +278,7 @@ def _alert(ticket: Ticket, recipients: list[str], template: str, **extra: Any) -
             html=html,
             kind=EmailKind.ALERT,
             ticket_id=ticket.pk,
+            now=now,
         )
 
 
@@ -294,7 +305,7 @@ def _thread_headers(ticket: Ticket) -> dict[str, str]:
     return headers
 
 
-def _acknowledge(ticket: Ticket) -> None:
+def _acknowledge(ticket: Ticket, now: datetime) -> None:
     text, html = _render(
         "ticket_ack",
         {"ticket": ticket, "customer": ticket.customer},
@@ -311,6 +322,7 @@ def _acknowledge(ticket: Ticket) -> None:
         customer_id=ticket.customer_id,
         ticket_id=ticket.pk,
         message_id=message_id,
+        now=now,
     )
 
 
@@ -327,7 +339,11 @@ def _locked(ticket_id: int) -> Ticket:
 
 @transaction.atomic
 def ticket_assign(
-    *, ticket_id: int, assignee: AbstractBaseUser | None, actor: Any = None
+    *,
+    ticket_id: int,
+    assignee: AbstractBaseUser | None,
+    actor: Any = None,
+    now: datetime | None = None,
 ) -> Ticket:
     ticket = _locked(ticket_id)
     if assignee is not None and not (assignee.is_active and getattr(assignee, "is_staff", False)):
@@ -343,9 +359,10 @@ def ticket_assign(
         actor=actor,
         from_value=old,
         to_value=assignee.get_username() if assignee else "",
+        now=now,
     )
     if assignee is not None and assignee.email and getattr(actor, "pk", None) != assignee.pk:
-        _alert(ticket, [assignee.email], "ticket_assigned")
+        _alert(ticket, [assignee.email], "ticket_assigned", now=now)
     events.ticket_updated(ticket)
     return ticket
 
@@ -370,7 +387,9 @@ def ticket_set_priority(*, ticket_id: int, priority: int, actor: Any = None) -> 
 
 
 @transaction.atomic
-def ticket_set_status(*, ticket_id: int, status: str, actor: Any = None) -> Ticket:
+def ticket_set_status(
+    *, ticket_id: int, status: str, actor: Any = None, now: datetime | None = None
+) -> Ticket:
     """Move between the working states. Resolving goes through ticket_resolve (it needs a
     root cause); closing is allowed from resolved only."""
     if status not in TicketStatus.values:
@@ -382,12 +401,17 @@ def ticket_set_status(*, ticket_id: int, status: str, actor: Any = None) -> Tick
         raise TicketError("Resolve a ticket with its root cause (use the resolve action).")
     if status == TicketStatus.CLOSED and ticket.status != TicketStatus.RESOLVED:
         raise TicketError("Only a resolved ticket can be closed.")
-    _status_move(ticket, TicketStatus(status), actor=actor)
+    _status_move(ticket, TicketStatus(status), actor=actor, now=now)
     return ticket
 
 
 def _status_move(
-    ticket: Ticket, status: TicketStatus, *, actor: Any = None, note: str = ""
+    ticket: Ticket,
+    status: TicketStatus,
+    *,
+    actor: Any = None,
+    note: str = "",
+    now: datetime | None = None,
 ) -> None:
     """The one way a locked ticket changes status outside resolving, reopening included: an
     event, the webhook, and ``resolved_at`` cleared when it leaves resolved or closed (a check
@@ -401,19 +425,25 @@ def _status_move(
     ticket.status = status
     ticket.save(update_fields=fields)
     ticket_event_record(
-        ticket, "status", actor=actor, from_value=old, to_value=ticket.status, note=note
+        ticket, "status", actor=actor, from_value=old, to_value=ticket.status, note=note, now=now
     )
     events.ticket_updated(ticket)
 
 
 @transaction.atomic
-def ticket_note(*, ticket_id: int, body: str, actor: Any) -> TicketMessage:
+def ticket_note(
+    *, ticket_id: int, body: str, actor: Any, now: datetime | None = None
+) -> TicketMessage:
     body = (body or "").replace("\x00", "").strip()
     if not body:
         raise TicketError("A note needs some text.")
     ticket = _locked(ticket_id)
     return TicketMessage.objects.create(
-        ticket=ticket, direction=MessageDirection.NOTE, author=actor, body=body[:20000]
+        ticket=ticket,
+        direction=MessageDirection.NOTE,
+        author=actor,
+        body=body[:20000],
+        created_at=now or timezone.now(),
     )
 
 
@@ -422,7 +452,7 @@ def _mark_contacted(ticket: Ticket, actor: Any, now: datetime, how: str) -> None
     if ticket.first_contact_at is None:
         ticket.first_contact_at = now
         fields.append("first_contact_at")
-        ticket_event_record(ticket, "contacted", actor=actor, to_value=how)
+        ticket_event_record(ticket, "contacted", actor=actor, to_value=how, now=now)
     if ticket.status == TicketStatus.NEW:
         ticket_event_record(
             ticket,
@@ -431,6 +461,7 @@ def _mark_contacted(ticket: Ticket, actor: Any, now: datetime, how: str) -> None
             from_value=ticket.status,
             to_value=TicketStatus.PENDING.value,
             note=f"After {how}.",
+            now=now,
         )
         ticket.status = TicketStatus.PENDING
         fields.append("status")
@@ -438,7 +469,9 @@ def _mark_contacted(ticket: Ticket, actor: Any, now: datetime, how: str) -> None
 
 
 @transaction.atomic
-def ticket_reply(*, ticket_id: int, body: str, actor: Any) -> TicketMessage:
+def ticket_reply(
+    *, ticket_id: int, body: str, actor: Any, now: datetime | None = None
+) -> TicketMessage:
     """Email the customer from the ticket, threaded under the conversation; the first reply
     is the first contact (the SLA clock stops)."""
     body = (body or "").replace("\x00", "").strip()
@@ -450,7 +483,7 @@ def ticket_reply(*, ticket_id: int, body: str, actor: Any) -> TicketMessage:
         raise TicketError("The customer has no email address to reply to.")
     if customer.suppressed_at:
         raise TicketError("The customer's address is suppressed (it bounced or complained).")
-    now = timezone.now()
+    now = now or timezone.now()
     headers = _thread_headers(ticket)
     message_id = new_message_id()
     text, html = _render(
@@ -470,6 +503,7 @@ def ticket_reply(*, ticket_id: int, body: str, actor: Any) -> TicketMessage:
         customer_id=customer.pk,
         ticket_id=ticket.pk,
         message_id=message_id,
+        now=now,
     )
     message = TicketMessage.objects.create(
         ticket=ticket,
@@ -479,6 +513,7 @@ def ticket_reply(*, ticket_id: int, body: str, actor: Any) -> TicketMessage:
         body=body,
         message_id=message_id,
         in_reply_to=headers.get("In-Reply-To", ""),
+        created_at=now,
     )
     _mark_contacted(ticket, actor, now, "email reply")
     events.ticket_updated(ticket)
@@ -486,14 +521,21 @@ def ticket_reply(*, ticket_id: int, body: str, actor: Any) -> TicketMessage:
 
 
 @transaction.atomic
-def ticket_log_contact(*, ticket_id: int, actor: Any, note: str = "") -> Ticket:
+def ticket_log_contact(
+    *, ticket_id: int, actor: Any, note: str = "", now: datetime | None = None
+) -> Ticket:
     """Staff reached the customer another way (a phone call): the SLA's first contact."""
     ticket = _locked(ticket_id)
+    now = now or timezone.now()
     if note.strip():
         TicketMessage.objects.create(
-            ticket=ticket, direction=MessageDirection.NOTE, author=actor, body=note.strip()
+            ticket=ticket,
+            direction=MessageDirection.NOTE,
+            author=actor,
+            body=note.strip(),
+            created_at=now,
         )
-    _mark_contacted(ticket, actor, timezone.now(), "phone call")
+    _mark_contacted(ticket, actor, now, "phone call")
     events.ticket_updated(ticket)
     return ticket
 
@@ -506,13 +548,14 @@ def ticket_resolve(
     resolution: str = "",
     actor: Any = None,
     send_followup: bool = False,
+    now: datetime | None = None,
 ) -> Ticket:
     if root_cause is None:
         raise TicketError("Choose a root cause to resolve the ticket.")
     ticket = _locked(ticket_id)
     if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         raise TicketError("The ticket is already resolved.")
-    now = timezone.now()
+    now = now or timezone.now()
     old = ticket.status
     ticket.status = TicketStatus.RESOLVED
     ticket.root_cause = root_cause
@@ -526,6 +569,7 @@ def ticket_resolve(
         from_value=old,
         to_value=ticket.status,
         note=f"Root cause: {root_cause}.",
+        now=now,
     )
     if send_followup:
         followup_invite(ticket=ticket, now=now)
@@ -534,11 +578,13 @@ def ticket_resolve(
 
 
 @transaction.atomic
-def ticket_reopen(*, ticket_id: int, actor: Any = None, note: str = "") -> Ticket:
+def ticket_reopen(
+    *, ticket_id: int, actor: Any = None, note: str = "", now: datetime | None = None
+) -> Ticket:
     ticket = _locked(ticket_id)
     if ticket.is_open:
         return ticket
-    _status_move(ticket, TicketStatus.OPEN, actor=actor, note=note or "Reopened.")
+    _status_move(ticket, TicketStatus.OPEN, actor=actor, note=note or "Reopened.", now=now)
     return ticket
 
 
@@ -568,7 +614,7 @@ def followup_invite(*, ticket: Ticket, now: datetime | None = None) -> Invitatio
     )
 
 
-def _record_recovery(response: Response, invitation: Invitation) -> str:
+def _record_recovery(response: Response, invitation: Invitation, now: datetime | None) -> str:
     ticket = Ticket.objects.select_for_update().get(pk=invitation.ticket_id)
     recovered = sentiment_of(response.kind, response.score) == Sentiment.GOOD
     if ticket.recovered != recovered:
@@ -578,6 +624,7 @@ def _record_recovery(response: Response, invitation: Invitation) -> str:
             from_value=_display(ticket.recovered),
             to_value=str(recovered),
             note=f"Follow-up answer: {response.kind.upper()} {response.score}.",
+            now=now,
         )
         ticket.recovered = recovered
         ticket.save(update_fields=["recovered", "updated_at"])
@@ -623,10 +670,11 @@ def tickets_escalate_breached(*, now: datetime | None = None, limit: int = 500) 
             from_value=priority_name(ticket.priority),
             to_value=priority_name(new_priority),
             note=f"SLA breached: first contact was due {ticket.due_at:%Y-%m-%d %H:%M} UTC.",
+            now=now,
         )
         ticket.priority = new_priority
         if managers:
-            _alert(ticket, managers, "ticket_escalated")
+            _alert(ticket, managers, "ticket_escalated", now=now)
     return escalated
 
 
@@ -726,5 +774,5 @@ def ticket_message_receive(
     )
     note = REOPENED_BY_REPLY.get(TicketStatus(ticket.status)) if ticket.status else None
     if note:
-        _status_move(ticket, TicketStatus.OPEN, note=note)
+        _status_move(ticket, TicketStatus.OPEN, note=note, now=now)
     return message

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
 from customers.models import Customer
@@ -23,11 +24,24 @@ from feedback.surveys.models import (
     Survey,
 )
 from feedback.surveys.scoring import SurveyKind, categorize
-from feedback.tickets.models import RootCause, Ticket, TicketMessage, TicketPriority, TicketStatus
+from feedback.tickets.models import (
+    RootCause,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    TicketPriority,
+    TicketStatus,
+)
 from tests.factories import UserFactory
 from touchpoints.models import Interaction, JourneyStage, Touchpoint
 
 NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def outbox(settings: Any) -> None:
+    """The demo sends through the product into the outbox, as under ``make run``."""
+    settings.EMAIL_BACKEND = "feedback.surveys.backends.OutboxBackend"
 
 
 def wipe() -> None:
@@ -108,7 +122,11 @@ def test_demo_data_is_big_varied_and_consistent() -> None:
             assert text["subject"] and text["question"] and len(text["followup"]) == 3
 
     invitations = Invitation.objects.all()
-    assert set(invitations.values_list("state", flat=True)) == set(InvitationState.values)
+    # Failed and suppressed need a mail server that refuses: the outbox takes everything.
+    assert set(invitations.values_list("state", flat=True)) == set(InvitationState.values) - {
+        InvitationState.FAILED,
+        InvitationState.SUPPRESSED,
+    }
     delivered = invitations.filter(state__in=["sent", "responded", "expired"])
     assert not delivered.filter(sent_at__isnull=True).exists()
     assert not invitations.filter(expires_at__isnull=True).exists()
@@ -116,11 +134,16 @@ def test_demo_data_is_big_varied_and_consistent() -> None:
     assert not invitations.filter(state="failed", last_error="").exists()
     assert not invitations.filter(state="scheduled", scheduled_for__lte=NOW).exists()
     assert not invitations.filter(state="expired", expires_at__gt=NOW).exists()
-    # Nobody is invited after opting out.
+    # Nobody is invited after opting out, and what was scheduled then was cancelled.
     for inv in invitations.filter(customer__unsubscribed_at__isnull=False).select_related(
-        "customer"
+        "customer", "interaction"
     ):
-        assert inv.created_at < inv.customer.unsubscribed_at
+        gone = inv.customer.unsubscribed_at
+        if inv.interaction is not None:
+            assert inv.interaction.occurred_at < gone
+        assert inv.sent_at is None or inv.sent_at < gone
+        if inv.scheduled_for > gone:
+            assert inv.state == InvitationState.CANCELLED
 
     responses = list(Response.objects.select_related("invitation"))
     assert all(r.category == categorize(r.kind, r.score) for r in responses)
@@ -154,6 +177,31 @@ def test_demo_data_is_big_varied_and_consistent() -> None:
     directions = set(TicketMessage.objects.values_list("direction", flat=True))
     assert directions == {"inbound", "outbound", "note"}
     assert OutboundEmail.objects.filter(kind="survey", status="outbox").exists()
+
+    # The loop closes: detractors get tickets, resolving asks again, and some are won back.
+    detractors = Response.objects.filter(
+        category="detractor", invitation__purpose=InvitationPurpose.SURVEY
+    )
+    assert Ticket.objects.filter(response__in=detractors).count() > detractors.count() / 2
+    followups = Invitation.objects.filter(purpose=InvitationPurpose.FOLLOWUP)
+    assert followups.filter(state="responded").exists()
+    assert all(f.ticket.resolved_at or f.ticket.is_open for f in followups)
+    assert tickets.filter(recovered=True).exists()
+    # History is dated by the services, not today: the ticket trail lies within the 90 days.
+    stamps = TicketEvent.objects.values_list("created_at", flat=True)
+    assert min(stamps) > NOW - timedelta(days=90)
+    assert max(stamps) <= NOW
+    assert max(Response.objects.values_list("submitted_at", flat=True)) <= NOW
+
+
+@pytest.mark.django_db
+def test_refuses_a_backend_that_would_email_the_invented_customers(settings: Any) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+    with pytest.raises(ImproperlyConfigured):
+        demo_seed(seed=1, now=NOW)
+
+    assert not Interaction.objects.exists()
 
 
 @pytest.mark.django_db

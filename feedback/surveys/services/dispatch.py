@@ -209,8 +209,12 @@ def _apply_failure(
     return EmailStatus.FAILED
 
 
-def invitations_send_claimed(*, ids: list[int], claimed_at: datetime) -> DispatchStats:
-    """Send claimed invitations over one connection, recording each outcome as it happens."""
+def invitations_send_claimed(
+    *, ids: list[int], claimed_at: datetime, now: datetime | None = None
+) -> DispatchStats:
+    """Send claimed invitations over one connection, recording each outcome as it happens.
+    ``now`` fixes the clock for a replayed history (the demo data); by default it runs."""
+    at = now
     stats = DispatchStats(claimed=len(ids))
     invitations = list(
         Invitation.objects.filter(id__in=ids, state=InvitationState.SENDING, claimed_at=claimed_at)
@@ -227,7 +231,7 @@ def invitations_send_claimed(*, ids: list[int], claimed_at: datetime) -> Dispatc
     with Mailer() as mailer, _saved_at_exit(emails):
         status_when_sent = delivered_status(mailer.backend)
         for invitation in invitations:
-            now = timezone.now()
+            now = at or timezone.now()
             customer = invitation.customer
             if not customer.is_reachable:
                 ours.filter(pk=invitation.pk).update(
@@ -249,7 +253,7 @@ def invitations_send_claimed(*, ids: list[int], claimed_at: datetime) -> Dispatc
             )
             message.cxcrm_recorded = True  # type: ignore[attr-defined]
             result = mailer.send(message)
-            now = timezone.now()
+            now = at or timezone.now()
             email = _email_row(
                 invitation,
                 kind=EmailKind.SURVEY,

@@ -8,7 +8,10 @@ lost between the two.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
+from django.utils import timezone
 
 from cxcrm.tasking import enqueue_on_commit
 from feedback.surveys.emails import new_message_id
@@ -28,6 +31,7 @@ def outbound_email_queue(
     ticket_id: int | None = None,
     invitation_id: int | None = None,
     message_id: str = "",
+    now: datetime | None = None,
 ) -> OutboundEmail:
     """Record an email to send and enqueue its sending once the transaction commits."""
     message_id = message_id or new_message_id()
@@ -44,6 +48,7 @@ def outbound_email_queue(
         customer_id=customer_id,
         ticket_id=ticket_id,
         invitation_id=invitation_id,
+        created_at=now or timezone.now(),
     )
     enqueue_on_commit(send_outbound, email.pk)
     return email
