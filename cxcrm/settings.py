@@ -194,6 +194,13 @@ else:
         }
     }
 
+# Template fragments that depend only on the code and the language (the survey page's scale
+# and language menu): each process keeps its own copy, so there is nothing to share or expire.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+}
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
