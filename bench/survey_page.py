@@ -1,7 +1,7 @@
 """The public survey page under load on gunicorn, beside a minimal Django view in the same server.
 
 ``python -m bench.survey_page [--quick] [--db NAME] [--keep] [--reps N] [--duration S]
-[--workers N] [--invitations N] [--what-if-no-health-checks]``
+[--workers N] [--invitations N] [--cache-url URL] [--what-if-no-health-checks]``
 
 1. A PostgreSQL database of the bench's own (default ``cxcrm_bench_survey``; the test suite's
    are refused), migrated, with an NPS survey and ``--invitations`` sent invitations (100,000;
@@ -9,8 +9,11 @@
    (two invitations a customer), tokens drawn from ``random.Random(SEED)``. A database kept
    with --keep is reused when it holds exactly that many unanswered invitations.
 2. One gunicorn as the Procfile starts it (``cxcrm.wsgi``, sync workers, ``--workers 2``,
-   ``--timeout 60``, access log on), DEBUG off, the product's middleware, its file cache and
-   its compressed manifest static storage (``collectstatic`` into a temporary CXCRM_VAR_DIR).
+   ``--timeout 60``, access log on), DEBUG off, the product's middleware, its compressed
+   manifest static storage (``collectstatic`` into a temporary CXCRM_VAR_DIR) and the cache
+   as production is deployed: ``CACHE_URL`` = ``--cache-url`` (Redis, default
+   redis://127.0.0.1:6379/11). ``--cache-url file`` measures the embedded default, the file
+   cache under CXCRM_VAR_DIR, instead.
    The settings are ``bench.survey_settings``: cxcrm.settings with a URLconf that adds
    ``/bench/minimal/<token>/`` (a fixed ``HttpResponse``) before the product's URLs.
 3. Ours: ``GET /s/<token>/`` (the question for the invitation, nothing recorded). Baseline:
@@ -28,11 +31,11 @@
 The per-IP rate limit on the token pages (cxcrm.ratelimit, 60 a minute by default) would
 answer 429 to almost every request, since wrk comes from one address. The bench lifts it with
 the product's own setting, CXCRM_TOKEN_RATE_LIMIT (a very large limit), in the server's
-environment only: the limiter still runs on every request, so its cost (an add/incr on the
-file cache) is in the figure, and the product's default is
-untouched. Spreading the load over fabricated client addresses instead would need the bench
-to trust X-Forwarded-For (off by default) and would create one counter per address, a cost
-set by how many addresses the bench invents rather than by the product.
+environment only: the limiter still runs on every request, so its cost (an ``incr`` on the
+cache) is in the figure, and the product's default is untouched. Spreading the load over
+fabricated client addresses instead would need the bench to trust X-Forwarded-For (off by
+default) and would create one counter per address, a cost set by how many addresses the
+bench invents rather than by the product.
 
 --what-if-no-health-checks measures both again on a second gunicorn whose settings turn
 CONN_HEALTH_CHECKS off (the product has it on: a ``SELECT 1`` before each request's first
@@ -90,6 +93,8 @@ OURS_PREFIX = "/s/"
 BASELINE_PREFIX = "/bench/minimal/"
 # Far above what wrk can send in a minute from one address: the limiter runs but never refuses.
 LIFTED_TOKEN_RATE_LIMIT = "1000000000"
+# The cache production runs with (README: CACHE_URL); a database no other bench flushes.
+CACHE_URL = "redis://127.0.0.1:6379/11"
 
 
 def wrk_binary() -> str:
@@ -108,10 +113,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def server_environment(name: str, var_dir: Path, port: int) -> dict[str, str]:
-    """The environment of gunicorn (and of this process while it seeds): production-like."""
+def server_environment(
+    name: str, var_dir: Path, port: int, cache_url: str = CACHE_URL
+) -> dict[str, str]:
+    """The environment of gunicorn (and of this process while it seeds): production-like;
+    ``cache_url`` "file" leaves CACHE_URL unset (the embedded default, the file cache)."""
+    environ = {k: v for k, v in os.environ.items() if k != "CACHE_URL"}
+    if cache_url != "file":
+        environ["CACHE_URL"] = cache_url
     return {
-        **os.environ,
+        **environ,
         "DJANGO_SETTINGS_MODULE": "bench.survey_settings",
         "DATABASE_URL": database_url(name),
         "DEBUG": "false",
@@ -558,6 +569,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn workers")
     parser.add_argument("--invitations", type=int, default=None)
     parser.add_argument(
+        "--cache-url",
+        default=CACHE_URL,
+        help="the product's CACHE_URL (Redis, as deployed); 'file' for the embedded file cache",
+    )
+    parser.add_argument(
         "--what-if-no-health-checks",
         action="store_true",
         help="then measure both again with CONN_HEALTH_CHECKS off (not the product's setting)",
@@ -571,7 +587,7 @@ def main() -> int:
     n = args.invitations or (QUICK_INVITATIONS if args.quick else INVITATIONS)
     workdir = Path(tempfile.mkdtemp(prefix="cxcrm-bench-survey-"))
     port = free_port()
-    env = server_environment(args.db, workdir / "var", port)
+    env = server_environment(args.db, workdir / "var", port, args.cache_url)
     try:
         started = time.perf_counter()
         tokens = prepare(args.db, n, env)
@@ -629,6 +645,7 @@ def main() -> int:
                 "timeout": WRK_TIMEOUT,
             },
             "gunicorn_workers": args.workers,
+            "cache": "file" if args.cache_url == "file" else "redis",
             "reps": reps,
             "invitations": n,
             "seed_s": round(seed_s, 1),

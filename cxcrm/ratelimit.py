@@ -1,5 +1,5 @@
-"""A fixed-window rate limit per client on Django's cache API: ``add`` opens the window's
-counter, ``incr`` counts. Shared by every process of a host with the default file cache and
+"""A fixed-window rate limit per client on Django's cache API: ``incr`` counts, ``add`` opens
+the window's counter. Shared by every process of a host with the default file cache and
 across hosts with CACHE_URL=redis://..., where ``incr`` is atomic; Django documents that
 ``incr`` need not be atomic elsewhere, so the file cache may miss a few concurrent hits, which
 a limit in the tens a minute tolerates."""
@@ -34,16 +34,20 @@ def allow(scope: str, ident: str, *, limit: int, window: int) -> bool:
     # The address can come from a header: hashed, it is a valid key on every cache backend.
     digest = hashlib.blake2s(ident.encode(), digest_size=16).hexdigest()
     key = f"ratelimit:{scope}:{digest}:{bucket}"
-    # add() only creates a missing key, so concurrent first hits never reset each other's count.
+    # incr() first: every hit but a window's first is one call, not an add() and an incr().
+    try:
+        return cache.incr(key) <= limit
+    except ValueError:  # no counter yet in this window
+        pass
+    # add() only creates a missing key, so concurrent first hits never reset each other's count:
+    # the loser of that race counts on the winner's counter.
     if cache.add(key, 1, timeout=window):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the window's counter expired between add() and incr()
-            cache.add(key, 1, timeout=window)
-            count = 1
-    return count <= limit
+        return limit >= 1
+    try:
+        return cache.incr(key) <= limit
+    except ValueError:  # the counter expired between add() and incr(): a new window
+        cache.add(key, 1, timeout=window)
+        return limit >= 1
 
 
 def rate_limited(

@@ -160,6 +160,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # psycopg prepares a statement once it ran this many times on a connection, so PostgreSQL
+    # plans a page's lookup once per connection instead of on every request; preparing needs
+    # Django's server-side binding. 0 turns both off (PgBouncer < 1.21 in transaction mode).
+    _PREPARE_THRESHOLD = env_int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
+    if _PREPARE_THRESHOLD:
+        DATABASES["default"]["OPTIONS"] = {
+            **DATABASES["default"].get("OPTIONS", {}),
+            "server_side_binding": True,
+            "prepare_threshold": _PREPARE_THRESHOLD,
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -183,6 +193,13 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+
+# Template fragments that depend only on the code and the language (the survey page's scale
+# and language menu): each process keeps its own copy, so there is nothing to share or expire.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+}
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

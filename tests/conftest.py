@@ -10,7 +10,10 @@ from tests.factories import UserFactory
 def _private_cache(settings) -> None:  # type: ignore[no-untyped-def]
     """Each test gets an empty in-memory cache: rate limits and cached answers of one test (or
     of the running product's file cache under var/) never leak into another."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "fragments": settings.CACHES["fragments"],
+    }
     from django.core.cache import cache
 
     cache.clear()

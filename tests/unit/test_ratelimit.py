@@ -49,3 +49,28 @@ def test_a_new_window_starts_from_zero(any_cache: str, monkeypatch: pytest.Monke
     assert [allow("token", "10.0.0.1", limit=1, window=60) for _ in range(2)] == [True, False]
     now[0] += 60
     assert allow("token", "10.0.0.1", limit=1, window=60)
+
+
+def test_a_hit_that_loses_the_race_to_open_the_window_is_counted(
+    any_cache: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = ratelimit.cache
+    raced = []
+
+    class OtherWorkerOpensTheWindowFirst:
+        """Our incr() finds no counter; another worker's add() lands before ours."""
+
+        def incr(self, key: str) -> int:
+            if not raced:
+                raced.append(key)
+                real.add(key, 1, timeout=60)
+                raise ValueError(key)
+            return real.incr(key)
+
+        def add(self, key: str, value: int, timeout: int) -> bool:
+            return real.add(key, value, timeout=timeout)
+
+    monkeypatch.setattr(ratelimit, "cache", OtherWorkerOpensTheWindowFirst())
+    assert allow("token", "10.0.0.1", limit=2, window=60)
+    assert real.get(raced[0]) == 2
+    assert not allow("token", "10.0.0.1", limit=2, window=60)

@@ -331,6 +331,25 @@ def test_scale_points_are_drawn_as_django_draws_a_radio_select(data, initial) ->
     assert ours == "".join(str(choice.tag()) for choice in form["score"])
 
 
+def test_cached_scale_and_language_menu_follow_the_score_the_errors_and_the_language() -> None:
+    # The scale and the language menu are cached fragments: each variant is its own entry.
+    invitation = sent_invitation(survey=SurveyFactory(kind="nps"))
+    client = Client()
+    url = f"/s/{invitation.token}/"
+    for score in ("9", "3", ""):
+        page = client.get(f"{url}?score={score}").content.decode()
+        checked = re.findall(r'value="(\d+)" id="id_score_\d+" required checked', page)
+        assert checked == ([score] if score else [])
+        assert "aria-invalid" not in page
+    refused = answer(client, invitation, 11).content.decode()
+    assert refused.count('aria-invalid="true"') == 11
+    assert "aria-invalid" not in client.get(url).content.decode()
+    for language in ("pl", "en", "pl"):
+        page = client.get(f"{url}?lang={language}").content.decode()
+        assert re.findall(r'lang="([a-z-]+)" aria-current="true"', page) == [language]
+    assert 'aria-label="Język"' in page
+
+
 def test_a_posted_lang_chooses_the_language_when_the_url_names_none() -> None:
     invitation = sent_invitation(customer=CustomerFactory(language="en"))
     reply = answer(Client(), invitation, 9, lang="ru")
