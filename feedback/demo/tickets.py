@@ -69,7 +69,13 @@ class TicketWork:
         sent: list[TicketMessage] = []
 
         def agent() -> Any:
-            return Ticket.objects.select_related("assignee").get(pk=pk).assignee
+            assignee = Ticket.objects.select_related("assignee").get(pk=pk).assignee
+            if assignee is None:
+                # Nobody in the Agent group to route it to (a database without the roles'
+                # data): a staff member picks it up, as a person would.
+                assignee = rng.choice(sorted(self.staff.values(), key=lambda u: u.pk))
+                ticket_assign(ticket_id=pk, assignee=assignee, now=opened)
+            return assignee
 
         def pick_up() -> None:
             if handover:
