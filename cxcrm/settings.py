@@ -160,10 +160,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # psycopg prepares a statement once it ran this many times on a connection, so PostgreSQL
-    # plans a page's lookup once per connection instead of on every request; preparing needs
-    # Django's server-side binding. 0 turns both off (PgBouncer < 1.21 in transaction mode).
-    _PREPARE_THRESHOLD = env_int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
+    # Opt-in: psycopg prepares a statement once it ran this many times on a connection (with
+    # Django's server-side binding), so PostgreSQL plans a hot lookup once per connection. Off
+    # by default: a prepared statement may settle on a generic plan, which cannot use a partial
+    # index or a list's selectivity (the bulk ingest's look-up of existing events got slower).
+    _PREPARE_THRESHOLD = env_int("DATABASE_PREPARE_THRESHOLD", 0, minimum=0)
     if _PREPARE_THRESHOLD:
         DATABASES["default"]["OPTIONS"] = {
             **DATABASES["default"].get("OPTIONS", {}),
