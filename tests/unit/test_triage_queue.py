@@ -16,6 +16,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.http import urlencode
+from django.utils.timezone import template_localtime
 
 from feedback.tickets.admin.tickets import TicketAdmin
 from feedback.tickets.models import TicketEvent, TicketStatus
@@ -102,6 +105,20 @@ def test_rows_show_the_columns_escaped_and_link_to_the_ticket_page(agent_client:
     assert "cx-prio--urgent" in html and "cx-score--bad" in html and ">dora<" in html
     assert _ids(agent_client.get(CHANGELIST)) == [ticket.pk]
     assert "1 ticket\n" in html
+
+
+def test_row_links_and_dates_are_the_admins_own(agent_client: Client) -> None:
+    """The rows' links (built from one reverse()) and created dates (the format resolved once
+    per page) are what the admin's url_for_result, preserved filters and localize give."""
+    tickets = [TicketFactory(), TicketFactory()]
+
+    html = agent_client.get(CHANGELIST, {"queue": "all"}).content.decode()
+
+    for ticket in tickets:
+        url = reverse("admin:feedback_ticket_change", args=[ticket.pk])
+        filters = urlencode({"_changelist_filters": "queue=all"})
+        assert f'href="{url}?{filters}"' in html
+        assert f">{localize(template_localtime(ticket.created_at))}<" in html
 
 
 def test_visible_strings_are_translated(agent_client: Client) -> None:
