@@ -346,8 +346,8 @@ class TicketAdmin(admin.ModelAdmin):
     search_fields = ["subject", "customer__email", "customer__name", "response__comment"]
     search_help_text = _("Customer email or name, subject, or the answer's comment.")
     show_full_result_count = False
-    # No "Show counts" link: a count per filter choice is a COUNT over the whole table each,
-    # which the capped count exists to avoid.
+    # No "Show counts" link: facets count every filter's choices over all matching tickets,
+    # uncapped, which the capped count exists to avoid.
     show_facets = admin.ShowFacets.NEVER
     paginator = CappedCountPaginator
     # The queue counts to 1,000 (then "1,000+"): staff work it from the top, by filter or
