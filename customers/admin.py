@@ -16,6 +16,27 @@ from cxcrm.csv_export import CsvExportMixin
 from cxcrm.csv_import import CsvImportMixin
 
 
+class AuditedViewMixin:
+    """Records in the audit trail every time staff open an object's page (GET of its change
+    view); the admin sets ``audit_object_type``."""
+
+    audit_object_type: str
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        if request.method == "GET" and object_id.isdigit():
+            audit_record(
+                actor=request.user,
+                action=AuditAction.VIEWED,
+                object_type=self.audit_object_type,
+                object_id=object_id,
+            )
+        return super().change_view(  # type: ignore[misc]
+            request, object_id, form_url, extra_context
+        )
+
+
 class ConsentFilter(admin.SimpleListFilter):
     """Why a customer can or cannot be emailed; mirrors CustomerQuerySet.reachable()."""
 
@@ -47,7 +68,9 @@ class ConsentFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(CsvImportMixin, CsvExportMixin, admin.ModelAdmin):
+class CustomerAdmin(AuditedViewMixin, CsvImportMixin, CsvExportMixin, admin.ModelAdmin):
+    # The audit trail: every staff view, change, export and erasure of a customer.
+    audit_object_type = "customer"
     # Import CSV / Export CSV buttons (templates/admin/customers/customer/change_list.html).
     change_list_template = "admin/customers/customer/change_list.html"
     csv_importer = CustomerImporter
@@ -102,19 +125,6 @@ class CustomerAdmin(CsvImportMixin, CsvExportMixin, admin.ModelAdmin):
     @admin.display(boolean=True, description="Reachable")
     def reachable(self, obj: Customer) -> bool:
         return obj.is_reachable
-
-    # The audit trail: every staff view, change, export and erasure of a customer.
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
-    ) -> HttpResponse:
-        if request.method == "GET" and object_id.isdigit():
-            audit_record(
-                actor=request.user,
-                action=AuditAction.VIEWED,
-                object_type="customer",
-                object_id=object_id,
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

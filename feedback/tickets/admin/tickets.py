@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from customers.admin import AuditedViewMixin
 from customers.models import AuditAction
 from customers.privacy import audit_record
 from cxcrm.pagination import CappedCountPaginator
@@ -321,7 +322,8 @@ def _form_errors(form: forms.Form) -> str:
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(AuditedViewMixin, admin.ModelAdmin):
+    audit_object_type = "ticket"
     list_display = [
         "ticket",
         "score",
@@ -623,18 +625,6 @@ class TicketAdmin(admin.ModelAdmin):
             "due_at": timezone.now() + DEFAULT_SLA,
             **super().get_changeform_initial_data(request),
         }
-
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
-    ) -> HttpResponse:
-        if request.method == "GET" and object_id.isdigit():
-            audit_record(
-                actor=request.user,
-                action=AuditAction.VIEWED,
-                object_type="ticket",
-                object_id=object_id,
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
 
     def render_change_form(
         self,
