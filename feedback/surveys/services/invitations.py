@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from customers.models import Customer
 from feedback.surveys.models import Invitation, InvitationState, Survey
 from feedback.tickets.models import OPEN_TICKET_STATUSES, Ticket
-from touchpoints.models import Interaction, Touchpoint
+from touchpoints.models import Touchpoint
 from touchpoints.services import NewInteraction
 
 # States in which an invitation counts as "we contacted (or will contact) this customer" for the
@@ -26,17 +26,6 @@ CONTACTING_STATES = (
     InvitationState.RESPONDED,
     InvitationState.EXPIRED,
 )
-
-
-def surveys_triggered_by(interaction: Interaction) -> list[Survey]:
-    """Active surveys whose trigger names the interaction's touchpoint or its journey stage."""
-    touchpoint = interaction.touchpoint
-    return list(
-        Survey.objects.filter(active=True)
-        .filter(Q(trigger_touchpoints=touchpoint) | Q(trigger_stage=touchpoint.stage))
-        .distinct()
-        .order_by("id")
-    )
 
 
 def in_sample(survey: Survey, interaction_id: int) -> bool:
@@ -52,56 +41,6 @@ def frequency_days(survey: Survey) -> int:
     if survey.contact_frequency_days is not None:
         return survey.contact_frequency_days
     return int(settings.CXCRM_CONTACT_FREQUENCY_DAYS)
-
-
-def recently_contacted(customer: Customer, around: datetime, days: int) -> bool:
-    if days <= 0:
-        return False
-    window = timedelta(days=days)
-    return Invitation.objects.filter(
-        customer=customer,
-        state__in=CONTACTING_STATES,
-        scheduled_for__gt=around - window,
-        scheduled_for__lt=around + window,
-    ).exists()
-
-
-def has_open_ticket(customer: Customer) -> bool:
-    return Ticket.objects.filter(customer=customer, status__in=OPEN_TICKET_STATUSES).exists()
-
-
-@transaction.atomic
-def invitations_schedule_for(*, interaction: Interaction) -> list[Invitation]:
-    """Create the invitations an interaction triggers; called in the transaction that records it.
-
-    Nothing is created when the customer cannot be emailed (no address, unsubscribed,
-    suppressed, erased), has an open ticket, or was invited within the contact-frequency
-    window by any survey. At most one survey invites per interaction: the first triggered one
-    whose rules pass (the frequency rule would refuse the second anyway).
-    """
-    customer = interaction.customer
-    if not customer.is_reachable:
-        return []
-    surveys = surveys_triggered_by(interaction)
-    if not surveys or has_open_ticket(customer):
-        return []
-    for survey in surveys:
-        if not in_sample(survey, interaction.pk):
-            continue
-        scheduled_for = interaction.occurred_at + survey.delay
-        if recently_contacted(customer, scheduled_for, frequency_days(survey)):
-            continue
-        invitation, created = Invitation.objects.get_or_create(
-            survey=survey,
-            interaction=interaction,
-            defaults={
-                "customer": customer,
-                "scheduled_for": scheduled_for,
-                "expires_at": scheduled_for + timedelta(days=survey.expires_after_days),
-            },
-        )
-        return [invitation] if created else []
-    return []
 
 
 @transaction.atomic
@@ -159,9 +98,14 @@ def invitation_resend(*, invitation_id: int) -> bool:
 # fails the whole batch anyway, and a savepoint is two more round trips a batch.
 @transaction.atomic(savepoint=False)
 def invitations_schedule_for_many(*, interactions: Sequence[NewInteraction]) -> dict[int, int]:
-    """The rules of ``invitations_schedule_for`` applied to many new interactions at once (bulk
-    API, CSV import): the same decisions in the same order, with a fixed number of queries
-    instead of several per interaction.
+    """Create the invitations new interactions trigger, in the transaction that records them,
+    with a fixed number of queries for the whole batch.
+
+    An interaction invites nobody when its customer cannot be emailed (no address,
+    unsubscribed, suppressed, erased), has an open ticket, or was invited within the
+    contact-frequency window by any survey; otherwise the first active survey triggered by its
+    touchpoint or stage whose deterministic sample includes it invites, once (the frequency
+    rule would refuse a second).
 
     Returns {interaction id: invitations created}. Invitations made for earlier interactions of
     the batch count for the contact-frequency rule of later ones, exactly as one by one.
