@@ -12,6 +12,8 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
+from feedback.surveys.models import EmailStatus, OutboundEmail
+
 
 def _html_part(message: EmailMessage) -> str:
     if isinstance(message, EmailMultiAlternatives):
@@ -25,8 +27,6 @@ def _html_part(message: EmailMessage) -> str:
 
 class OutboxBackend(BaseEmailBackend):
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
-        from feedback.surveys.models import EmailStatus, OutboundEmail
-
         kept = 0
         for message in email_messages:
             kept += 1
@@ -55,6 +55,4 @@ class OutboxBackend(BaseEmailBackend):
 
 def delivered_status(backend: BaseEmailBackend) -> str:
     """What a successful send means with this backend: kept in the outbox, or really sent."""
-    from feedback.surveys.models import EmailStatus
-
     return EmailStatus.OUTBOX if isinstance(backend, OutboxBackend) else EmailStatus.SENT

@@ -3,12 +3,15 @@ up what a lost enqueue left behind. Thin, idempotent, bounded."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 
 from feedback.surveys.services.sending import (
     outbound_emails_stuck,
 )
 from feedback.surveys.tasks import send_outbound
+from feedback.tickets.selectors import responses_missing_ticket
 from feedback.tickets.services import ticket_sync_for_response, tickets_escalate_breached
 
 
@@ -27,10 +30,6 @@ def escalate_breached() -> int:
 def loop_sweep() -> dict[str, int]:
     """Catch up work whose after-commit enqueue was lost (broker down): queued emails and
     unhappy answers still without a ticket."""
-    from datetime import timedelta
-
-    from feedback.tickets.selectors import responses_missing_ticket
-
     emails = outbound_emails_stuck(
         never_tried_for=timedelta(minutes=5), retrying_for=timedelta(hours=6)
     )

@@ -11,6 +11,7 @@ from customers.models import Customer
 from customers.selectors import customer_resolve_many
 from cxcrm.api.views import NulFreeCharField
 from feedback.surveys.models import Invitation, Response, ResponseChannel, Survey
+from feedback.surveys.scoring import ScoreError, categorize
 from feedback.surveys.services.responses import MAX_COMMENT_CHARS
 from touchpoints.models import JourneyStage, Touchpoint
 from touchpoints.selectors import touchpoint_resolve_many
@@ -143,8 +144,6 @@ class ResponseCreateSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        from feedback.surveys.scoring import ScoreError, categorize
-
         customer = customer_of(attrs)
         touchpoint = touchpoint_by_slug(attrs["touchpoint"])
         try:
