@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import functools
 import operator
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from customers.models import AuditAction, AuditEntry, Customer
@@ -100,7 +104,7 @@ def customer_erase(*, customer_id: int, actor: Any = None, channel: str = "admin
     customer.unsubscribed_at = customer.unsubscribed_at or now
     customer.erased_at = customer.erased_at or now
     customer.save()
-    _scrub_admin_log(customer)
+    admin_log_scrub(Customer, [customer.pk], label=f"Erased customer #{customer.pk}")
     audit_record(
         actor=actor,
         action=AuditAction.ERASED,
@@ -111,14 +115,13 @@ def customer_erase(*, customer_id: int, actor: Any = None, channel: str = "admin
     return customer
 
 
-def _scrub_admin_log(customer: Customer) -> None:
-    """Django's admin history keeps the customer's name (str()) and the changed fields."""
-    from django.contrib.admin.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
-
+def admin_log_scrub(model: type[Model], ids: Iterable[object], *, label: str) -> None:
+    """Django's admin history keeps each object's name (its str()) and the changed fields:
+    erasure replaces both for these objects of ``model``."""
     LogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer.pk)
-    ).update(object_repr=f"Erased customer #{customer.pk}", change_message="[]")
+        content_type=ContentType.objects.get_for_model(model),
+        object_id__in=[str(pk) for pk in ids],
+    ).update(object_repr=label, change_message="[]")
 
 
 def customers_inactive_since(cutoff: datetime) -> Any:

@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.contrib.admin.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef
 from django.dispatch import receiver
 
 from customers.models import Customer
-from customers.privacy import ERASED_TEXT, iso
+from customers.privacy import ERASED_TEXT, admin_log_scrub, iso
 from customers.signals import customer_activity, customer_erasing, customer_exporting
 from feedback.tickets.models import MessageDirection, Ticket, TicketMessage
 
@@ -68,11 +66,8 @@ def tickets_erase(sender: Any, customer: Customer, **kwargs: Any) -> None:
             subject=f"Ticket #{ticket_id} (customer erased)", resolution=""
         )
     TicketMessage.objects.filter(ticket__customer=customer).update(body=ERASED_TEXT, from_email="")
-    # Django's admin history keeps each ticket's name (its subject) and the changed fields.
-    LogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(Ticket),
-        object_id__in=[str(pk) for pk in ticket_ids],
-    ).update(object_repr="Ticket (customer erased)", change_message="[]")
+    # A ticket's name in the admin's history is its subject.
+    admin_log_scrub(Ticket, ticket_ids, label="Ticket (customer erased)")
 
 
 @receiver(customer_activity, sender=Customer, dispatch_uid="tickets-activity")
