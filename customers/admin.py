@@ -136,7 +136,15 @@ class CustomerAdmin(AuditedViewMixin, CsvImportMixin, CsvExportMixin, admin.Mode
             summary=", ".join(form.changed_data)[:255],
         )
 
-    @admin.action(description="Export all their data (JSON)")
+    # The rights of access and erasure are Admin's (cxcrm.roles), not everyone who reads
+    # customers: they are custom permissions of Customer.
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("customers.export_customer")
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("customers.erase_customer")
+
+    @admin.action(description="Export all their data (JSON)", permissions=["export"])
     def export_json(self, request: HttpRequest, queryset: QuerySet[Customer]) -> HttpResponse:
         ids = list(queryset.values_list("id", flat=True)[:100])
         exports = [customer_export(customer_id=pk, actor=request.user) for pk in ids]
@@ -151,7 +159,7 @@ class CustomerAdmin(AuditedViewMixin, CsvImportMixin, CsvExportMixin, admin.Mode
         response["Content-Disposition"] = f'attachment; filename="{name}.json"'
         return response
 
-    @admin.action(description="Erase personal data (keeps anonymous scores)")
+    @admin.action(description="Erase personal data (keeps anonymous scores)", permissions=["erase"])
     def erase_personal_data(
         self, request: HttpRequest, queryset: QuerySet[Customer]
     ) -> HttpResponse | None:

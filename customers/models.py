@@ -64,6 +64,11 @@ class Customer(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["created_at"], name="customer_created_idx")]
+        # The rights of access and erasure (admin actions, API): Admin only (cxcrm.roles).
+        permissions = [
+            ("export_customer", "Can export all data held about a customer"),
+            ("erase_customer", "Can erase a customer's personal data"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(suppressed_at__isnull=True) | ~Q(suppression_reason=""),

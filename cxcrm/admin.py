@@ -229,7 +229,12 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     ) -> bool:
         return False
 
-    @admin.action(description="Deliver the selected events again", permissions=["view"])
+    def has_redeliver_permission(self, request: HttpRequest) -> bool:
+        # The log itself is read-only (no change form); sending again is a webhook manager's
+        # right (cxcrm.roles: Manager and Admin).
+        return request.user.has_perm("cxcrm.change_webhookdelivery")
+
+    @admin.action(description="Deliver the selected events again", permissions=["redeliver"])
     def redeliver(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         ids = list(queryset.values_list("pk", flat=True)[:1000])
         for pk in ids:

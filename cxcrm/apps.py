@@ -1,4 +1,5 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
 
 
 class CxcrmConfig(AppConfig):
@@ -17,3 +18,9 @@ class CxcrmConfig(AppConfig):
         from cxcrm import csv_export
 
         csv_export.register()
+        # The staff roles follow cxcrm.roles after every migrate: on the last app's signal,
+        # when every app's permissions exist.
+        from cxcrm.roles import roles_sync
+
+        last_app = list(apps.get_app_configs())[-1]
+        post_migrate.connect(roles_sync, sender=last_app, dispatch_uid="cxcrm.roles_sync")

@@ -390,7 +390,7 @@ REST_FRAMEWORK = {
         "cxcrm.api.authentication.ApiKeyAuthentication",
         "cxcrm.api.authentication.StaffSessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["cxcrm.api.permissions.HasApiScope"],
+    "DEFAULT_PERMISSION_CLASSES": ["cxcrm.api.permissions.ApiAccess"],
     "DEFAULT_THROTTLE_CLASSES": ["cxcrm.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "api_key": _rate("CXCRM_API_RATE_READ", "1200/minute"),

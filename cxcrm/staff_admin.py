@@ -40,7 +40,7 @@ class StaffUserAdmin(UserAdmin):
         ),
     )
 
-    @admin.action(description="Invite by email (set-password link)")
+    @admin.action(description="Invite by email (set-password link)", permissions=["change"])
     def invite_by_email(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         sent = sum(staff_invite(user=user, request=request) for user in queryset)
         skipped = queryset.count() - sent

@@ -1,4 +1,5 @@
-"""Personas and helpers of the API tests: a read key, a write key, no key, and staff."""
+"""Personas and helpers of the API tests: a read key, a write key, no key, and staff (a
+superuser here; tests/unit/test_permission_matrix.py holds each role to its rights)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -35,10 +37,20 @@ def write_client(db: Any) -> APIClient:
     return key_client("read,write")
 
 
+def staff_member(role: str | None = None) -> Any:
+    """A staff user in one of the roles (cxcrm.roles), or a superuser when role is None."""
+    user = UserFactory(
+        username=f"api-{(role or 'superuser').lower()}", password=None, is_superuser=role is None
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
 @pytest.fixture
 def staff_client(db: Any) -> APIClient:
     client = APIClient()
-    client.force_login(UserFactory(username="api-staff", password=None))
+    client.force_login(staff_member())
     return client
 
 
@@ -51,7 +63,7 @@ def persona_client(db: Any) -> Callable[[str], APIClient]:
             return key_client("read,write")
         if persona == "staff":
             client = APIClient()
-            client.force_login(UserFactory(username="api-staff", password=None))
+            client.force_login(staff_member())
             return client
         return APIClient()
 

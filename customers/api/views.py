@@ -27,6 +27,14 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
     filterset_class = CustomerFilter
     ordering_fields = ["created_at", "updated_at", "id"]
     ordering = ["-created_at", "-id"]
+    # A staff session's role (cxcrm.roles); keys go by scope. The upsert may add or change.
+    required_permissions = {
+        "list": "customers.view_customer",
+        "retrieve": "customers.view_customer",
+        "create": "customers.change_customer",
+        "export": "customers.export_customer",
+        "erase": "customers.erase_customer",
+    }
 
     def get_queryset(self) -> Any:
         return customers_visible_to(self.principal)

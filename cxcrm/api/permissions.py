@@ -1,4 +1,5 @@
-"""Who may call what: a key's scopes (read for safe methods, write for the rest) or staff."""
+"""Who may call what: a key's scopes (read for safe methods, write for the rest), or a staff
+member's role (cxcrm.roles) for the action asked."""
 
 from __future__ import annotations
 
@@ -37,11 +38,33 @@ def audit_label(request: Request) -> Any:
     return str(request.auth) if isinstance(request.auth, ApiKey) else "api"
 
 
-class HasApiScope(BasePermission):
+def required_permissions(view: Any, request: Request) -> list[str]:
+    """The Django permissions a staff session needs for this request: the view's
+    ``required_permissions`` maps each action (or ``"action METHOD"`` where one action answers
+    several methods) to a permission of cxcrm.roles. An action without an entry needs a
+    permission nobody has: a new endpoint is closed to sessions until it is given one."""
+    table: dict[str, str] = getattr(view, "required_permissions", {})
+    action = getattr(view, "action", None) or ""
+    if action == "metadata":  # OPTIONS describes the resource: reading it is enough
+        action = "list" if "list" in table else "retrieve"
+    needed = table.get(f"{action} {request.method}") or table.get(action)
+    return [needed] if needed else ["cxcrm.api-action-without-a-permission"]
+
+
+class ApiAccess(BasePermission):
+    """Keys by their scopes (read: safe methods; write: the rest); staff sessions by the
+    user's role (Django model permissions, cxcrm.roles) for the action asked."""
+
     message = "This API key may not do that (it needs the write scope)."
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if isinstance(request.auth, ApiKey):
             needed = ApiScope.READ if request.method in SAFE_METHODS else ApiScope.WRITE
             return request.auth.has_scope(needed)
-        return principal(request) is not None
+        user = principal(request)
+        if user is None:
+            return False
+        if not user.has_perms(required_permissions(view, request)):
+            self.message = "Your role may not do that."
+            return False
+        return True

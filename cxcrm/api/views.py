@@ -18,6 +18,9 @@ from cxcrm.api.permissions import principal
 class ApiViewSet(viewsets.GenericViewSet):
     # Ids are numbers: anything else is a 404 from the URL resolver, never a query.
     lookup_value_regex = r"[0-9]{1,18}"
+    # Action (or "action METHOD") → the Django permission a staff session needs for it
+    # (cxcrm.api.permissions.ApiAccess); keys are held to their scopes instead.
+    required_permissions: dict[str, str] = {}
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         for key, values in request.query_params.lists():

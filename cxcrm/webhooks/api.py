@@ -139,6 +139,13 @@ class WebhookEndpointViewSet(
     ApiViewSet,
 ):
     serializer_class = WebhookEndpointSerializer
+    required_permissions = {
+        "list": "cxcrm.view_webhookendpoint",
+        "retrieve": "cxcrm.view_webhookendpoint",
+        "create": "cxcrm.add_webhookendpoint",
+        "partial_update": "cxcrm.change_webhookendpoint",
+        "destroy": "cxcrm.delete_webhookendpoint",
+    }
     filterset_class = WebhookEndpointFilter
     ordering_fields = ["created_at", "id"]
     ordering = ["-created_at", "-id"]
@@ -180,6 +187,10 @@ class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, A
     first: status, HTTP response code, duration."""
 
     serializer_class = WebhookDeliverySerializer
+    required_permissions = {
+        "list": "cxcrm.view_webhookdelivery",
+        "retrieve": "cxcrm.view_webhookdelivery",
+    }
     filterset_class = WebhookDeliveryFilter
     pagination_class = BigCursorPagination
     ordering_fields = ["created_at", "id"]

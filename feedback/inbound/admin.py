@@ -94,7 +94,11 @@ class InboundEmailAdmin(ViewOnlyMixin, admin.ModelAdmin):
             shown += f"\n\n[… {len(raw) - RAW_PREVIEW_BYTES} more bytes not shown]"
         return format_html('<pre style="white-space:pre-wrap;max-height:40em">{}</pre>', shown)
 
-    @admin.action(description="Process again (failed or stuck messages)")
+    def has_process_permission(self, request: HttpRequest) -> bool:
+        # The rows are read-only; processing again is a Manager's right (cxcrm.roles).
+        return request.user.has_perm("feedback.change_inboundemail")
+
+    @admin.action(description="Process again (failed or stuck messages)", permissions=["process"])
     def process_again(self, request: HttpRequest, queryset: QuerySet[InboundEmail]) -> None:
         # Only messages nothing was recorded for: matched ones would be recorded twice.
         ids = list(

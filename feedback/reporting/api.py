@@ -135,6 +135,8 @@ class MetricsViewSet(ApiViewSet):
 
     pagination_class = None
     filter_backends: list[Any] = []
+    # The dashboard's figures: the dashboard's permission (Manager, Admin).
+    required_permissions = {"list": "feedback.view_dashboard"}
 
     def get_queryset(self) -> Any:  # no rows: every figure is an aggregate query
         return Touchpoint.objects.none()

@@ -133,7 +133,9 @@ class InvitationAdmin(admin.ModelAdmin):
     ]
     actions = ["resend_now", "cancel_unsent"]
 
-    @admin.action(description="Resend now (sent, failed or cancelled invitations)")
+    @admin.action(
+        description="Resend now (sent, failed or cancelled invitations)", permissions=["change"]
+    )
     def resend_now(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
         ids = list(queryset.values_list("id", flat=True))
         done = sum(invitation_resend(invitation_id=pk) for pk in ids)
@@ -145,7 +147,7 @@ class InvitationAdmin(admin.ModelAdmin):
             messages.SUCCESS if done else messages.WARNING,
         )
 
-    @admin.action(description="Cancel (invitations not sent yet)")
+    @admin.action(description="Cancel (invitations not sent yet)", permissions=["change"])
     def cancel_unsent(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
         ids = list(queryset.values_list("id", flat=True))
         done = sum(

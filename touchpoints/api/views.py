@@ -31,6 +31,10 @@ class TouchpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     """The touchpoint catalogue (read-only here: staff keep it in the admin)."""
 
     serializer_class = TouchpointSerializer
+    required_permissions = {
+        "list": "touchpoints.view_touchpoint",
+        "retrieve": "touchpoints.view_touchpoint",
+    }
     filterset_class = TouchpointFilter
     ordering_fields = ["name", "stage", "created_at", "id"]
     ordering = ["stage", "name"]
@@ -58,6 +62,11 @@ def _input(item: dict[str, Any]) -> InteractionInput:
 
 class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = InteractionSerializer
+    required_permissions = {
+        "list": "touchpoints.view_interaction",
+        "retrieve": "touchpoints.view_interaction",
+        "create": "touchpoints.add_interaction",
+    }
     filterset_class = InteractionFilter
     pagination_class = BigCursorPagination
     ordering_fields = ["occurred_at", "created_at", "id"]

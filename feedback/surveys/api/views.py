@@ -32,6 +32,7 @@ actor = acting_user
 
 class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = SurveySerializer
+    required_permissions = {"list": "feedback.view_survey", "retrieve": "feedback.view_survey"}
     filterset_class = SurveyFilter
     ordering_fields = ["name", "created_at", "id"]
     ordering = ["name", "id"]
@@ -42,6 +43,10 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
 
 class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = InvitationSerializer
+    required_permissions = {
+        "list": "feedback.view_invitation",
+        "retrieve": "feedback.view_invitation",
+    }
     filterset_class = InvitationFilter
     pagination_class = BigCursorPagination
     ordering_fields = ["scheduled_for", "created_at", "updated_at", "id"]
@@ -52,6 +57,11 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
 
 class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = ResponseSerializer
+    required_permissions = {
+        "list": "feedback.view_response",
+        "retrieve": "feedback.view_response",
+        "create": "feedback.add_response",
+    }
     filterset_class = ResponseFilter
     pagination_class = BigCursorPagination
     ordering_fields = ["submitted_at", "updated_at", "score", "id"]

@@ -41,6 +41,10 @@ class RootCauseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
     """The root causes a ticket can be resolved with."""
 
     serializer_class = RootCauseSerializer
+    required_permissions = {
+        "list": "feedback.view_rootcause",
+        "retrieve": "feedback.view_rootcause",
+    }
     filterset_class = RootCauseFilter
     ordering_fields = ["name", "id"]
     ordering = ["name"]
@@ -51,6 +55,17 @@ class RootCauseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
 
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = TicketSerializer
+    required_permissions = {
+        "list": "feedback.view_ticket",
+        "retrieve": "feedback.view_ticket",
+        "create": "feedback.add_ticket",
+        "partial_update": "feedback.change_ticket",
+        "assign": "feedback.change_ticket",
+        "resolve": "feedback.change_ticket",
+        "reopen": "feedback.change_ticket",
+        "messages GET": "feedback.view_ticketmessage",
+        "messages POST": "feedback.add_ticketmessage",
+    }
     filterset_class = TicketFilter
     pagination_class = BigCursorPagination
     ordering_fields = ["priority", "due_at", "created_at", "updated_at", "id"]
