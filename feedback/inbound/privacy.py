@@ -26,7 +26,7 @@ def _inbound_ids(customer: Customer) -> list[int]:
         links.append(InboundEmail.objects.filter(from_email__iexact=customer.email))
     ids = set()
     for link in links:
-        ids.update(link.values_list("id", flat=True))
+        ids.update(link.order_by().values_list("id", flat=True))
     return sorted(ids)
 
 

@@ -15,8 +15,9 @@ from django.apps import apps
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import models
+from django.db import connection, models
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,7 +29,13 @@ from cxcrm.webhooks.event_types import EVENTS
 from cxcrm.webhooks.services import webhook_endpoint_create
 from feedback.inbound.models import InboundStatus
 from feedback.inbound.services import inbound_email_receive
-from feedback.surveys.models import EmailKind, Invitation, OutboundEmail, Response
+from feedback.surveys.models import (
+    EmailKind,
+    Invitation,
+    InvitationState,
+    OutboundEmail,
+    Response,
+)
 from feedback.surveys.services.dispatch import invitations_dispatch
 from feedback.surveys.services.responses import response_record
 from feedback.tickets.models import Ticket
@@ -39,7 +46,14 @@ from feedback.tickets.services import (
     ticket_sync_for_response,
     tickets_escalate_breached,
 )
-from tests.factories import RootCauseFactory, SurveyFactory, TouchpointFactory, UserFactory
+from tests.factories import (
+    CustomerFactory,
+    InvitationFactory,
+    RootCauseFactory,
+    SurveyFactory,
+    TouchpointFactory,
+    UserFactory,
+)
 from touchpoints.services import interaction_record
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -247,3 +261,39 @@ def test_erasure_leaves_the_customer_in_no_column_of_any_table(
     assert (response.score, response.category) == (2, "detractor")
     assert Ticket.objects.filter(customer=customer).count() == 1
     assert not WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).exists()
+
+
+def _history(customer: Customer, answers: int) -> None:
+    """``answers`` unhappy answers, each with its ticket, alert, message and webhook events."""
+    agent = UserFactory(email=f"agent{customer.pk}@staff.example.com", is_staff=True)
+    agent.groups.add(Group.objects.get_or_create(name="Agent")[0])
+    for n in range(answers):
+        invitation = InvitationFactory(
+            customer=customer,
+            interaction__customer=customer,
+            state=InvitationState.SENT,
+            sent_at=timezone.now(),
+        )
+        response = response_record(
+            invitation_id=invitation.pk, score=1, comment=f"bad {n}"
+        ).response
+        ticket = ticket_sync_for_response(response_id=response.pk).ticket
+        assert ticket is not None
+        inbound_email_receive(
+            raw=_raw_email(to=f"help@{DOMAIN}", subject=f"n{n}", body=f"hello {n}"),
+            source="command",
+        )
+
+
+def test_erasure_takes_the_same_few_queries_however_much_is_stored(settings: Any) -> None:
+    settings.INBOUND_EMAIL_DOMAIN = DOMAIN
+    webhook_endpoint_create(url="https://hooks.example.com/cx", events=list(EVENTS))
+    counts = []
+    for answers in (1, 4):
+        customer = CustomerFactory(email=EMAIL, name=NAME)
+        _history(customer, answers)
+        with CaptureQueriesContext(connection) as queries:
+            customer_erase(customer_id=customer.pk)
+        counts.append(len(queries))
+    # Bulk updates: one query per kind of row, not one per row.
+    assert counts[0] == counts[1], counts
