@@ -202,7 +202,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     show_full_result_count = False
     actions = ["redeliver"]
     fieldsets = [
-        (None, {"fields": ["endpoint", "event", "message_id", "status", "attempts"]}),
+        (None, {"fields": ["endpoint", "event", "message_id", "subject", "status", "attempts"]}),
         (
             "Last attempt",
             {

@@ -116,6 +116,9 @@ class WebhookDelivery(models.Model):
     )
     event = models.CharField(max_length=64)
     message_id = models.CharField(max_length=64, db_index=True)
+    # Set by whoever publishes the event (e.g. "customer:42"): erasing that customer finds
+    # the payloads that name them without the platform knowing what a customer is.
+    subject = models.CharField(max_length=64, blank=True, db_index=True)
     payload = models.JSONField()
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING

@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef
 from django.dispatch import receiver
 
 from customers.models import Customer
-from customers.privacy import iso
+from customers.privacy import admin_log_scrub, iso
 from customers.signals import customer_activity, customer_erasing, customer_exporting
 from touchpoints.models import Interaction
 
@@ -37,7 +37,9 @@ def interactions_export(sender: Any, customer: Customer, **kwargs: Any) -> dict[
 @receiver(customer_erasing, sender=Customer, dispatch_uid="touchpoints-erase")
 def interactions_erase(sender: Any, customer: Customer, **kwargs: Any) -> None:
     # Touchpoint and time stay: the journey map counts them.
-    Interaction.objects.filter(customer=customer).update(metadata={}, order_ref="")
+    interactions = Interaction.objects.filter(customer=customer)
+    interactions.update(metadata={}, order_ref="")
+    admin_log_scrub(Interaction, interactions, label="Interaction (customer erased)")
 
 
 @receiver(customer_activity, sender=Customer, dispatch_uid="touchpoints-activity")

@@ -17,7 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from cxcrm.models import WebhookDelivery, WebhookEndpoint
+from cxcrm.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from cxcrm.tasking import enqueue_on_commit
 from cxcrm.webhooks.event_types import EVENTS
 from cxcrm.webhooks.tasks import deliver_webhook
@@ -30,10 +30,13 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
-def event_publish(name: str, payload: dict[str, Any]) -> int:
+def event_publish(name: str, payload: dict[str, Any], *, subject: str) -> int:
     """Record one delivery per subscribed endpoint; returns how many. One query when nobody
     listens (the active endpoints are few; matching their event lists in Python works the same
-    on SQLite, which has no JSON containment lookup)."""
+    on SQLite, which has no JSON containment lookup).
+
+    ``subject`` names whose data the payload carries (the app's own key, e.g. "customer:42"),
+    so ``webhook_deliveries_erase`` can find it; "" when it is nobody's."""
     if name not in EVENTS:
         raise ValueError(f"Unknown event {name!r}.")
     endpoints = [
@@ -52,6 +55,7 @@ def event_publish(name: str, payload: dict[str, Any]) -> int:
                 endpoint_id=pk,
                 event=name,
                 message_id=message_id,
+                subject=subject[:64],
                 payload=body,
                 next_attempt_at=now,
                 created_at=now,
@@ -74,9 +78,28 @@ def webhook_redeliver(*, delivery_id: int) -> WebhookDelivery:
         endpoint_id=original.endpoint_id,
         event=original.event,
         message_id=original.message_id,
+        subject=original.subject,
         payload=original.payload,
         next_attempt_at=now,
         created_at=now,
     )
     enqueue_on_commit(deliver_webhook, copy.pk)
     return copy
+
+
+ERASED_PAYLOAD = {"erased": True}
+
+
+def webhook_deliveries_erase(*, subject: str) -> int:
+    """Erasure: the payloads (and replies, which may echo them) of every delivery about
+    ``subject`` are replaced by a marker, in one update. What was not sent yet is not sent:
+    the event it described no longer names anyone. Returns how many rows."""
+    if not subject:
+        raise ValueError("Erasing deliveries needs a subject.")
+    deliveries = WebhookDelivery.objects.filter(subject=subject)
+    deliveries.filter(status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.FAILED,
+        next_attempt_at=None,
+        error="Not sent: the data it carried was erased.",
+    )
+    return deliveries.update(payload=ERASED_PAYLOAD, response_body="")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from feedback.surveys.models import Invitation, Response
@@ -90,6 +91,9 @@ class InboundEmail(models.Model):
         indexes = [
             models.Index(fields=["-received_at"], name="inboundemail_received_idx"),
             models.Index(fields=["status", "-received_at"], name="inboundemail_status_idx"),
+            # Erasure finds a customer's mail by address too (from_email__iexact, which
+            # PostgreSQL compares as UPPER(...)), unmatched mail included.
+            models.Index(Upper("from_email"), name="inboundemail_from_upper_idx"),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from customers.events import webhook_subject
 from cxcrm.webhooks.event_types import RESPONSE_CREATED, RESPONSE_UPDATED
 from cxcrm.webhooks.events import event_publish
 from feedback.surveys.models import Response
@@ -32,4 +33,6 @@ def response_changed(response: Response) -> int:
     """response.created for a first answer, response.updated for a change (a change always
     pushes the previous version onto ``history``)."""
     name = RESPONSE_UPDATED if response.history else RESPONSE_CREATED
-    return event_publish(name, response_data(response))
+    return event_publish(
+        name, response_data(response), subject=webhook_subject(response.customer_id)
+    )

@@ -10,14 +10,20 @@ from django.db.models import Exists, OuterRef
 from django.dispatch import receiver
 
 from customers.models import Customer
-from customers.privacy import ERASED_TEXT, iso
+from customers.privacy import ERASED_TEXT, admin_log_scrub, iso
 from customers.signals import (
     customer_activity,
     customer_contact_stopped,
     customer_erasing,
     customer_exporting,
 )
-from feedback.surveys.models import Invitation, InvitationState, OutboundEmail, Response
+from feedback.surveys.models import (
+    EmailKind,
+    Invitation,
+    InvitationState,
+    OutboundEmail,
+    Response,
+)
 from feedback.surveys.services.invitations import invitations_cancel_for_customer
 
 
@@ -59,7 +65,8 @@ def surveys_export(sender: Any, customer: Customer, **kwargs: Any) -> dict[str, 
                 "sent_at": iso(e.sent_at),
                 "body_text": e.body_text,
             }
-            for e in OutboundEmail.objects.filter(customer=customer)
+            # Staff alerts about them are staff's working papers, addressed to staff.
+            for e in OutboundEmail.objects.filter(customer=customer).exclude(kind=EmailKind.ALERT)
         ],
     }
 
@@ -67,13 +74,23 @@ def surveys_export(sender: Any, customer: Customer, **kwargs: Any) -> dict[str, 
 @receiver(customer_erasing, sender=Customer, dispatch_uid="surveys-erase")
 def surveys_erase(sender: Any, customer: Customer, **kwargs: Any) -> None:
     # Scores, categories and dates stay: the metrics count them.
-    Invitation.objects.filter(customer=customer, state=InvitationState.SCHEDULED).update(
+    invitations = Invitation.objects.filter(customer=customer)
+    invitations.filter(state=InvitationState.SCHEDULED).update(
         state=InvitationState.CANCELLED, last_error="The customer's data was erased."
     )
-    Response.objects.filter(customer=customer).update(comment="", answers={}, history=[])
-    OutboundEmail.objects.filter(customer=customer).update(
+    # A bounce's error quotes the address.
+    invitations.exclude(last_error="").update(last_error="The customer's data was erased.")
+    responses = Response.objects.filter(customer=customer)
+    responses.update(comment="", answers={}, history=[])
+    # Every email about them: those to them, and staff alerts about their answer or ticket.
+    emails = OutboundEmail.objects.filter(customer=customer)
+    emails.update(
         to_email="", subject=ERASED_TEXT, body_text="", body_html="", headers={}, error=""
     )
+    # Their names in the admin's history name the customer (an invitation's, an email's).
+    admin_log_scrub(Invitation, invitations, label="Invitation (customer erased)")
+    admin_log_scrub(Response, responses, label="Response (customer erased)")
+    admin_log_scrub(OutboundEmail, emails, label="Email (customer erased)")
 
 
 @receiver(customer_activity, sender=Customer, dispatch_uid="surveys-activity")

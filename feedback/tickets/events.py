@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from customers.events import webhook_subject
 from cxcrm.webhooks.event_types import TICKET_CREATED, TICKET_RESOLVED, TICKET_UPDATED
 from cxcrm.webhooks.events import event_publish
 from feedback.tickets.models import Ticket
@@ -31,13 +32,18 @@ def ticket_data(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+def _subject(ticket: Ticket) -> str:
+    # The payload carries the subject line, which names the customer.
+    return webhook_subject(ticket.customer_id)
+
+
 def ticket_created(ticket: Ticket) -> int:
-    return event_publish(TICKET_CREATED, ticket_data(ticket))
+    return event_publish(TICKET_CREATED, ticket_data(ticket), subject=_subject(ticket))
 
 
 def ticket_updated(ticket: Ticket) -> int:
-    return event_publish(TICKET_UPDATED, ticket_data(ticket))
+    return event_publish(TICKET_UPDATED, ticket_data(ticket), subject=_subject(ticket))
 
 
 def ticket_resolved(ticket: Ticket) -> int:
-    return event_publish(TICKET_RESOLVED, ticket_data(ticket))
+    return event_publish(TICKET_RESOLVED, ticket_data(ticket), subject=_subject(ticket))

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 from django.dispatch import receiver
 
 from customers.models import Customer
 from customers.privacy import ERASED_TEXT, admin_log_scrub, iso
 from customers.signals import customer_activity, customer_erasing, customer_exporting
-from feedback.tickets.models import MessageDirection, Ticket, TicketMessage
+from feedback.tickets.models import MessageDirection, Ticket, TicketEvent, TicketMessage
 
 
 @receiver(customer_exporting, sender=Customer, dispatch_uid="tickets-export")
@@ -60,14 +61,17 @@ def tickets_export(sender: Any, customer: Customer, **kwargs: Any) -> dict[str, 
 
 @receiver(customer_erasing, sender=Customer, dispatch_uid="tickets-erase")
 def tickets_erase(sender: Any, customer: Customer, **kwargs: Any) -> None:
-    ticket_ids = list(Ticket.objects.filter(customer=customer).values_list("id", flat=True))
-    for ticket_id in ticket_ids:
-        Ticket.objects.filter(pk=ticket_id).update(
-            subject=f"Ticket #{ticket_id} (customer erased)", resolution=""
-        )
+    tickets = Ticket.objects.filter(customer=customer)
+    # The subject names the customer ("NPS 2 from <name>"); the id keeps tickets apart.
+    tickets.update(
+        subject=Concat(Value("Ticket #"), Cast("id", CharField()), Value(" (customer erased)")),
+        resolution="",
+    )
     TicketMessage.objects.filter(ticket__customer=customer).update(body=ERASED_TEXT, from_email="")
+    # Events keep what changed and when (machine values); their notes are free text.
+    TicketEvent.objects.filter(ticket__customer=customer).exclude(note="").update(note=ERASED_TEXT)
     # A ticket's name in the admin's history is its subject.
-    admin_log_scrub(Ticket, ticket_ids, label="Ticket (customer erased)")
+    admin_log_scrub(Ticket, tickets, label="Ticket (customer erased)")
 
 
 @receiver(customer_activity, sender=Customer, dispatch_uid="tickets-activity")

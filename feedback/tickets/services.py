@@ -277,6 +277,8 @@ def _alert(
             text=text,
             html=html,
             kind=EmailKind.ALERT,
+            # About the customer: their erasure finds it (it quotes their name and comment).
+            customer_id=ticket.customer_id,
             ticket_id=ticket.pk,
             now=now,
         )

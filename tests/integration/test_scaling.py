@@ -102,7 +102,7 @@ def test_webhook_backlog_does_not_delay_survey_dispatch(
     # The backlog: one delivery per event, enqueued on commit onto the `webhooks` queue.
     with transaction.atomic():
         for i in range(BACKLOG):
-            event_publish(TICKET_UPDATED, {"id": i, "status": "open"})
+            event_publish(TICKET_UPDATED, {"id": i, "status": "open"}, subject="")
     # Every webhook pool process is now waiting on the receiver...
     wait_for(lambda: len(hanging_receiver.requests) >= WEBHOOK_CONCURRENCY, timeout=30)
     held_since = time.monotonic()

@@ -115,7 +115,7 @@ def test_resolve_and_unsubscribe_publish_their_events() -> None:
 
 def test_unknown_events_are_refused() -> None:
     with pytest.raises(ValueError):
-        event_publish("ticket.exploded", {})
+        event_publish("ticket.exploded", {}, subject="")
 
 
 # --- Delivery against a real receiver -------------------------------------------------------------
@@ -125,7 +125,7 @@ def test_unknown_events_are_refused() -> None:
 def test_delivery_is_signed_and_logged() -> None:
     with webhook_receiver() as receiver:
         endpoint = _endpoint(receiver.url)
-        event_publish("ticket.updated", {"id": 7})
+        event_publish("ticket.updated", {"id": 7}, subject="")
         delivery = WebhookDelivery.objects.get()
 
         attempt = webhook_deliver(delivery_id=delivery.pk)
@@ -148,7 +148,7 @@ def test_failures_retry_then_give_up_and_disable_the_endpoint() -> None:
     with webhook_receiver() as receiver:
         receiver.statuses = [500, 503, 500]
         endpoint = _endpoint(receiver.url, owner_email="dev@shop.example")
-        event_publish("ticket.updated", {"id": 1})
+        event_publish("ticket.updated", {"id": 1}, subject="")
         delivery = WebhookDelivery.objects.get()
 
         first = webhook_deliver(delivery_id=delivery.pk)
@@ -172,7 +172,7 @@ def test_a_success_in_between_keeps_the_endpoint_on() -> None:
         endpoint = _endpoint(receiver.url)
         with override_settings(CXCRM_WEBHOOK_RETRY_SCHEDULE=[]):
             receiver.statuses = [400]
-            event_publish("ticket.updated", {"id": 1})
+            event_publish("ticket.updated", {"id": 1}, subject="")
             bad = WebhookDelivery.objects.get()
             # Another delivery succeeded after this one was made.
             WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
@@ -189,7 +189,7 @@ def test_a_success_in_between_keeps_the_endpoint_on() -> None:
 @override_settings(CXCRM_WEBHOOK_ALLOW_PRIVATE=False)
 def test_private_addresses_are_refused_in_production() -> None:
     endpoint = _endpoint("http://127.0.0.1:9/hook")
-    event_publish("ticket.updated", {"id": 1})
+    event_publish("ticket.updated", {"id": 1}, subject="")
 
     attempt = webhook_deliver(delivery_id=WebhookDelivery.objects.get().pk)
 
@@ -200,8 +200,8 @@ def test_private_addresses_are_refused_in_production() -> None:
 
 def test_the_sweep_finds_lost_retries_and_dead_claims() -> None:
     _endpoint()
-    event_publish("ticket.updated", {"id": 1})
-    event_publish("ticket.updated", {"id": 2})
+    event_publish("ticket.updated", {"id": 1}, subject="")
+    event_publish("ticket.updated", {"id": 2}, subject="")
     lost, claimed = WebhookDelivery.objects.order_by("id")
     long_ago = timezone.now() - timedelta(hours=1)
     WebhookDelivery.objects.filter(pk=lost.pk).update(next_attempt_at=long_ago)
@@ -216,7 +216,7 @@ def test_the_sweep_finds_lost_retries_and_dead_claims() -> None:
 
 def test_redelivery_keeps_the_message_id() -> None:
     _endpoint()
-    event_publish("ticket.updated", {"id": 1})
+    event_publish("ticket.updated", {"id": 1}, subject="")
     original = WebhookDelivery.objects.get()
 
     copy = webhook_redeliver(delivery_id=original.pk)
@@ -271,7 +271,7 @@ def test_read_keys_cannot_register_endpoints(read_client: Any) -> None:
 def test_delivery_log_query_count_does_not_grow(staff_client: Any) -> None:
     def publish(n: int) -> None:
         for _ in range(n):
-            event_publish("ticket.updated", {"id": 1})
+            event_publish("ticket.updated", {"id": 1}, subject="")
 
     _endpoint()
     publish(2)
@@ -286,7 +286,7 @@ def test_delivery_log_query_count_does_not_grow(staff_client: Any) -> None:
 
 def test_admin_redeliver_action(admin_client: Any) -> None:
     _endpoint()
-    event_publish("ticket.updated", {"id": 1})
+    event_publish("ticket.updated", {"id": 1}, subject="")
     delivery = WebhookDelivery.objects.get()
 
     page = admin_client.post(
