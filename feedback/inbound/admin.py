@@ -102,7 +102,7 @@ class InboundEmailAdmin(ViewOnlyMixin, admin.ModelAdmin):
                 "id", flat=True
             )
         )
-        results = [inbound_email_process(inbound_email_id=pk).status for pk in ids]
+        results = [inbound_email_process(inbound_email_id=pk, again=True).status for pk in ids]
         failed = results.count(InboundStatus.ERROR)
         self.message_user(
             request,
