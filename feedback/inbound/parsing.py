@@ -404,6 +404,8 @@ DATED_HEADER = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b.*<[^<>\s]+@[^<>\s
 # Gmail in Russian has no verb either: "пт, 20 нояб. 2026 г. в 10:00, Brand <feedback@…>:".
 TIMED_HEADER = re.compile(r"\b\d{4}\b.*\b\d{1,2}:\d{2}\b.*<[^<>\s]+@[^<>\s]+>\s*[:：]\s*$")
 ATTRIBUTION_END = re.compile(r"[:：]\s*$")
+# The first line of an attribution a client wrapped: it stops inside the address or the date.
+WRAPPED = re.compile(r"(<|,|，|،)$")
 ORIGINAL_MESSAGE = re.compile(
     r"^[-_=\s]*(original message|forwarded message|исходное сообщение|пересылаемое сообщение"
     r"|oryginalna wiadomo[sś][cć]|wiadomo[sś][cć] oryginalna|ursprüngliche nachricht"
@@ -469,19 +471,19 @@ def _quote_header_at(lines: list[str], i: int) -> tuple[int, int] | None:
     if not ATTRIBUTION_END.search(line):
         return None
     # An attribution ends with a colon; clients wrap long ones (Gmail breaks after the "<" of
-    # a long address), so it may start up to two lines above: the shortest block wins.
+    # a long address), so it may start up to two lines above.
+    found = None
     joined = ""
     for start in range(i, max(-1, i - 3), -1):
         part = _clean_line(lines[start])
-        if not part:
-            break
-        joined = f"{part} {joined}" if joined else part
-        joined = re.sub(r"<\s+", "<", re.sub(r"\s+>", ">", joined))
+        if not part or (found is not None and not WRAPPED.search(part)):
+            break  # a line above a header that already reads whole is the customer's
+        joined = re.sub(r"<\s+", "<", re.sub(r"\s+>", ">", f"{part} {joined}".strip()))
         if len(joined) > MAX_HEADER_CHARS:
             break
         if _is_attribution(joined):
-            return start, i
-    return None
+            found = (start, i)
+    return found
 
 
 def _strip_signature(lines: list[str]) -> list[str]:
