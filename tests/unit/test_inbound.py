@@ -10,7 +10,7 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cxcrm.celery import app
 from feedback.inbound import parsing as inbound
 from feedback.inbound.models import InboundEmail, InboundSource, InboundStatus
 from feedback.inbound.services import EmptyMessage, inbound_email_receive
@@ -612,17 +611,6 @@ def test_closed_ticket_reopens_and_keeps_its_root_cause() -> None:
 
 def _auth(value: str = SECRET) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(value.encode()).decode()}
-
-
-@pytest.fixture
-def celery_inline(django_capture_on_commit_callbacks: Any) -> Iterator[Callable[[], Any]]:
-    """Eager Celery, and the test's on-commit callbacks run: the webhook's task runs in the
-    request, as it does in production once the row commits (with a worker, not inline)."""
-    app.conf.task_always_eager = True
-    try:
-        yield lambda: django_capture_on_commit_callbacks(execute=True)
-    finally:
-        app.conf.task_always_eager = False
 
 
 def _post(payload: Any, **headers: str) -> Any:

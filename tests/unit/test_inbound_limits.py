@@ -25,7 +25,6 @@ from tests.unit.test_inbound import (  # noqa: F401 - the fixtures are used by n
     _post,
     _postmark_raw,
     answered_invitation,
-    celery_inline,
     eml,
     inbound_settings,
     sent_invitation,

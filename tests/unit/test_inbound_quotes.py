@@ -62,7 +62,8 @@ HEADERS: dict[tuple[str, str], tuple[str, str]] = {
     ("pl", "outlook-original"): ("Super.", "-----Oryginalna wiadomość-----\nOd: Acme"),
     ("zh", "outlook"): (
         "很好。",
-        f"发件人: Acme <{ADDRESS}>\n发送时间: 2026年11月22日 10:00\n收件人: 王\n主题: 我们做得如何？",
+        f"发件人: Acme <{ADDRESS}>\n发送时间: 2026年11月22日 10:00\n收件人: 王\n"
+        "主题: 我们做得如何？",
     ),
     ("zh", "outlook-original"): ("很好。", "-----原始邮件-----\n发件人: Acme"),
     ("ar", "outlook"): (
@@ -140,7 +141,7 @@ def test_a_token_address_that_slips_through_is_removed_everywhere() -> None:
     stored = [InboundEmail.objects.get().text, TicketMessage.objects.get(ticket=ticket).body]
     for text in stored:
         assert "Пишу на [address removed] и [address removed]" in text
-    for text in stored + [InboundEmail.objects.get().note]:
+    for text in [*stored, InboundEmail.objects.get().note]:
         assert "reply+" not in text.lower() and "unsubscribe+" not in text.lower()
 
 
