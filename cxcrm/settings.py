@@ -300,6 +300,19 @@ ANYMAIL = anymail_settings()
 # Replies by email: which ESP's inbound webhook answers at /inbound/email/, and the size cap.
 CXCRM_INBOUND_ESP = env_str("CXCRM_INBOUND_ESP", "postmark").strip().lower()
 CXCRM_INBOUND_MAX_BYTES = env_int("CXCRM_INBOUND_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# What one message may cost to read (feedback/inbound/limits.py); over a cap it is kept unread.
+CXCRM_INBOUND_MAX_HEADER_BYTES = env_int(
+    "CXCRM_INBOUND_MAX_HEADER_BYTES", 256 * 1024, minimum=1024, maximum=16 * 1024 * 1024
+)
+CXCRM_INBOUND_MAX_ADDRESSES = env_int("CXCRM_INBOUND_MAX_ADDRESSES", 1000, minimum=1)
+CXCRM_INBOUND_MAX_PARTS = env_int("CXCRM_INBOUND_MAX_PARTS", 500, minimum=1)
+CXCRM_INBOUND_MAX_DEPTH = env_int("CXCRM_INBOUND_MAX_DEPTH", 20, minimum=1, maximum=100)
+CXCRM_INBOUND_TIME_BUDGET_SECONDS = env_int(
+    "CXCRM_INBOUND_TIME_BUDGET_SECONDS", 20, minimum=1, maximum=240
+)
+# A row still "received" this long is enqueued again, at most CXCRM_INBOUND_MAX_ATTEMPTS times.
+CXCRM_INBOUND_SWEEP_AFTER_SECONDS = env_int("CXCRM_INBOUND_SWEEP_AFTER_SECONDS", 300, minimum=10)
+CXCRM_INBOUND_MAX_ATTEMPTS = env_int("CXCRM_INBOUND_MAX_ATTEMPTS", 3, minimum=1)
 INBOUND_EMAIL_DOMAIN = env_str("INBOUND_EMAIL_DOMAIN", "reply.localhost").strip().lower()
 if not INBOUND_EMAIL_DOMAIN or "@" in INBOUND_EMAIL_DOMAIN or " " in INBOUND_EMAIL_DOMAIN:
     raise ImproperlyConfigured(
@@ -363,6 +376,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "escalate-breached-tickets": {"task": "feedback.escalate_breached", "schedule": 300.0},
     "loop-sweep": {"task": "feedback.loop_sweep", "schedule": 300.0},
+    "inbound-sweep": {"task": "feedback.inbound_sweep", "schedule": 120.0},
     "retention-erase-inactive": {"task": "customers.erase_inactive", "schedule": 86400.0},
     "expire-invitations": {
         "task": "feedback.expire_due",
@@ -457,7 +471,12 @@ CXCRM_WEBHOOK_TIMEOUT_SECONDS = env_int("CXCRM_WEBHOOK_TIMEOUT_SECONDS", 15, min
 # (an API key could otherwise make the server probe its own network).
 CXCRM_WEBHOOK_ALLOW_PRIVATE = env_bool("CXCRM_WEBHOOK_ALLOW_PRIVATE", DEBUG)
 CELERY_TASK_ROUTES = {"webhooks.*": {"queue": "webhooks"}}
-CELERY_IMPORTS = ["cxcrm.webhooks.tasks", "feedback.surveys.tasks", "feedback.tickets.tasks"]
+CELERY_IMPORTS = [
+    "cxcrm.webhooks.tasks",
+    "feedback.surveys.tasks",
+    "feedback.tickets.tasks",
+    "feedback.inbound.tasks",
+]
 CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "webhooks.sweep", "schedule": 60.0}
 
 # --- Product --------------------------------------------------------------------------------

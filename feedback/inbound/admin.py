@@ -60,7 +60,20 @@ class InboundEmailAdmin(ViewOnlyMixin, admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     fieldsets = [
-        (None, {"fields": ["received_at", "source", "status", "note", "processed_at"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "received_at",
+                    "source",
+                    "status",
+                    "note",
+                    "processed_at",
+                    "attempts",
+                    "last_attempt_at",
+                ]
+            },
+        ),
         (
             "Message",
             {"fields": ["from_email", "to", "envelope_to", "subject", "message_id", "size"]},
@@ -106,7 +119,7 @@ class InboundEmailAdmin(ViewOnlyMixin, admin.ModelAdmin):
                 "id", flat=True
             )
         )
-        results = [inbound_email_process(inbound_email_id=pk).status for pk in ids]
+        results = [inbound_email_process(inbound_email_id=pk, again=True).status for pk in ids]
         failed = results.count(InboundStatus.ERROR)
         self.message_user(
             request,

@@ -18,6 +18,7 @@ class InboundStatus(models.TextChoices):
     NO_SCORE = "no_score", "Reply without a score (nothing recorded)"
     ERROR = "error", "Processing failed"
     TOO_LARGE = "too_large", "Too large (truncated copy kept)"
+    OVER_LIMIT = "over_limit", "Over a reading limit (kept, not read)"
     RECEIVED = "received", "Stored, not processed"
     MATCHED_RESPONSE = "matched_response", "Added to the answer's comment"
     MATCHED_TICKET = "matched_ticket", "Added to the ticket"
@@ -33,6 +34,7 @@ INBOUND_NEEDS_ATTENTION = (
     InboundStatus.NO_SCORE,
     InboundStatus.ERROR,
     InboundStatus.TOO_LARGE,
+    InboundStatus.OVER_LIMIT,
     InboundStatus.RECEIVED,
 )
 
@@ -79,6 +81,10 @@ class InboundEmail(models.Model):
         Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_emails"
     )
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Counted (and committed) before each processing attempt: a row still "received" after
+    # CXCRM_INBOUND_MAX_ATTEMPTS attempts killed its worker every time, and is given up.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]

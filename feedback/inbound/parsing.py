@@ -20,6 +20,8 @@ from email.utils import getaddresses
 from html.parser import HTMLParser
 from typing import Any
 
+from feedback.inbound.limits import Deadline, Limits, check_structure, precheck
+
 # --- Charsets -----------------------------------------------------------------------------------
 
 # Labels mail clients write that Python does not know, or knows as a narrower set than the
@@ -392,15 +394,23 @@ WROTE = re.compile(
     r"|napisała|написал\(а\)|написал|написала|пишет|写道|寫道|كتب)\s*[:：]\s*$",
     re.IGNORECASE,
 )
+# Arabic clients put the verb before the name: "في الأحد، 22 نوفمبر 2026 10:00 ص، كتب Acme <…>:".
+WROTE_BEFORE_NAME = re.compile(r"(^|\s)كتب\s.{1,200}[:：]\s*$")
+# Polish Apple Mail: "Wiadomość napisana przez Acme <…> w dniu 22.11.2026, o godz. 10:00:".
+WRITTEN_BY = re.compile(r"^wiadomo[sś][cć] napisana przez\s.*[:：]\s*$", re.IGNORECASE)
 ON_START = re.compile(r"^(On|Le|Am|El|Il|Op|Em|Den|W dniu|В|在|في)\b", re.IGNORECASE)
 # Yandex/Mail.ru and some Russian clients: "20.11.2026, 10:00, Brand <feedback@example.com>:".
 DATED_HEADER = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b.*<[^<>\s]+@[^<>\s]+>\s*[:：]\s*$")
 # Gmail in Russian has no verb either: "пт, 20 нояб. 2026 г. в 10:00, Brand <feedback@…>:".
 TIMED_HEADER = re.compile(r"\b\d{4}\b.*\b\d{1,2}:\d{2}\b.*<[^<>\s]+@[^<>\s]+>\s*[:：]\s*$")
+ATTRIBUTION_END = re.compile(r"[:：]\s*$")
+# The first line of an attribution a client wrapped: it stops inside the address or the date.
+WRAPPED = re.compile(r"(<|,|，|،)$")
 ORIGINAL_MESSAGE = re.compile(
     r"^[-_=\s]*(original message|forwarded message|исходное сообщение|пересылаемое сообщение"
     r"|oryginalna wiadomo[sś][cć]|wiadomo[sś][cć] oryginalna|ursprüngliche nachricht"
-    r"|message d'origine|mensaje original|messaggio originale|原始邮件|原始郵件|الرسالة الأصلية)"
+    r"|message d'origine|mensaje original|messaggio originale|原始邮件|原始郵件|转发的邮件"
+    r"|الرسالة الأصلية|الرسالة المعاد توجيهها)"
     r"[-_=\s]*$",
     re.IGNORECASE,
 )
@@ -410,8 +420,8 @@ FROM_LINE = re.compile(
 )
 HEADER_LINE = re.compile(
     r"^\W{0,3}(sent|date|to|subject|cc|gesendet|datum|an|betreff|envoyé|à|objet|enviado|para"
-    r"|asunto|отправлено|дата|кому|тема|wysłano|data|do|temat|发送时间|日期|收件人|主题|送信日時"
-    r"|件名|التاريخ|أرسل|إلى|الموضوع)\W{0,3}\s*[:：]",
+    r"|asunto|отправлено|дата|кому|копия|тема|wysłano|wysłane|data|do|dw|temat|发送时间|日期"
+    r"|收件人|抄送|主题|送信日時|件名|التاريخ|أرسل|تم الإرسال|إلى|نسخة|الموضوع)\W{0,3}\s*[:：]",
     re.IGNORECASE,
 )
 MOBILE_SIGNATURE = re.compile(
@@ -421,27 +431,59 @@ MOBILE_SIGNATURE = re.compile(
     re.IGNORECASE,
 )
 RULE_LINE = re.compile(r"^[-_=*~]{3,}$")
+# Direction marks (Gmail wraps Arabic attributions in them) and the BOM are invisible: they
+# must not keep a header from matching.
+FORMAT_MARKS = dict.fromkeys(
+    map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"), None
+)
+# Quote headers are short; longer lines are never tried (the patterns with .* are quadratic).
+MAX_HEADER_CHARS = 400
 
 
-def _is_quote_header(lines: list[str], i: int) -> bool:
-    line = lines[i].strip()
-    if not line:
-        return False
+def _clean_line(line: str) -> str:
+    return line.translate(FORMAT_MARKS).replace("\xa0", " ").strip()
+
+
+def _is_attribution(text: str) -> bool:
+    """ "On …, Acme <…> wrote:" in any of its languages and orders, on one (joined) line."""
+    if DATED_HEADER.match(text) or TIMED_HEADER.search(text):
+        return True
+    dated = re.search(r"\d|@|<", text) is not None
+    if WROTE.search(text) and (dated or ON_START.match(text)):
+        return True
+    return dated and bool(WROTE_BEFORE_NAME.search(text) or WRITTEN_BY.match(text))
+
+
+def _quote_header_at(lines: list[str], i: int) -> tuple[int, int] | None:
+    """The first and last line of a quote header ending (or, for Outlook's, starting) at line
+    i, or None."""
+    line = _clean_line(lines[i])
+    if not line or len(line) > MAX_HEADER_CHARS:
+        return None
     if ORIGINAL_MESSAGE.match(line) and any(c.isalpha() for c in line):
-        return True
+        return i, i
     if re.fullmatch(r"_{10,}", line):
-        return True  # Outlook's plain-text separator
-    if DATED_HEADER.match(line) or TIMED_HEADER.search(line):
-        return True
-    if WROTE.search(line) and (re.search(r"\d|@|<", line) or ON_START.match(line)):
-        return True
-    following = lines[i + 1].strip() if i + 1 < len(lines) else ""
-    if ON_START.match(line) and following and WROTE.search(following):
-        return True  # Gmail wraps a long "On …, Name <address> wrote:" over two lines
+        return i, i  # Outlook's plain-text separator
     if FROM_LINE.match(line):
-        window = [candidate.strip() for candidate in lines[i + 1 : i + 6]]
-        return any(HEADER_LINE.match(candidate) for candidate in window if candidate)
-    return False
+        window = [_clean_line(candidate) for candidate in lines[i + 1 : i + 6]]
+        if any(HEADER_LINE.match(candidate) for candidate in window if candidate):
+            return i, i
+    if not ATTRIBUTION_END.search(line):
+        return None
+    # An attribution ends with a colon; clients wrap long ones (Gmail breaks after the "<" of
+    # a long address), so it may start up to two lines above.
+    found = None
+    joined = ""
+    for start in range(i, max(-1, i - 3), -1):
+        part = _clean_line(lines[start])
+        if not part or (found is not None and not WRAPPED.search(part)):
+            break  # a line above a header that already reads whole is the customer's
+        joined = re.sub(r"<\s+", "<", re.sub(r"\s+>", ">", f"{part} {joined}".strip()))
+        if len(joined) > MAX_HEADER_CHARS:
+            break
+        if _is_attribution(joined):
+            found = (start, i)
+    return found
 
 
 def _strip_signature(lines: list[str]) -> list[str]:
@@ -468,18 +510,40 @@ def new_text(body: str) -> str:
     ">" lines or signature. If nothing is above the header (bottom posting), what follows the
     quote instead."""
     lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    cut = next((i for i in range(len(lines)) if _is_quote_header(lines, i)), None)
-    head = lines if cut is None else lines[:cut]
-    text = _tidy(_strip_signature(head))
-    if text or cut is None:
+    found = next((block for i in range(len(lines)) if (block := _quote_header_at(lines, i))), None)
+    if found is None:
+        return _tidy(_strip_signature(lines))
+    cut, end = found
+    text = _tidy(_strip_signature(lines[:cut]))
+    if text:
         return text
-    # Skip the header's second line when it wrapped, then keep what is not quoted.
-    rest = lines[cut + 1 :]
-    if rest and WROTE.search(rest[0]) and not WROTE.search(lines[cut]):
-        rest = rest[1:]
+    rest = lines[end + 1 :]
     if any(line.lstrip().startswith(">") for line in rest):
         return _tidy(_strip_signature([line for line in rest if not line.startswith(">")]))
     return ""
+
+
+# --- What is stored -----------------------------------------------------------------------------
+
+# The addresses and links that act for the customer (answer, unsubscribe): whoever reads a text
+# that kept one could use it, so one that slipped through the quote stripping is removed.
+TOKEN_ADDRESS_IN_TEXT = re.compile(
+    r"\b(?:reply|unsubscribe)\+[A-Za-z0-9_-]{8,64}@[A-Za-z0-9.-]*[A-Za-z0-9]", re.IGNORECASE
+)
+TOKEN_LINK_IN_TEXT = re.compile(r"\bhttps?://[^\s<>\"']+?/[su]/[A-Za-z0-9_-]{16,64}/[^\s<>\"']*")
+ADDRESS_REMOVED = "[address removed]"
+LINK_REMOVED = "[link removed]"
+
+
+def clean_text(value: str) -> str:
+    """Text for a text column: PostgreSQL refuses NUL in text (the raw bytes keep it)."""
+    return value.replace("\x00", "")
+
+
+def scrub(text: str) -> str:
+    """clean_text, and no reply+/unsubscribe+ address or survey/unsubscribe link left."""
+    text = TOKEN_ADDRESS_IN_TEXT.sub(ADDRESS_REMOVED, clean_text(text))
+    return TOKEN_LINK_IN_TEXT.sub(LINK_REMOVED, text)
 
 
 # --- Scores -------------------------------------------------------------------------------------
@@ -525,33 +589,48 @@ class ParsedEmail:
         return list(dict.fromkeys(ids))
 
 
-def parse(raw: bytes, *, envelope_recipients: Sequence[str] = ()) -> ParsedEmail:
+def parse(
+    raw: bytes, *, envelope_recipients: Sequence[str] = (), limits: Limits | None = None
+) -> ParsedEmail:
+    """Read one message. Raises OverLimit (feedback.inbound.limits) when it is over a cap:
+    checked on the raw bytes first, then on the parsed structure, then against the time budget
+    between the steps."""
+    limits = limits or Limits.from_settings()
+    deadline = Deadline(limits.seconds)
+    precheck(raw, limits)
     msg = parse_message(raw)
+    check_structure(msg, limits)
+    deadline.check("headers")
     from_list = addresses([header(msg, "From")])
     from_email = from_list[0] if from_list else ""
     subject = header(msg, "Subject")
     to_value = ", ".join(v for v in (header(msg, "To"), header(msg, "Cc")) if v)
     recipients = addresses([header(msg, name) for name in RECIPIENT_HEADERS])
     recipients += [r for r in envelope_recipients if r]
+    deadline.check("addresses")
     body = _Body()
     try:
         _collect(msg, body)
     except Exception:  # noqa: BLE001 - keep the headers even when the body is hopeless
         body = _Body()
+    deadline.check("MIME parts")
     plain = "\n".join(body.plain)
     source = plain if plain.strip() else html_to_text("\n".join(body.html))
+    deadline.check("HTML")
+    text = new_text(source)
+    deadline.check("quoted history")
     message_id_list = message_ids(header(msg, "Message-ID"))
     return ParsedEmail(
-        from_email=from_email,
-        to=to_value,
+        from_email=clean_text(from_email),
+        to=clean_text(to_value),
         recipients=tuple(dict.fromkeys(recipients)),
-        subject=subject,
-        message_id=message_id_list[0] if message_id_list else "",
-        in_reply_to=header(msg, "In-Reply-To"),
-        references=tuple(message_ids(header(msg, "References"))),
-        text=new_text(source),
-        attachments=tuple(body.attachments),
-        auto_reply=auto_reply_reason(msg, subject, from_email),
+        subject=clean_text(subject),
+        message_id=clean_text(message_id_list[0] if message_id_list else ""),
+        in_reply_to=clean_text(header(msg, "In-Reply-To")),
+        references=tuple(clean_text(i) for i in message_ids(header(msg, "References"))),
+        text=scrub(text),
+        attachments=tuple(clean_text(name) for name in body.attachments),
+        auto_reply=clean_text(auto_reply_reason(msg, subject, from_email)),
     )
 
 

@@ -22,14 +22,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from customers.services import customer_unsubscribe
 from feedback.inbound import parsing as inbound
+from feedback.inbound.limits import OverLimit
 from feedback.inbound.models import InboundEmail, InboundSource, InboundStatus
 from feedback.surveys.models import Invitation, OutboundEmail, Response, ResponseChannel
 from feedback.surveys.scoring import score_range
@@ -46,6 +48,7 @@ from feedback.tickets.services import ticket_message_receive
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+SWEEP_BATCH = 500
 MAX_THREAD_IDS = 20  # bounds the IN (...) of the thread lookup; the newest ids come first
 NOT_PROCESSED = (
     InboundStatus.RECEIVED,
@@ -67,7 +70,7 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def inbound_email_receive(
+def inbound_email_store(
     *,
     raw: bytes,
     source: str,
@@ -75,11 +78,11 @@ def inbound_email_receive(
     size: int | None = None,
     now: datetime | None = None,
 ) -> InboundEmail:
-    """Store one RFC 822 message, then process it. ``size`` is the full size when the caller
-    read only the first bytes of a larger message (the command reads at most the limit + 1).
+    """Store one RFC 822 message as "received" (or "too_large"), without reading it: what a
+    webhook does before it answers. ``size`` is the full size when the caller read only the
+    first bytes of a larger message (the command reads at most the limit + 1).
 
-    Raises EmptyMessage for empty input; otherwise always returns the stored row, whatever
-    happened to the message (see its status and note).
+    Raises EmptyMessage for empty input; otherwise always returns the stored row.
     """
     if source not in InboundSource.values:
         raise ValueError(f"Unknown inbound source {source!r}.")
@@ -88,7 +91,9 @@ def inbound_email_receive(
     now = now or timezone.now()
     limit = max_bytes()
     size = max(size or 0, len(raw))
-    envelope = ", ".join(r.strip() for r in envelope_recipients if r and r.strip())
+    envelope = inbound.clean_text(
+        ", ".join(r.strip() for r in envelope_recipients if r and r.strip())
+    )
     if size > limit:
         row = InboundEmail.objects.create(
             source=source,
@@ -109,10 +114,26 @@ def inbound_email_receive(
         except Exception:  # noqa: BLE001 - the row and its note are what matter here
             log.warning("oversized inbound email %s: headers unreadable", row.pk)
         return row
-    # Committed on its own (autocommit) before processing: whatever happens next, it is kept.
-    row = InboundEmail.objects.create(
+    return InboundEmail.objects.create(
         source=source, raw=raw, size=size, envelope_to=envelope, received_at=now
     )
+
+
+def inbound_email_receive(
+    *,
+    raw: bytes,
+    source: str,
+    envelope_recipients: Sequence[str] = (),
+    size: int | None = None,
+    now: datetime | None = None,
+) -> InboundEmail:
+    """Store one message, then process it in-line (the receive_email command: the MTA's pipe
+    waits for the outcome). Same contract as inbound_email_store."""
+    row = inbound_email_store(
+        raw=raw, source=source, envelope_recipients=envelope_recipients, size=size, now=now
+    )
+    if row.status != InboundStatus.RECEIVED:
+        return row
     return inbound_email_process(inbound_email_id=row.pk, now=now)
 
 
@@ -137,38 +158,100 @@ def _describe(row: InboundEmail, parsed: inbound.ParsedEmail) -> None:
     )
 
 
-def inbound_email_process(*, inbound_email_id: int, now: datetime | None = None) -> InboundEmail:
-    """Parse, match and record one stored message (again, for a row that failed earlier)."""
+def _claim(inbound_email_id: int, statuses: Sequence[str], now: datetime) -> bool:
+    """Count the attempt in its own committed UPDATE, before any work: a worker killed while
+    processing leaves the count behind for the sweep to see."""
+    return bool(
+        InboundEmail.objects.filter(pk=inbound_email_id, status__in=statuses).update(
+            attempts=F("attempts") + 1, last_attempt_at=now
+        )
+    )
+
+
+def inbound_email_process(
+    *, inbound_email_id: int, now: datetime | None = None, again: bool = False
+) -> InboundEmail:
+    """Parse, match and record one stored "received" message; with ``again``, also one that
+    failed ("error"). Idempotent: a row already processed (by a duplicate task) is returned
+    as it is."""
     now = now or timezone.now()
-    row = InboundEmail.objects.get(pk=inbound_email_id)
+    statuses = [InboundStatus.RECEIVED] + ([InboundStatus.ERROR] if again else [])
+    if not _claim(inbound_email_id, statuses, now):
+        return InboundEmail.objects.get(pk=inbound_email_id)
+    with transaction.atomic():
+        # Two tasks for one row (the sweep's and a late original) take turns here; the second
+        # sees the first one's status and stops.
+        row = InboundEmail.objects.select_for_update().get(pk=inbound_email_id)
+        if row.status not in statuses:
+            return row
+        return _process(row, now)
+
+
+def _process(row: InboundEmail, now: datetime) -> InboundEmail:
     try:
         parsed = inbound.parse(
             bytes(row.raw), envelope_recipients=inbound.addresses([row.envelope_to])
         )
-        _describe(row, parsed)
+    except OverLimit as exc:
+        return _finish(row, InboundStatus.OVER_LIMIT, f"{exc} Kept; nothing was read.", now)
     except Exception as exc:
         log.exception("inbound email %s could not be parsed", row.pk)
-        return _fail(row, f"The message could not be read: {type(exc).__name__}: {exc}", now)
+        return _finish(
+            row,
+            InboundStatus.ERROR,
+            f"The message could not be read: {type(exc).__name__}: {exc}",
+            now,
+        )
+    _describe(row, parsed)
     try:
         with transaction.atomic():
             status, note = _dispatch(row, parsed, now)
-            row.status, row.note, row.processed_at = status, note, now
+            row.status, row.note, row.processed_at = status, inbound.scrub(note), now
             row.save(
                 update_fields=["status", "note", "processed_at", "invitation", "response", "ticket"]
             )
     except Exception as exc:
         # The savepoint rolled back whatever was half-recorded; the message itself stays.
         log.exception("inbound email %s could not be processed", row.pk)
-        return _fail(row, f"Processing failed: {type(exc).__name__}: {exc}", now)
+        row.invitation = row.response = row.ticket = None
+        return _finish(
+            row, InboundStatus.ERROR, f"Processing failed: {type(exc).__name__}: {exc}", now
+        )
     return row
 
 
-def _fail(row: InboundEmail, note: str, now: datetime) -> InboundEmail:
-    InboundEmail.objects.filter(pk=row.pk).update(
-        status=InboundStatus.ERROR, note=note[:2000], processed_at=now
+def _finish(row: InboundEmail, status: str, note: str, now: datetime) -> InboundEmail:
+    note = inbound.scrub(note)[:2000]
+    InboundEmail.objects.filter(pk=row.pk).update(status=status, note=note, processed_at=now)
+    row.status, row.note, row.processed_at = status, note, now
+    return row
+
+
+def inbound_emails_stuck(*, now: datetime | None = None) -> list[int]:
+    """For the beat sweep: give up (status "error", with why) on rows still "received" after
+    CXCRM_INBOUND_MAX_ATTEMPTS attempts, and return the ids of the other rows "received" for
+    longer than CXCRM_INBOUND_SWEEP_AFTER_SECONDS (their enqueue was lost or their worker
+    died), oldest first, at most SWEEP_BATCH."""
+    now = now or timezone.now()
+    after = timedelta(seconds=int(settings.CXCRM_INBOUND_SWEEP_AFTER_SECONDS))
+    attempts = int(settings.CXCRM_INBOUND_MAX_ATTEMPTS)
+    stale = InboundEmail.objects.filter(status=InboundStatus.RECEIVED, received_at__lt=now - after)
+    # A row being worked on right now (a recent attempt) is left to its worker.
+    stale = stale.filter(Q(last_attempt_at=None) | Q(last_attempt_at__lt=now - after))
+    stale.filter(attempts__gte=attempts).update(
+        status=InboundStatus.ERROR,
+        processed_at=now,
+        note=(
+            f"Processing was started {attempts} times and never finished (the worker was "
+            'killed, ran out of time or lost the database). Use "Process again" once the '
+            "cause is fixed."
+        ),
     )
-    row.status, row.note, row.processed_at = InboundStatus.ERROR, note[:2000], now
-    return row
+    return list(
+        stale.filter(attempts__lt=attempts)
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
 
 
 # --- Matching -----------------------------------------------------------------------------------
@@ -305,11 +388,11 @@ def _answer(
     existing = response.comment.strip()
     if text in existing:
         return InboundStatus.MATCHED_RESPONSE, "The comment already holds this text."
-    comment = f"{existing}\n\n{text}" if existing else text
+    comment = inbound.scrub(f"{existing}\n\n{text}" if existing else text)
     note = f"Added to the comment of response #{response.pk} {how}."
     if len(comment) > MAX_COMMENT_CHARS:
         # The earlier comment stays in the response's history, the full reply here.
-        comment = text[:MAX_COMMENT_CHARS]
+        comment = inbound.scrub(text)[:MAX_COMMENT_CHARS]
         note += " Too long to append: the comment was replaced (the earlier one is in history)."
     try:
         response_record(
@@ -344,7 +427,7 @@ def _to_ticket(
         body = f"[The reply has no new text. Kept as inbound email #{row.pk}.]"
     ticket_message_receive(
         ticket_id=ticket.pk,
-        body=body.strip(),
+        body=inbound.scrub(body.strip()),
         from_email=parsed.from_email if "@" in parsed.from_email else "",
         message_id=parsed.message_id,
         in_reply_to=(inbound.message_ids(parsed.in_reply_to) or [""])[0],

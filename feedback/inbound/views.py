@@ -11,17 +11,21 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import logging
 from io import BytesIO
 from typing import Any
 
+from anymail.exceptions import AnymailConfigurationError
 from anymail.signals import inbound
 from anymail.webhooks.base import AnymailBaseWebhookView
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from cxcrm.esp_urls import View, refuse_malformed
 from feedback.inbound.services import max_bytes
+
+log = logging.getLogger(__name__)
 
 DEFAULT_ESP = "postmark"
 # The ESP's JSON carries the message more than once (parsed text and HTML, base64 attachments,
@@ -82,6 +86,28 @@ def limit_body(view: View) -> View:
     return wrapper
 
 
+def _bad_request(reason: str) -> HttpResponse:
+    return HttpResponseBadRequest(f"Refused: {reason}", content_type="text/plain; charset=utf-8")
+
+
+def refuse_unusable(view: View) -> View:
+    """The failures of a well-formed but unusable request, which refuse_malformed does not
+    know: JSON nested deeper than the json module recurses, and anymail's refusal of another
+    webhook's payload (Postmark's bounce webhook aimed at the inbound URL)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except RecursionError:
+            return _bad_request("the JSON body nests too deeply.")
+        except AnymailConfigurationError as exc:
+            log.warning("inbound webhook misdirected: %s", exc)
+            return _bad_request(f"not an inbound email payload ({exc})")
+
+    return wrapper
+
+
 def inbound_email_view() -> View:
     esp = str(getattr(settings, "CXCRM_INBOUND_ESP", DEFAULT_ESP) or DEFAULT_ESP)
-    return refuse_malformed(limit_body(inbound_view_class(esp).as_view()))
+    return refuse_unusable(refuse_malformed(limit_body(inbound_view_class(esp).as_view())))

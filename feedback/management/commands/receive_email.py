@@ -6,8 +6,12 @@ Postfix, for example (master.cf), delivering reply+*@ and unsubscribe+*@ address
       flags=FR user=cxcrm argv=/srv/cxcrm/.venv/bin/python /srv/cxcrm/manage.py receive_email
       --recipient ${original_recipient}
 
+The message is stored, then read in-line (the MTA's pipe waits for the outcome; reading is
+capped like the webhook's task, and a message over a cap is kept as "over_limit"). A worker
+killed mid-way leaves the row "received" for the beat sweep.
+
 Exit status (sysexits, which MTAs understand): 0 once the message is stored, whatever became of
-it (an unmatched message is kept for staff, not refused); 65 (EX_DATAERR) for empty or
+it (an unmatched or over-limit message is kept for staff, not refused); 65 (EX_DATAERR) for empty or
 oversized input, with the reason on stderr so the MTA's bounce tells the sender; 75
 (EX_TEMPFAIL) when it could not be stored, so the MTA keeps the message and tries again.
 """
