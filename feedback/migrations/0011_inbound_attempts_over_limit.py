@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("feedback", "0008_invitation_not_survey_index"),
+        ("feedback", "0010_link_personal_data_to_customers"),
     ]
 
     operations = [
