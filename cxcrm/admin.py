@@ -237,6 +237,8 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     @admin.action(description="Deliver the selected events again", permissions=["redeliver"])
     def redeliver(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         ids = list(queryset.values_list("pk", flat=True)[:1000])
-        for pk in ids:
-            webhook_redeliver(delivery_id=pk)
-        messages.success(request, f"Queued {len(ids)} delivery(ies) again.")
+        sent = sum(webhook_redeliver(delivery_id=pk) is not None for pk in ids)
+        messages.success(
+            request,
+            f"Queued {sent} delivery(ies) again; {len(ids) - sent} skipped (their data was erased).",
+        )

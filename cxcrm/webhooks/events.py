@@ -69,10 +69,13 @@ def event_publish(name: str, payload: dict[str, Any], *, subject: str) -> int:
 
 
 @transaction.atomic
-def webhook_redeliver(*, delivery_id: int) -> WebhookDelivery:
+def webhook_redeliver(*, delivery_id: int) -> WebhookDelivery | None:
     """Send a delivery again (staff, from the log): a new row with the same webhook-id, so a
-    receiver that did get the first one can tell it is the same message."""
+    receiver that did get the first one can tell it is the same message. None for a delivery
+    whose data was erased: there is nothing left to send."""
     original = WebhookDelivery.objects.get(pk=delivery_id)
+    if original.payload == ERASED_PAYLOAD:
+        return None
     now = timezone.now()
     copy = WebhookDelivery.objects.create(
         endpoint_id=original.endpoint_id,

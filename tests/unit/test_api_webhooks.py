@@ -16,7 +16,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from customers.services import customer_unsubscribe
 from cxcrm.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from cxcrm.webhooks.events import event_publish, webhook_redeliver
+from cxcrm.webhooks.events import event_publish, webhook_deliveries_erase, webhook_redeliver
 from cxcrm.webhooks.services import (
     webhook_deliver,
     webhook_deliveries_stuck,
@@ -227,6 +227,16 @@ def test_redelivery_keeps_the_message_id() -> None:
         original.payload,
         DeliveryStatus.PENDING,
     )
+
+
+def test_an_erased_delivery_is_not_sent_again() -> None:
+    _endpoint()
+    event_publish("ticket.updated", {"id": 1, "name": "Ada"}, subject="customer:7")
+    webhook_deliveries_erase(subject="customer:7")
+    original = WebhookDelivery.objects.get()
+
+    assert webhook_redeliver(delivery_id=original.pk) is None
+    assert WebhookDelivery.objects.count() == 1
 
 
 # --- The API and the admin ------------------------------------------------------------------------
