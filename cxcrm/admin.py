@@ -240,5 +240,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         sent = sum(webhook_redeliver(delivery_id=pk) is not None for pk in ids)
         messages.success(
             request,
-            f"Queued {sent} delivery(ies) again; {len(ids) - sent} skipped (their data was erased).",
+            f"Queued {sent} delivery(ies) again; "
+            f"{len(ids) - sent} skipped (their data was erased).",
         )
