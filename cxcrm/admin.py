@@ -15,6 +15,8 @@ from cxcrm.models import ApiKey, ApiScope, WebhookDelivery, WebhookEndpoint, Wor
 from cxcrm.webhooks.event_types import EVENTS
 from cxcrm.webhooks.events import webhook_redeliver
 from cxcrm.webhooks.services import (
+    WebhookUrlError,
+    clean_url,
     webhook_endpoint_create,
     webhook_endpoint_update,
 )
@@ -123,6 +125,13 @@ class WebhookEndpointForm(forms.ModelForm):
     class Meta:
         model = WebhookEndpoint
         fields = ["url", "description", "events", "active", "owner_email", "api_key"]
+
+    def clean_url(self) -> str:
+        # The rules delivery applies (README "Webhook URL rules"), shown on the field.
+        try:
+            return clean_url(self.cleaned_data["url"])
+        except WebhookUrlError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 WEBHOOK_HEALTH_FIELDS = [

@@ -3,6 +3,8 @@ all), and reads their delivery log."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import django_filters as filters
@@ -17,6 +19,7 @@ from cxcrm.api.views import ApiViewSet, IdFilter, NulFreeCharField
 from cxcrm.models import ApiKey, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from cxcrm.webhooks.event_types import EVENTS
 from cxcrm.webhooks.services import (
+    WebhookUrlError,
     webhook_endpoint_create,
     webhook_endpoint_update,
 )
@@ -129,6 +132,15 @@ class WebhookDeliveryFilter(filters.FilterSet):
         fields: list[str] = []
 
 
+@contextmanager
+def _url_errors() -> Iterator[None]:
+    """A refused URL (README "Webhook URL rules") is a 400 on the url field, saying why."""
+    try:
+        yield
+    except WebhookUrlError as exc:
+        raise serializers.ValidationError({"url": [str(exc)]}) from None
+
+
 # --- Views --------------------------------------------------------------------------------------
 
 
@@ -159,13 +171,14 @@ class WebhookEndpointViewSet(
     def create(self, request: Request) -> Response:
         data = self.validated(WebhookEndpointInputSerializer)
         api_key = request.auth if isinstance(request.auth, ApiKey) else None
-        endpoint = webhook_endpoint_create(
-            url=data["url"],
-            events=sorted(data["events"]),
-            description=data["description"],
-            owner_email=data["owner_email"],
-            api_key=api_key,
-        )
+        with _url_errors():
+            endpoint = webhook_endpoint_create(
+                url=data["url"],
+                events=sorted(data["events"]),
+                description=data["description"],
+                owner_email=data["owner_email"],
+                api_key=api_key,
+            )
         return Response(
             WebhookEndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED
         )
@@ -178,7 +191,8 @@ class WebhookEndpointViewSet(
         data = dict(self.validated(WebhookEndpointUpdateSerializer))
         if "events" in data:
             data["events"] = sorted(data["events"])
-        endpoint = webhook_endpoint_update(endpoint_id=endpoint.pk, **data)
+        with _url_errors():
+            endpoint = webhook_endpoint_update(endpoint_id=endpoint.pk, **data)
         return Response(WebhookEndpointSerializer(endpoint).data)
 
 

@@ -7,43 +7,34 @@ recorded on the row, which is also the log staff read in the admin.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import random
-import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from cxcrm.models import ApiKey, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from cxcrm.webhooks.event_types import EVENTS
+from cxcrm.webhooks.safety import WebhookError, WebhookUrlError, target_resolve, url_check
+from cxcrm.webhooks.sending import SendError, target_post
 from cxcrm.webhooks.signals import endpoint_disabled
 from cxcrm.webhooks.signing import headers as signed_headers
 from cxcrm.webhooks.signing import new_secret
 
 log = logging.getLogger(__name__)
 
-RESPONSE_BODY_CHARS = 1000
 # A retry whose Celery message was lost (broker restart) is found by the sweep this long after
 # it was due; a claim older than the lease belongs to a worker that died mid-request.
 SWEEP_GRACE = timedelta(minutes=5)
 CLAIM_LEASE = timedelta(minutes=5)
-
-
-class WebhookError(ValueError):
-    pass
 
 
 # --- Endpoints ----------------------------------------------------------------------------------
@@ -59,14 +50,10 @@ def clean_events(events: Any) -> list[str]:
 
 
 def clean_url(url: str) -> str:
-    try:
-        URLValidator(schemes=["http", "https"])(url)
-    except ValidationError:
-        raise WebhookError("Enter an http(s) URL.") from None
-    return url
+    """A URL that delivery would call, else WebhookUrlError (README "Webhook URL rules")."""
+    return url_check(url)
 
 
-@transaction.atomic
 def webhook_endpoint_create(
     *,
     url: str,
@@ -75,21 +62,30 @@ def webhook_endpoint_create(
     owner_email: str = "",
     api_key: ApiKey | None = None,
 ) -> WebhookEndpoint:
-    return WebhookEndpoint.objects.create(
-        url=clean_url(url),
-        events=clean_events(events),
-        description=description[:200],
-        owner_email=owner_email,
-        api_key=api_key,
-        secret=new_secret(),
-    )
+    # Checked before the transaction: the check may wait on DNS.
+    url = clean_url(url)
+    with transaction.atomic():
+        return WebhookEndpoint.objects.create(
+            url=url,
+            events=clean_events(events),
+            description=description[:200],
+            owner_email=owner_email,
+            api_key=api_key,
+            secret=new_secret(),
+        )
 
 
-@transaction.atomic
 def webhook_endpoint_update(*, endpoint_id: int, **fields: Any) -> WebhookEndpoint:
+    if "url" in fields:
+        fields["url"] = clean_url(fields["url"])  # before the row lock: it may wait on DNS
+    with transaction.atomic():
+        return _endpoint_update(endpoint_id, fields)
+
+
+def _endpoint_update(endpoint_id: int, fields: dict[str, Any]) -> WebhookEndpoint:
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint_id)
     if "url" in fields:
-        endpoint.url = clean_url(fields.pop("url"))
+        endpoint.url = fields.pop("url")
     if "events" in fields:
         endpoint.events = clean_events(fields.pop("events"))
     if fields.get("active") and not endpoint.active:
@@ -143,23 +139,6 @@ def retry_delay(attempts: int) -> int | None:
     return max(0, round(base * random.uniform(0.9, 1.1)))
 
 
-def _refuse_private(url: str) -> str | None:
-    """Why the URL must not be called (it resolves to this host or a private network), if so.
-    API keys can register endpoints; without this they could make the server probe its LAN."""
-    if settings.CXCRM_WEBHOOK_ALLOW_PRIVATE:
-        return None
-    host = urlsplit(url).hostname or ""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError as exc:
-        return f"cannot resolve {host}: {exc}"
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            return f"{host} resolves to a non-public address ({address})"
-    return None
-
-
 @dataclass(frozen=True)
 class Attempt:
     status: str
@@ -187,32 +166,31 @@ def webhook_deliver(*, delivery_id: int) -> Attempt | None:
     endpoint = delivery.endpoint
     if not endpoint.active:
         return _finish(delivery, ok=False, code=None, body="", ms=None, error="endpoint disabled")
-    refused = _refuse_private(endpoint.url)
-    if refused:
-        return _finish(delivery, ok=False, code=None, body="", ms=None, error=refused)
+    started = time.monotonic()
+    try:
+        # Resolved once per attempt; the connection goes to the address vetted here.
+        target = target_resolve(endpoint.url)
+    except WebhookUrlError as exc:
+        return _finish(delivery, ok=False, code=None, body="", ms=None, error=str(exc)[:1000])
     body = json.dumps(delivery.payload, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
     request_headers = {
         **signed_headers(endpoint.secret, delivery.message_id, body),
         "user-agent": f"{settings.CXCRM_BRAND_NAME}-webhooks/1",
     }
-    started = time.monotonic()
     try:
-        reply = requests.post(
-            endpoint.url,
-            data=body,
+        reply = target_post(
+            target,
+            body=body,
             headers=request_headers,
-            timeout=(5, float(settings.CXCRM_WEBHOOK_TIMEOUT_SECONDS)),
-            # A redirect could lead the signed body anywhere; receivers must answer in place.
-            allow_redirects=False,
+            timeout=float(settings.CXCRM_WEBHOOK_TIMEOUT_SECONDS),
         )
-    except requests.RequestException as exc:
+    except SendError as exc:
         ms = int((time.monotonic() - started) * 1000)
         return _finish(delivery, ok=False, code=None, body="", ms=ms, error=str(exc)[:1000])
     ms = int((time.monotonic() - started) * 1000)
-    text = reply.text[:RESPONSE_BODY_CHARS] if reply.content else ""
-    ok = 200 <= reply.status_code < 300
-    result = _finish(delivery, ok=ok, code=reply.status_code, body=text, ms=ms, error="")
-    if reply.status_code == 410:
+    ok = 200 <= reply.status < 300
+    result = _finish(delivery, ok=ok, code=reply.status, body=reply.body, ms=ms, error="")
+    if reply.status == 410:
         # 410 Gone is the receiver saying "stop": Standard Webhooks asks senders to disable.
         webhook_endpoint_disable(endpoint_id=endpoint.pk, reason="it answered 410 Gone.")
     return result

@@ -186,18 +186,6 @@ def test_a_success_in_between_keeps_the_endpoint_on() -> None:
     assert endpoint.active
 
 
-@override_settings(CXCRM_WEBHOOK_ALLOW_PRIVATE=False)
-def test_private_addresses_are_refused_in_production() -> None:
-    endpoint = _endpoint("http://127.0.0.1:9/hook")
-    event_publish("ticket.updated", {"id": 1}, subject="")
-
-    attempt = webhook_deliver(delivery_id=WebhookDelivery.objects.get().pk)
-
-    assert attempt is not None and attempt.retry_in is not None
-    assert "non-public" in WebhookDelivery.objects.get().error
-    assert endpoint.pk
-
-
 def test_the_sweep_finds_lost_retries_and_dead_claims() -> None:
     _endpoint()
     event_publish("ticket.updated", {"id": 1}, subject="")
