@@ -15,7 +15,7 @@ from ipaddress import ip_address
 from typing import Any
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from cxcrm.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from cxcrm.webhooks.events import event_publish
@@ -24,6 +24,7 @@ from cxcrm.webhooks.sending import RESPONSE_BODY_CHARS
 from cxcrm.webhooks.services import webhook_deliver, webhook_endpoint_create
 from cxcrm.webhooks.signing import new_secret
 from tests.api_support import *  # noqa: F403 - the persona fixtures
+from tests.factories import UserFactory
 from tests.network_guard import connections_guarded
 from tests.webhook_receiver import ALPHABET, tcp_listener, webhook_receiver
 
@@ -61,6 +62,14 @@ PRIVATE_URLS = [
     "http://[64:ff9b::a00:1]/hook",  # NAT64 around 10.0.0.1
     "http://private.test/hook",  # a name (stand-in DNS) that answers 10.1.2.3
 ]
+
+
+@pytest.fixture
+def admin_client(db: Any) -> Client:
+    # No password: hashing one would cost each of the many cases here half a second.
+    client = Client()
+    client.force_login(UserFactory(username="boss", is_superuser=True, password=None))
+    return client
 
 
 def _ids(forms: list[tuple[str, str, str]]) -> list[str]:
