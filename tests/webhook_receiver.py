@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import socketserver
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,10 +37,13 @@ class Receiver:
     # (never held in memory here); `sent` counts what got through before the client hung up.
     reply_bytes: int = 0
     sent: int = 0
+    port: int = 0
+    server_names: list[str | None] = field(default_factory=list)  # TLS SNI, as received
 
 
 @contextmanager
-def webhook_receiver() -> Iterator[Receiver]:
+def webhook_receiver(tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
+    """With ``tls`` (a server context holding a certificate), the receiver speaks HTTPS."""
     receiver = Receiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -76,7 +80,12 @@ def webhook_receiver() -> Iterator[Receiver]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/cx"
+    receiver.port = server.server_address[1]
+    receiver.url = f"{'https' if tls else 'http'}://127.0.0.1:{receiver.port}/hooks/cx"
+    if tls is not None:
+        tls.sni_callback = lambda _sock, name, _ctx: receiver.server_names.append(name)
+        # The handshake runs at accept(); one the client aborts is dropped by socketserver.
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     # A short poll interval: shutdown() waits for it, and tests start many receivers.
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

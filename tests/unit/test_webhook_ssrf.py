@@ -10,11 +10,14 @@ network_guard stops any connect to a non-loopback address before it is made."""
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Iterator
 from ipaddress import ip_address
+from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from django.test import Client, override_settings
 
 from cxcrm.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -340,3 +343,35 @@ def test_only_the_start_of_a_big_reply_is_read_and_kept() -> None:
     assert delivery.response_body == expected[:RESPONSE_BODY_CHARS]
     # The connection was closed, not drained: most of the reply was never taken off the wire.
     assert receiver.sent < receiver.reply_bytes
+
+
+@pytest.fixture
+def tls_hooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
+    """A server context whose certificate names hooks.test, from a CA the sender trusts."""
+    ca = trustme.CA()
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setattr("cxcrm.webhooks.sending.CA_CERTS", str(bundle))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("hooks.test").configure_cert(context)
+    return context
+
+
+@DEVELOPMENT
+def test_tls_names_the_host_and_verifies_its_certificate(
+    dns: dict[str, Any], tls_hooks: ssl.SSLContext
+) -> None:
+    # Both names lead to the same address; only hooks.test is on the certificate.
+    dns["answers"] |= {"hooks.test": ["127.0.0.1"], "impostor.test": ["127.0.0.1"]}
+    with webhook_receiver(tls=tls_hooks) as receiver:
+        good = _deliver(_row(f"https://hooks.test:{receiver.port}/in"))
+        WebhookEndpoint.objects.all().delete()
+        bad = _deliver(_row(f"https://impostor.test:{receiver.port}/in"))
+
+    assert good.status == DeliveryStatus.SUCCEEDED, good.error
+    # SNI names the host, though the connection went to the address.
+    assert receiver.server_names[0] == "hooks.test"
+    assert receiver.requests[0].headers["Host"] == f"hooks.test:{receiver.port}"
+    assert bad.status == DeliveryStatus.PENDING
+    assert "hostname 'impostor.test' doesn't match 'hooks.test'" in bad.error
+    assert len(receiver.requests) == 1
