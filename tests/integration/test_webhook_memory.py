@@ -47,13 +47,15 @@ def test_a_50_mb_reply_does_not_grow_the_worker(celery_worker: Any) -> None:
         )
         webhook_endpoint_create(url=receiver.url, events=[EVENT])
         # A first, small delivery: imports and the first connection go into the baseline.
-        event_publish(EVENT, {"id": 0})  # committed at once (transactional test): enqueued
+        event_publish(
+            EVENT, {"id": 0}, subject=""
+        )  # committed at once (transactional test): enqueued
         warm = WebhookDelivery.objects.get()
         wait_for(lambda: _delivered(warm.pk), timeout=60)
         before = _memory(worker.process.pid)
 
         receiver.reply_bytes = REPLY_BYTES
-        event_publish(EVENT, {"id": 1})
+        event_publish(EVENT, {"id": 1}, subject="")
         big = WebhookDelivery.objects.exclude(pk=warm.pk).get()
         delivery = wait_for(lambda: _delivered(big.pk), timeout=60)
         after = _memory(worker.process.pid)

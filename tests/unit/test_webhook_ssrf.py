@@ -118,7 +118,7 @@ def _is_literal(name: str) -> bool:
 def _row(url: str) -> WebhookDelivery:
     """An endpoint written before the rules (no check), and one event for it."""
     WebhookEndpoint.objects.create(url=url, events=[EVENT], secret=new_secret())
-    event_publish(EVENT, {"id": 1})
+    event_publish(EVENT, {"id": 1}, subject="")
     return WebhookDelivery.objects.get()
 
 
@@ -283,7 +283,7 @@ def test_a_redirect_is_not_followed() -> None:
         first.statuses = [302]
         first.location = f"http://127.0.0.1:{second.port}/hooks"
         webhook_endpoint_create(url=first.url, events=[EVENT])
-        event_publish(EVENT, {"id": 1})
+        event_publish(EVENT, {"id": 1}, subject="")
 
         delivery = _deliver(WebhookDelivery.objects.get())
 
