@@ -13,6 +13,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 
 from cxcrm.api.permissions import principal
+from cxcrm.text import single_line
 
 
 class ApiViewSet(viewsets.GenericViewSet):
@@ -70,6 +71,15 @@ class NulFreeCharField(serializers.CharField):
         if "\x00" in value:
             raise serializers.ValidationError("NUL characters are not allowed.")
         return value
+
+
+class SingleLineCharField(NulFreeCharField):
+    """A name, id or subject: one line without control characters (cxcrm.text), so it can
+    never break or add an email header; the 400 names the field."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(single_line)
 
 
 class SiteDateTimeField(serializers.DateTimeField):

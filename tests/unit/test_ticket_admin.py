@@ -263,9 +263,11 @@ ACTIONS: dict[
     "reply": (
         TicketFactory,
         lambda: {"body": "We are sorry; a new parcel is on its way."},
+        # Queued, and not contact until the server accepts it (test_reply_counts_once_accepted).
         lambda t: (
             t.emails.get(kind=EmailKind.TICKET_REPLY).status == "queued"
-            and t.status == TicketStatus.PENDING
+            and t.messages.get().direction == MessageDirection.OUTBOUND
+            and t.first_contact_at is None
         ),
         {"body": "   "},
     ),
