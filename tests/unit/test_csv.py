@@ -411,8 +411,7 @@ def test_control_characters_are_row_errors_naming_line_and_column(admin_client: 
     assert results[2].status == "new"
     # The quoted name spans lines 3-4: the row is named by the line it starts on.
     assert results[3].errors == [
-        "name: Contains a carriage return (CR); only printable characters are allowed on one "
-        "line."
+        "name: Contains a carriage return (CR); only printable characters are allowed on one line."
     ]
     assert results[5].errors[0].startswith("external_id: Contains the control character U+0007")
     assert results[6].errors[0].startswith("name: Contains the control character U+2028")
