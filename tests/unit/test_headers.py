@@ -4,6 +4,7 @@ that predates the rule is cleaned where a header is built."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -20,7 +21,13 @@ from feedback.surveys.services.outbox import outbound_email_queue
 from feedback.surveys.services.sending import outbound_email_send
 from feedback.tickets.models import Ticket
 from tests.api_support import *  # noqa: F403 - the persona fixtures
-from tests.factories import CustomerFactory, InvitationFactory, SurveyFactory, TouchpointFactory
+from tests.factories import (
+    CustomerFactory,
+    InvitationFactory,
+    SurveyFactory,
+    TicketFactory,
+    TouchpointFactory,
+)
 from touchpoints.models import Interaction, Touchpoint
 
 pytestmark = pytest.mark.django_db
@@ -138,6 +145,31 @@ def test_api_refuses_control_characters_naming_the_field(
     assert "only printable characters" in str(errors[field])
     after = (Customer.objects.count(), Ticket.objects.count(), Interaction.objects.count())
     assert after == before
+
+
+def test_api_bodies_keep_line_breaks_and_refuse_other_controls(write_client: Any) -> None:
+    ticket = TicketFactory()
+    url = f"/api/v1/tickets/{ticket.pk}/messages/"
+
+    kept = write_client.post(
+        url, {"kind": "note", "body": "Called.\r\n\tNo answer."}, format="json"
+    )
+    refused = write_client.post(url, {"kind": "note", "body": "Called\x1b[2J."}, format="json")
+
+    assert kept.status_code == 201, kept.content
+    assert refused.status_code == 400
+    assert "U+001B" in str(refused.json()["body"])
+
+
+def test_the_api_schema_publishes_the_rule_as_a_pattern(read_client: Any) -> None:
+    schema = read_client.get("/api/schema/", {"format": "json"}).json()
+    customer = schema["components"]["schemas"]["CustomerUpsertRequest"]["properties"]
+
+    pattern = customer["external_id"]["pattern"]
+
+    assert re.fullmatch(pattern, "Zoë 王芳")
+    assert not re.search(pattern, INJECTION)
+    assert not re.search(pattern, "a\u2028b")
 
 
 # --- Admin forms -------------------------------------------------------------------------------
