@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from cxcrm.text import single_line
+
 language_validator = RegexValidator(
     r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$",
     "Use a lower-case BCP 47 language tag such as en, pt-br or zh-hans.",
@@ -34,11 +36,12 @@ class Customer(models.Model):
         unique=True,
         null=True,
         blank=True,
+        validators=[single_line],
         help_text="The integrator's id for this customer; upserts match on it.",
     )
     email = models.EmailField(max_length=254, blank=True, db_index=True)
-    name = models.CharField(max_length=200, blank=True)
-    phone = models.CharField(max_length=32, blank=True)
+    name = models.CharField(max_length=200, blank=True, validators=[single_line])
+    phone = models.CharField(max_length=32, blank=True, validators=[single_line])
     language = models.CharField(
         max_length=16,
         default="en",
@@ -46,7 +49,7 @@ class Customer(models.Model):
         help_text="BCP 47; survey emails and pages use it.",
     )
     country = models.CharField(max_length=2, blank=True, validators=[country_validator])
-    segment = models.CharField(max_length=64, blank=True, db_index=True)
+    segment = models.CharField(max_length=64, blank=True, db_index=True, validators=[single_line])
     tags = models.JSONField(default=list, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import secrets
 import zlib
 from collections import Counter
@@ -34,12 +33,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from cxcrm.text import control_character_error
+
 MAX_ROWS = 10_000
 PREVIEW_ROWS = 100
 PENDING_SECONDS = 3600
 _DELIMITERS = (",", ";", "\t")
-# Control characters other than tab, CR and LF never belong in a text CSV.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class CsvFileError(ValueError):
@@ -81,12 +80,6 @@ def decode(raw: bytes) -> tuple[str, str]:
 
 def parse(raw: bytes, *, columns: tuple[str, ...], required: tuple[str, ...]) -> ParsedCsv:
     text, encoding = decode(raw)
-    bad = _CONTROL.search(text)
-    if bad:
-        line = text.count("\n", 0, bad.start()) + 1
-        raise CsvFileError(
-            f"Line {line} contains a control character; this does not look like a CSV file."
-        )
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     # The header line names plain columns, so the delimiter it uses most is the file's.
     delimiter = max(_DELIMITERS, key=first_line.count)
@@ -114,22 +107,24 @@ def parse(raw: bytes, *, columns: tuple[str, ...], required: tuple[str, ...]) ->
                 + f". Expected columns: {', '.join(columns)} (required: {', '.join(required)})."
             )
         rows: list[tuple[int, dict[str, str]]] = []
+        # A quoted cell may span lines: a row is named by the line it starts on.
+        line = reader.line_num + 1
         for cells in reader:
+            start, line = line, reader.line_num + 1
             if not any(c.strip() for c in cells):
                 continue
             if len(rows) >= MAX_ROWS:
                 raise CsvFileError(
                     f"The file has more than {MAX_ROWS:,} rows; split it into smaller files."
                 )
-            line = reader.line_num
             if len(cells) > len(headers):
                 # Kept as a row with an error so the preview points at it.
                 rows.append(
-                    (line, {"__error__": f"{len(cells)} cells, the header has {len(headers)}"})
+                    (start, {"__error__": f"{len(cells)} cells, the header has {len(headers)}"})
                 )
                 continue
             padded = [*cells, *[""] * (len(headers) - len(cells))]
-            rows.append((line, {h: v.strip() for h, v in zip(headers, padded, strict=True)}))
+            rows.append((start, {h: v.strip() for h, v in zip(headers, padded, strict=True)}))
     except csv.Error as exc:
         raise CsvFileError(f"Line {reader.line_num} is not valid CSV: {exc}.") from exc
     if not rows:
@@ -175,6 +170,11 @@ class Importer:
             for name in self.required:
                 if not result.cells.get(name, ""):
                     result.fail(f"{name}: required.")
+            # Every column of an import is one line (names, ids, codes): the shared rule.
+            for name, value in result.cells.items():
+                problem = control_character_error(value)
+                if problem:
+                    result.fail(f"{name}: {problem}")
         self.check_rows([r for r in results if r.status != ERROR])
         return results
 

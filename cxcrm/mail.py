@@ -12,6 +12,7 @@ punycode in the envelope and the headers) and speaks SMTP; we only classify what
 from __future__ import annotations
 
 import contextlib
+import secrets
 import smtplib
 import socket
 import ssl
@@ -21,6 +22,13 @@ from types import TracebackType
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.core.mail import EmailMessage, get_connection
+
+
+def message_id_new(domain: str) -> str:
+    """A Message-ID for an email we build: 128 bits from ``secrets``. Message-IDs are quoted
+    back in replies and thread lookups, so they must not be guessable; the stdlib's
+    ``email.utils.make_msgid`` draws from ``random``."""
+    return f"<{secrets.token_hex(16)}@{domain}>"
 
 
 class Outcome(Enum):

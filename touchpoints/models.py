@@ -5,6 +5,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from cxcrm.text import single_line
+
 
 class JourneyStage(models.TextChoices):
     """The customer's path, in order; the journey map shows one column per stage."""
@@ -41,13 +43,13 @@ class Ownership(models.TextChoices):
 
 
 class Touchpoint(models.Model):
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[single_line])
     slug = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True)
     stage = models.CharField(max_length=16, choices=JourneyStage.choices, db_index=True)
     channel = models.CharField(max_length=16, choices=Channel.choices)
     ownership = models.CharField(max_length=16, choices=Ownership.choices, default=Ownership.BRAND)
-    owner_team = models.CharField(max_length=120, blank=True)
+    owner_team = models.CharField(max_length=120, blank=True, validators=[single_line])
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -81,12 +83,16 @@ class Interaction(models.Model):
     )
     occurred_at = models.DateTimeField()
     source = models.CharField(
-        max_length=64, help_text="Where the event came from (shop, pos, api, csv, admin...)."
+        max_length=64,
+        help_text="Where the event came from (shop, pos, api, csv, admin...).",
+        validators=[single_line],
     )
     external_id = models.CharField(
-        max_length=191, help_text="The source's id of the event; re-sent events are ignored."
+        max_length=191,
+        help_text="The source's id of the event; re-sent events are ignored.",
+        validators=[single_line],
     )
-    order_ref = models.CharField(max_length=120, blank=True)
+    order_ref = models.CharField(max_length=120, blank=True, validators=[single_line])
     amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True, validators=[currency_validator])
     metadata = models.JSONField(default=dict, blank=True)

@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from customers.models import Customer, SuppressionReason
-from cxcrm.api.views import NulFreeCharField
+from cxcrm.api.views import SingleLineCharField
 
 MAX_TAGS = 50
 MAX_ATTRIBUTES_KEYS = 100
@@ -44,15 +44,15 @@ class CustomerSerializer(serializers.ModelSerializer):
 class CustomerUpsertSerializer(serializers.Serializer):
     """POST /customers/: create the customer with this external_id or update the fields sent."""
 
-    external_id = NulFreeCharField(max_length=191)
+    external_id = SingleLineCharField(max_length=191)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
-    name = NulFreeCharField(max_length=200, required=False, allow_blank=True)
-    phone = NulFreeCharField(max_length=32, required=False, allow_blank=True)
-    language = NulFreeCharField(max_length=16, required=False)
-    country = NulFreeCharField(max_length=2, required=False, allow_blank=True)
-    segment = NulFreeCharField(max_length=64, required=False, allow_blank=True)
+    name = SingleLineCharField(max_length=200, required=False, allow_blank=True)
+    phone = SingleLineCharField(max_length=32, required=False, allow_blank=True)
+    language = SingleLineCharField(max_length=16, required=False)
+    country = SingleLineCharField(max_length=2, required=False, allow_blank=True)
+    segment = SingleLineCharField(max_length=64, required=False, allow_blank=True)
     tags = serializers.ListField(
-        child=NulFreeCharField(max_length=64), max_length=MAX_TAGS, required=False
+        child=SingleLineCharField(max_length=64), max_length=MAX_TAGS, required=False
     )
     attributes = serializers.DictField(required=False)
 

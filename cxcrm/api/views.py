@@ -13,6 +13,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 
 from cxcrm.api.permissions import principal
+from cxcrm.text import ControlCharacterValidator, multi_line, single_line
 
 
 class ApiViewSet(viewsets.GenericViewSet):
@@ -63,13 +64,27 @@ class SmallIntFilter(filters.NumberFilter):
 
 class NulFreeCharField(serializers.CharField):
     """Text without NUL characters (PostgreSQL cannot store them). The JSON parser already
-    refuses them; this keeps the rule where the field is declared, for the schema's sake too."""
+    refuses them; this keeps the rule where the field is declared, for the schema's sake too.
+    Other control characters than tab and line breaks are refused as well (cxcrm.text)."""
+
+    text_validator: ControlCharacterValidator = multi_line
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(self.text_validator)
 
     def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data)
         if "\x00" in value:
             raise serializers.ValidationError("NUL characters are not allowed.")
         return value
+
+
+class SingleLineCharField(NulFreeCharField):
+    """A name, id or subject: one line without control characters (cxcrm.text), so it can
+    never break or add an email header; the 400 names the field."""
+
+    text_validator = single_line
 
 
 class SiteDateTimeField(serializers.DateTimeField):

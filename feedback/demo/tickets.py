@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from feedback.demo.data import CALL_NOTE, CUSTOMER_REPLY, ROOT_CAUSES, STAFF_ASK, STAFF_RESOLVED
+from feedback.surveys.models import OutboundEmail
+from feedback.surveys.services.sending import outbound_email_send
 from feedback.tickets.models import RootCause, Ticket, TicketMessage, TicketStatus
 from feedback.tickets.services import (
     TicketError,
@@ -161,9 +163,14 @@ class TicketWork:
             name=name, agent=agent.get_full_name() or agent.get_username()
         )
         try:
-            sent.append(ticket_reply(ticket_id=pk, body=body, actor=agent, now=at))
+            reply = ticket_reply(ticket_id=pk, body=body, actor=agent, now=at)
         except TicketError:
             return False
+        sent.append(reply)
+        # Sent at its replayed time, as the outbox task would have: a reply is contact only
+        # once its email is accepted (feedback.tickets.contact).
+        email = OutboundEmail.objects.get(message_id=reply.message_id)
+        outbound_email_send(email_id=email.pk, now=at)
         return True
 
     def _customer_writes(

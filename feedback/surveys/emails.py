@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from email.utils import make_msgid
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +16,8 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from cxcrm.mail import message_id_new
+from cxcrm.text import header_text
 from feedback.surveys.models import Invitation, Survey
 from feedback.surveys.scoring import SurveyKind, score_range
 
@@ -118,6 +119,8 @@ def _render(
         subject = str(subject_text or _("How did we do?"))
         if reminder:
             subject = _("Reminder: %(subject)s") % {"subject": subject}
+        # Survey texts saved before subjects were checked may hold a line break.
+        subject = header_text(subject)
         low, high = score_range(kind)
         survey_url = site_url + SURVEY_PATH.format(token=token)
         scores = [
@@ -234,7 +237,7 @@ def unsubscribe_mailto(token: str) -> str:
 
 
 def new_message_id() -> str:
-    return make_msgid(domain=settings.INBOUND_EMAIL_DOMAIN)
+    return message_id_new(str(settings.INBOUND_EMAIL_DOMAIN))
 
 
 def build_invitation_message(

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from cxcrm.text import control_character_error
 from feedback.surveys.scoring import (
     Category,
     ScoreError,
@@ -119,6 +120,12 @@ class Survey(models.Model):
             )
         if not isinstance(self.texts, dict):
             raise ValidationError({"texts": "Must be an object keyed by language."})
+        for language, texts in self.texts.items():
+            # The subject becomes the email's Subject header: one line.
+            subject = texts.get("subject") if isinstance(texts, dict) else None
+            problem = control_character_error(subject) if isinstance(subject, str) else ""
+            if problem:
+                raise ValidationError({"texts": f"{language}.subject: {problem}"})
 
 
 class InvitationState(models.TextChoices):

@@ -1,7 +1,12 @@
-"""What the parts above surveys hook into when an answer changes."""
+"""What the parts above surveys hook into: an answer changed, an email was accepted."""
 
 from django.dispatch import Signal
 
 # An answer was recorded or changed, in the caller's transaction: kwarg ``response``. The
 # ticket loop's receiver opens or updates the ticket it calls for, after commit.
 response_changed = Signal()
+
+# A queued email (OutboundEmail) was accepted by the mail server or the ESP, in the transaction
+# that marks it sent: kwargs ``email`` and ``accepted_at``. A ticket reply counts as contact
+# only from here (feedback.tickets.receivers).
+outbound_email_accepted = Signal()

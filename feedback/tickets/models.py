@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from cxcrm.text import single_line
 from feedback.surveys.models import Response
 
 
@@ -85,7 +86,7 @@ class Ticket(models.Model):
     source = models.CharField(
         max_length=16, choices=TicketSource.choices, default=TicketSource.RESPONSE
     )
-    subject = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255, validators=[single_line])
     status = models.CharField(max_length=16, choices=TicketStatus.choices, default=TicketStatus.NEW)
     priority = models.PositiveSmallIntegerField(
         choices=TicketPriority.choices, default=TicketPriority.NORMAL

@@ -14,6 +14,7 @@ from django.utils.text import Truncator
 
 from feedback.surveys.models import (
     EmailKind,
+    EmailStatus,
     Invitation,
     InvitationPurpose,
     OutboundEmail,
@@ -161,6 +162,18 @@ def customer_timeline(
     return items[:limit]
 
 
+def reply_delivery(status: str, error: str) -> dict[str, str]:
+    """What staff see beside a reply: whether its email reached the customer's server (only
+    then is it contact), and the server's answer when it did not."""
+    if status in (EmailStatus.SENT, EmailStatus.OUTBOX):
+        label = EmailStatus(status).label if status == EmailStatus.SENT else "In the outbox"
+    elif status == EmailStatus.QUEUED:
+        label = "Not delivered yet: retrying" if error else "Queued"
+    else:
+        label = f"Not delivered ({EmailStatus(status).label.lower()})"
+    return {"status": status, "label": label, "error": error}
+
+
 def ticket_page_context(ticket: Ticket, *, timeline_limit: int = 50) -> dict[str, Any]:
     """What the ticket page shows beside the ticket itself (loaded by tickets_for_staff):
     the thread with each reply's delivery status, the audit trail, the customer's timeline.
@@ -173,11 +186,14 @@ def ticket_page_context(ticket: Ticket, *, timeline_limit: int = 50) -> dict[str
         .select_related("author")
         .order_by("-created_at", "-id")[: TICKET_PAGE_ROWS + 1]
     )
-    delivery = dict(
-        OutboundEmail.objects.filter(ticket=ticket, kind=EmailKind.TICKET_REPLY)
+    delivery = {
+        message_id: reply_delivery(status, error)
+        for message_id, status, error in OutboundEmail.objects.filter(
+            ticket=ticket, kind=EmailKind.TICKET_REPLY
+        )
         .exclude(message_id="")
-        .values_list("message_id", "status")
-    )
+        .values_list("message_id", "status", "error")
+    }
     events = list(
         TicketEvent.objects.filter(ticket=ticket)
         .select_related("actor")

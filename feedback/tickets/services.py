@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from cxcrm.errors import ServiceError
+from cxcrm.text import header_text
 from feedback.surveys.emails import (
     RTL_LANGUAGES,
     SUPPORTED_LANGUAGES,
@@ -222,8 +223,10 @@ def _ticket_open(response: Response, now: datetime) -> Ticket:
 
 
 def _subject(response: Response) -> str:
-    where = f" at {response.touchpoint}" if response.touchpoint else ""
-    who = response.customer.name or response.customer.email or f"customer #{response.customer_id}"
+    # Names stored before control characters were refused must not carry into the subject.
+    where = f" at {header_text(response.touchpoint)}" if response.touchpoint else ""
+    who = header_text(response.customer.name) or response.customer.email
+    who = who or f"customer #{response.customer_id}"
     return f"{response.kind.upper()} {response.score} from {who}{where}"[:255]
 
 
@@ -474,8 +477,8 @@ def _mark_contacted(ticket: Ticket, actor: Any, now: datetime, how: str) -> None
 def ticket_reply(
     *, ticket_id: int, body: str, actor: Any, now: datetime | None = None
 ) -> TicketMessage:
-    """Email the customer from the ticket, threaded under the conversation; the first reply
-    is the first contact (the SLA clock stops)."""
+    """Email the customer from the ticket, threaded under the conversation. The first reply
+    whose email the server accepts is the first contact (feedback.tickets.contact)."""
     body = (body or "").replace("\x00", "").strip()
     if not body:
         raise TicketError("A reply needs some text.")
@@ -517,7 +520,6 @@ def ticket_reply(
         in_reply_to=headers.get("In-Reply-To", ""),
         created_at=now,
     )
-    _mark_contacted(ticket, actor, now, "email reply")
     events.ticket_updated(ticket)
     return message
 

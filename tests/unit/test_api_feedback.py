@@ -10,6 +10,7 @@ from django.utils import timezone
 from cxcrm.models import WebhookDelivery
 from cxcrm.webhooks.services import webhook_endpoint_create
 from feedback.surveys.models import OutboundEmail, Response
+from feedback.surveys.services.sending import outbound_email_send
 from feedback.tickets.models import MessageDirection, Ticket, TicketSource, TicketStatus
 from tests.api_support import *  # noqa: F403 - the persona fixtures
 from tests.api_support import (
@@ -273,7 +274,10 @@ def test_messages_sub_resource(write_client: Any) -> None:
         MessageDirection.NOTE,
         MessageDirection.OUTBOUND,
     ]
-    assert OutboundEmail.objects.filter(ticket=ticket, to_email="c@example.com").exists()
+    email = OutboundEmail.objects.get(ticket=ticket, to_email="c@example.com")
+    ticket.refresh_from_db()
+    assert ticket.first_contact_at is None  # queued: contact once the server accepts it
+    outbound_email_send(email_id=email.pk)
     ticket.refresh_from_db()
     assert ticket.first_contact_at is not None
 

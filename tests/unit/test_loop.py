@@ -209,7 +209,7 @@ def test_bad_status_moves_are_refused() -> None:
         ticket_assign(ticket_id=ticket.pk, assignee=UserFactory(is_staff=False, password=None))
 
 
-def test_reply_emails_the_customer_threaded_and_is_first_contact() -> None:
+def test_reply_emails_the_customer_threaded_and_is_first_contact_once_accepted() -> None:
     survey_email_id = "<survey-1@reply.localhost>"
     response = ResponseFactory(
         score=1, invitation__message_id=survey_email_id, invitation__state="responded"
@@ -218,8 +218,15 @@ def test_reply_emails_the_customer_threaded_and_is_first_contact() -> None:
     staff = agent("replier")
     ticket_reply(ticket_id=ticket.pk, body="So sorry — a refund is on its way.", actor=staff)
     ticket.refresh_from_db()
-    assert ticket.first_contact_at is not None and ticket.status == TicketStatus.PENDING
+    # Queued, not yet accepted by any server: not contact yet.
+    assert ticket.first_contact_at is None and ticket.status == TicketStatus.NEW
     email = OutboundEmail.objects.get(kind=EmailKind.TICKET_REPLY)
+    outbound_email_send(email_id=email.pk)
+    ticket.refresh_from_db()
+    email.refresh_from_db()
+    assert ticket.status == TicketStatus.PENDING
+    assert ticket.first_contact_at == email.sent_at is not None
+    assert ticket.events.get(action="contacted").actor == staff
     assert email.to_email == response.customer.email
     assert email.headers["In-Reply-To"] == survey_email_id
     assert survey_email_id in email.headers["References"]

@@ -3,18 +3,28 @@ gives every refusal, against a real aiosmtpd server."""
 
 from __future__ import annotations
 
+import email.utils as email_utils
+import re
+import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail import message as django_mail_message
 from django.test import override_settings
 
-from cxcrm.mail import Mailer, Outcome
-from tests.smtp import free_port
+from cxcrm.mail import Mailer, Outcome, message_id_new
+from feedback.surveys.emails import build_invitation_message, new_message_id, render_invitation
+from feedback.surveys.models import EmailKind
+from feedback.surveys.services.outbox import outbound_email_queue
+from feedback.surveys.services.sending import outbound_email_send
+from tests.factories import InvitationFactory
+from tests.smtp import SmtpSink, free_port, smtp_settings
 
 
 @dataclass
@@ -186,3 +196,71 @@ def test_other_backends_take_the_message_as_it_is() -> None:
     with locmem, Mailer() as mailer:
         assert mailer.send(email()).ok
     assert [m.to for m in mail.outbox] == [["ana@example.com"]]
+
+
+# --- Message-IDs -------------------------------------------------------------------------------
+
+MESSAGE_ID = re.compile(r"^<[0-9a-f]{32}@reply\.example>$")
+
+
+def test_message_ids_are_128_random_bits_and_unique() -> None:
+    ids = [message_id_new("reply.example") for _ in range(20_000)]
+
+    assert all(MESSAGE_ID.match(i) for i in ids)
+    assert len(set(ids)) == len(ids)
+
+
+def test_message_ids_come_from_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn: list[int] = []
+
+    def token_hex(nbytes: int) -> str:
+        drawn.append(nbytes)
+        return "ab" * nbytes
+
+    monkeypatch.setattr(secrets, "token_hex", token_hex)
+
+    assert message_id_new("reply.example") == f"<{'ab' * 16}@reply.example>"
+    assert drawn == [16]
+
+
+@pytest.mark.django_db
+def test_no_email_we_build_gets_its_message_id_from_make_msgid(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    """make_msgid draws from ``random``: every message the product builds sets its own id, so
+    Django never falls back to it."""
+
+    def refuse(*args: Any, **kwargs: Any) -> str:
+        raise AssertionError("make_msgid was called")
+
+    monkeypatch.setattr(email_utils, "make_msgid", refuse)
+    monkeypatch.setattr(django_mail_message, "make_msgid", refuse)
+    settings.INBOUND_EMAIL_DOMAIN = "reply.example"
+    invitation = InvitationFactory()
+    rendered = render_invitation(invitation)
+    survey = build_invitation_message(
+        invitation, rendered, message_id=new_message_id(), kind="survey"
+    ).message()
+    queued = outbound_email_queue(
+        to="ann@example.com", subject="Re: x", text="hi", kind=EmailKind.SYSTEM
+    )
+
+    assert MESSAGE_ID.match(survey["Message-ID"])
+    assert MESSAGE_ID.match(queued.message_id)
+    assert queued.headers["Message-ID"] == queued.message_id
+
+
+@pytest.mark.django_db
+def test_a_queued_email_keeps_its_message_id_across_retries(settings: Any) -> None:
+    settings.INBOUND_EMAIL_DOMAIN = "reply.example"
+    queued = outbound_email_queue(
+        to="ann@example.com", subject="Re: x", text="hi", kind=EmailKind.SYSTEM
+    )
+    with SmtpSink() as smtp, override_settings(**smtp_settings(smtp)):
+        smtp.defer_for(3600)
+        assert outbound_email_send(email_id=queued.pk).outcome is Outcome.TRANSIENT
+        smtp.defer_for(0)
+        assert outbound_email_send(email_id=queued.pk).ok
+        [delivered] = smtp.messages
+
+    assert delivered["Message-ID"] == queued.message_id

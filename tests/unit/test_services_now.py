@@ -9,6 +9,7 @@ import pytest
 from customers.models import SuppressionReason
 from customers.services import customer_suppress, customer_unsubscribe
 from feedback.surveys.models import OutboundEmail
+from feedback.surveys.services.sending import outbound_email_send
 from feedback.tickets.models import TicketStatus
 from feedback.tickets.services import (
     ticket_assign,
@@ -48,6 +49,9 @@ def test_ticket_services_date_their_messages_events_and_emails() -> None:
     ticket_assign(ticket_id=ticket.pk, assignee=other, actor=agent, now=THEN)
     ticket_set_status(ticket_id=ticket.pk, status=TicketStatus.OPEN, actor=other, now=THEN)
     reply = ticket_reply(ticket_id=ticket.pk, body="Sorry!", actor=other, now=THEN + hour)
+    # Contact is dated by the server's acceptance of the reply, here a minute later.
+    email = OutboundEmail.objects.get(message_id=reply.message_id)
+    outbound_email_send(email_id=email.pk, now=THEN + hour + timedelta(minutes=1))
     ticket_note(ticket_id=ticket.pk, body="Checked.", actor=other, now=THEN + 2 * hour)
     ticket_log_contact(ticket_id=ticket.pk, actor=other, note="Called.", now=THEN + 2 * hour)
     ticket_resolve(
@@ -60,7 +64,7 @@ def test_ticket_services_date_their_messages_events_and_emails() -> None:
     ticket_reopen(ticket_id=ticket.pk, actor=other, now=THEN + 6 * hour)
 
     ticket.refresh_from_db()
-    assert ticket.first_contact_at == THEN + hour
+    assert ticket.first_contact_at == THEN + hour + timedelta(minutes=1)
     assert reply.created_at == THEN + hour
     events = list(ticket.events.values_list("created_at", flat=True))
     assert events and all(THEN <= at <= THEN + 6 * hour for at in events)

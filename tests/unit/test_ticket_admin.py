@@ -13,13 +13,14 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import AuditEntry
-from feedback.surveys.models import EmailKind, InvitationPurpose, OutboundEmail
+from feedback.surveys.models import EmailKind, EmailStatus, InvitationPurpose, OutboundEmail
+from feedback.surveys.services.sending import outbound_email_send
 from feedback.tickets.models import MessageDirection, Ticket, TicketEvent, TicketStatus
 from tests.factories import (
     CustomerFactory,
@@ -34,6 +35,7 @@ from tests.factories import (
     TouchpointFactory,
     UserFactory,
 )
+from tests.smtp import SmtpSink, smtp_settings
 from touchpoints.models import JourneyStage
 
 pytestmark = pytest.mark.django_db
@@ -263,9 +265,11 @@ ACTIONS: dict[
     "reply": (
         TicketFactory,
         lambda: {"body": "We are sorry; a new parcel is on its way."},
+        # Queued, and not contact until the server accepts it (test_reply_counts_once_accepted).
         lambda t: (
             t.emails.get(kind=EmailKind.TICKET_REPLY).status == "queued"
-            and t.status == TicketStatus.PENDING
+            and t.messages.get().direction == MessageDirection.OUTBOUND
+            and t.first_contact_at is None
         ),
         {"body": "   "},
     ),
@@ -337,7 +341,9 @@ def test_action_happy_path_calls_the_service_and_redirects_back(
     assert [m.level_tag for m in page.context["messages"]] == ["success"], _messages(page)
     ticket.refresh_from_db()
     assert done(ticket)
-    if action not in ("note",):
+    # A note changes nothing; a reply's contact event waits for its email to be accepted
+    # (test_a_reply_retried_after_451_is_contact_at_its_acceptance).
+    if action not in ("note", "reply"):
         # Every change of status, priority, assignee or contact is an event by the agent.
         assert ticket.events.count() > events_before
         assert ticket.events.order_by("-id").first().actor == agent
@@ -582,3 +588,60 @@ def test_bulk_actions_need_change_permission() -> None:
     assert "assign_to_me" not in page.content.decode()
     _bulk(client, "assign_to_me", [ticket])
     assert not TicketEvent.objects.exists()
+
+
+# --- A reply is contact only once its email is accepted -----------------------------------------
+
+
+def _reply_through_the_page(agent_client: Client, ticket: Ticket) -> OutboundEmail:
+    page = agent_client.post(
+        _action_url(ticket, "reply"), {"body": "We are so sorry."}, follow=True
+    )
+    assert "It counts as contact once the mail server accepts it" in " ".join(_messages(page))
+    return OutboundEmail.objects.get(ticket=ticket, kind=EmailKind.TICKET_REPLY)
+
+
+def test_a_reply_the_server_refuses_is_not_contact_and_the_page_says_so(
+    agent_client: Client,
+) -> None:
+    ticket = TicketFactory(customer=CustomerFactory(email="gone@example.com"))
+    with SmtpSink() as smtp, override_settings(**smtp_settings(smtp)):
+        smtp.refuse(lambda address: True, "550 5.1.1 Mailbox unavailable")
+        email = _reply_through_the_page(agent_client, ticket)
+        outbound_email_send(email_id=email.pk)
+
+    ticket.refresh_from_db()
+    email.refresh_from_db()
+    assert email.status == EmailStatus.BOUNCED
+    assert ticket.first_contact_at is None and ticket.status == TicketStatus.NEW
+    assert not ticket.events.filter(action="contacted").exists()
+    html = agent_client.get(_page_url(ticket)).content.decode()
+    assert "Not delivered (bounced)" in html
+    assert "The mail server answered: 550 5.1.1 Mailbox unavailable" in html
+
+
+def test_a_reply_retried_after_451_is_contact_at_its_acceptance(
+    agent_client: Client, agent: Any
+) -> None:
+    ticket = TicketFactory()
+    with SmtpSink() as smtp, override_settings(**smtp_settings(smtp)):
+        smtp.defer_for(3600)
+        email = _reply_through_the_page(agent_client, ticket)
+        outbound_email_send(email_id=email.pk)
+        ticket.refresh_from_db()
+        assert ticket.first_contact_at is None
+        html = agent_client.get(_page_url(ticket)).content.decode()
+        assert "Not delivered yet: retrying" in html and "451 4.3.0" in html
+
+        smtp.defer_for(0)
+        accepted_at = timezone.now() + timedelta(minutes=5)
+        outbound_email_send(email_id=email.pk, now=accepted_at)
+        assert len(smtp.messages) == 1
+
+    ticket.refresh_from_db()
+    assert ticket.first_contact_at == accepted_at
+    assert ticket.status == TicketStatus.PENDING
+    contacted = ticket.events.get(action="contacted")
+    assert (contacted.actor, contacted.created_at) == (agent, accepted_at)
+    html = agent_client.get(_page_url(ticket)).content.decode()
+    assert 'class="cx-delivery cx-delivery--sent">Sent<' in html

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from cxcrm.api.views import NulFreeCharField, SiteDateTimeField
+from cxcrm.api.views import SingleLineCharField, SiteDateTimeField
 from touchpoints.models import Interaction, Touchpoint
 
 MAX_BULK = 1000
@@ -64,13 +64,13 @@ class InteractionInputSerializer(serializers.Serializer):
     """One interaction. Name the customer by our id (``customer``) or by yours
     (``customer_external_id``), and the touchpoint by its slug."""
 
-    source = NulFreeCharField(max_length=64)
-    external_id = NulFreeCharField(max_length=191)
+    source = SingleLineCharField(max_length=64)
+    external_id = SingleLineCharField(max_length=191)
     customer = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
-    customer_external_id = NulFreeCharField(max_length=191, required=False)
+    customer_external_id = SingleLineCharField(max_length=191, required=False)
     touchpoint = serializers.SlugField(max_length=80)
     occurred_at = SiteDateTimeField()
-    order_ref = NulFreeCharField(max_length=120, required=False, allow_blank=True, default="")
+    order_ref = SingleLineCharField(max_length=120, required=False, allow_blank=True, default="")
     amount = serializers.DecimalField(
         max_digits=14, decimal_places=2, required=False, allow_null=True, default=None
     )

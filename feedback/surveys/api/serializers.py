@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from customers.models import Customer
 from customers.selectors import customer_resolve_many
-from cxcrm.api.views import NulFreeCharField
+from cxcrm.api.views import NulFreeCharField, SingleLineCharField
 from feedback.surveys.models import Invitation, Response, ResponseChannel, Survey
 from feedback.surveys.scoring import ScoreError, categorize
 from feedback.surveys.services.responses import MAX_COMMENT_CHARS
@@ -130,7 +130,7 @@ class ResponseCreateSerializer(serializers.Serializer):
 
     survey = serializers.PrimaryKeyRelatedField(queryset=Survey.objects.all())
     customer = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
-    customer_external_id = NulFreeCharField(max_length=191, required=False)
+    customer_external_id = SingleLineCharField(max_length=191, required=False)
     touchpoint = serializers.SlugField(max_length=80)
     score = serializers.IntegerField(min_value=-100, max_value=100)
     submitted_at = serializers.DateTimeField()

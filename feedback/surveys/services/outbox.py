@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from cxcrm.tasking import enqueue_on_commit
+from cxcrm.text import header_text
 from feedback.surveys.emails import new_message_id
 from feedback.surveys.models import EmailStatus, OutboundEmail
 from feedback.surveys.tasks import send_outbound
@@ -38,13 +39,16 @@ def outbound_email_queue(
     email = OutboundEmail.objects.create(
         to_email=to[:254],
         from_email=settings.DEFAULT_FROM_EMAIL[:254],
-        subject=subject[:255],
+        subject=header_text(subject)[:255],
         kind=kind,
         status=EmailStatus.QUEUED,
         message_id=message_id,
         body_text=text,
         body_html=html,
-        headers={**(headers or {}), "Message-ID": message_id},
+        headers={
+            **{name: header_text(value) for name, value in (headers or {}).items()},
+            "Message-ID": message_id,
+        },
         customer_id=customer_id,
         ticket_id=ticket_id,
         invitation_id=invitation_id,

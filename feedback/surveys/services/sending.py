@@ -13,20 +13,24 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from cxcrm.mail import Mailer, Outcome, SendResult
+from cxcrm.text import header_text
 from feedback.surveys.backends import delivered_status
 from feedback.surveys.models import EmailStatus, OutboundEmail
+from feedback.surveys.signals import outbound_email_accepted
 
 log = logging.getLogger(__name__)
 
 
 def _message(email: OutboundEmail) -> EmailMultiAlternatives:
-    headers = {k: v for k, v in email.headers.items() if isinstance(v, str)}
+    # Rows queued before subjects were cleaned at queueing may still hold a line break.
+    headers = {k: header_text(v) for k, v in email.headers.items() if isinstance(v, str)}
     message = EmailMultiAlternatives(
-        subject=email.subject,
+        subject=header_text(email.subject),
         body=email.body_text,
         from_email=email.from_email or settings.DEFAULT_FROM_EMAIL,
         to=[email.to_email],
@@ -38,21 +42,28 @@ def _message(email: OutboundEmail) -> EmailMultiAlternatives:
     return message
 
 
-def outbound_email_send(*, email_id: int) -> SendResult | None:
+def outbound_email_send(*, email_id: int, now: datetime | None = None) -> SendResult | None:
     """Send one queued email. Returns None when it is not queued any more (already sent by
     another worker, or failed for good); the status update is conditional, so two workers
-    racing on the same row record one outcome."""
+    racing on the same row record one outcome. ``now`` is the time of acceptance to record
+    (the demo replay sets it; else the clock after the server answered)."""
     email = OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.QUEUED).first()
     if email is None:
         return None
     with Mailer() as mailer:
         result = mailer.send(_message(email))
         status_when_sent = delivered_status(mailer.backend)
-    now = timezone.now()
+    now = now or timezone.now()
     if result.ok:
-        OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.QUEUED).update(
-            status=status_when_sent, sent_at=now, error=""
-        )
+        # One transaction: what was waiting for this acceptance (a reply's first contact)
+        # is recorded together with the status, or neither is.
+        with transaction.atomic():
+            accepted = OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.QUEUED).update(
+                status=status_when_sent, sent_at=now, error=""
+            )
+            if accepted:
+                email.status, email.sent_at, email.error = status_when_sent, now, ""
+                outbound_email_accepted.send(sender=OutboundEmail, email=email, accepted_at=now)
     elif result.outcome is Outcome.TRANSIENT:
         OutboundEmail.objects.filter(pk=email_id).update(error=result.error)
     else:

@@ -244,7 +244,10 @@ class TicketAction:
 
 def _reply(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
     ticket_reply(ticket_id=ticket.pk, body=data["body"], actor=actor)
-    return f"Reply queued to {ticket.customer.email}."
+    return (
+        f"Reply queued to {ticket.customer.email}. It counts as contact once the mail server "
+        "accepts it; its delivery shows in the conversation."
+    )
 
 
 def _note(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from rest_framework import serializers
 
-from cxcrm.api.views import NulFreeCharField, SiteDateTimeField
+from cxcrm.api.views import NulFreeCharField, SingleLineCharField, SiteDateTimeField
 from feedback.surveys.api.serializers import customer_of, touchpoint_by_slug
 from feedback.tickets.models import RootCause, Ticket, TicketMessage, TicketPriority, TicketStatus
 
@@ -61,8 +61,8 @@ class TicketSerializer(serializers.ModelSerializer):
 
 class TicketCreateSerializer(serializers.Serializer):
     customer = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
-    customer_external_id = NulFreeCharField(max_length=191, required=False)
-    subject = NulFreeCharField(max_length=255)
+    customer_external_id = SingleLineCharField(max_length=191, required=False)
+    subject = SingleLineCharField(max_length=255)
     touchpoint = serializers.SlugField(max_length=80, required=False)
     priority = serializers.ChoiceField(
         choices=TicketPriority.choices, required=False, default=TicketPriority.NORMAL
