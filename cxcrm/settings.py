@@ -424,6 +424,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The default hook, then the error responses every operation can give (cxcrm.api.schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cxcrm.api.schema.add_error_responses",
+    ],
     # Served from our own static files (drf-spectacular-sidecar): the docs work offline and
     # under the Content-Security-Policy (scripts only from 'self').
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -4,7 +4,12 @@ from typing import Any
 
 from rest_framework import serializers
 
-from customers.models import Customer, SuppressionReason
+from customers.models import (
+    Customer,
+    SuppressionReason,
+    country_validator,
+    language_validator,
+)
 from cxcrm.api.views import NulFreeCharField
 
 MAX_TAGS = 50
@@ -48,8 +53,11 @@ class CustomerUpsertSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     name = NulFreeCharField(max_length=200, required=False, allow_blank=True)
     phone = NulFreeCharField(max_length=32, required=False, allow_blank=True)
-    language = NulFreeCharField(max_length=16, required=False)
-    country = NulFreeCharField(max_length=2, required=False, allow_blank=True)
+    # The model's validator here too, so that the schema shows its pattern.
+    language = NulFreeCharField(max_length=16, required=False, validators=[language_validator])
+    country = NulFreeCharField(
+        max_length=2, required=False, allow_blank=True, validators=[country_validator]
+    )
     segment = NulFreeCharField(max_length=64, required=False, allow_blank=True)
     tags = serializers.ListField(
         child=NulFreeCharField(max_length=64), max_length=MAX_TAGS, required=False

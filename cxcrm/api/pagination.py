@@ -12,13 +12,43 @@ from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagina
 from rest_framework.request import Request
 
 
-class SmallPagination(PageNumberPagination):
+class StrictPageSize:
+    """``page_size`` is a whole number from 1 to ``max_page_size`` or a 400 (DRF would fall
+    back to the default silently), and the schema says so."""
+
+    page_size_query_param = "page_size"
+    max_page_size: int
+
+    def get_page_size(self, request: Request) -> int | None:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return super().get_page_size(request)  # type: ignore[misc]
+        fits = raw.isascii() and raw.isdigit() and len(raw) <= 9
+        if not (fits and 1 <= int(raw) <= self.max_page_size):
+            raise ParseError(
+                {self.page_size_query_param: f"A whole number from 1 to {self.max_page_size}."}
+            )
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)  # type: ignore[misc]
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": self.max_page_size,
+                }
+        return parameters
+
+
+class SmallPagination(StrictPageSize, PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
 
 
-class BigCursorPagination(CursorPagination):
+class BigCursorPagination(StrictPageSize, CursorPagination):
     """A cursor that cannot be decoded, or whose position does not fit the ordering's field
     (edited by hand, or taken from a list ordered otherwise), is a 400: DRF answers the first
     with 404 and the second with a 500 when the position meets the field in ``filter()``."""

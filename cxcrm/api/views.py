@@ -8,6 +8,7 @@ import django_filters as filters
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
@@ -38,6 +39,8 @@ class ApiViewSet(viewsets.GenericViewSet):
         return serializer.validated_data
 
 
+# The bounds in the schema too (drf-spectacular reads the annotation of a filter class).
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
 class IdFilter(filters.NumberFilter):
     """An id in a query string: a whole number a bigint column can hold, else a 400."""
 
@@ -49,6 +52,7 @@ class IdFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field({"type": "integer", "minimum": -32768, "maximum": 32767})
 class SmallIntFilter(filters.NumberFilter):
     field_class = forms.IntegerField
 

@@ -268,6 +268,15 @@ def test_a_malformed_cursor_is_400_on_every_cursor_paged_list(
     assert "detail" in reply.json() or "results" in reply.json()
 
 
+@pytest.mark.parametrize("resource", ["customers", "tickets"])
+@pytest.mark.parametrize("size", ["0", "-5", "1001", "²", "x", "99999999999999999999"])
+def test_a_page_size_out_of_range_is_400(read_client: Any, resource: str, size: str) -> None:
+    reply = read_client.get(f"/api/v1/{resource}/", {"page_size": size})
+
+    assert reply.status_code == 400
+    assert "page_size" in reply.json()
+
+
 def test_a_cursor_for_another_ordering_is_400(read_client: Any) -> None:
     TicketFactory()
     TicketFactory()
