@@ -104,3 +104,25 @@ def test_a_nul_in_the_session_cookie_gives_a_fresh_session_not_an_error() -> Non
 
     assert login.status_code == 200
     assert home.status_code == 200 and "login" in home.redirect_chain[-1][0]
+
+
+@pytest.mark.parametrize(
+    ("since", "status"),
+    [
+        ("2026-06-02T22:22:58+20:29", 200),  # ISO allows it, PostgreSQL's offsets stop at 15:59
+        ("0001-01-01T00:00:00+20:00", 400),  # before year 1 once moved to UTC
+        ("9999-12-31T23:59:59-20:00", 400),  # after year 9999 once moved to UTC
+    ],
+)
+def test_date_time_filters_with_any_iso_offset_are_answered(since: str, status: int) -> None:
+    from tests.api_support import key_client
+
+    client = key_client("read")
+    client.raise_request_exception = False
+
+    for resource in ("customers", "tickets", "responses", "interactions"):
+        assert client.get(f"/api/v1/{resource}/", {"updated_since": since}).status_code in (
+            status,
+            200,  # a list without that filter ignores the parameter
+        )
+    assert client.get("/api/v1/customers/", {"updated_since": since}).status_code == status
