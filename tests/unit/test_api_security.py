@@ -9,7 +9,9 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
+from django.core.exceptions import BadRequest
 from django.core.management import call_command
+from django.http import Http404
 from django.test import override_settings
 from django.urls import get_resolver
 from django.utils import timezone
@@ -295,6 +297,26 @@ def test_unknown_api_paths_are_404_json(read_client: Any, path: str) -> None:
 
     assert reply.status_code == 404
     assert reply.json() == {"detail": "Not found."}
+
+
+def test_djangos_error_pages_are_json_under_api_and_html_elsewhere(rf: Any) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from cxcrm.api import exceptions
+
+    api, page = rf.get("/api/v1/customers/"), rf.get("/admin/")
+
+    for request, json in ((api, True), (page, False)):
+        answers = [
+            exceptions.bad_request(request, BadRequest("NUL characters are not allowed.")),
+            exceptions.permission_denied(request, PermissionDenied()),
+            exceptions.page_not_found(request, Http404()),
+            exceptions.server_error(request),
+        ]
+        assert [a.status_code for a in answers] == [400, 403, 404, 500]
+        for answer in answers:
+            assert answer["Content-Type"].startswith("application/json") is json
+    assert b"NUL characters" in exceptions.bad_request(api, BadRequest("NUL characters")).content
 
 
 def test_a_nul_in_an_api_query_string_is_400_json(read_client: Any) -> None:
