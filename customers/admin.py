@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from customers.csv_import import CustomerImporter
 from customers.models import AuditAction, AuditEntry, Customer
 from customers.privacy import audit_record, customer_erase, customer_export
+from cxcrm.admin_lists import SafeDateChangeListMixin
 from cxcrm.csv_export import CsvExportMixin
 from cxcrm.csv_import import CsvImportMixin
 
@@ -68,7 +69,9 @@ class ConsentFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(AuditedViewMixin, CsvImportMixin, CsvExportMixin, admin.ModelAdmin):
+class CustomerAdmin(
+    SafeDateChangeListMixin, AuditedViewMixin, CsvImportMixin, CsvExportMixin, admin.ModelAdmin
+):
     # The audit trail: every staff view, change, export and erasure of a customer.
     audit_object_type = "customer"
     # Import CSV / Export CSV buttons (templates/admin/customers/customer/change_list.html).
@@ -190,7 +193,7 @@ class CustomerAdmin(AuditedViewMixin, CsvImportMixin, CsvExportMixin, admin.Mode
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(SafeDateChangeListMixin, admin.ModelAdmin):
     list_display = ["at", "actor_label", "action", "object_type", "object_id", "channel", "summary"]
     list_filter = ["action", "object_type", "channel"]
     search_fields = ["actor_label", "=object_id"]

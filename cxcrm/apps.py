@@ -14,6 +14,10 @@ class CxcrmConfig(AppConfig):
         from cxcrm import staff_admin
 
         staff_admin.register()
+        # django-celery-beat's periodic tasks, with a changelist that refuses impossible dates.
+        from cxcrm import admin_lists
+
+        admin_lists.register()
         # "Export selected rows as CSV" on every changelist.
         from cxcrm import csv_export
 

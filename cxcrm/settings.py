@@ -112,6 +112,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session's middleware, which looks its cookie up in the database.
+    "cxcrm.nul_guard.NulGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -436,6 +438,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The default hook, then the error responses every operation can give (cxcrm.api.schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cxcrm.api.schema.add_error_responses",
+    ],
     # Served from our own static files (drf-spectacular-sidecar): the docs work offline and
     # under the Content-Security-Policy (scripts only from 'self').
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -455,6 +462,10 @@ SPECTACULAR_SETTINGS = {
 CXCRM_API_MAX_BODY_BYTES = env_int(
     "CXCRM_API_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024, maximum=100 * 1024 * 1024
 )
+# DRF reads a JSON body through request.body, which Django caps at DATA_UPLOAD_MAX_MEMORY_SIZE
+# before the API's parser runs: it is raised to the API's limit (never below Django's 2.5 MB
+# default, which the admin's forms keep).
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(CXCRM_API_MAX_BODY_BYTES, 2_621_440)
 # --- Outgoing webhooks (cxcrm/webhooks) -----------------------------------------------------
 # Seconds between attempts: the Standard Webhooks schedule, about 27 hours in all.
 _SCHEDULE = env_list(

@@ -67,3 +67,9 @@ urlpatterns = [
     # ESP delivery webhooks: /anymail/<esp>/tracking/ (HTTP basic auth: ANYMAIL_WEBHOOK_SECRET).
     path("anymail/", include("cxcrm.esp_urls")),
 ]
+
+# Django's error pages, as JSON under /api/ (cxcrm.api.exceptions).
+handler400 = "cxcrm.api.exceptions.bad_request"
+handler403 = "cxcrm.api.exceptions.permission_denied"
+handler404 = "cxcrm.api.exceptions.page_not_found"
+handler500 = "cxcrm.api.exceptions.server_error"

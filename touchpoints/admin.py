@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from cxcrm.admin_lists import SafeDateChangeListMixin
 from cxcrm.csv_export import CsvExportMixin
 from cxcrm.csv_import import CsvImportMixin
 from cxcrm.pagination import CappedCountPaginator
@@ -28,7 +29,7 @@ class TouchpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(CsvImportMixin, CsvExportMixin, admin.ModelAdmin):
+class InteractionAdmin(SafeDateChangeListMixin, CsvImportMixin, CsvExportMixin, admin.ModelAdmin):
     # Import CSV / Export CSV buttons (templates/admin/touchpoints/interaction/change_list.html).
     change_list_template = "admin/touchpoints/interaction/change_list.html"
     csv_importer = InteractionImporter

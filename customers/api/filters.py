@@ -4,6 +4,7 @@ import django_filters as filters
 from django.db.models import QuerySet
 
 from customers.models import Customer
+from cxcrm.api.views import UtcDateTimeFilter
 
 
 class CustomerFilter(filters.FilterSet):
@@ -13,9 +14,9 @@ class CustomerFilter(filters.FilterSet):
     language = filters.CharFilter()
     country = filters.CharFilter()
     reachable = filters.BooleanFilter(method="filter_reachable")
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Customer

@@ -4,7 +4,12 @@ from typing import Any
 
 from rest_framework import serializers
 
-from customers.models import Customer, SuppressionReason
+from customers.models import (
+    Customer,
+    SuppressionReason,
+    country_validator,
+    language_validator,
+)
 from cxcrm.api.views import SingleLineCharField
 
 MAX_TAGS = 50
@@ -48,8 +53,12 @@ class CustomerUpsertSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     name = SingleLineCharField(max_length=200, required=False, allow_blank=True)
     phone = SingleLineCharField(max_length=32, required=False, allow_blank=True)
-    language = SingleLineCharField(max_length=16, required=False)
-    country = SingleLineCharField(max_length=2, required=False, allow_blank=True)
+    # The model's validators (ASCII patterns: no control character can pass them), so that
+    # the schema shows their pattern.
+    language = serializers.CharField(max_length=16, required=False, validators=[language_validator])
+    country = serializers.CharField(
+        max_length=2, required=False, allow_blank=True, validators=[country_validator]
+    )
     segment = SingleLineCharField(max_length=64, required=False, allow_blank=True)
     tags = serializers.ListField(
         child=SingleLineCharField(max_length=64), max_length=MAX_TAGS, required=False

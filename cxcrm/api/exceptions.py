@@ -1,7 +1,13 @@
 """Every API error is JSON: ``{"detail": ...}`` or field errors ``{"field": ["..."]}``.
 
 Errors raised by the model layer (a ValidationError from ``full_clean``, a service's
-ServiceError, Http404) become 400/404 here, so a view never leaks a 500 for bad input.
+ServiceError, Http404) become 400/404 here, so a view never leaks a 500 for bad input; a body over
+DATA_UPLOAD_MAX_MEMORY_SIZE (Django's RequestDataTooBig, raised while DRF reads ``request.body``)
+is the same 413 as one over CXCRM_API_MAX_BODY_BYTES.
+
+Errors that happen before a view runs (no URL matched, a bad request refused by a middleware)
+are answered by Django's error views; ``bad_request``, ``page_not_found``, ``permission_denied``
+and ``server_error`` (handler400… in the URLconf) answer them in the same JSON shape under /api/.
 """
 
 from __future__ import annotations
@@ -9,15 +15,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
+from cxcrm.api.parsers import too_large
 from cxcrm.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -36,7 +44,44 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = too_large()
     response = exception_handler(exc, context)
     if response is not None and response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
         response.data = {"detail": str(response.data.get("detail", "Too many requests."))}
     return response
+
+
+# --- Django's error views, in the API's shape under /api/ --------------------------------------
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        # BadRequest carries a message written for the caller; a SuspiciousOperation's may
+        # repeat what an attacker sent, and is not echoed.
+        detail = str(exception) if type(exception) is BadRequest else "Bad request."
+        return JsonResponse({"detail": detail or "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        detail = "You do not have permission to perform this action."
+        return JsonResponse({"detail": detail}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return defaults.server_error(request)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import django_filters as filters
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
@@ -42,6 +45,8 @@ class ApiViewSet(viewsets.GenericViewSet):
         return serializer.validated_data
 
 
+# The bounds in the schema too (drf-spectacular reads the annotation of a filter class).
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
 class IdFilter(filters.NumberFilter):
     """An id in a query string: a whole number a bigint column can hold, else a 400."""
 
@@ -53,6 +58,7 @@ class IdFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field({"type": "integer", "minimum": -32768, "maximum": 32767})
 class SmallIntFilter(filters.NumberFilter):
     field_class = forms.IntegerField
 
@@ -60,6 +66,24 @@ class SmallIntFilter(filters.NumberFilter):
         kwargs.setdefault("min_value", -32768)
         kwargs.setdefault("max_value", 32767)
         super().__init__(*args, **kwargs)
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """ISO 8601 allows offsets up to ±23:59, PostgreSQL only ±15:59: the value is compared in
+    UTC (and one that leaves the calendar when moved there is refused)."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None or parsed.tzinfo is None:
+            return parsed
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("Enter a date-time within years 1-9999.") from None
+
+
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class NulFreeCharField(serializers.CharField):

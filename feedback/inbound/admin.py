@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from cxcrm.admin_lists import SafeDateChangeListMixin
 from cxcrm.pagination import CappedCountPaginator
 from feedback.inbound.models import INBOUND_NEEDS_ATTENTION, InboundEmail, InboundStatus
 from feedback.inbound.services import inbound_email_process
@@ -39,7 +40,7 @@ class InboundStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(InboundEmail)
-class InboundEmailAdmin(ViewOnlyMixin, admin.ModelAdmin):
+class InboundEmailAdmin(SafeDateChangeListMixin, ViewOnlyMixin, admin.ModelAdmin):
     """Every email received on the reply and unsubscribe addresses, matched or not: nothing a
     customer sends is dropped, and what matched nothing waits here for a person."""
 

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
+from cxcrm.admin_lists import SafeDateChangeListMixin
 from cxcrm.pagination import CappedCountPaginator
 from feedback.surveys.emails import render_invitation
 from feedback.surveys.models import EmailKind, Invitation, OutboundEmail, Response, Survey
@@ -80,7 +81,7 @@ class SurveyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(SafeDateChangeListMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "customer",
@@ -168,7 +169,7 @@ def _ticket_link(ticket: Ticket | None) -> str:
 
 
 @admin.register(Response)
-class ResponseAdmin(admin.ModelAdmin):
+class ResponseAdmin(SafeDateChangeListMixin, admin.ModelAdmin):
     list_display = [
         "submitted_at",
         "customer",
@@ -218,7 +219,7 @@ class ResponseAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(ViewOnlyMixin, admin.ModelAdmin):
+class OutboundEmailAdmin(SafeDateChangeListMixin, ViewOnlyMixin, admin.ModelAdmin):
     """The outbox: what was sent, to whom, and what it looked like."""
 
     list_display = ["created_at", "to_email", "subject", "kind", "status", "sent_at", "customer"]

@@ -116,7 +116,8 @@ def _language(request: HttpRequest, invitation: Invitation) -> str:
 
 def _preselected(request: HttpRequest, kind: str) -> int | None:
     raw = request.GET.get("score", "")
-    if not raw.isdigit() or len(raw) > 2:
+    # isascii(): str.isdigit() also holds for "²" and other digits int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 2:
         return None
     low, high = score_range(kind)
     value = int(raw)

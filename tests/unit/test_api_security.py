@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from io import StringIO
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
+from django.core.exceptions import BadRequest
 from django.core.management import call_command
+from django.http import Http404
 from django.test import override_settings
 from django.urls import get_resolver
 from django.utils import timezone
@@ -162,6 +166,164 @@ def test_nul_bytes_and_malformed_json_are_400(write_client: Any, body: bytes) ->
 
     assert reply.status_code == 400
     assert "detail" in reply.json()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000,
+        b'{"a":' * 900 + b'"\\u0000"' + b"}" * 900,
+        b'{"external_id": "x", "attributes": ' + b"[" * 65 + b"]" * 65 + b"}",
+        b'{"external_id": "x", "attributes": {"n": 1e999}}',
+        b'{"external_id": "x", "attributes": {"n": -1e999}}',
+    ],
+    ids=["brackets", "nul-deep-inside", "too-deep", "inf", "minus-inf"],
+)
+def test_deep_nesting_and_numbers_out_of_range_are_400_json(write_client: Any, body: bytes) -> None:
+    write_client.raise_request_exception = False
+    reply = write_client.post("/api/v1/customers/", body, content_type="application/json")
+
+    assert reply.status_code == 400
+    assert "detail" in reply.json()
+
+
+def test_attributes_nested_to_the_limit_are_stored(write_client: Any) -> None:
+    deep = b"[" * 62 + b"1" + b"]" * 62  # 64 levels with the two objects
+    body = b'{"external_id": "deep", "attributes": {"a": ' + deep + b"}}"
+
+    reply = write_client.post("/api/v1/customers/", body, content_type="application/json")
+
+    assert reply.status_code == 201, reply.content[:300]
+
+
+def _bulk_of(size: int) -> bytes:
+    """A bulk interactions body of exactly ``size`` bytes: 1,000 items, then JSON whitespace."""
+    item = (
+        b'{"customer_external_id": "c-1", "touchpoint": "store", "source": "t", '
+        b'"external_id": "e-%04d", '
+        b'"occurred_at": "2026-01-01T10:00:00Z", "order_ref": "'
+    )
+    items = [item % n + b"o" * 60 + b'"}' for n in range(1000)]
+    head = b"[" + b", ".join(items)
+    tail = b"]"
+    return head + b" " * (size - len(head) - len(tail)) + tail
+
+
+def test_bodies_up_to_the_api_limit_pass_and_larger_ones_are_413_json(
+    write_client: Any, settings: Any
+) -> None:
+    # Between Django's 2.5 MB default DATA_UPLOAD_MAX_MEMORY_SIZE and our 5 MB limit, bodies
+    # used to stop at Django's 400 HTML page before the parser ran.
+    limit = settings.CXCRM_API_MAX_BODY_BYTES
+    assert 2_621_440 < limit <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    CustomerFactory(external_id="c-1")
+    TouchpointFactory(slug="store")
+    url = "/api/v1/interactions/"
+
+    at_limit = write_client.post(url, _bulk_of(limit), content_type="application/json")
+    over = write_client.post(url, _bulk_of(limit + 1), content_type="application/json")
+
+    assert at_limit.status_code == 200, at_limit.content[:300]
+    assert len(at_limit.json()["results"]) == 1000
+    assert over.status_code == 413 and "larger than" in over.json()["detail"]
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=4096)
+def test_a_body_over_djangos_own_limit_is_413_json_too(write_client: Any) -> None:
+    body = b'{"external_id": "x", "name": "' + b"n" * 5000 + b'"}'
+
+    reply = write_client.post("/api/v1/customers/", body, content_type="application/json")
+
+    assert reply.status_code == 413
+    assert "detail" in reply.json()
+
+
+def _cursor(raw: str) -> str:
+    return base64.b64encode(raw.encode()).decode()
+
+
+CURSOR_LISTS = ["interactions", "invitations", "responses", "tickets", "webhook-deliveries"]
+
+
+@pytest.mark.parametrize("resource", CURSOR_LISTS)
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not-a-cursor",
+        _cursor("p=abc"),
+        _cursor("o=1&r=1&p=x"),
+        _cursor("p=\x00"),
+        _cursor("p=1e999"),
+        _cursor("o=-1"),
+        _cursor("p=99999999999999999999"),
+    ],
+)
+def test_a_malformed_cursor_is_400_on_every_cursor_paged_list(
+    read_client: Any, resource: str, cursor: str
+) -> None:
+    read_client.raise_request_exception = False
+
+    reply = read_client.get(f"/api/v1/{resource}/", {"cursor": cursor})
+
+    # A huge position fits no id, but is a well-formed cursor: an empty page.
+    assert reply.status_code in ((200,) if "OTk5" in cursor else (400,))
+    assert "detail" in reply.json() or "results" in reply.json()
+
+
+@pytest.mark.parametrize("resource", ["customers", "tickets"])
+@pytest.mark.parametrize("size", ["0", "-5", "1001", "²", "x", "99999999999999999999"])
+def test_a_page_size_out_of_range_is_400(read_client: Any, resource: str, size: str) -> None:
+    reply = read_client.get(f"/api/v1/{resource}/", {"page_size": size})
+
+    assert reply.status_code == 400
+    assert "page_size" in reply.json()
+
+
+def test_a_cursor_for_another_ordering_is_400(read_client: Any) -> None:
+    TicketFactory()
+    TicketFactory()
+    first = read_client.get("/api/v1/tickets/", {"ordering": "created_at", "page_size": 1})
+    cursor = first.json()["next"].split("cursor=")[1].split("&")[0]
+
+    # A date position against the id ordering.
+    reply = read_client.get("/api/v1/tickets/", {"cursor": unquote(cursor), "page_size": 1})
+
+    assert reply.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nothing-here/", "/api/v1/customers/abc/", "/api/x"])
+def test_unknown_api_paths_are_404_json(read_client: Any, path: str) -> None:
+    reply = read_client.get(path)
+
+    assert reply.status_code == 404
+    assert reply.json() == {"detail": "Not found."}
+
+
+def test_djangos_error_pages_are_json_under_api_and_html_elsewhere(rf: Any) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from cxcrm.api import exceptions
+
+    api, page = rf.get("/api/v1/customers/"), rf.get("/admin/")
+
+    for request, json in ((api, True), (page, False)):
+        answers = [
+            exceptions.bad_request(request, BadRequest("NUL characters are not allowed.")),
+            exceptions.permission_denied(request, PermissionDenied()),
+            exceptions.page_not_found(request, Http404()),
+            exceptions.server_error(request),
+        ]
+        assert [a.status_code for a in answers] == [400, 403, 404, 500]
+        for answer in answers:
+            assert answer["Content-Type"].startswith("application/json") is json
+    assert b"NUL characters" in exceptions.bad_request(api, BadRequest("NUL characters")).content
+
+
+def test_a_nul_in_an_api_query_string_is_400_json(read_client: Any) -> None:
+    reply = read_client.get("/api/v1/tickets/", {"q\x00": "1"})
+
+    assert reply.status_code == 400
+    assert "NUL" in reply.json()["detail"]
 
 
 def test_nul_in_a_query_string_is_400(read_client: Any) -> None:

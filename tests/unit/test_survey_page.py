@@ -117,6 +117,18 @@ def test_invalid_score_is_a_400_with_a_message_and_nothing_recorded(bad: str) ->
     assert not Response.objects.exists()
 
 
+@pytest.mark.parametrize("link_score", ["²", "٣", "①", "99999999999999999999", "-1"])
+def test_a_link_score_that_is_not_a_plain_number_preselects_nothing(link_score: str) -> None:
+    # "²".isdigit() is true while int("²") fails: the page must still render, with no choice.
+    invitation = sent_invitation()
+
+    page = Client().get(f"/s/{invitation.token}/", {"score": link_score})
+
+    assert page.status_code == 200
+    assert " checked" not in page.content.decode()
+    assert 'data-autosubmit="1"' not in page.content.decode()
+
+
 def test_callback_without_phone_or_with_garbage_is_refused() -> None:
     invitation = sent_invitation(customer=CustomerFactory(phone=""))
     client = Client()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import django_filters as filters
 
-from cxcrm.api.views import IdFilter
+from cxcrm.api.views import IdFilter, UtcDateTimeFilter
 from touchpoints.models import Channel, Interaction, JourneyStage, Ownership, Touchpoint
 
 
@@ -26,8 +26,8 @@ class InteractionFilter(filters.FilterSet):
     source = filters.CharFilter()
     external_id = filters.CharFilter()
     order_ref = filters.CharFilter()
-    occurred_after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = Interaction

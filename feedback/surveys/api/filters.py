@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import QuerySet
 
-from cxcrm.api.views import IdFilter, SmallIntFilter
+from cxcrm.api.views import IdFilter, SmallIntFilter, UtcDateTimeFilter
 from feedback.surveys.models import (
     Invitation,
     InvitationPurpose,
@@ -32,9 +32,9 @@ class InvitationFilter(filters.FilterSet):
     interaction = IdFilter(field_name="interaction_id")
     state = filters.MultipleChoiceFilter(choices=InvitationState.choices)
     purpose = filters.ChoiceFilter(choices=InvitationPurpose.choices)
-    scheduled_after = filters.IsoDateTimeFilter(field_name="scheduled_for", lookup_expr="gte")
-    scheduled_before = filters.IsoDateTimeFilter(field_name="scheduled_for", lookup_expr="lt")
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    scheduled_after = UtcDateTimeFilter(field_name="scheduled_for", lookup_expr="gte")
+    scheduled_before = UtcDateTimeFilter(field_name="scheduled_for", lookup_expr="lt")
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Invitation
@@ -51,9 +51,9 @@ class ResponseFilter(filters.FilterSet):
     channel = filters.ChoiceFilter(choices=ResponseChannel.choices)
     score_min = SmallIntFilter(field_name="score", lookup_expr="gte")
     score_max = SmallIntFilter(field_name="score", lookup_expr="lte")
-    submitted_after = filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
-    submitted_before = filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="lt")
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    submitted_after = UtcDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
+    submitted_before = UtcDateTimeFilter(field_name="submitted_at", lookup_expr="lt")
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     has_comment = filters.BooleanFilter(field_name="comment", method="filter_has_comment")
 
     class Meta:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from cxcrm.admin_lists import SafeDateChangeListMixin
 from cxcrm.pagination import CappedCountPaginator
 from feedback.surveys.admin import ViewOnlyMixin, excerpt
 from feedback.tickets.models import RootCause, TicketEvent, TicketMessage
@@ -23,7 +24,7 @@ class RootCauseAdmin(admin.ModelAdmin):
 
 
 @admin.register(TicketMessage)
-class TicketMessageAdmin(ViewOnlyMixin, admin.ModelAdmin):
+class TicketMessageAdmin(SafeDateChangeListMixin, ViewOnlyMixin, admin.ModelAdmin):
     """All messages across tickets; new ones are written on their ticket's page."""
 
     list_display = ["created_at", "ticket", "direction", "author", "from_email", "body_excerpt"]
@@ -41,7 +42,7 @@ class TicketMessageAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(ViewOnlyMixin, admin.ModelAdmin):
+class TicketEventAdmin(SafeDateChangeListMixin, ViewOnlyMixin, admin.ModelAdmin):
     list_display = ["created_at", "ticket", "action", "from_value", "to_value", "actor"]
     list_select_related = ["ticket", "actor"]
     search_fields = ["=action", "ticket__subject", "note"]

@@ -166,7 +166,8 @@ class AssigneeFilter(admin.SimpleListFilter):
             return queryset.filter(assignee=request.user)
         if value == self.NOBODY:
             return queryset.filter(assignee__isnull=True)
-        if value and value.isdigit():
+        # A user id, else ignored: isdigit() alone also holds for "²", which int() refuses.
+        if value and value.isascii() and value.isdigit() and len(value) <= 18:
             return queryset.filter(assignee_id=int(value))
         return queryset
 

@@ -6,7 +6,7 @@ import django_filters as filters
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from cxcrm.api.views import IdFilter
+from cxcrm.api.views import IdFilter, UtcDateTimeFilter
 from feedback.tickets.models import (
     OPEN_TICKET_STATUSES,
     RootCause,
@@ -29,9 +29,9 @@ class TicketFilter(filters.FilterSet):
     customer_external_id = filters.CharFilter(field_name="customer__external_id")
     touchpoint = filters.CharFilter(field_name="touchpoint__slug")
     response = IdFilter(field_name="response_id")
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Ticket
