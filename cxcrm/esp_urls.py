@@ -21,8 +21,9 @@ def refuse_malformed(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-            # anymail parses the ESP's payload without guarding against garbage.
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+            # anymail parses the ESP's payload without guarding against garbage (or JSON
+            # nested deeper than the parser's recursion allows).
             log.warning("malformed ESP webhook at %s: %s", request.path, exc)
             return HttpResponseBadRequest(
                 f"Malformed webhook payload: {type(exc).__name__}.",

@@ -122,6 +122,26 @@ def test_malformed_webhook_body_is_a_4xx_not_a_500() -> None:
     assert 400 <= response.status_code < 500
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 100_000,
+        '{"RecordType": "Bounce"}',
+        '{"RecordType": "Bounce", "Email": ' + "[" * 5000 + "]" * 5000 + "}",
+    ],
+    ids=["deep-array", "bounce-without-fields", "deep-email"],
+)
+def test_hostile_webhook_bodies_are_a_4xx_not_a_500(body: str) -> None:
+    with override_settings(ANYMAIL={"WEBHOOK_SECRET": SECRET}):
+        response = Client(raise_request_exception=False).post(
+            URL,
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION="Basic " + base64.b64encode(SECRET.encode()).decode(),
+        )
+    assert response.status_code < 500
+
+
 def test_unknown_address_is_ignored() -> None:
     assert post(bounce("nobody@example.com", "HardBounce")).status_code == 200
 
