@@ -21,9 +21,14 @@ def refuse_malformed(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
-            # anymail parses the ESP's payload without guarding against garbage (or JSON
-            # nested deeper than the parser's recursion allows).
+        except RecursionError:
+            # JSON nested deeper than the parser's recursion allows.
+            return HttpResponseBadRequest(
+                "Malformed webhook payload: the JSON body nests too deeply.",
+                content_type="text/plain; charset=utf-8",
+            )
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            # anymail parses the ESP's payload without guarding against garbage.
             log.warning("malformed ESP webhook at %s: %s", request.path, exc)
             return HttpResponseBadRequest(
                 f"Malformed webhook payload: {type(exc).__name__}.",
