@@ -1,14 +1,16 @@
 """GET /api/v1/metrics/: the dashboard's numbers (feedback.reporting.metrics, one SQL query per
-figure)
-for integrators: NPS, CSAT and CES, the response rate and the loop KPIs over a period, and the
-scores grouped by day, week or month, or by touchpoint, stage, channel, segment or survey, or
-by one of those and a day, week or month together (``group_by=touchpoint&bucket=month``)."""
+figure) for integrators: NPS, CSAT and CES, the response rate, the loop KPIs and the open and
+overdue tickets over a period, and the scores grouped by day, week or month, or by touchpoint,
+stage, channel, segment or survey, or by one of those and a day, week or month together
+(``group_by=touchpoint&bucket=month``). The period and filters mean what they mean on the
+dashboard: both read them through feedback.reporting.query."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -17,18 +19,36 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cxcrm.api.views import ApiViewSet, NulFreeCharField
-from feedback.reporting import metrics
+from feedback.reporting import metrics, query
 from touchpoints.models import Channel, JourneyStage, Touchpoint
 
 DIMENSIONS = ["touchpoint", "stage", "channel", "segment", "survey"]
 GROUPS = ["none", *metrics.BUCKETS, *DIMENSIONS]
-FIELDS = ["scores", "response_rate", "loop", "groups"]
-MAX_DAYS = 3 * 366
+FIELDS = ["scores", "response_rate", "loop", "tickets", "groups"]
 
 
 class MetricsQuerySerializer(serializers.Serializer):
-    since = serializers.DateField(required=False, help_text="First day (default: 30 days ago).")
-    until = serializers.DateField(required=False, help_text="Last day, included (default: today).")
+    """The parameters' types for the schema; what they mean is feedback.reporting.query's, the
+    dashboard's rule."""
+
+    period = serializers.ChoiceField(
+        choices=query.PERIODS,
+        required=False,
+        help_text=(
+            "The last 7, 30, 90 or 365 days, today included; wins over since and until. "
+            f"Without it and without dates: the last {query.DEFAULT_DAYS} days."
+        ),
+    )
+    since = serializers.DateField(
+        required=False,
+        help_text=(
+            f"First day (default: {query.DEFAULT_DAYS} days up to until). From "
+            f"{query.EARLIEST.isoformat()}; at most {query.MAX_DAYS} days before until."
+        ),
+    )
+    until = serializers.DateField(
+        required=False, help_text="Last day, included (default: today); at most a year ahead."
+    )
     group_by = serializers.ChoiceField(choices=GROUPS, required=False, default="none")
     bucket = serializers.ChoiceField(
         choices=metrics.BUCKETS,
@@ -46,24 +66,45 @@ class MetricsQuerySerializer(serializers.Serializer):
             "since and until are always there."
         ),
     )
-    touchpoint = serializers.ListField(child=serializers.SlugField(max_length=80), required=False)
+    touchpoint = serializers.ListField(
+        child=serializers.SlugField(max_length=80),
+        required=False,
+        help_text="Touchpoint slugs (repeat the parameter); an unknown slug is a 400.",
+    )
     stage = serializers.ChoiceField(choices=JourneyStage.choices, required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
-    segment = NulFreeCharField(max_length=64, required=False)
-    survey = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    segment = NulFreeCharField(
+        max_length=64,
+        required=False,
+        help_text="A customer segment; one that no customer is in is a 400.",
+    )
+    survey = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        required=False,
+        help_text="A survey id; one that names no survey is a 400.",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        until = attrs.get("until") or timezone.localdate()
-        since = attrs.get("since") or until - timedelta(days=29)
-        if since > until:
-            raise serializers.ValidationError({"since": "since must not be after until."})
-        if (until - since).days > MAX_DAYS:
-            raise serializers.ValidationError({"since": f"At most {MAX_DAYS} days at a time."})
         if attrs.get("bucket") and attrs.get("group_by") not in DIMENSIONS:
             raise serializers.ValidationError(
                 {"bucket": f"Only with a group_by of {', '.join(DIMENSIONS)}."}
             )
-        return {**attrs, "since": since, "until": until}
+        try:
+            period, f = query.metrics_query(
+                today=timezone.localdate(),
+                period=attrs.get("period", ""),
+                since=attrs.get("since"),
+                until=attrs.get("until"),
+                touchpoints=attrs.get("touchpoint") or (),
+                stage=attrs.get("stage", ""),
+                channel=attrs.get("channel", ""),
+                segment=attrs.get("segment", ""),
+                survey=attrs.get("survey"),
+            )
+        except DjangoValidationError as e:
+            raise serializers.ValidationError(e.message_dict) from e
+        return {**attrs, "since": period.since, "until": period.until, "filters": f}
 
 
 def _summary(s: metrics.Summary) -> dict[str, Any]:
@@ -155,22 +196,10 @@ class MetricsViewSet(ApiViewSet):
         },
     )
     def list(self, request: Request) -> Response:
-        query = MetricsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        q = query.validated_data
-        slugs = q.get("touchpoint") or []
-        touchpoints = tuple(Touchpoint.objects.filter(slug__in=slugs).values_list("id", flat=True))
-        if slugs and not touchpoints:
-            raise serializers.ValidationError({"touchpoint": "No such touchpoint."})
-        f = metrics.MetricFilters.between(
-            q["since"],
-            q["until"],
-            touchpoints=touchpoints,
-            stage=q.get("stage", ""),
-            segment=q.get("segment", ""),
-            survey=q.get("survey"),
-            channel=q.get("channel", ""),
-        )
+        params = MetricsQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        q = params.validated_data
+        f: metrics.MetricFilters = q["filters"]
         wanted = set(q.get("fields") or FIELDS)
         body: dict[str, Any] = {"since": q["since"].isoformat(), "until": q["until"].isoformat()}
         if "scores" in wanted:
@@ -185,6 +214,10 @@ class MetricsViewSet(ApiViewSet):
                 "resolve": _duration(loop.resolve),
                 "recovery": _rate(loop.recovery),
             }
+        if "tickets" in wanted:
+            # The queue as it stands (the period does not apply), as on the dashboard.
+            tickets = metrics.open_tickets(f)
+            body["tickets"] = {"open": tickets.open, "overdue": tickets.overdue}
         if "groups" in wanted and q["group_by"] != "none":
             body["groups"] = _groups(f, q["group_by"], q.get("bucket"))
         return Response(body)

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -25,8 +25,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 
-from customers.models import Customer
-from feedback.reporting import metrics
+from feedback.reporting import metrics, query
 from feedback.reporting.charts import Point, line_chart, sparkline
 from feedback.reporting.metrics import (
     MIN_SAMPLE,
@@ -42,18 +41,9 @@ from feedback.tickets.models import OPEN_TICKET_STATUSES
 from touchpoints.models import JourneyStage, Touchpoint
 
 PERMISSION = "feedback.view_dashboard"
-DEFAULT_PERIOD = "90"
-PERIODS = [
-    ("7", "Last 7 days"),
-    ("30", "Last 30 days"),
-    ("90", "Last 90 days"),
-    ("365", "Last 365 days"),
-    ("custom", "Dates below"),
-]
 # A daily chart of more than this many points is unreadable (and a long custom range could
 # otherwise ask for thousands of buckets).
 MAX_POINTS = 120
-MAX_RANGE_DAYS = 3 * 366
 TICKET_CHANGELIST = "admin:feedback_ticket_changelist"
 
 
@@ -61,73 +51,80 @@ TICKET_CHANGELIST = "admin:feedback_ticket_changelist"
 
 
 class PeriodForm(forms.Form):
-    period = forms.ChoiceField(choices=PERIODS, required=False)
+    """The filter bar. Its fields render the choices; what the values mean and which are
+    refused is feedback.reporting.query's, the API's rule too."""
+
+    period = forms.ChoiceField(choices=query.PERIODS, required=False)
     since = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
     until = forms.DateField(
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
-    segment = forms.ChoiceField(required=False)
+    segment = forms.CharField(required=False, max_length=64, widget=forms.Select)
+    # Set by a successful clean().
+    resolved: query.Period
+    metric_filters: MetricFilters
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        segments = (
-            Customer.objects.exclude(segment="")
-            .order_by("segment")
-            .values_list("segment", flat=True)
-            .distinct()
-        )
-        self.fields["segment"].choices = [("", "All segments")] + [(s, s) for s in segments]
+        self.segments = list(query.known_segments())
+        self.fields["segment"].widget.choices = [("", "All segments")] + [
+            (s, s) for s in self.segments
+        ]
+
+    def query_params(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"segment": data.get("segment") or "", "segments": self.segments}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        since, until = data.get("since"), data.get("until")
-        # A chosen period wins over dates left in the form; dates alone mean "custom".
-        period = data.get("period") or ("custom" if since or until else DEFAULT_PERIOD)
-        data["period"] = period
-        if period == "custom":
-            if since is None:
-                self.add_error("since", "Give the first day of the period.")
-                return data
-            until = data["until"] = until or timezone.localdate()
-            if since > until:
-                self.add_error("until", "The last day must not be before the first day.")
-            elif (until - since).days >= MAX_RANGE_DAYS:
-                self.add_error("since", f"Choose a period shorter than {MAX_RANGE_DAYS} days.")
+        if self.errors:
+            return data
+        try:
+            self.resolved, self.metric_filters = query.metrics_query(
+                today=timezone.localdate(),
+                period=data.get("period") or "",
+                since=data.get("since"),
+                until=data.get("until"),
+                **self.query_params(data),
+            )
+        except ValidationError as e:
+            # Keyed by parameter, and every parameter is a field of this form.
+            self.add_error(None, e)
         return data
 
     def days(self) -> int:
-        data = self.cleaned_data
-        if data["period"] == "custom":
-            return (data["until"] - data["since"]).days + 1
-        return int(data["period"])
+        return self.resolved.days
 
-    def filters(self, **other: Any) -> MetricFilters:
-        data = self.cleaned_data
-        if data["segment"]:
-            other["segment"] = data["segment"]
-        if data["period"] == "custom":
-            return MetricFilters.between(data["since"], data["until"], **other)
-        return MetricFilters.last_days(int(data["period"]), **other)
+    def filters(self) -> MetricFilters:
+        return self.metric_filters
 
     def auto_bucket(self) -> Bucket:
-        days = self.days()
-        return "day" if days <= 31 else "week" if days <= 200 else "month"
+        return self.resolved.auto_bucket()
 
 
 class DashboardForm(PeriodForm):
-    touchpoint = forms.ModelChoiceField(
-        Touchpoint.objects.order_by("stage", "name"),
-        required=False,
-        empty_label="All touchpoints",
-    )
+    touchpoint = forms.SlugField(required=False, max_length=80, widget=forms.Select)
     stage = forms.ChoiceField(choices=[("", "All stages"), *JourneyStage.choices], required=False)
     bucket = forms.ChoiceField(
         choices=[("", "Auto"), ("day", "Day"), ("week", "Week"), ("month", "Month")],
         required=False,
         label="Group by",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Loaded here, once: a callable would be read again each time the select is rendered.
+        touchpoints = Touchpoint.objects.order_by("stage", "name").values_list("slug", "name")
+        self.fields["touchpoint"].widget.choices = [("", "All touchpoints"), *touchpoints]
+
+    def query_params(self, data: dict[str, Any]) -> dict[str, Any]:
+        touchpoint = data.get("touchpoint")
+        return {
+            **super().query_params(data),
+            "touchpoints": [touchpoint] if touchpoint else [],
+            "stage": data.get("stage") or "",
+        }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -140,20 +137,13 @@ class DashboardForm(PeriodForm):
     def chosen_bucket(self) -> Bucket:
         return self.cleaned_data.get("bucket") or self.auto_bucket()
 
-    def filters(self, **other: Any) -> MetricFilters:
-        data = self.cleaned_data
-        if data.get("touchpoint"):
-            other["touchpoints"] = (data["touchpoint"].pk,)
-        if data.get("stage"):
-            other["stage"] = data["stage"]
-        return super().filters(**other)
 
-
-def _bound(form_class: type[PeriodForm], query: QueryDict) -> PeriodForm:
-    data = query.copy()
+def _bound(form_class: type[PeriodForm], params: QueryDict) -> PeriodForm:
+    data = params.copy()
     if not data.get("period"):
         # So that the select shows what is applied.
-        data["period"] = "custom" if data.get("since") or data.get("until") else DEFAULT_PERIOD
+        custom = data.get("since") or data.get("until")
+        data["period"] = "custom" if custom else query.DEFAULT_PERIOD
     return form_class(data)
 
 

@@ -14,10 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from feedback.reporting import metrics
+from feedback.reporting import metrics, query
 from feedback.reporting.metrics import MIN_SAMPLE, MetricFilters, Summary
 from feedback.surveys.models import InvitationPurpose, InvitationState, Response
 from feedback.surveys.scoring import SurveyKind
@@ -411,3 +412,87 @@ def test_journey_map_groups_touchpoints_by_stage_with_their_figures() -> None:
     shop_card = next(c for c in order.cards if c.touchpoint == shop)
     assert (shop_card.overall.n, shop_card.previous.n, shop_card.interactions) == (0, 1, 1)
     assert shop_card.delta is None  # too few answers on both sides
+
+
+# --- The period and filters of a request (feedback.reporting.query) ------------------------------
+
+TODAY = date(2026, 3, 18)
+
+
+@pytest.mark.parametrize(
+    ("asked", "first", "last", "chosen"),
+    [
+        ({}, date(2025, 12, 19), TODAY, "custom"),  # 90 days, today included
+        ({"period": "7"}, date(2026, 3, 12), TODAY, "7"),
+        ({"period": "365", "since": date(2026, 1, 1)}, date(2025, 3, 19), TODAY, "365"),
+        ({"period": "custom", "since": date(2026, 3, 1)}, date(2026, 3, 1), TODAY, "custom"),
+        ({"until": date(2026, 1, 31)}, date(2025, 11, 3), date(2026, 1, 31), "custom"),
+        ({"since": date(2026, 3, 18), "until": date(2026, 3, 18)}, TODAY, TODAY, "custom"),
+        # The longest period allowed, and the bounds themselves.
+        ({"since": date(2023, 3, 17), "until": TODAY}, date(2023, 3, 17), TODAY, "custom"),
+        ({"since": date(1970, 1, 1), "until": date(1970, 1, 2)}, date(1970, 1, 1), None, "custom"),
+        ({"since": date(2027, 3, 19)}, None, None, None),
+    ],
+)
+def test_period_rule(asked: dict[str, Any], first: Any, last: Any, chosen: Any) -> None:
+    if first is None:  # since after the default until (today)
+        with pytest.raises(ValidationError) as refused:
+            query.period_resolve(today=TODAY, **asked)
+        assert set(refused.value.message_dict) == {"since"}
+        return
+    period = query.period_resolve(today=TODAY, **asked)
+
+    assert (period.since, period.chosen) == (first, chosen)
+    assert last is None or period.until == last
+    assert period.days == (period.until - period.since).days + 1
+
+
+@pytest.mark.parametrize(
+    ("asked", "field"),
+    [
+        ({"period": "12"}, "period"),
+        ({"since": date(2023, 3, 16), "until": TODAY}, "since"),  # 1099 days
+        ({"since": date(2026, 3, 2), "until": date(2026, 3, 1)}, "since"),
+        ({"since": date(1969, 12, 31), "until": date(1970, 1, 5)}, "since"),
+        ({"until": date(1, 1, 1)}, "until"),  # would overflow when the default since is taken
+        ({"until": date(9999, 12, 31)}, "until"),  # would overflow at the day after
+        ({"until": date(2027, 3, 20)}, "until"),  # more than a year ahead
+    ],
+)
+def test_period_rule_refusals(asked: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        query.period_resolve(today=TODAY, **asked)
+
+    assert set(refused.value.message_dict) == {field}
+
+
+def test_filters_name_what_exists_and_every_error_is_reported_at_once() -> None:
+    shop = TouchpointFactory(slug="shop")
+    van = TouchpointFactory(slug="van")
+    CustomerFactory(segment="vip")
+    survey = SurveyFactory()
+
+    period, f = query.metrics_query(
+        today=TODAY, touchpoints=["van", "shop", "van"], segment="vip", survey=survey.pk
+    )
+    assert f == MetricFilters.between(
+        period.since, TODAY, touchpoints=(van.pk, shop.pk), segment="vip", survey=survey.pk
+    )
+    with pytest.raises(ValidationError) as refused:
+        query.metrics_query(
+            today=TODAY,
+            since=TODAY + timedelta(days=1),
+            touchpoints=["shop", "bus", "tram"],
+            segment="gold",
+            survey=survey.pk + 1,
+        )
+    assert refused.value.message_dict == {
+        "since": ["The first day must not be after the last day."],
+        "touchpoint": ["No touchpoint with the slug “bus”, “tram”."],
+        "segment": ["No customer is in the segment “gold”."],
+        "survey": [f"No survey with the id {survey.pk + 1}."],
+    }
+    # Segments already loaded (the dashboard's choices) are read instead of the database.
+    with CaptureQueriesContext(connection) as ctx:
+        query.segment_check("vip", known=["vip"])
+    assert len(ctx) == 0
