@@ -401,7 +401,7 @@ def _rate(name: str, default: str) -> str:
 
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "cxcrm.api.schema.ApiAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "cxcrm.api.authentication.ApiKeyAuthentication",
         "cxcrm.api.authentication.StaffSessionAuthentication",
@@ -438,9 +438,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    # The default hook, then the error responses every operation can give (cxcrm.api.schema).
+    # The default hook, then valid blank-or-pattern strings and the error responses every
+    # operation can give (cxcrm.api.schema).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "cxcrm.api.schema.blank_strings",
         "cxcrm.api.schema.add_error_responses",
     ],
     # Served from our own static files (drf-spectacular-sidecar): the docs work offline and

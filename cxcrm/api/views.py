@@ -46,7 +46,7 @@ class ApiViewSet(viewsets.GenericViewSet):
 
 
 # The bounds in the schema too (drf-spectacular reads the annotation of a filter class).
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1})
 class IdFilter(filters.NumberFilter):
     """An id in a query string: a whole number a bigint column can hold, else a 400."""
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -20,6 +19,7 @@ from rest_framework.response import Response
 
 from cxcrm.api.views import ApiViewSet, NulFreeCharField
 from feedback.reporting import metrics, query
+from feedback.reporting.api_schema import MetricsSerializer
 from touchpoints.models import Channel, JourneyStage, Touchpoint
 
 DIMENSIONS = ["touchpoint", "stage", "channel", "segment", "survey"]
@@ -186,7 +186,7 @@ class MetricsViewSet(ApiViewSet):
         parameters=[MetricsQuerySerializer],
         responses={
             200: OpenApiResponse(
-                OpenApiTypes.OBJECT,
+                MetricsSerializer,
                 description=(
                     "The figures asked for. With a group_by, `groups`: [{key, scores}], or with "
                     "a bucket too [{key, buckets: [{key, scores}]}]; `scores` maps each kind "

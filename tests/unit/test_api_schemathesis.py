@@ -43,6 +43,7 @@ DATABASE_RULES = [
     "POST /api/v1/tickets/",
     "POST /api/v1/tickets/{id}/resolve/",
     "POST /api/v1/tickets/{id}/assign/",
+    "PATCH /api/v1/tickets/{id}/",
     "POST /api/v1/webhooks/",
     "PATCH /api/v1/webhooks/{id}/",
     "GET /api/v1/metrics/",

@@ -93,7 +93,7 @@ class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
 
     @extend_schema(
         request=PolymorphicProxySerializer(
-            "InteractionCreateRequest",
+            "InteractionCreate",  # InteractionCreateRequest once split into request/response
             serializers=[InteractionInputSerializer, InteractionInputSerializer(many=True)],
             resource_type_field_name=None,
             many=False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from customers.models import Customer
@@ -96,6 +97,9 @@ class InvitationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# "Response" is the name client generators give their own HTTP response type
+# (openapi-python-client's types.Response): the component is named for what it is.
+@extend_schema_serializer(component_name="SurveyResponse")
 class ResponseSerializer(serializers.ModelSerializer):
     ticket = serializers.SerializerMethodField()
 
@@ -125,6 +129,7 @@ class ResponseSerializer(serializers.ModelSerializer):
         return ticket.pk if ticket is not None else None
 
 
+@extend_schema_serializer(component_name="SurveyResponseCreate")
 class ResponseCreateSerializer(serializers.Serializer):
     """An answer captured elsewhere (a kiosk, a review site): no invitation."""
 
