@@ -91,7 +91,7 @@ def blank_strings(
     in the branch whose pattern the empty string may fail (the schema is then invalid), and
     an empty string that both branches accept (a pattern such as ``^[^…]*$``) fails ``oneOf``.
     So the default moves up beside the alternatives, which become ``anyOf``."""
-    for schema in _schemas(result.get("components", {}).get("schemas", {})):
+    for schema in _schemas(result):  # components and the operations' parameters
         branches = schema.get("oneOf")
         if not (isinstance(branches, list) and len(branches) == 2 and branches[1] == BLANK):
             continue
