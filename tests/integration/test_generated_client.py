@@ -290,3 +290,4 @@ def test_a_generated_client_imports_and_runs_the_integrator_flow(
         assert isinstance(figures, models.Metrics)
         assert (figures.scores.nps.n, figures.scores.nps.value) == (1, -100.0)
         assert figures.loop.resolve.n == 1
+        assert (figures.tickets.open_, figures.tickets.overdue) == (0, 0)  # resolved above
