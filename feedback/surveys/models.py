@@ -194,11 +194,14 @@ class Survey(models.Model):
             errors["default_language"] = [
                 f"Not a supported language (use {', '.join(supported_languages())})."
             ]
-        elif (
-            isinstance(self.texts, dict) and self.texts and self.default_language not in self.texts
-        ):
+        elif isinstance(self.texts, dict) and self.default_language not in self.texts:
             # The fallback for customers in other languages: it must have texts.
-            errors["default_language"] = ["The texts have no entry in this language."]
+            if self.texts:
+                errors["default_language"] = ["The texts have no entry in this language."]
+            else:
+                errors.setdefault("texts", []).append(
+                    f"Give the texts in the default language ({self.default_language}) at least."
+                )
         if errors:
             raise ValidationError(errors)
 
