@@ -122,3 +122,14 @@ class SiteDateTimeField(serializers.DateTimeField):
 
     def default_timezone(self) -> Any:
         return timezone.get_default_timezone() if settings.USE_TZ else None
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only: DRF's BooleanField also takes 0, 1, "yes" and "on", which the
+    schema (type boolean) does not promise, so a client cannot rely on them."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+        raise AssertionError("unreachable")  # fail() always raises

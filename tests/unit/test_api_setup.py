@@ -142,6 +142,8 @@ def test_touchpoint_upsert_creates_then_updates_only_the_fields_sent(write_clien
         ({**BODIES[TOUCHPOINTS], "owner": "nobody-here"}, "owner"),
         ({**BODIES[TOUCHPOINTS], "slug": "not a slug"}, "slug"),
         ({**BODIES[TOUCHPOINTS], "name": "Two\nlines"}, "name"),
+        ({**BODIES[TOUCHPOINTS], "active": 1}, "active"),  # JSON booleans only
+        ({**BODIES[TOUCHPOINTS], "owner": ""}, "owner"),  # null for none
     ],
 )
 def test_bad_touchpoint_is_a_400_naming_the_field(

@@ -5,7 +5,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from cxcrm.api.views import NulFreeCharField, SingleLineCharField, SiteDateTimeField
+from cxcrm.api.views import (
+    NulFreeCharField,
+    SingleLineCharField,
+    SiteDateTimeField,
+    StrictBooleanField,
+)
 from touchpoints.models import Channel, Interaction, JourneyStage, Ownership, Touchpoint
 
 MAX_BULK = 1000
@@ -47,14 +52,22 @@ class TouchpointWriteSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     ownership = serializers.ChoiceField(choices=Ownership.choices, required=False)
     owner_team = SingleLineCharField(max_length=120, required=False, allow_blank=True)
-    owner = serializers.SlugRelatedField(
-        slug_field="username",
-        queryset=get_user_model().objects.filter(is_active=True, is_staff=True),
+    owner = SingleLineCharField(
+        max_length=150,
         required=False,
         allow_null=True,
         help_text="Username of the staff member its tickets go to first; null for none.",
     )
-    active = serializers.BooleanField(required=False)
+    active = StrictBooleanField(required=False)
+
+    def validate_owner(self, username: str | None) -> Any:
+        if username is None:
+            return None
+        staff = get_user_model().objects.filter(is_active=True, is_staff=True)
+        owner = staff.filter(username=username).first()
+        if owner is None:
+            raise serializers.ValidationError("No active staff member with this username.")
+        return owner
 
 
 class TouchpointUpdateSerializer(TouchpointWriteSerializer):

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from customers.models import Customer
 from customers.selectors import customer_resolve_many
-from cxcrm.api.views import NulFreeCharField, SingleLineCharField
+from cxcrm.api.views import NulFreeCharField, SingleLineCharField, StrictBooleanField
 from feedback.surveys.models import Invitation, Response, ResponseChannel, Survey
 from feedback.surveys.scoring import Category, ScoreError, SurveyKind, categorize
 from feedback.surveys.services.responses import MAX_COMMENT_CHARS
@@ -95,7 +95,7 @@ class SurveyWriteSerializer(serializers.Serializer):
     slug = serializers.SlugField(max_length=80)
     name = SingleLineCharField(max_length=120, required=False)
     kind = serializers.ChoiceField(choices=SurveyKind.choices, required=False)
-    active = serializers.BooleanField(required=False)
+    active = StrictBooleanField(required=False)
     trigger_touchpoints = serializers.ListField(
         child=serializers.SlugField(max_length=80),
         max_length=MAX_TRIGGERS,
@@ -134,7 +134,7 @@ class SurveyWriteSerializer(serializers.Serializer):
         '"followup": {"detractor": ..., "passive": ..., "promoter": ...}}}; subject and '
         "question are required.",
     )
-    loop_enabled = serializers.BooleanField(required=False)
+    loop_enabled = StrictBooleanField(required=False)
     ticket_categories = serializers.ListField(
         child=serializers.ChoiceField(choices=Category.choices),
         max_length=len(Category.choices),
@@ -142,7 +142,7 @@ class SurveyWriteSerializer(serializers.Serializer):
         help_text="Answer categories that open a ticket; empty: the kind's unhappy band.",
     )
     sla_hours = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
-    acknowledge_customer = serializers.BooleanField(required=False)
+    acknowledge_customer = StrictBooleanField(required=False)
 
     def validate_trigger_touchpoints(self, slugs: list[str]) -> list[Touchpoint]:
         found = touchpoint_resolve_many(slugs)

@@ -9,7 +9,12 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from rest_framework import serializers
 
-from cxcrm.api.views import NulFreeCharField, SingleLineCharField, SiteDateTimeField
+from cxcrm.api.views import (
+    NulFreeCharField,
+    SingleLineCharField,
+    SiteDateTimeField,
+    StrictBooleanField,
+)
 from feedback.surveys.api.serializers import customer_of, touchpoint_by_slug
 from feedback.tickets.models import RootCause, Ticket, TicketMessage, TicketPriority, TicketStatus
 
@@ -141,7 +146,7 @@ class RootCauseWriteSerializer(serializers.Serializer):
     slug = serializers.SlugField(max_length=80)
     name = SingleLineCharField(max_length=120, required=False)
     description = NulFreeCharField(max_length=5000, required=False, allow_blank=True)
-    active = serializers.BooleanField(required=False)
+    active = StrictBooleanField(required=False)
 
 
 class RootCauseUpdateSerializer(RootCauseWriteSerializer):
