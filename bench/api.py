@@ -77,7 +77,9 @@ def seed_catalogue(customers: int) -> tuple[list[int], list[str], int]:
     touchpoint = Touchpoint.objects.create(
         name="Checkout", slug="checkout", stage=JourneyStage.ORDER, channel="web"
     )
-    Survey.objects.create(name="After purchase", kind="nps", trigger_stage=JourneyStage.ORDER)
+    Survey.objects.create(
+        name="After purchase", slug="after-purchase", kind="nps", trigger_stage=JourneyStage.ORDER
+    )
     made = Customer.objects.bulk_create(
         [
             Customer(external_id=f"c-{n:07d}", email=f"c{n}@example.com", name=f"Customer {n}")

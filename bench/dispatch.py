@@ -224,6 +224,7 @@ def seed(n: int) -> None:
     surveys = [
         Survey.objects.create(
             name=f"{kind.upper()} after purchase",
+            slug=f"{kind}-after-purchase",
             kind=kind,
             trigger_stage="order",
             delay=timedelta(0),

@@ -122,10 +122,14 @@ def catalogue(rng: random.Random) -> dict[str, list[int]]:
         for channel in CHANNELS[:2]
     ]
     surveys = [
-        Survey.objects.create(name=f"{kind.upper()} survey", kind=kind, trigger_stage=stage)
+        Survey.objects.create(
+            name=f"{kind.upper()} survey", slug=f"{kind}-survey", kind=kind, trigger_stage=stage
+        )
         for kind, stage in (("nps", "order"), ("csat", "support"), ("ces", "payment"))
     ]
-    causes = [RootCause.objects.create(name=name) for name in ROOT_CAUSES]
+    causes = [
+        RootCause.objects.create(name=name, slug=f"cause-{n}") for n, name in enumerate(ROOT_CAUSES)
+    ]
     return {
         "users": [u.pk for u in users],
         "touchpoints": [t.pk for t in touchpoints],

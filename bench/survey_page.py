@@ -149,7 +149,9 @@ def seed(n: int) -> list[str]:
     touchpoint = Touchpoint.objects.create(
         name="Checkout web", slug="checkout-web", stage="order", channel="web"
     )
-    survey = Survey.objects.create(name="NPS after purchase", kind="nps", trigger_stage="order")
+    survey = Survey.objects.create(
+        name="NPS after purchase", slug="nps-after-purchase", kind="nps", trigger_stage="order"
+    )
     batch = 5000
     customers = Customer.objects.bulk_create(
         (

@@ -7,6 +7,7 @@ from datetime import timedelta
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.text import slugify
 
 from customers.models import Customer
 from feedback.surveys.models import Invitation, InvitationState, OutboundEmail, Response, Survey
@@ -64,6 +65,7 @@ class SurveyFactory(factory.django.DjangoModelFactory):
         model = Survey
 
     name = factory.Sequence(lambda n: f"Survey {n}")
+    slug = factory.Sequence(lambda n: f"survey-{n}")
     kind = SurveyKind.NPS
     trigger_stage = JourneyStage.ORDER
     texts = factory.LazyFunction(
@@ -104,6 +106,7 @@ class RootCauseFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("name",)
 
     name = factory.Sequence(lambda n: f"Root cause {n}")
+    slug = factory.LazyAttribute(lambda o: slugify(o.name))
 
 
 class TicketFactory(factory.django.DjangoModelFactory):

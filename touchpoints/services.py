@@ -10,9 +10,51 @@ from django.db import IntegrityError, transaction
 
 from customers.models import Customer
 from customers.selectors import CustomerRef, customer_resolve_many
+from cxcrm.catalogue import catalogue_delete, catalogue_update, catalogue_upsert
+from cxcrm.errors import ServiceError
 from touchpoints.models import Interaction, Touchpoint
 from touchpoints.selectors import TouchpointRef, touchpoint_resolve_many
 from touchpoints.signals import interactions_recorded
+
+# What staff set on a touchpoint in the admin; the setup API sets the same.
+TOUCHPOINT_FIELDS = (
+    "name",
+    "description",
+    "stage",
+    "channel",
+    "ownership",
+    "owner_team",
+    "owner",
+    "active",
+)
+
+
+def _touchpoint_fields(fields: dict[str, Any], *, slug: bool = False) -> dict[str, Any]:
+    unknown = set(fields) - {*TOUCHPOINT_FIELDS, *(["slug"] if slug else [])}
+    if unknown:
+        raise ServiceError(f"Unknown touchpoint fields: {', '.join(sorted(unknown))}.")
+    return fields
+
+
+@transaction.atomic
+def touchpoint_upsert(*, slug: str, **fields: Any) -> tuple[Touchpoint, bool]:
+    """Create the touchpoint with this slug, or update the fields given. (touchpoint, created)."""
+    return catalogue_upsert(Touchpoint, slug=slug, fields=_touchpoint_fields(fields))
+
+
+@transaction.atomic
+def touchpoint_update(*, touchpoint_id: int, **fields: Any) -> Touchpoint:
+    touchpoint = Touchpoint.objects.select_for_update().get(pk=touchpoint_id)
+    return catalogue_update(touchpoint, fields=_touchpoint_fields(fields, slug=True))
+
+
+@transaction.atomic
+def touchpoint_delete(*, touchpoint_id: int) -> None:
+    """Delete an unused touchpoint; one with interactions, answers or tickets is kept."""
+    catalogue_delete(
+        Touchpoint.objects.get(pk=touchpoint_id),
+        instead="deactivate it instead (active: false).",
+    )
 
 
 @dataclass(frozen=True)

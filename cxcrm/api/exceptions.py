@@ -1,7 +1,8 @@
 """Every API error is JSON: ``{"detail": ...}`` or field errors ``{"field": ["..."]}``.
 
 Errors raised by the model layer (a ValidationError from ``full_clean``, a service's
-ServiceError, Http404) become 400/404 here, so a view never leaks a 500 for bad input; a body over
+ServiceError, Http404) become 400/404 here (InUseError a 409), so a view never leaks a 500 for
+bad input; a body over
 DATA_UPLOAD_MAX_MEMORY_SIZE (Django's RequestDataTooBig, raised while DRF reads ``request.body``)
 is the same 413 as one over CXCRM_API_MAX_BODY_BYTES.
 
@@ -26,14 +27,24 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
 from cxcrm.api.parsers import too_large
-from cxcrm.errors import ServiceError
+from cxcrm.errors import InUseError, ServiceError
 
 log = logging.getLogger(__name__)
+
+
+class Conflict(exceptions.APIException):
+    """The request is valid but the resource's state refuses it (deleting a row in use)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The resource is in use."
+    default_code = "conflict"
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, InUseError):
+        exc = Conflict(str(exc))
     elif isinstance(exc, ServiceError):
         exc = exceptions.ValidationError({"detail": str(exc)})
     elif isinstance(exc, DataError):

@@ -34,6 +34,9 @@ WITH_BODY = {
     "413": ("Error", "The body is larger than CXCRM_API_MAX_BODY_BYTES."),
     "415": ("Error", "The body is not application/json."),
 }
+# Errors only some operations answer: a view declares the status (with its description) and
+# the error's shape is added here.
+SHAPED_BY_CODE = {"409": "Error"}
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
 
@@ -56,6 +59,9 @@ def add_error_responses(
             codes = EVERY_OPERATION | (WITH_BODY if "requestBody" in operation else {})
             for code, (component, description) in codes.items():
                 responses.setdefault(code, _response(component, description))
+            for code, component in SHAPED_BY_CODE.items():
+                if code in responses and "content" not in responses[code]:
+                    responses[code] = _response(component, responses[code]["description"])
     return result
 
 

@@ -30,6 +30,7 @@ from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from tqdm import tqdm
 
 from customers.models import Customer, SuppressionReason
@@ -134,7 +135,9 @@ def demo_seed(
     surveys = _upsert_surveys(touchpoints)
     causes = {
         name: RootCause.objects.update_or_create(
-            name=name, defaults={"description": description, "active": True}
+            name=name,
+            defaults={"description": description, "active": True},
+            create_defaults={"description": description, "active": True, "slug": slugify(name)},
         )[0]
         for name, (description, _, _) in ROOT_CAUSES.items()
     }
@@ -216,7 +219,9 @@ def _upsert_surveys(touchpoints: dict[str, Touchpoint]) -> dict[str, Survey]:
                 "question": question,
                 "followup": dict(zip(categories, followups, strict=True)),
             }
-        survey = Survey.objects.filter(name=name).order_by("id").first() or Survey(name=name)
+        survey = Survey.objects.filter(name=name).order_by("id").first() or Survey(
+            name=name, slug=slugify(name)
+        )
         survey.kind, survey.trigger_stage, survey.delay, survey.texts = kind, stage, delay, texts
         survey.reminder_after_days, survey.expires_after_days = 3, 14
         survey.sla_hours, survey.loop_enabled, survey.active = SLA_HOURS, True, True

@@ -43,11 +43,12 @@ class ViewOnlyMixin:
 class SurveyAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "trigger", "active", "loop_enabled", "sla_hours", "delay"]
     list_filter = ["kind", "active", "loop_enabled", "trigger_stage"]
-    search_fields = ["name"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["trigger_touchpoints"]
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["name", "kind", "active", "default_language"]}),
+        (None, {"fields": ["name", "slug", "kind", "active", "default_language"]}),
         ("Trigger", {"fields": ["trigger_touchpoints", "trigger_stage", "sample_percent"]}),
         (
             "Timing",

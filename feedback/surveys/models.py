@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -31,8 +32,76 @@ def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
+# A survey's texts per language: what each language's object may hold, and how long each text
+# may be (the subject becomes a header; the others are shown on the page and in the email).
+TEXT_LIMITS = {"subject": 200, "question": 1000, "intro": 2000}
+REQUIRED_TEXTS = ("subject", "question")
+FOLLOWUP_LIMIT = 1000
+
+
+def supported_languages() -> list[str]:
+    """The languages the product speaks (settings.LANGUAGES): a survey's texts are keyed by them."""
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def survey_texts_errors(kind: str, texts: object) -> list[str]:
+    """What is wrong with a survey's ``texts``, one message per problem, each naming the
+    language and key ("pl.subject: ..."); empty when they are fine. The admin's form (through
+    Survey.clean) and the setup API both ask this."""
+    if not isinstance(texts, dict):
+        return ["Must be an object keyed by language."]
+    languages = supported_languages()
+    categories = {str(c) for c in kind_categories(kind)} if kind in SurveyKind.values else set()
+    errors: list[str] = []
+    for language, block in texts.items():
+        if language not in languages:
+            errors.append(f"{language}: not a supported language (use {', '.join(languages)}).")
+            continue
+        if not isinstance(block, dict):
+            errors.append(f"{language}: must be an object with subject and question.")
+            continue
+        for key in REQUIRED_TEXTS:
+            if not isinstance(block.get(key), str) or not block[key].strip():
+                errors.append(f"{language}.{key}: required (a non-empty text).")
+        for key, value in block.items():
+            if key == "followup":
+                errors += _followup_errors(language, value, categories)
+            elif key not in TEXT_LIMITS:
+                allowed = ", ".join([*TEXT_LIMITS, "followup"])
+                errors.append(f"{language}.{key}: not a known text (use {allowed}).")
+            elif not isinstance(value, str):
+                errors.append(f"{language}.{key}: must be a text.")
+            elif len(value) > TEXT_LIMITS[key]:
+                errors.append(f"{language}.{key}: at most {TEXT_LIMITS[key]} characters.")
+            elif problem := control_character_error(value, single_line=key == "subject"):
+                errors.append(f"{language}.{key}: {problem}")
+    return errors
+
+
+def _followup_errors(language: str, followup: object, categories: set[str]) -> list[str]:
+    if not isinstance(followup, dict):
+        return [f"{language}.followup: must be an object keyed by answer category."]
+    errors = []
+    for category, text in followup.items():
+        where = f"{language}.followup.{category}"
+        if category not in categories:
+            errors.append(
+                f"{where}: not a category of this kind ({', '.join(sorted(categories))})."
+            )
+        elif not isinstance(text, str):
+            errors.append(f"{where}: must be a text.")
+        elif len(text) > FOLLOWUP_LIMIT:
+            errors.append(f"{where}: at most {FOLLOWUP_LIMIT} characters.")
+        elif problem := control_character_error(text, single_line=False):
+            errors.append(f"{where}: {problem}")
+    return errors
+
+
 class Survey(models.Model):
     name = models.CharField(max_length=120)
+    slug = models.SlugField(
+        max_length=80, unique=True, help_text="Its stable name for the API (upserts go by it)."
+    )
     kind = models.CharField(max_length=8, choices=SurveyKind.choices)
     active = models.BooleanField(default=True)
     trigger_touchpoints = models.ManyToManyField(
@@ -109,23 +178,32 @@ class Survey(models.Model):
         return list(self.ticket_categories) or bad_categories(self.kind)
 
     def clean(self) -> None:
-        allowed = {str(c) for c in kind_categories(self.kind)} if self.kind else set()
-        unknown = [c for c in self.ticket_categories or [] if c not in allowed]
-        if unknown:
-            raise ValidationError(
-                {
-                    "ticket_categories": "Not categories of this kind: "
-                    + ", ".join(map(str, unknown))
-                }
-            )
-        if not isinstance(self.texts, dict):
-            raise ValidationError({"texts": "Must be an object keyed by language."})
-        for language, texts in self.texts.items():
-            # The subject becomes the email's Subject header: one line.
-            subject = texts.get("subject") if isinstance(texts, dict) else None
-            problem = control_character_error(subject) if isinstance(subject, str) else ""
-            if problem:
-                raise ValidationError({"texts": f"{language}.subject: {problem}"})
+        errors: dict[str, list[str]] = {}
+        allowed = {str(c) for c in kind_categories(self.kind)} if self.kind in SurveyKind else set()
+        categories = self.ticket_categories or []
+        if not isinstance(categories, list):
+            errors["ticket_categories"] = ["Must be a list of answer categories."]
+        elif unknown := [c for c in categories if c not in allowed]:
+            errors["ticket_categories"] = [
+                "Not categories of this kind: " + ", ".join(map(str, unknown))
+            ]
+        texts_errors = survey_texts_errors(self.kind, self.texts)
+        if texts_errors:
+            errors["texts"] = texts_errors
+        if self.default_language not in supported_languages():
+            errors["default_language"] = [
+                f"Not a supported language (use {', '.join(supported_languages())})."
+            ]
+        elif isinstance(self.texts, dict) and self.default_language not in self.texts:
+            # The fallback for customers in other languages: it must have texts.
+            if self.texts:
+                errors["default_language"] = ["The texts have no entry in this language."]
+            else:
+                errors.setdefault("texts", []).append(
+                    f"Give the texts in the default language ({self.default_language}) at least."
+                )
+        if errors:
+            raise ValidationError(errors)
 
 
 class InvitationState(models.TextChoices):

@@ -40,6 +40,9 @@ class RootCause(models.Model):
     """Why the customer was unhappy; a list staff edit, required to resolve a ticket."""
 
     name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(
+        max_length=80, unique=True, help_text="Its stable name for the API (upserts go by it)."
+    )
     description = models.TextField(blank=True)
     active = models.BooleanField(default=True)
 

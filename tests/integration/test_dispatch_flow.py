@@ -55,6 +55,7 @@ def purchase_setup() -> tuple[Touchpoint, Survey]:
     )
     survey = Survey.objects.create(
         name="NPS after purchase",
+        slug="nps-after-purchase",
         kind="nps",
         trigger_stage="order",
         delay=timedelta(0),

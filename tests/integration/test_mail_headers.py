@@ -63,6 +63,7 @@ def test_older_names_and_subjects_with_line_breaks_still_get_their_email(
     )
     Survey.objects.create(
         name="NPS",
+        slug="nps",
         kind="nps",
         trigger_stage="order",
         delay=timedelta(0),

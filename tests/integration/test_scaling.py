@@ -70,6 +70,7 @@ def test_webhook_backlog_does_not_delay_survey_dispatch(
     )
     Survey.objects.create(
         name="NPS after purchase",
+        slug="nps-after-purchase",
         kind="nps",
         trigger_stage="order",
         delay=timedelta(0),

@@ -368,7 +368,8 @@ def test_garbage_to_every_endpoint_is_never_a_500(write_client: Any, method: str
         for body in GARBAGE:
             reply = getattr(write_client, method)(url, body, format="json")
             assert reply.status_code < 500, (method, url, body, reply.content[:300])
-            assert reply["Content-Type"].startswith("application/json"), (url, body)
+            if reply.status_code != 204:  # a delete's answer has no body to type
+                assert reply["Content-Type"].startswith("application/json"), (url, body)
 
 
 def test_garbage_query_strings_are_never_a_500(read_client: Any) -> None:

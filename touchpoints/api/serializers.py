@@ -2,10 +2,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from cxcrm.api.views import SingleLineCharField, SiteDateTimeField
-from touchpoints.models import Interaction, Touchpoint
+from cxcrm.api.views import (
+    NulFreeCharField,
+    SingleLineCharField,
+    SiteDateTimeField,
+    StrictBooleanField,
+)
+from touchpoints.models import Channel, Interaction, JourneyStage, Ownership, Touchpoint
 
 MAX_BULK = 1000
 MAX_METADATA_KEYS = 100
@@ -33,6 +39,39 @@ class TouchpointSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class TouchpointWriteSerializer(serializers.Serializer):
+    """POST /touchpoints/: create the touchpoint with this slug or update the fields sent (a
+    new one needs name, stage and channel). PATCH takes the same fields, slug included."""
+
+    slug = serializers.SlugField(max_length=80)
+    name = SingleLineCharField(max_length=120, required=False)
+    description = NulFreeCharField(max_length=5000, required=False, allow_blank=True)
+    stage = serializers.ChoiceField(choices=JourneyStage.choices, required=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    ownership = serializers.ChoiceField(choices=Ownership.choices, required=False)
+    owner_team = SingleLineCharField(max_length=120, required=False, allow_blank=True)
+    owner = SingleLineCharField(
+        max_length=150,
+        required=False,
+        allow_null=True,
+        help_text="Username of the staff member its tickets go to first; null for none.",
+    )
+    active = StrictBooleanField(required=False)
+
+    def validate_owner(self, username: str | None) -> Any:
+        if username is None:
+            return None
+        staff = get_user_model().objects.filter(is_active=True, is_staff=True)
+        owner = staff.filter(username=username).first()
+        if owner is None:
+            raise serializers.ValidationError("No active staff member with this username.")
+        return owner
+
+
+class TouchpointUpdateSerializer(TouchpointWriteSerializer):
+    slug = serializers.SlugField(max_length=80, required=False)
 
 
 class InteractionSerializer(serializers.ModelSerializer):

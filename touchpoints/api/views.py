@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cxcrm.api.pagination import BigCursorPagination
-from cxcrm.api.views import ApiViewSet
+from cxcrm.api.views import IN_USE, ApiViewSet
 from touchpoints.api.filters import InteractionFilter, TouchpointFilter
 from touchpoints.api.selectors import interactions_visible_to, touchpoints_visible_to
 from touchpoints.api.serializers import (
@@ -18,22 +18,32 @@ from touchpoints.api.serializers import (
     InteractionInputSerializer,
     InteractionSerializer,
     TouchpointSerializer,
+    TouchpointUpdateSerializer,
+    TouchpointWriteSerializer,
 )
 from touchpoints.services import (
     InteractionInput,
     UnknownReferences,
     interaction_references_resolve,
     interactions_record_bulk,
+    touchpoint_delete,
+    touchpoint_update,
+    touchpoint_upsert,
 )
 
 
 class TouchpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    """The touchpoint catalogue (read-only here: staff keep it in the admin)."""
+    """The touchpoint catalogue: where the company meets its customers. Set up here or in the
+    admin (the same rules apply)."""
 
     serializer_class = TouchpointSerializer
     required_permissions = {
         "list": "touchpoints.view_touchpoint",
         "retrieve": "touchpoints.view_touchpoint",
+        # An upsert may add or change.
+        "create": "touchpoints.change_touchpoint",
+        "partial_update": "touchpoints.change_touchpoint",
+        "destroy": "touchpoints.delete_touchpoint",
     }
     filterset_class = TouchpointFilter
     ordering_fields = ["name", "stage", "created_at", "id"]
@@ -41,6 +51,36 @@ class TouchpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
 
     def get_queryset(self) -> Any:
         return touchpoints_visible_to(self.principal)
+
+    def _answer(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
+        touchpoint = touchpoints_visible_to(self.principal).get(pk=pk)
+        return Response(TouchpointSerializer(touchpoint).data, status=code)
+
+    @extend_schema(
+        request=TouchpointWriteSerializer,
+        responses={
+            200: OpenApiResponse(TouchpointSerializer, description="Updated"),
+            201: OpenApiResponse(TouchpointSerializer, description="Created"),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        """Upsert by slug: creates the touchpoint, or updates the fields sent."""
+        data = dict(self.validated(TouchpointWriteSerializer))
+        touchpoint, created = touchpoint_upsert(slug=data.pop("slug"), **data)
+        return self._answer(touchpoint.pk, status.HTTP_201_CREATED if created else 200)
+
+    @extend_schema(request=TouchpointUpdateSerializer, responses={200: TouchpointSerializer})
+    def partial_update(self, request: Request, pk: str) -> Response:
+        touchpoint = self.get_object()
+        data = self.validated(TouchpointUpdateSerializer)
+        return self._answer(touchpoint_update(touchpoint_id=touchpoint.pk, **data).pk)
+
+    @extend_schema(request=None, responses={204: None, 409: IN_USE})
+    def destroy(self, request: Request, pk: str) -> Response:
+        """Delete a touchpoint nothing refers to yet; one with interactions, answers or
+        tickets is kept (409): deactivate it instead."""
+        touchpoint_delete(touchpoint_id=self.get_object().pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def _input(item: dict[str, Any]) -> InteractionInput:

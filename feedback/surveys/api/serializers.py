@@ -3,6 +3,7 @@ elsewhere), and the references they resolve."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_serializer
@@ -10,9 +11,9 @@ from rest_framework import serializers
 
 from customers.models import Customer
 from customers.selectors import customer_resolve_many
-from cxcrm.api.views import NulFreeCharField, SingleLineCharField
+from cxcrm.api.views import NulFreeCharField, SingleLineCharField, StrictBooleanField
 from feedback.surveys.models import Invitation, Response, ResponseChannel, Survey
-from feedback.surveys.scoring import ScoreError, categorize
+from feedback.surveys.scoring import Category, ScoreError, SurveyKind, categorize
 from feedback.surveys.services.responses import MAX_COMMENT_CHARS
 from touchpoints.models import JourneyStage, Touchpoint
 from touchpoints.selectors import touchpoint_resolve_many
@@ -42,6 +43,9 @@ def touchpoint_by_slug(slug: str) -> Touchpoint:
 class SurveySerializer(serializers.ModelSerializer):
     trigger_touchpoints = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     delay_seconds = serializers.SerializerMethodField()
+    ticket_categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=Category.choices), read_only=True
+    )
     loop_categories = serializers.ListField(child=serializers.CharField(), read_only=True)
     trigger_stage = serializers.ChoiceField(
         choices=JourneyStage.choices, allow_blank=True, read_only=True
@@ -51,6 +55,7 @@ class SurveySerializer(serializers.ModelSerializer):
         model = Survey
         fields = [
             "id",
+            "slug",
             "name",
             "kind",
             "active",
@@ -64,8 +69,10 @@ class SurveySerializer(serializers.ModelSerializer):
             "default_language",
             "texts",
             "loop_enabled",
+            "ticket_categories",
             "loop_categories",
             "sla_hours",
+            "acknowledge_customer",
             "created_at",
             "updated_at",
         ]
@@ -73,6 +80,86 @@ class SurveySerializer(serializers.ModelSerializer):
 
     def get_delay_seconds(self, survey: Survey) -> int:
         return int(survey.delay.total_seconds())
+
+
+SMALL = 32767  # PositiveSmallIntegerField's top
+MAX_TRIGGERS = 200
+MAX_DELAY_SECONDS = 366 * 86400
+
+
+class SurveyWriteSerializer(serializers.Serializer):
+    """POST /surveys/: create the survey with this slug or update the fields sent (a new one
+    needs name, kind and texts). PATCH takes the same fields, slug included. Texts, follow-ups
+    and ticket categories are checked by the survey's own rules, as in the admin; errors name
+    the language and key (``texts: ["pl.subject: required ..."]``)."""
+
+    slug = serializers.SlugField(max_length=80)
+    name = SingleLineCharField(max_length=120, required=False)
+    kind = serializers.ChoiceField(choices=SurveyKind.choices, required=False)
+    active = StrictBooleanField(required=False)
+    trigger_touchpoints = serializers.ListField(
+        child=serializers.SlugField(max_length=80),
+        max_length=MAX_TRIGGERS,
+        required=False,
+        help_text="Slugs: an interaction at one of these touchpoints invites the customer "
+        "(replaces the set).",
+    )
+    trigger_stage = serializers.ChoiceField(
+        choices=JourneyStage.choices,
+        required=False,
+        allow_blank=True,
+        help_text="Or: an interaction at any touchpoint of this journey stage.",
+    )
+    delay_seconds = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_DELAY_SECONDS,
+        required=False,
+        help_text="Time after the interaction before the email goes.",
+    )
+    reminder_after_days = serializers.IntegerField(
+        min_value=0, max_value=SMALL, required=False, allow_null=True, help_text="null: none."
+    )
+    expires_after_days = serializers.IntegerField(min_value=1, max_value=SMALL, required=False)
+    contact_frequency_days = serializers.IntegerField(
+        min_value=0,
+        max_value=SMALL,
+        required=False,
+        allow_null=True,
+        help_text="No new invitation within this many days; null: the global rule.",
+    )
+    sample_percent = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    default_language = serializers.CharField(max_length=16, required=False)
+    texts = serializers.DictField(
+        required=False,
+        help_text='Per language: {"en": {"subject": ..., "question": ..., "intro": ..., '
+        '"followup": {"detractor": ..., "passive": ..., "promoter": ...}}}; subject and '
+        "question are required.",
+    )
+    loop_enabled = StrictBooleanField(required=False)
+    ticket_categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=Category.choices),
+        max_length=len(Category.choices),
+        required=False,
+        help_text="Answer categories that open a ticket; empty: the kind's unhappy band.",
+    )
+    sla_hours = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+    acknowledge_customer = StrictBooleanField(required=False)
+
+    def validate_trigger_touchpoints(self, slugs: list[str]) -> list[Touchpoint]:
+        found = touchpoint_resolve_many(slugs)
+        unknown = [slug for slug in slugs if slug not in found]
+        if unknown:
+            raise serializers.ValidationError(f"No touchpoint with slug: {', '.join(unknown)}.")
+        return list({found[slug].pk: found[slug] for slug in slugs}.values())
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "delay_seconds" in attrs:
+            attrs["delay"] = timedelta(seconds=attrs.pop("delay_seconds"))
+        return attrs
+
+
+class SurveyUpdateSerializer(SurveyWriteSerializer):
+    slug = serializers.SlugField(max_length=80, required=False)
 
 
 class InvitationSerializer(serializers.ModelSerializer):

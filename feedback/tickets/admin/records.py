@@ -16,7 +16,8 @@ class RootCauseAdmin(admin.ModelAdmin):
     list_display = ["name", "active", "description_excerpt"]
     list_editable = ["active"]
     list_filter = ["active"]
-    search_fields = ["name"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
 
     @admin.display(description="Description")
     def description_excerpt(self, obj: RootCause) -> str:

@@ -9,7 +9,12 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from rest_framework import serializers
 
-from cxcrm.api.views import NulFreeCharField, SingleLineCharField, SiteDateTimeField
+from cxcrm.api.views import (
+    NulFreeCharField,
+    SingleLineCharField,
+    SiteDateTimeField,
+    StrictBooleanField,
+)
 from feedback.surveys.api.serializers import customer_of, touchpoint_by_slug
 from feedback.tickets.models import RootCause, Ticket, TicketMessage, TicketPriority, TicketStatus
 
@@ -130,5 +135,19 @@ class TicketMessageCreateSerializer(serializers.Serializer):
 class RootCauseSerializer(serializers.ModelSerializer):
     class Meta:
         model = RootCause
-        fields = ["id", "name", "description", "active"]
+        fields = ["id", "slug", "name", "description", "active"]
         read_only_fields = fields
+
+
+class RootCauseWriteSerializer(serializers.Serializer):
+    """POST /root-causes/: create the root cause with this slug or update the fields sent (a
+    new one needs a name; names are unique). PATCH takes the same fields, slug included."""
+
+    slug = serializers.SlugField(max_length=80)
+    name = SingleLineCharField(max_length=120, required=False)
+    description = NulFreeCharField(max_length=5000, required=False, allow_blank=True)
+    active = StrictBooleanField(required=False)
+
+
+class RootCauseUpdateSerializer(RootCauseWriteSerializer):
+    slug = serializers.SlugField(max_length=80, required=False)

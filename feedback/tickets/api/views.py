@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from cxcrm.api.pagination import BigCursorPagination, SmallPagination
 from cxcrm.api.permissions import acting_user as actor
-from cxcrm.api.views import ApiViewSet
+from cxcrm.api.views import IN_USE, ApiViewSet
 from cxcrm.models import ApiKey
 from feedback.tickets import services as loop
 from feedback.tickets.api.filters import RootCauseFilter, TicketFilter
@@ -25,6 +25,8 @@ from feedback.tickets.api.selectors import (
 )
 from feedback.tickets.api.serializers import (
     RootCauseSerializer,
+    RootCauseUpdateSerializer,
+    RootCauseWriteSerializer,
     TicketAssignSerializer,
     TicketCreateSerializer,
     TicketMessageCreateSerializer,
@@ -35,15 +37,24 @@ from feedback.tickets.api.serializers import (
     TicketUpdateSerializer,
 )
 from feedback.tickets.models import TicketSource
+from feedback.tickets.root_causes import (
+    root_cause_delete,
+    root_cause_update,
+    root_cause_upsert,
+)
 
 
 class RootCauseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    """The root causes a ticket can be resolved with."""
+    """The root causes a ticket can be resolved with (the active ones)."""
 
     serializer_class = RootCauseSerializer
     required_permissions = {
         "list": "feedback.view_rootcause",
         "retrieve": "feedback.view_rootcause",
+        # An upsert may add or change.
+        "create": "feedback.change_rootcause",
+        "partial_update": "feedback.change_rootcause",
+        "destroy": "feedback.delete_rootcause",
     }
     filterset_class = RootCauseFilter
     ordering_fields = ["name", "id"]
@@ -51,6 +62,34 @@ class RootCauseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
 
     def get_queryset(self) -> Any:
         return root_causes_visible_to(self.principal)
+
+    @extend_schema(
+        request=RootCauseWriteSerializer,
+        responses={
+            200: OpenApiResponse(RootCauseSerializer, description="Updated"),
+            201: OpenApiResponse(RootCauseSerializer, description="Created"),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        """Upsert by slug: creates the root cause, or updates the fields sent."""
+        data = dict(self.validated(RootCauseWriteSerializer))
+        root_cause, created = root_cause_upsert(slug=data.pop("slug"), **data)
+        return Response(
+            RootCauseSerializer(root_cause).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(request=RootCauseUpdateSerializer, responses={200: RootCauseSerializer})
+    def partial_update(self, request: Request, pk: str) -> Response:
+        data = self.validated(RootCauseUpdateSerializer)
+        root_cause = root_cause_update(root_cause_id=self.get_object().pk, **data)
+        return Response(RootCauseSerializer(root_cause).data)
+
+    @extend_schema(request=None, responses={204: None, 409: IN_USE})
+    def destroy(self, request: Request, pk: str) -> Response:
+        """Delete a root cause no ticket names; one in use is kept (409): deactivate it."""
+        root_cause_delete(root_cause_id=self.get_object().pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
