@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from rest_framework import serializers
+
 from customers.models import Customer
+from cxcrm.webhooks.docs import webhook_event_documented
 from cxcrm.webhooks.event_types import CUSTOMER_UNSUBSCRIBED
 from cxcrm.webhooks.events import event_publish
 
@@ -25,3 +28,24 @@ def customer_unsubscribed(customer: Customer, *, changed: bool = True) -> int:
         },
         subject=webhook_subject(customer.pk),
     )
+
+
+class CustomerUnsubscribedDataSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The customer's id.")
+    external_id = serializers.CharField(help_text="Your id of the customer.")
+    unsubscribed_at = serializers.DateTimeField()
+
+
+webhook_event_documented(
+    name="CustomerUnsubscribedEvent",
+    events={
+        CUSTOMER_UNSUBSCRIBED: "a customer unsubscribed (a link, one-click List-Unsubscribe, "
+        "an email to the unsubscribe address); no survey is sent to them again."
+    },
+    data=CustomerUnsubscribedDataSerializer,
+    example={
+        "id": 42,
+        "external_id": "demo-cust-0042",
+        "unsubscribed_at": "2026-12-01T09:30:00+00:00",
+    },
+)

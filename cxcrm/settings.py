@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+from cxcrm.api.texts import API_TAGS, api_description
 from cxcrm.env import (
     anymail_settings,
     broker_url,
@@ -428,15 +429,21 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# ReDoc's text in the fonts the reader's system has: no web font is fetched (the docs work
+# offline and the CSP allows no outside origin).
+_SYSTEM_FONTS = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+_MONO_FONTS = 'ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace'
 SPECTACULAR_SETTINGS = {
     "TITLE": "cxcrm API",
-    "DESCRIPTION": (
-        "Customers, touchpoints, interactions, surveys, invitations, responses and tickets. "
-        "Authenticate with `Authorization: Bearer cx_<prefix>_<secret>`."
-    ),
+    # The schema's front page (Markdown) and a text per group of operations (cxcrm.api.texts).
+    "DESCRIPTION": "",  # set below, once the webhook retry schedule is read
+    "TAGS": API_TAGS,
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Docstrings are notes for developers; what integrators read is written for them in each
+    # view's extend_schema (summary, description, examples) and each field's help_text.
+    "DISABLE_DOCSTRING_DESCRIPTIONS": True,
     "COMPONENT_SPLIT_REQUEST": True,
     # The default hook, then valid blank-or-pattern strings and the error responses every
     # operation can give (cxcrm.api.schema).
@@ -450,6 +457,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Passed to Redoc.init by static/cxcrm/api/redoc-init.js (https://redocly.com/docs/redoc/config).
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": _SYSTEM_FONTS,
+                "headings": {"fontFamily": _SYSTEM_FONTS},
+                "code": {"fontFamily": _MONO_FONTS},
+            },
+        },
+        "expandResponses": "200,201",
+        "pathInMiddlePanel": True,
+        "requiredPropsFirst": True,
+    },
+    # Swagger UI would show a badge from validator.swagger.io for any schema not on localhost.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "ENUM_NAME_OVERRIDES": {
         "TicketStatusEnum": "feedback.tickets.models.TicketStatus",
         "InvitationStateEnum": "feedback.surveys.models.InvitationState",
@@ -479,6 +501,7 @@ if not all(item.isdigit() for item in _SCHEDULE):
         "expected comma-separated whole seconds such as 5,300,1800"
     )
 CXCRM_WEBHOOK_RETRY_SCHEDULE = [int(item) for item in _SCHEDULE]
+SPECTACULAR_SETTINGS["DESCRIPTION"] = api_description(retry_schedule=CXCRM_WEBHOOK_RETRY_SCHEDULE)
 CXCRM_WEBHOOK_TIMEOUT_SECONDS = env_int("CXCRM_WEBHOOK_TIMEOUT_SECONDS", 15, minimum=1, maximum=120)
 # Endpoints on loopback or private networks: allowed while developing, refused in production
 # (an API key could otherwise make the server probe its own network).

@@ -4,14 +4,11 @@ the REST API with its schema and docs, and the ESP webhooks."""
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import (
-    SpectacularAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerSplitView,
-)
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from customers.api.views import CustomerViewSet
+from cxcrm.api.docs import getting_started, redoc_view
 from cxcrm.webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from feedback.reporting import views as dashboard
 from feedback.reporting.api import MetricsViewSet
@@ -41,7 +38,9 @@ api_urlpatterns = [
     # The split view serves Swagger UI's script as a file of its own: the CSP allows no
     # inline scripts.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("redoc/", redoc_view, name="redoc"),
+    # Key, first purchase, first answer, webhook: a page served by the product (offline).
+    path("getting-started/", getting_started, name="getting-started"),
 ]
 
 admin.site.site_header = "cxcrm"

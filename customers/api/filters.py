@@ -8,15 +8,27 @@ from cxcrm.api.views import UtcDateTimeFilter
 
 
 class CustomerFilter(filters.FilterSet):
-    external_id = filters.CharFilter()
-    email = filters.CharFilter(lookup_expr="iexact")
-    segment = filters.CharFilter()
-    language = filters.CharFilter()
-    country = filters.CharFilter()
-    reachable = filters.BooleanFilter(method="filter_reachable")
-    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    external_id = filters.CharFilter(help_text="Your id of the customer (exact).")
+    email = filters.CharFilter(lookup_expr="iexact", help_text="Email address (any case).")
+    segment = filters.CharFilter(help_text="Segment (exact), e.g. `vip`.")
+    language = filters.CharFilter(help_text="Language tag (exact), e.g. `pl`.")
+    country = filters.CharFilter(help_text="ISO 3166 country code, e.g. `PL`.")
+    reachable = filters.BooleanFilter(
+        method="filter_reachable",
+        help_text="true: can be emailed (an address, not unsubscribed, suppressed or erased); "
+        "false: cannot.",
+    )
+    created_after = UtcDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601)."
+    )
+    created_before = UtcDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="Created before (ISO 8601)."
+    )
+    updated_since = UtcDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text="Changed at or after (ISO 8601): for an incremental sync.",
+    )
 
     class Meta:
         model = Customer

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -22,6 +22,18 @@ class ErasedSerializer(serializers.Serializer):
     erased_at = serializers.DateTimeField()
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List customers",
+        description="Newest first. Filter by your id, email, segment, language, country, "
+        "whether they can be emailed, or when they were created or changed "
+        "(`updated_since` for an incremental sync).",
+    ),
+    retrieve=extend_schema(
+        summary="Read a customer",
+        description="By our id. To find a customer by yours, list with `?external_id=`.",
+    ),
+)
 class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
@@ -40,11 +52,31 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
         return customers_visible_to(self.principal)
 
     @extend_schema(
+        summary="Create or update a customer (by external_id)",
+        description="Creates the customer with this `external_id`, or updates the fields sent "
+        "of the one that exists (fields left out keep their values). `language` (BCP 47: "
+        "`en`, `pl`, `zh-Hans`…) chooses the language of their surveys and emails.",
         request=CustomerUpsertSerializer,
         responses={
             200: OpenApiResponse(CustomerSerializer, description="Updated"),
             201: OpenApiResponse(CustomerSerializer, description="Created"),
         },
+        examples=[
+            OpenApiExample(
+                "A new customer",
+                request_only=True,
+                value={
+                    "external_id": "crm-10042",
+                    "email": "ana.kowalska@example.com",
+                    "name": "Ana Kowalska",
+                    "language": "pl",
+                    "country": "PL",
+                    "segment": "consumer",
+                    "tags": ["newsletter"],
+                    "attributes": {"loyalty_points": 120},
+                },
+            ),
+        ],
     )
     def create(self, request: Request) -> Response:
         """Upsert by external_id: creates the customer, or updates the fields sent."""
@@ -56,21 +88,29 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
         )
 
     @extend_schema(
-        responses={200: OpenApiResponse(description="Everything held about the customer (JSON).")}
+        summary="Export everything held about a customer",
+        description="The right of access: the customer, their interactions, invitations, "
+        "answers, tickets and emails, in one JSON document. Each export is audited.",
+        responses={200: OpenApiResponse(description="Everything held about the customer (JSON).")},
     )
     @action(detail=True, methods=["get"])
     def export(self, request: Request, pk: str | None = None) -> Response:
-        """Right of access: interactions, invitations, answers, tickets and emails. Audited."""
         customer = self.get_object()
         return Response(
             customer_export(customer_id=customer.pk, actor=audit_label(request), channel="api")
         )
 
-    @extend_schema(request=None, responses={200: ErasedSerializer})
+    @extend_schema(
+        summary="Erase a customer's personal data",
+        description="The right to erasure: their personal data is removed from every row that "
+        "names them (interactions, answers' comments, tickets, emails, webhook deliveries); "
+        "scores stay, anonymous. Cannot be undone. Needs the write scope; erasing again "
+        "changes nothing; audited.",
+        request=None,
+        responses={200: ErasedSerializer},
+    )
     @action(detail=True, methods=["post"])
     def erase(self, request: Request, pk: str | None = None) -> Response:
-        """Right to erasure: personal data removed everywhere, scores kept anonymous. Needs the
-        write scope; idempotent; audited."""
         customer = self.get_object()
         erased = customer_erase(customer_id=customer.pk, actor=audit_label(request), channel="api")
         return Response(ErasedSerializer({"id": erased.pk, "erased_at": erased.erased_at}).data)

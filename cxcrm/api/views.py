@@ -49,8 +49,19 @@ class ApiViewSet(viewsets.GenericViewSet):
         return serializer.validated_data
 
 
+def _described(filter_: filters.Filter, schema: dict[str, Any]) -> None:
+    # A schema given by extend_schema_field replaces the filter's help_text in the parameter's
+    # description: an instance's own annotation carries both.
+    if filter_.extra.get("help_text"):
+        extend_schema_field({**schema, "description": str(filter_.extra["help_text"])})(filter_)
+
+
+ID_SCHEMA = {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}
+SMALLINT_SCHEMA = {"type": "integer", "minimum": -32768, "maximum": 32767}
+
+
 # The bounds in the schema too (drf-spectacular reads the annotation of a filter class).
-@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1})
+@extend_schema_field(ID_SCHEMA)
 class IdFilter(filters.NumberFilter):
     """An id in a query string: a whole number a bigint column can hold, else a 400."""
 
@@ -60,9 +71,10 @@ class IdFilter(filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(*args, **kwargs)
+        _described(self, ID_SCHEMA)
 
 
-@extend_schema_field({"type": "integer", "minimum": -32768, "maximum": 32767})
+@extend_schema_field(SMALLINT_SCHEMA)
 class SmallIntFilter(filters.NumberFilter):
     field_class = forms.IntegerField
 
@@ -70,6 +82,7 @@ class SmallIntFilter(filters.NumberFilter):
         kwargs.setdefault("min_value", -32768)
         kwargs.setdefault("max_value", 32767)
         super().__init__(*args, **kwargs)
+        _described(self, SMALLINT_SCHEMA)
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):

@@ -9,7 +9,7 @@ from typing import Any
 
 import django_filters as filters
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from cxcrm.api.pagination import BigCursorPagination
 from cxcrm.api.views import ApiViewSet, IdFilter, NulFreeCharField
 from cxcrm.models import ApiKey, DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from cxcrm.webhooks.docs import WEBHOOK_CALLBACKS
 from cxcrm.webhooks.event_types import EVENTS
 from cxcrm.webhooks.services import (
     WebhookUrlError,
@@ -115,7 +116,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 
 
 class WebhookEndpointFilter(filters.FilterSet):
-    active = filters.BooleanFilter()
+    active = filters.BooleanFilter(help_text="true: receiving; false: switched off or disabled.")
 
     class Meta:
         model = WebhookEndpoint
@@ -123,9 +124,11 @@ class WebhookEndpointFilter(filters.FilterSet):
 
 
 class WebhookDeliveryFilter(filters.FilterSet):
-    endpoint = IdFilter(field_name="endpoint_id")
-    status = filters.MultipleChoiceFilter(choices=DeliveryStatus.choices)
-    event = filters.ChoiceFilter(choices=[(e, e) for e in EVENTS])
+    endpoint = IdFilter(field_name="endpoint_id", help_text="The endpoint's id.")
+    status = filters.MultipleChoiceFilter(
+        choices=DeliveryStatus.choices, help_text="One or more statuses (repeat the parameter)."
+    )
+    event = filters.ChoiceFilter(choices=[(e, e) for e in EVENTS], help_text="Event type.")
 
     class Meta:
         model = WebhookDelivery
@@ -144,6 +147,18 @@ def _url_errors() -> Iterator[None]:
 # --- Views --------------------------------------------------------------------------------------
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List webhook endpoints",
+        description="The endpoints your key registered (staff see all), newest first, with "
+        "their health: `failing_since`, `last_success_at`, `disabled_at`.",
+    ),
+    retrieve=extend_schema(summary="Read a webhook endpoint", description="By id."),
+    destroy=extend_schema(
+        summary="Delete a webhook endpoint",
+        description="No more events are sent to it; its delivery log goes with it.",
+    ),
+)
 class WebhookEndpointViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -166,7 +181,27 @@ class WebhookEndpointViewSet(
         return endpoints_visible_to(self.principal)
 
     @extend_schema(
-        request=WebhookEndpointInputSerializer, responses={201: WebhookEndpointCreatedSerializer}
+        summary="Register a webhook endpoint",
+        description="Events of the types in `events` are POSTed to `url`, signed the "
+        "Standard Webhooks way with the `secret` of the answer (shown this once: keep it). "
+        "The URL must be http(s) and reach a public address (README, \"Webhook URL rules\"); "
+        "`owner_email` is told if the endpoint keeps failing and is disabled.\n\n"
+        "Each event type's request is described in this operation's callbacks.",
+        request=WebhookEndpointInputSerializer,
+        responses={201: WebhookEndpointCreatedSerializer},
+        callbacks=WEBHOOK_CALLBACKS,
+        examples=[
+            OpenApiExample(
+                "Tickets and answers",
+                request_only=True,
+                value={
+                    "url": "https://hooks.example.com/cxcrm",
+                    "events": ["ticket.created", "ticket.resolved", "response.created"],
+                    "description": "CRM sync",
+                    "owner_email": "integrations@example.com",
+                },
+            )
+        ],
     )
     def create(self, request: Request) -> Response:
         data = self.validated(WebhookEndpointInputSerializer)
@@ -184,7 +219,14 @@ class WebhookEndpointViewSet(
         )
 
     @extend_schema(
-        request=WebhookEndpointUpdateSerializer, responses={200: WebhookEndpointSerializer}
+        summary="Change a webhook endpoint",
+        description="Only the fields sent change. `active: true` switches a disabled endpoint "
+        "back on; the secret stays the same.",
+        request=WebhookEndpointUpdateSerializer,
+        responses={200: WebhookEndpointSerializer},
+        examples=[
+            OpenApiExample("Switch it back on", request_only=True, value={"active": True})
+        ],
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         endpoint = self.get_object()
@@ -196,6 +238,15 @@ class WebhookEndpointViewSet(
         return Response(WebhookEndpointSerializer(endpoint).data)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List webhook deliveries",
+        description="The delivery log of the endpoints you can see (`?endpoint=<id>` for "
+        "one), newest first, a page at a time: each event's status, attempts, the receiver's "
+        "HTTP status, duration and error, and when it is tried next.",
+    ),
+    retrieve=extend_schema(summary="Read a webhook delivery", description="By id."),
+)
 class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """The delivery log of the endpoints you can see (``?endpoint=<id>`` for one), newest
     first: status, HTTP response code, duration."""

@@ -49,7 +49,12 @@ class MetricsQuerySerializer(serializers.Serializer):
     until = serializers.DateField(
         required=False, help_text="Last day, included (default: today); at most a year ahead."
     )
-    group_by = serializers.ChoiceField(choices=GROUPS, required=False, default="none")
+    group_by = serializers.ChoiceField(
+        choices=GROUPS,
+        required=False,
+        default="none",
+        help_text="Split the scores by time (day, week, month) or by a dimension.",
+    )
     bucket = serializers.ChoiceField(
         choices=metrics.BUCKETS,
         required=False,
@@ -71,8 +76,12 @@ class MetricsQuerySerializer(serializers.Serializer):
         required=False,
         help_text="Touchpoint slugs (repeat the parameter); an unknown slug is a 400.",
     )
-    stage = serializers.ChoiceField(choices=JourneyStage.choices, required=False)
-    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    stage = serializers.ChoiceField(
+        choices=JourneyStage.choices, required=False, help_text="Journey stage."
+    )
+    channel = serializers.ChoiceField(
+        choices=Channel.choices, required=False, help_text="The touchpoints' channel."
+    )
     segment = NulFreeCharField(
         max_length=64,
         required=False,
@@ -183,6 +192,16 @@ class MetricsViewSet(ApiViewSet):
         return Touchpoint.objects.none()
 
     @extend_schema(
+        summary="Read the metrics",
+        description="NPS, CSAT and CES (`scores`: each kind's value, margin and shares), the "
+        "response rate and the close-the-loop KPIs (`loop`: detractors contacted within the "
+        "SLA, time to first contact and to resolve, recovery rate) and the tickets "
+        "(`tickets`) over a `period` or from `since` to `until`: the same numbers as the "
+        "dashboard, by the same rules. A figure with fewer than 30 answers says "
+        "`enough: false`.\n\nFilter by touchpoint (repeat `touchpoint`), stage, channel, "
+        "segment or survey; `group_by` splits the scores by day, week or month, or by "
+        "touchpoint, stage, channel, segment or survey (with `bucket`, each group over time: "
+        "`group_by=touchpoint&bucket=month`); `fields` asks for some figures only.",
         parameters=[MetricsQuerySerializer],
         responses={
             200: OpenApiResponse(

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework import serializers
+
 from customers.events import webhook_subject
+from cxcrm.webhooks.docs import webhook_event_documented
 from cxcrm.webhooks.event_types import RESPONSE_CREATED, RESPONSE_UPDATED
 from cxcrm.webhooks.events import event_publish
-from feedback.surveys.models import Response
+from feedback.surveys.models import Response, ResponseChannel
+from feedback.surveys.scoring import Category, SurveyKind
 
 
 def response_data(response: Response) -> dict[str, Any]:
@@ -36,3 +40,48 @@ def response_changed(response: Response) -> int:
     return event_publish(
         name, response_data(response), subject=webhook_subject(response.customer_id)
     )
+
+
+class ResponseEventDataSerializer(serializers.Serializer):
+    # The schema of response_data's dict (tests/unit/test_api_docs.py checks a real one against it).
+    id = serializers.IntegerField()
+    survey = serializers.IntegerField()
+    invitation = serializers.IntegerField(allow_null=True, help_text="None for an answer posted to the API.")
+    customer = serializers.IntegerField(help_text="The customer's id.")
+    touchpoint = serializers.IntegerField(allow_null=True)
+    kind = serializers.ChoiceField(choices=SurveyKind.choices)
+    score = serializers.IntegerField()
+    category = serializers.ChoiceField(choices=Category.choices)
+    comment = serializers.CharField(allow_blank=True)
+    answers = serializers.DictField(help_text="Answers to the follow-up questions.")
+    language = serializers.CharField(allow_blank=True)
+    channel = serializers.ChoiceField(choices=ResponseChannel.choices)
+    submitted_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+webhook_event_documented(
+    name="ResponseEvent",
+    events={
+        RESPONSE_CREATED: "a customer answered a survey (by email, on the page, by a reply or "
+        "through the API).",
+        RESPONSE_UPDATED: "a customer changed an answer or added a comment.",
+    },
+    data=ResponseEventDataSerializer,
+    example={
+        "id": 1877,
+        "survey": 1,
+        "invitation": 5120,
+        "customer": 42,
+        "touchpoint": 7,
+        "kind": "nps",
+        "score": 3,
+        "category": "detractor",
+        "comment": "The courier left the parcel in the rain.",
+        "answers": {},
+        "language": "pl",
+        "channel": "email_click",
+        "submitted_at": "2026-12-01T09:29:58+00:00",
+        "updated_at": "2026-12-01T09:29:58+00:00",
+    },
+)

@@ -200,6 +200,7 @@ API: dict[str, tuple[str, ...]] = {
     "schema GET": EVERYONE,  # the API's description is public; its data is not
     "docs GET": EVERYONE,
     "redoc GET": EVERYONE,
+    "getting-started GET": EVERYONE,  # how to use the API, no data
 }
 
 

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,10 +38,18 @@ from touchpoints.services import (
 )
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List touchpoints",
+        description="The touchpoint catalogue, by journey stage and name. Use a touchpoint's "
+        "`slug` to name it when you record an interaction.",
+    ),
+    retrieve=extend_schema(
+        summary="Read a touchpoint",
+        description="By id. To find one by slug, list with `?slug=`.",
+    ),
+)
 class TouchpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    """The touchpoint catalogue: where the company meets its customers. Set up here or in the
-    admin (the same rules apply)."""
-
     serializer_class = TouchpointSerializer
     required_permissions = {
         "list": "touchpoints.view_touchpoint",
@@ -100,6 +114,44 @@ def _input(item: dict[str, Any]) -> InteractionInput:
     )
 
 
+# Request examples that succeed against `make run`'s demo data (feedback/demo: touchpoint
+# slugs and customers demo-cust-0001…0240); tests/integration/test_browser_api_docs.py tries
+# the first one in Swagger UI.
+PURCHASE_EXAMPLE = {
+    "source": "shop",
+    "external_id": "order-20461",
+    "customer_external_id": "demo-cust-0001",
+    "touchpoint": "checkout",
+    "occurred_at": "2026-12-01T14:05:00Z",
+    "order_ref": "SO-20461",
+    "amount": "129.90",
+    "currency": "EUR",
+    "metadata": {"items": 2, "coupon": "WINTER10"},
+}
+BULK_EXAMPLE = [
+    {**PURCHASE_EXAMPLE, "external_id": "order-20462", "order_ref": "SO-20462"},
+    {
+        "source": "carrier",
+        "external_id": "parcel-88213",
+        "customer_external_id": "demo-cust-0002",
+        "touchpoint": "home-delivery",
+        "occurred_at": "2026-12-02T10:30:00+01:00",
+        "order_ref": "SO-20455",
+    },
+]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List interactions",
+        description="Newest first, a page at a time (follow `next`). Filter by customer, "
+        "touchpoint or stage, your source and id, order reference or time.",
+    ),
+    retrieve=extend_schema(
+        summary="Read an interaction",
+        description="By our id (given as `id` when it was recorded).",
+    ),
+)
 class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = InteractionSerializer
     required_permissions = {
@@ -132,6 +184,19 @@ class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
         return items, errors
 
     @extend_schema(
+        summary="Record interactions (one, or a list of up to 1,000)",
+        description="Record a purchase, a delivery, a support call… Name the customer by "
+        "your id (`customer_external_id`, create them first with `POST /customers/`) or ours "
+        "(`customer`), and the touchpoint by its slug. Recording one schedules the surveys "
+        "its touchpoint or stage triggers (`invitations` in the answer: how many).\n\n"
+        "Idempotent by `(source, external_id)`: sending the same event again answers 200 "
+        "with `created: false` and changes nothing. A list is all or nothing: if any item is "
+        "invalid, nothing is written and the 400 lists the errors per item (`{}` for the "
+        "good ones).",
+        examples=[
+            OpenApiExample("A purchase", value=PURCHASE_EXAMPLE, request_only=True),
+            OpenApiExample("A list (bulk)", value=BULK_EXAMPLE, request_only=True),
+        ],
         request=PolymorphicProxySerializer(
             "InteractionCreate",  # InteractionCreateRequest once split into request/response
             serializers=[InteractionInputSerializer, InteractionInputSerializer(many=True)],
@@ -152,9 +217,7 @@ class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
         },
     )
     def create(self, request: Request) -> Response:
-        """Record one interaction (an object) or up to 1,000 (a list). Idempotent by
-        (source, external_id). A list is all or nothing: if any item is invalid, nothing is
-        written and the 400 lists the errors per item (``{}`` for the good ones)."""
+        """One interaction (an object) or up to 1,000 (a list), all or nothing."""
         many = isinstance(request.data, list)
         if not many and not isinstance(request.data, dict):
             raise serializers.ValidationError(

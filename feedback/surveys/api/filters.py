@@ -18,8 +18,8 @@ from feedback.surveys.scoring import Category, SurveyKind
 
 
 class SurveyFilter(filters.FilterSet):
-    kind = filters.ChoiceFilter(choices=SurveyKind.choices)
-    active = filters.BooleanFilter()
+    kind = filters.ChoiceFilter(choices=SurveyKind.choices, help_text="NPS, CSAT or CES.")
+    active = filters.BooleanFilter(help_text="true: sending; false: stopped.")
 
     class Meta:
         model = Survey
@@ -27,14 +27,31 @@ class SurveyFilter(filters.FilterSet):
 
 
 class InvitationFilter(filters.FilterSet):
-    survey = IdFilter(field_name="survey_id")
-    customer = IdFilter(field_name="customer_id")
-    interaction = IdFilter(field_name="interaction_id")
-    state = filters.MultipleChoiceFilter(choices=InvitationState.choices)
-    purpose = filters.ChoiceFilter(choices=InvitationPurpose.choices)
-    scheduled_after = UtcDateTimeFilter(field_name="scheduled_for", lookup_expr="gte")
-    scheduled_before = UtcDateTimeFilter(field_name="scheduled_for", lookup_expr="lt")
-    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    survey = IdFilter(field_name="survey_id", help_text="The survey's id.")
+    customer = IdFilter(field_name="customer_id", help_text="The customer's id (ours).")
+    interaction = IdFilter(
+        field_name="interaction_id", help_text="The interaction that triggered it (its id)."
+    )
+    state = filters.MultipleChoiceFilter(
+        choices=InvitationState.choices, help_text="One or more states (repeat the parameter)."
+    )
+    purpose = filters.ChoiceFilter(
+        choices=InvitationPurpose.choices,
+        help_text="A survey after an interaction, or a recovery follow-up after a ticket.",
+    )
+    scheduled_after = UtcDateTimeFilter(
+        field_name="scheduled_for",
+        lookup_expr="gte",
+        help_text="Due to be sent at or after (ISO 8601).",
+    )
+    scheduled_before = UtcDateTimeFilter(
+        field_name="scheduled_for", lookup_expr="lt", help_text="Due to be sent before (ISO 8601)."
+    )
+    updated_since = UtcDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text="Changed at or after (ISO 8601): for an incremental sync.",
+    )
 
     class Meta:
         model = Invitation
@@ -42,19 +59,40 @@ class InvitationFilter(filters.FilterSet):
 
 
 class ResponseFilter(filters.FilterSet):
-    survey = IdFilter(field_name="survey_id")
-    customer = IdFilter(field_name="customer_id")
-    customer_external_id = filters.CharFilter(field_name="customer__external_id")
-    touchpoint = filters.CharFilter(field_name="touchpoint__slug")
-    kind = filters.ChoiceFilter(choices=SurveyKind.choices)
-    category = filters.MultipleChoiceFilter(choices=Category.choices)
-    channel = filters.ChoiceFilter(choices=ResponseChannel.choices)
-    score_min = SmallIntFilter(field_name="score", lookup_expr="gte")
-    score_max = SmallIntFilter(field_name="score", lookup_expr="lte")
-    submitted_after = UtcDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
-    submitted_before = UtcDateTimeFilter(field_name="submitted_at", lookup_expr="lt")
-    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    has_comment = filters.BooleanFilter(field_name="comment", method="filter_has_comment")
+    survey = IdFilter(field_name="survey_id", help_text="The survey's id.")
+    customer = IdFilter(field_name="customer_id", help_text="The customer's id (ours).")
+    customer_external_id = filters.CharFilter(
+        field_name="customer__external_id", help_text="The customer's external id (yours)."
+    )
+    touchpoint = filters.CharFilter(
+        field_name="touchpoint__slug", help_text="The slug of the touchpoint answered about."
+    )
+    kind = filters.ChoiceFilter(choices=SurveyKind.choices, help_text="NPS, CSAT or CES.")
+    category = filters.MultipleChoiceFilter(
+        choices=Category.choices,
+        help_text="One or more categories (repeat the parameter), e.g. `detractor`.",
+    )
+    channel = filters.ChoiceFilter(
+        choices=ResponseChannel.choices, help_text="How the answer came in."
+    )
+    score_min = SmallIntFilter(field_name="score", lookup_expr="gte", help_text="Score at least.")
+    score_max = SmallIntFilter(field_name="score", lookup_expr="lte", help_text="Score at most.")
+    submitted_after = UtcDateTimeFilter(
+        field_name="submitted_at", lookup_expr="gte", help_text="Answered at or after (ISO 8601)."
+    )
+    submitted_before = UtcDateTimeFilter(
+        field_name="submitted_at", lookup_expr="lt", help_text="Answered before (ISO 8601)."
+    )
+    updated_since = UtcDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text="Answered or changed at or after (ISO 8601): for an incremental sync.",
+    )
+    has_comment = filters.BooleanFilter(
+        field_name="comment",
+        method="filter_has_comment",
+        help_text="true: only answers with a comment; false: only those without.",
+    )
 
     class Meta:
         model = Response

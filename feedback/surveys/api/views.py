@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,6 +33,15 @@ from feedback.surveys.services.surveys import survey_delete, survey_update, surv
 actor = acting_user
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List surveys",
+        description="Every survey with its trigger (touchpoints or a stage), timing (delay, "
+        "reminder, expiry), sampling, contact frequency, texts per language and "
+        "close-the-loop rule.",
+    ),
+    retrieve=extend_schema(summary="Read a survey", description="By id."),
+)
 class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Surveys: what is asked (kind, texts per language), after which interactions, when, and
     which answers open a ticket. Set up here or in the admin (the same rules apply)."""
@@ -84,6 +93,15 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List invitations",
+        description="The surveys scheduled and sent, a page at a time (follow `next`): to "
+        "whom, after which interaction, in which state. Filter by state to see what is "
+        "waiting, failed or suppressed.",
+    ),
+    retrieve=extend_schema(summary="Read an invitation", description="By id."),
+)
 class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = InvitationSerializer
     required_permissions = {
@@ -98,6 +116,15 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         return invitations_visible_to(self.principal)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List answers",
+        description="Answers, a page at a time (follow `next`), with their score, category, "
+        "comment and the ticket they opened. `?category=detractor&has_comment=true` gives the "
+        "unhappy answers that say why; `updated_since` catches changed answers too.",
+    ),
+    retrieve=extend_schema(summary="Read an answer", description="By id."),
+)
 class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = ResponseSerializer
     required_permissions = {
@@ -112,7 +139,30 @@ class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
     def get_queryset(self) -> Any:
         return responses_visible_to(self.principal)
 
-    @extend_schema(request=ResponseCreateSerializer, responses={201: ResponseSerializer})
+    @extend_schema(
+        summary="Record an answer captured elsewhere",
+        description="An answer from outside the emailed survey (a store kiosk, a review "
+        "site, a call): it needs no invitation. It is scored and categorised by the survey's "
+        "kind, and the loop runs as for an emailed answer: a ticket when the survey's rule "
+        "says so, and `response.created` webhooks.",
+        request=ResponseCreateSerializer,
+        responses={201: ResponseSerializer},
+        examples=[
+            OpenApiExample(
+                "A kiosk answer",
+                request_only=True,
+                value={
+                    "survey": 1,
+                    "customer_external_id": "demo-cust-0002",
+                    "touchpoint": "store-checkout",
+                    "score": 9,
+                    "submitted_at": "2026-12-01T16:20:00Z",
+                    "comment": "Quick and friendly at the till.",
+                    "language": "en",
+                },
+            )
+        ],
+    )
     def create(self, request: Request) -> Response:
         """Record an answer captured elsewhere. It is scored, and the loop runs as for an
         emailed answer: a ticket after commit when the survey's rule says so, and webhooks."""

@@ -18,20 +18,47 @@ from feedback.tickets.models import (
 
 
 class TicketFilter(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=TicketStatus.choices)
-    open = filters.BooleanFilter(method="filter_open")
-    overdue = filters.BooleanFilter(method="filter_overdue")
-    priority = filters.TypedMultipleChoiceFilter(choices=TicketPriority.choices, coerce=int)
-    source = filters.ChoiceFilter(choices=TicketSource.choices)
-    assignee = filters.CharFilter(field_name="assignee__username")
-    unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
-    customer = IdFilter(field_name="customer_id")
-    customer_external_id = filters.CharFilter(field_name="customer__external_id")
-    touchpoint = filters.CharFilter(field_name="touchpoint__slug")
-    response = IdFilter(field_name="response_id")
-    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    status = filters.MultipleChoiceFilter(
+        choices=TicketStatus.choices, help_text="One or more statuses (repeat the parameter)."
+    )
+    open = filters.BooleanFilter(
+        method="filter_open",
+        help_text="true: new, open or pending (still to be worked); false: resolved or closed.",
+    )
+    overdue = filters.BooleanFilter(
+        method="filter_overdue", help_text="true: open and past its SLA deadline (`due_at`)."
+    )
+    priority = filters.TypedMultipleChoiceFilter(
+        choices=TicketPriority.choices,
+        coerce=int,
+        help_text="One or more priorities (repeat the parameter): 1 low … 4 urgent.",
+    )
+    source = filters.ChoiceFilter(
+        choices=TicketSource.choices, help_text="What opened it: an answer, an email, the API…"
+    )
+    assignee = filters.CharFilter(
+        field_name="assignee__username", help_text="The assigned staff member's username."
+    )
+    unassigned = filters.BooleanFilter(
+        field_name="assignee", lookup_expr="isnull", help_text="true: nobody is assigned."
+    )
+    customer = IdFilter(field_name="customer_id", help_text="The customer's id (ours).")
+    customer_external_id = filters.CharFilter(
+        field_name="customer__external_id", help_text="The customer's external id (yours)."
+    )
+    touchpoint = filters.CharFilter(field_name="touchpoint__slug", help_text="Touchpoint slug.")
+    response = IdFilter(field_name="response_id", help_text="The answer that opened it (its id).")
+    created_after = UtcDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Opened at or after (ISO 8601)."
+    )
+    created_before = UtcDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="Opened before (ISO 8601)."
+    )
+    updated_since = UtcDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text="Changed at or after (ISO 8601): for an incremental sync.",
+    )
 
     class Meta:
         model = Ticket
@@ -51,7 +78,7 @@ class TicketFilter(filters.FilterSet):
 
 
 class RootCauseFilter(filters.FilterSet):
-    active = filters.BooleanFilter()
+    active = filters.BooleanFilter(help_text="true: may be chosen when resolving a ticket.")
 
     class Meta:
         model = RootCause

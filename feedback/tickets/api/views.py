@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -44,6 +44,14 @@ from feedback.tickets.root_causes import (
 )
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List root causes",
+        description="The reasons a ticket can be resolved with (`root_cause` of "
+        "`POST /tickets/{id}/resolve/`); only active ones can be chosen.",
+    ),
+    retrieve=extend_schema(summary="Read a root cause", description="By id."),
+)
 class RootCauseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """The root causes a ticket can be resolved with (the active ones)."""
 
@@ -92,6 +100,14 @@ class RootCauseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List tickets",
+        description="Tickets, a page at a time (follow `next`). `?open=true&overdue=true` "
+        "gives those past their SLA; `ordering=-priority,due_at` the triage order.",
+    ),
+    retrieve=extend_schema(summary="Read a ticket", description="By id."),
+)
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = TicketSerializer
     required_permissions = {
@@ -115,7 +131,29 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     def _fresh(self, ticket_id: int) -> dict[str, Any]:
         return TicketSerializer(self.get_queryset().get(pk=ticket_id)).data
 
-    @extend_schema(request=TicketCreateSerializer, responses={201: TicketSerializer})
+    @extend_schema(
+        summary="Open a ticket",
+        description="A ticket from your system (a complaint by phone, a chat), not from a "
+        "survey answer: those open by themselves. It is due after `sla_hours` (48 by "
+        "default), assigned to `assignee` or by the usual rules, and `body` is its first "
+        "message (from the customer).",
+        request=TicketCreateSerializer,
+        responses={201: TicketSerializer},
+        examples=[
+            OpenApiExample(
+                "A complaint by phone",
+                request_only=True,
+                value={
+                    "customer_external_id": "demo-cust-0003",
+                    "subject": "Parcel arrived damaged",
+                    "touchpoint": "support-call",
+                    "priority": 3,
+                    "body": "The glass vase was broken in the box; the customer wants a refund.",
+                    "sla_hours": 24,
+                },
+            )
+        ],
+    )
     def create(self, request: Request) -> Response:
         """Open a ticket from your system (not from a survey answer)."""
         data = dict(self.validated(TicketCreateSerializer))
@@ -132,7 +170,21 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         )
         return Response(self._fresh(ticket.pk), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=TicketUpdateSerializer, responses={200: TicketSerializer})
+    @extend_schema(
+        summary="Change a ticket's status, priority or assignee",
+        description="Only the fields sent change; each change is logged. Status may go to "
+        "new, open, pending or closed; resolve with `POST /tickets/{id}/resolve/` (it needs "
+        "a root cause). `assignee` is a staff username, or null to unassign.",
+        request=TicketUpdateSerializer,
+        responses={200: TicketSerializer},
+        examples=[
+            OpenApiExample(
+                "Waiting for the customer",
+                request_only=True,
+                value={"status": "pending", "priority": 2},
+            )
+        ],
+    )
     def partial_update(self, request: Request, pk: str) -> Response:
         """Change status (not to resolved: use the resolve action), priority or assignee."""
         ticket = self.get_object()
@@ -146,7 +198,13 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
             loop.ticket_set_status(ticket_id=ticket.pk, status=data["status"], actor=who)
         return Response(self._fresh(ticket.pk))
 
-    @extend_schema(request=TicketAssignSerializer, responses={200: TicketSerializer})
+    @extend_schema(
+        summary="Assign a ticket",
+        description="To a staff member by username (they are alerted), or null to unassign.",
+        request=TicketAssignSerializer,
+        responses={200: TicketSerializer},
+        examples=[OpenApiExample("To Bob", request_only=True, value={"assignee": "bob"})],
+    )
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: str) -> Response:
         ticket = self.get_object()
@@ -154,7 +212,25 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         loop.ticket_assign(ticket_id=ticket.pk, assignee=data["assignee"], actor=actor(request))
         return Response(self._fresh(ticket.pk))
 
-    @extend_schema(request=TicketResolveSerializer, responses={200: TicketSerializer})
+    @extend_schema(
+        summary="Resolve a ticket",
+        description="With a root cause (an active one's id, see `/root-causes/`) and what was "
+        "done. `send_followup: true` sends the customer a one-question survey later "
+        "(CXCRM_FOLLOWUP_DELAY_HOURS) to measure whether they were won back (`recovered`).",
+        request=TicketResolveSerializer,
+        responses={200: TicketSerializer},
+        examples=[
+            OpenApiExample(
+                "Refunded",
+                request_only=True,
+                value={
+                    "root_cause": 1,
+                    "resolution": "Refunded the delivery fee and apologised by phone.",
+                    "send_followup": True,
+                },
+            )
+        ],
+    )
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, pk: str) -> Response:
         ticket = self.get_object()
@@ -168,7 +244,20 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         )
         return Response(self._fresh(ticket.pk))
 
-    @extend_schema(request=TicketReopenSerializer, responses={200: TicketSerializer})
+    @extend_schema(
+        summary="Reopen a ticket",
+        description="A resolved or closed ticket is worked again (a customer's email reply "
+        "reopens it by itself). `note` says why, as an internal note.",
+        request=TicketReopenSerializer,
+        responses={200: TicketSerializer},
+        examples=[
+            OpenApiExample(
+                "The refund did not arrive",
+                request_only=True,
+                value={"note": "Customer called: the refund has not arrived."},
+            )
+        ],
+    )
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, pk: str) -> Response:
         ticket = self.get_object()
@@ -177,12 +266,37 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         return Response(self._fresh(ticket.pk))
 
     @extend_schema(
-        methods=["GET"], request=None, responses={200: TicketMessageSerializer(many=True)}
+        methods=["GET"],
+        summary="Read a ticket's conversation",
+        description="Its messages, oldest first: the customer's (inbound), the replies "
+        "emailed to them (outbound) and internal notes.",
+        request=None,
+        responses={200: TicketMessageSerializer(many=True)},
     )
     @extend_schema(
         methods=["POST"],
+        summary="Reply to the customer, or add a note",
+        description="`kind: reply` emails `body` to the customer in the ticket's thread (a "
+        "reply is signed by a person: use a key made by a staff member, or a staff session); "
+        "its first reply stops the SLA clock once the mail server accepts it. `kind: note` is "
+        "internal.",
         request=TicketMessageCreateSerializer,
         responses={201: TicketMessageSerializer},
+        examples=[
+            OpenApiExample(
+                "An internal note",
+                request_only=True,
+                value={"kind": "note", "body": "Carrier confirms the depot delay."},
+            ),
+            OpenApiExample(
+                "A reply (emailed)",
+                request_only=True,
+                value={
+                    "kind": "reply",
+                    "body": "We are sorry about the delay: the delivery fee is refunded.",
+                },
+            ),
+        ],
     )
     @action(
         detail=True,
