@@ -4,12 +4,14 @@ operations), shown by Swagger UI and ReDoc. Plain strings, read by settings (no 
 from __future__ import annotations
 
 WEBHOOK_HEADERS = """\
-| header | value |
-|---|---|
-| `webhook-id` | The message's id (`msg_…`): the same on every retry of a delivery, so a receiver can drop a duplicate. |
-| `webhook-timestamp` | Seconds since the epoch when this attempt was sent; refuse old ones against replay (Standard Webhooks libraries allow 5 minutes). |
-| `webhook-signature` | `v1,<base64>`: HMAC-SHA256 under the endpoint's secret of `{webhook-id}.{webhook-timestamp}.{body}` ([Standard Webhooks](https://www.standardwebhooks.com/)). |
-| `content-type` | `application/json` |"""
+- `webhook-id`: the message's id (`msg_…`), the same on every retry of a delivery, so a
+  receiver can drop a duplicate.
+- `webhook-timestamp`: seconds since the epoch when this attempt was sent; refuse old ones
+  against replay (Standard Webhooks libraries allow 5 minutes).
+- `webhook-signature`: `v1,<base64>`, an HMAC-SHA256 under the endpoint's secret of
+  `{webhook-id}.{webhook-timestamp}.{body}`
+  ([Standard Webhooks](https://www.standardwebhooks.com/)).
+- `content-type`: `application/json`."""
 
 
 def retry_schedule_text(seconds: list[int]) -> str:
@@ -67,8 +69,9 @@ a `write` key everything. In Swagger UI, press **Authorize** and paste the key (
 - Writes you may repeat are idempotent: customers by `external_id`, interactions by
   `(source, external_id)` (a repeat answers 200 with `"created": false`).
 - Lists page: the big ones (interactions, invitations, responses, tickets, deliveries) with
-  an opaque `cursor` (follow `next`), the others with `page`; `page_size` up to 500 (1000 on the cursor lists). Every
-  list takes `ordering` (`-field` for descending) and the filters shown on it.
+  an opaque `cursor` (follow `next`), the others with `page`; `page_size` up to 500 (1000
+  on the cursor lists). Every list takes `ordering` (`-field` for descending) and the
+  filters shown on it.
 
 ## Errors
 Every error is JSON: `{{"detail": "…"}}`, or for bad input the fields' messages

@@ -153,7 +153,10 @@ def _url_errors() -> Iterator[None]:
         description="The endpoints your key registered (staff see all), newest first, with "
         "their health: `failing_since`, `last_success_at`, `disabled_at`.",
     ),
-    retrieve=extend_schema(summary="Read a webhook endpoint", description="By id."),
+    retrieve=extend_schema(
+        summary="Read a webhook endpoint",
+        description="One endpoint by id, with its health (the secret is never shown again).",
+    ),
     destroy=extend_schema(
         summary="Delete a webhook endpoint",
         description="No more events are sent to it; its delivery log goes with it.",
@@ -184,7 +187,7 @@ class WebhookEndpointViewSet(
         summary="Register a webhook endpoint",
         description="Events of the types in `events` are POSTed to `url`, signed the "
         "Standard Webhooks way with the `secret` of the answer (shown this once: keep it). "
-        "The URL must be http(s) and reach a public address (README, \"Webhook URL rules\"); "
+        'The URL must be http(s) and reach a public address (README, "Webhook URL rules"); '
         "`owner_email` is told if the endpoint keeps failing and is disabled.\n\n"
         "Each event type's request is described in this operation's callbacks.",
         request=WebhookEndpointInputSerializer,
@@ -224,9 +227,7 @@ class WebhookEndpointViewSet(
         "back on; the secret stays the same.",
         request=WebhookEndpointUpdateSerializer,
         responses={200: WebhookEndpointSerializer},
-        examples=[
-            OpenApiExample("Switch it back on", request_only=True, value={"active": True})
-        ],
+        examples=[OpenApiExample("Switch it back on", request_only=True, value={"active": True})],
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         endpoint = self.get_object()
@@ -245,7 +246,10 @@ class WebhookEndpointViewSet(
         "one), newest first, a page at a time: each event's status, attempts, the receiver's "
         "HTTP status, duration and error, and when it is tried next.",
     ),
-    retrieve=extend_schema(summary="Read a webhook delivery", description="By id."),
+    retrieve=extend_schema(
+        summary="Read a webhook delivery",
+        description="One delivery by id: its attempts, the last answer and error.",
+    ),
 )
 class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """The delivery log of the endpoints you can see (``?endpoint=<id>`` for one), newest

@@ -57,7 +57,7 @@ def webhook_event_documented(
                     summary=f"{event}: {when}",
                     description=webhook_delivery_text(settings.CXCRM_WEBHOOK_RETRY_SCHEDULE),
                     request=envelope,
-                    examples=[OpenApiExample(event, value=body, request_only=True)],
+                    examples=[OpenApiExample(event, value=body)],
                     responses={
                         200: OpenApiResponse(
                             description="Any 2xx: delivered. Anything else is retried."
@@ -66,4 +66,3 @@ def webhook_event_documented(
                 ),
             )
         )
-

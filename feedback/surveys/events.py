@@ -46,7 +46,9 @@ class ResponseEventDataSerializer(serializers.Serializer):
     # The schema of response_data's dict (tests/unit/test_api_docs.py checks a real one against it).
     id = serializers.IntegerField()
     survey = serializers.IntegerField()
-    invitation = serializers.IntegerField(allow_null=True, help_text="None for an answer posted to the API.")
+    invitation = serializers.IntegerField(
+        allow_null=True, help_text="None for an answer posted to the API."
+    )
     customer = serializers.IntegerField(help_text="The customer's id.")
     touchpoint = serializers.IntegerField(allow_null=True)
     kind = serializers.ChoiceField(choices=SurveyKind.choices)

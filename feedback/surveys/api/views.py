@@ -40,7 +40,10 @@ actor = acting_user
         "reminder, expiry), sampling, contact frequency, texts per language and "
         "close-the-loop rule.",
     ),
-    retrieve=extend_schema(summary="Read a survey", description="By id."),
+    retrieve=extend_schema(
+        summary="Read a survey",
+        description="One survey by id: its questions per language, trigger and rules.",
+    ),
 )
 class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Surveys: what is asked (kind, texts per language), after which interactions, when, and
@@ -100,7 +103,11 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         "whom, after which interaction, in which state. Filter by state to see what is "
         "waiting, failed or suppressed.",
     ),
-    retrieve=extend_schema(summary="Read an invitation", description="By id."),
+    retrieve=extend_schema(
+        summary="Read an invitation",
+        description="One invitation by id: its state, when it is or was sent, reminded and "
+        "when it expires.",
+    ),
 )
 class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = InvitationSerializer
@@ -123,7 +130,10 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         "comment and the ticket they opened. `?category=detractor&has_comment=true` gives the "
         "unhappy answers that say why; `updated_since` catches changed answers too.",
     ),
-    retrieve=extend_schema(summary="Read an answer", description="By id."),
+    retrieve=extend_schema(
+        summary="Read an answer",
+        description="One answer by id (`ticket` is the ticket it opened, if any).",
+    ),
 )
 class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = ResponseSerializer

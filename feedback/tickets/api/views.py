@@ -50,7 +50,7 @@ from feedback.tickets.root_causes import (
         description="The reasons a ticket can be resolved with (`root_cause` of "
         "`POST /tickets/{id}/resolve/`); only active ones can be chosen.",
     ),
-    retrieve=extend_schema(summary="Read a root cause", description="By id."),
+    retrieve=extend_schema(summary="Read a root cause", description="One root cause by id."),
 )
 class RootCauseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """The root causes a ticket can be resolved with (the active ones)."""
@@ -106,7 +106,11 @@ class RootCauseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
         description="Tickets, a page at a time (follow `next`). `?open=true&overdue=true` "
         "gives those past their SLA; `ordering=-priority,due_at` the triage order.",
     ),
-    retrieve=extend_schema(summary="Read a ticket", description="By id."),
+    retrieve=extend_schema(
+        summary="Read a ticket",
+        description="One ticket by id: status, priority, assignee, SLA deadline (`due_at`), "
+        "first contact, resolution. Its messages are at `/tickets/{id}/messages/`.",
+    ),
 )
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = TicketSerializer
