@@ -71,6 +71,24 @@ class TouchpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         return Response(TouchpointSerializer(touchpoint).data, status=code)
 
     @extend_schema(
+        summary="Create or update a touchpoint (by slug)",
+        description="Creates the touchpoint with this `slug` (a new one needs `name`, `stage` "
+        "and `channel`), or updates the fields sent of the one that exists: set up a "
+        "deployment by code, as often as you like. The admin's rules apply.",
+        examples=[
+            OpenApiExample(
+                "A web checkout",
+                request_only=True,
+                value={
+                    "slug": "web-checkout",
+                    "name": "Web checkout",
+                    "stage": "order",
+                    "channel": "web",
+                    "ownership": "brand",
+                    "owner_team": "E-commerce",
+                },
+            )
+        ],
         request=TouchpointWriteSerializer,
         responses={
             200: OpenApiResponse(TouchpointSerializer, description="Updated"),
@@ -83,13 +101,25 @@ class TouchpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         touchpoint, created = touchpoint_upsert(slug=data.pop("slug"), **data)
         return self._answer(touchpoint.pk, status.HTTP_201_CREATED if created else 200)
 
-    @extend_schema(request=TouchpointUpdateSerializer, responses={200: TouchpointSerializer})
+    @extend_schema(
+        summary="Change a touchpoint",
+        description="Only the fields sent change (the slug too). `active: false` retires it.",
+        request=TouchpointUpdateSerializer,
+        responses={200: TouchpointSerializer},
+        examples=[OpenApiExample("Owned by Chen", request_only=True, value={"owner": "chen"})],
+    )
     def partial_update(self, request: Request, pk: str) -> Response:
         touchpoint = self.get_object()
         data = self.validated(TouchpointUpdateSerializer)
         return self._answer(touchpoint_update(touchpoint_id=touchpoint.pk, **data).pk)
 
-    @extend_schema(request=None, responses={204: None, 409: IN_USE})
+    @extend_schema(
+        summary="Delete a touchpoint",
+        description="Only one nothing refers to yet; one with interactions, answers or "
+        "tickets is kept (409): set `active: false` instead.",
+        request=None,
+        responses={204: None, 409: IN_USE},
+    )
     def destroy(self, request: Request, pk: str) -> Response:
         """Delete a touchpoint nothing refers to yet; one with interactions, answers or
         tickets is kept (409): deactivate it instead."""

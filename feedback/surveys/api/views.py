@@ -70,6 +70,37 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         return Response(SurveySerializer(survey).data, status=code)
 
     @extend_schema(
+        summary="Create or update a survey (by slug)",
+        description="Creates the survey with this `slug` (a new one needs `name`, `kind` and "
+        "`texts`), or updates the fields sent of the one that exists. Texts, follow-ups and "
+        "ticket categories are checked by the survey's own rules, as in the admin; errors "
+        'name the language and key (`texts: ["pl.subject: required …"]`).',
+        examples=[
+            OpenApiExample(
+                "NPS after a web checkout",
+                request_only=True,
+                value={
+                    "slug": "nps-web-checkout",
+                    "name": "NPS after web checkout",
+                    "kind": "nps",
+                    "trigger_touchpoints": ["checkout"],
+                    "delay_seconds": 259200,
+                    "reminder_after_days": 3,
+                    "expires_after_days": 14,
+                    "sample_percent": 100,
+                    "default_language": "en",
+                    "texts": {
+                        "en": {
+                            "subject": "How did we do?",
+                            "question": "How likely are you to recommend us to a friend?",
+                            "followup": {"detractor": "What went wrong?"},
+                        }
+                    },
+                    "loop_enabled": True,
+                    "sla_hours": 24,
+                },
+            )
+        ],
         request=SurveyWriteSerializer,
         responses={
             200: OpenApiResponse(SurveySerializer, description="Updated"),
@@ -82,13 +113,28 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         survey, created = survey_upsert(slug=data.pop("slug"), **data)
         return self._answer(survey.pk, status.HTTP_201_CREATED if created else 200)
 
-    @extend_schema(request=SurveyUpdateSerializer, responses={200: SurveySerializer})
+    @extend_schema(
+        summary="Change a survey",
+        description="Only the fields sent change (`trigger_touchpoints` and `texts` are "
+        "replaced as a whole). `active: false` stops it sending.",
+        request=SurveyUpdateSerializer,
+        responses={200: SurveySerializer},
+        examples=[
+            OpenApiExample("Ask half the buyers", request_only=True, value={"sample_percent": 50})
+        ],
+    )
     def partial_update(self, request: Request, pk: str) -> Response:
         survey = self.get_object()
         data = self.validated(SurveyUpdateSerializer)
         return self._answer(survey_update(survey_id=survey.pk, **data).pk)
 
-    @extend_schema(request=None, responses={204: None, 409: IN_USE})
+    @extend_schema(
+        summary="Delete a survey",
+        description="Only one nobody was invited to yet; one with invitations or answers is "
+        "kept (409): set `active: false` instead.",
+        request=None,
+        responses={204: None, 409: IN_USE},
+    )
     def destroy(self, request: Request, pk: str) -> Response:
         """Delete a survey nobody was invited to yet; one with invitations or answers is kept
         (409): deactivate it instead."""

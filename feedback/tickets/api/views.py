@@ -72,6 +72,20 @@ class RootCauseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
         return root_causes_visible_to(self.principal)
 
     @extend_schema(
+        summary="Create or update a root cause (by slug)",
+        description="Creates the root cause with this `slug` (a new one needs a `name`; "
+        "names are unique), or updates the fields sent of the one that exists.",
+        examples=[
+            OpenApiExample(
+                "Late delivery",
+                request_only=True,
+                value={
+                    "slug": "late-delivery-carrier",
+                    "name": "Late delivery (carrier)",
+                    "description": "The carrier delivered after the promised date.",
+                },
+            )
+        ],
         request=RootCauseWriteSerializer,
         responses={
             200: OpenApiResponse(RootCauseSerializer, description="Updated"),
@@ -87,13 +101,24 @@ class RootCauseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
-    @extend_schema(request=RootCauseUpdateSerializer, responses={200: RootCauseSerializer})
+    @extend_schema(
+        summary="Change a root cause",
+        description="Only the fields sent change. `active: false` keeps it off new resolutions.",
+        request=RootCauseUpdateSerializer,
+        responses={200: RootCauseSerializer},
+        examples=[OpenApiExample("Retire it", request_only=True, value={"active": False})],
+    )
     def partial_update(self, request: Request, pk: str) -> Response:
         data = self.validated(RootCauseUpdateSerializer)
         root_cause = root_cause_update(root_cause_id=self.get_object().pk, **data)
         return Response(RootCauseSerializer(root_cause).data)
 
-    @extend_schema(request=None, responses={204: None, 409: IN_USE})
+    @extend_schema(
+        summary="Delete a root cause",
+        description="Only one no ticket names; one in use is kept (409): set `active: false`.",
+        request=None,
+        responses={204: None, 409: IN_USE},
+    )
     def destroy(self, request: Request, pk: str) -> Response:
         """Delete a root cause no ticket names; one in use is kept (409): deactivate it."""
         root_cause_delete(root_cause_id=self.get_object().pk)
