@@ -166,9 +166,9 @@ def _bounded(examples: int) -> Any:
     )
 
 
-# The write key's run is repeated on PostgreSQL (the postgres marker): what it generates reaches
-# the database. The read key's and no key's answers are decided before any query that could
-# differ between databases, so they run once, on SQLite, to keep CI's time in bounds.
+# The write key's run, which calls every operation (reads included), is repeated on PostgreSQL
+# (the postgres marker). The read key's and no key's runs differ from it in what they may do,
+# not in what reaches the database, so they run once, on SQLite, to keep CI's time in bounds.
 @schema.parametrize()
 @pytest.mark.django_db
 @pytest.mark.postgres
