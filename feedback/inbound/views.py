@@ -91,16 +91,14 @@ def _bad_request(reason: str) -> HttpResponse:
 
 
 def refuse_unusable(view: View) -> View:
-    """The failures of a well-formed but unusable request, which refuse_malformed does not
-    know: JSON nested deeper than the json module recurses, and anymail's refusal of another
-    webhook's payload (Postmark's bounce webhook aimed at the inbound URL)."""
+    """The failure of a well-formed but unusable request, which refuse_malformed (it also
+    refuses JSON nested too deeply) does not know: anymail's refusal of another webhook's
+    payload (Postmark's bounce webhook aimed at the inbound URL)."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
-        except RecursionError:
-            return _bad_request("the JSON body nests too deeply.")
         except AnymailConfigurationError as exc:
             log.warning("inbound webhook misdirected: %s", exc)
             return _bad_request(f"not an inbound email payload ({exc})")

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from feedback.tickets import events
 from feedback.tickets.models import MessageDirection, TicketMessage, TicketStatus
-from feedback.tickets.services import _locked, _mark_contacted
+from feedback.tickets.services import ticket_locked, ticket_mark_contacted
 
 
 @transaction.atomic
@@ -32,8 +32,8 @@ def ticket_reply_accepted(*, ticket_id: int, message_id: str, accepted_at: datet
     )
     if reply is None:
         return False
-    ticket = _locked(ticket_id)
+    ticket = ticket_locked(ticket_id)
     if ticket.first_contact_at is None or ticket.status == TicketStatus.NEW:
-        _mark_contacted(ticket, reply.author, accepted_at, "email reply")
+        ticket_mark_contacted(ticket, reply.author, accepted_at, "email reply")
         events.ticket_updated(ticket)
     return True

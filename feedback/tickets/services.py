@@ -334,7 +334,7 @@ def _acknowledge(ticket: Ticket, now: datetime) -> None:
 # --- Staff actions ----------------------------------------------------------------------------
 
 
-def _locked(ticket_id: int) -> Ticket:
+def ticket_locked(ticket_id: int) -> Ticket:
     return (
         Ticket.objects.select_for_update(of=("self",))
         .select_related("customer", "response__invitation", "assignee", "root_cause")
@@ -350,7 +350,7 @@ def ticket_assign(
     actor: Any = None,
     now: datetime | None = None,
 ) -> Ticket:
-    ticket = _locked(ticket_id)
+    ticket = ticket_locked(ticket_id)
     if assignee is not None and not (assignee.is_active and getattr(assignee, "is_staff", False)):
         raise TicketError("Tickets can only be assigned to active staff.")
     if ticket.assignee_id == (assignee.pk if assignee else None):
@@ -376,7 +376,7 @@ def ticket_assign(
 def ticket_set_priority(*, ticket_id: int, priority: int, actor: Any = None) -> Ticket:
     if priority not in TicketPriority.values:
         raise TicketError(f"Unknown priority {priority!r}.")
-    ticket = _locked(ticket_id)
+    ticket = ticket_locked(ticket_id)
     if ticket.priority != priority:
         ticket_event_record(
             ticket,
@@ -399,7 +399,7 @@ def ticket_set_status(
     root cause); closing is allowed from resolved only."""
     if status not in TicketStatus.values:
         raise TicketError(f"Unknown status {status!r}.")
-    ticket = _locked(ticket_id)
+    ticket = ticket_locked(ticket_id)
     if status == ticket.status:
         return ticket
     if status == TicketStatus.RESOLVED:
@@ -442,7 +442,7 @@ def ticket_note(
     body = (body or "").replace("\x00", "").strip()
     if not body:
         raise TicketError("A note needs some text.")
-    ticket = _locked(ticket_id)
+    ticket = ticket_locked(ticket_id)
     return TicketMessage.objects.create(
         ticket=ticket,
         direction=MessageDirection.NOTE,
@@ -452,7 +452,7 @@ def ticket_note(
     )
 
 
-def _mark_contacted(ticket: Ticket, actor: Any, now: datetime, how: str) -> None:
+def ticket_mark_contacted(ticket: Ticket, actor: Any, now: datetime, how: str) -> None:
     fields = ["updated_at"]
     if ticket.first_contact_at is None:
         ticket.first_contact_at = now
@@ -482,7 +482,7 @@ def ticket_reply(
     body = (body or "").replace("\x00", "").strip()
     if not body:
         raise TicketError("A reply needs some text.")
-    ticket = _locked(ticket_id)
+    ticket = ticket_locked(ticket_id)
     customer = ticket.customer
     if not customer.email or customer.erased_at:
         raise TicketError("The customer has no email address to reply to.")
@@ -529,7 +529,7 @@ def ticket_log_contact(
     *, ticket_id: int, actor: Any, note: str = "", now: datetime | None = None
 ) -> Ticket:
     """Staff reached the customer another way (a phone call): the SLA's first contact."""
-    ticket = _locked(ticket_id)
+    ticket = ticket_locked(ticket_id)
     now = now or timezone.now()
     if note.strip():
         TicketMessage.objects.create(
@@ -539,7 +539,7 @@ def ticket_log_contact(
             body=note.strip(),
             created_at=now,
         )
-    _mark_contacted(ticket, actor, now, "phone call")
+    ticket_mark_contacted(ticket, actor, now, "phone call")
     events.ticket_updated(ticket)
     return ticket
 
@@ -556,7 +556,7 @@ def ticket_resolve(
 ) -> Ticket:
     if root_cause is None:
         raise TicketError("Choose a root cause to resolve the ticket.")
-    ticket = _locked(ticket_id)
+    ticket = ticket_locked(ticket_id)
     if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         raise TicketError("The ticket is already resolved.")
     now = now or timezone.now()
@@ -585,7 +585,7 @@ def ticket_resolve(
 def ticket_reopen(
     *, ticket_id: int, actor: Any = None, note: str = "", now: datetime | None = None
 ) -> Ticket:
-    ticket = _locked(ticket_id)
+    ticket = ticket_locked(ticket_id)
     if ticket.is_open:
         return ticket
     _status_move(ticket, TicketStatus.OPEN, actor=actor, note=note or "Reopened.", now=now)
