@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -20,6 +20,8 @@ from cxcrm.mail import message_id_new
 from cxcrm.text import header_text
 from feedback.surveys.models import Invitation, Survey
 from feedback.surveys.scoring import SurveyKind, score_range
+
+T = TypeVar("T")
 
 SUPPORTED_LANGUAGES = [code for code, _name in settings.LANGUAGES]
 RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
@@ -69,15 +71,26 @@ def default_question(kind: str, brand: str) -> str:
     return _("How easy was it to get what you needed from %(brand)s?") % {"brand": brand}
 
 
-def score_colour(kind: str, score: int) -> str:
-    """Buttons shade from red to green along the scale; colours meet WCAG AA with white text."""
-    low, high = score_range(kind)
-    position = (score - low) / (high - low)
-    if position < 0.45:
-        return "#b42318"
-    if position < 0.75:
-        return "#8a6100"
-    return "#027a48"
+# Every score button has the same colour. A red-to-green scale nudges answers (and a colour
+# boundary that misses the scoring bands, like the old 0–4/5–7/8–10, misreports them); a neutral
+# scale asks the question and nothing more. White on this blue meets WCAG AA (5.7:1).
+SCORE_BUTTON_COLOUR = "#3b5bdb"
+
+# NPS's eleven buttons need ~480 px in one row: on a 320–390 px phone they go on two balanced
+# rows (0–5, 6–10). CSAT (5) and CES (7) fit one row at 320 px with ≥32 px buttons.
+MAX_BUTTONS_PER_ROW = 7
+
+
+def score_rows(scores: list[T]) -> list[list[T]]:
+    """The score buttons' rows: as few rows as fit, balanced, the first never the shorter."""
+    rows = -(-len(scores) // MAX_BUTTONS_PER_ROW)
+    size = -(-len(scores) // rows)
+    return [scores[i : i + size] for i in range(0, len(scores), size)]
+
+
+def preheader_text() -> str:
+    """The line mail apps show after the subject in the inbox (hidden in the email itself)."""
+    return _("One click is all it takes: choose a number in this email.")
 
 
 @dataclass(frozen=True)
@@ -123,10 +136,9 @@ def _render(
         subject = header_text(subject)
         low, high = score_range(kind)
         survey_url = site_url + SURVEY_PATH.format(token=token)
-        scores = [
-            {"value": n, "url": f"{survey_url}?score={n}", "colour": score_colour(kind, n)}
-            for n in range(low, high + 1)
-        ]
+        scores = [{"value": n, "url": f"{survey_url}?score={n}"} for n in range(low, high + 1)]
+        rows = score_rows(scores)
+        widest = max(len(row) for row in rows)
         low_label, high_label = scale_labels(kind)
         context = {
             "brand": brand,
@@ -135,6 +147,14 @@ def _render(
             "question": question,
             "intro": intro,
             "scores": scores,
+            # Each row's table is as wide as its share of the widest row, so every button of
+            # every row is the same size (percentages: the email stretches with the screen).
+            "score_rows": [
+                {"scores": row, "width": f"{100 * len(row) / widest:.0f}%"} for row in rows
+            ],
+            "button_width": f"{100 / widest:.0f}%",
+            "button_colour": SCORE_BUTTON_COLOUR,
+            "preheader": preheader_text(),
             "low_label": low_label,
             "high_label": high_label,
             "survey_url": survey_url,
