@@ -8,6 +8,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from feedback.surveys.models import Response
 from feedback.surveys.scoring import score_range
 from feedback.surveys.services.responses import MAX_COMMENT_CHARS
 
@@ -89,3 +90,20 @@ class FollowUpForm(forms.Form):
             "phone": self.cleaned_data["phone"],
             "time": self.cleaned_data.get("callback_time") or "any",
         }
+
+
+class CallbackRequest(NamedTuple):
+    phone: str
+    time: str  # the best time's label, in the active language
+
+
+def callback_requested(response: Response) -> CallbackRequest | None:
+    """The call-back the customer asked for on the follow-up form, as FollowUpForm recorded it
+    in the response's answers; None when they did not ask for one."""
+    answer = response.answers.get("callback") if isinstance(response.answers, dict) else None
+    if not isinstance(answer, dict) or not answer.get("phone"):
+        return None
+    times = dict(CALLBACK_TIMES)
+    return CallbackRequest(
+        phone=str(answer["phone"]), time=str(times.get(answer.get("time"), times["any"]))
+    )

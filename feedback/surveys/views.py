@@ -25,7 +25,7 @@ from feedback.surveys.emails import (
     scale_labels,
     survey_texts,
 )
-from feedback.surveys.forms import FollowUpForm, ScoreForm
+from feedback.surveys.forms import FollowUpForm, ScoreForm, callback_requested
 from feedback.surveys.models import Invitation, Response, ResponseChannel
 from feedback.surveys.scoring import Sentiment, score_range, sentiment_of
 from feedback.surveys.selectors import invitation_by_token, survey_link
@@ -202,7 +202,7 @@ def _followup_page(
         "form": form,
         "change_form": ScoreForm(kind=kind, initial={"score": response.score}),
     }
-    return render(request, "public/survey_followup.html", context, status=status)
+    return render(request, "public/survey_followup.html", _with_scale(context), status=status)
 
 
 @rate_limited("token")
@@ -297,4 +297,5 @@ def survey_thanks(request: HttpRequest, token: str) -> HttpResponse:
             return HttpResponseRedirect(_survey_url(token, language))
         context["response"] = response
         context["can_change"] = is_open(invitation)
+        context["callback"] = callback_requested(response)
         return render(request, "public/survey_thanks.html", context)

@@ -100,6 +100,49 @@ def test_followup_comment_and_callback_are_saved() -> None:
     assert client.get(done["Location"]).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("language", "confirmation", "evening"),
+    [
+        ("en", "As you asked, we will call you back.", "Evening"),
+        ("pl", "Zgodnie z Twoją prośbą oddzwonimy do Ciebie.", "Wieczorem"),
+        ("ar", "سنعاود الاتصال بك كما طلبت.", None),
+    ],
+)
+def test_the_thanks_page_confirms_the_callback_just_requested(
+    language: str, confirmation: str, evening: str | None
+) -> None:
+    invitation = sent_invitation(customer=CustomerFactory(language=language))
+    client = Client()
+    client.get(answer(client, invitation, 1)["Location"])
+    thanks = client.get(f"/s/{invitation.token}/thanks/").content.decode()
+    assert confirmation not in thanks  # no call-back asked for yet
+
+    done = client.post(
+        f"/s/{invitation.token}/",
+        {
+            "step": "followup",
+            "callback": "on",
+            "phone": "+48 600 100 200",
+            "callback_time": "evening",
+        },
+    )
+    thanks = client.get(done["Location"]).content.decode()
+    assert confirmation in thanks
+    # The number reads left to right on the Arabic page too.
+    assert '<bdi dir="ltr">+48 600 100 200</bdi>' in thanks
+    if evening:
+        assert evening in thanks
+
+
+def test_text_the_customer_writes_takes_its_own_direction() -> None:
+    # English typed on the Arabic page must not read ".nobody told me".
+    invitation = sent_invitation(customer=CustomerFactory(language="ar"))
+    client = Client()
+    page = client.get(answer(client, invitation, 2)["Location"]).content.decode()
+    assert re.search(r'<textarea name="comment" id="id_comment" dir="auto"', page)
+    assert re.search(r'<input type="tel" name="phone" id="id_phone" dir="ltr"', page)
+
+
 def test_happy_customer_is_not_offered_a_callback() -> None:
     invitation = sent_invitation()
     client = Client()
