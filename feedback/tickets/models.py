@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from cxcrm.text import single_line
@@ -61,6 +61,27 @@ def overdue_q(now: timezone.datetime | None = None) -> Q:
         status__in=OPEN_TICKET_STATUSES,
         due_at__lt=now or timezone.now(),
         first_contact_at__isnull=True,
+    )
+
+
+def ticket_not_contacted_first() -> Case:
+    """0 for a ticket nobody has contacted yet, 1 once somebody has: the SLA is for the first
+    contact, so uncontacted tickets are the ones still racing their deadline. The queue's
+    order (feedback.tickets.selectors) and its index below use this one expression."""
+    return Case(
+        When(first_contact_at__isnull=True, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+
+
+def ticket_priority_once_contacted() -> Case:
+    """0 before the first contact (the deadline alone orders those), the priority after it
+    (the SLA is met; what is left is how much the case matters)."""
+    return Case(
+        When(first_contact_at__isnull=True, then=Value(0)),
+        default=F("priority"),
+        output_field=IntegerField(),
     )
 
 
@@ -147,14 +168,16 @@ class Ticket(models.Model):
             models.Index(fields=["touchpoint", "created_at"], name="ticket_touchpoint_idx"),
             models.Index(fields=["created_at"], name="ticket_created_idx"),
             # The working queue at scale: only open tickets (a few % of a million), already in
-            # queue order, so the first page is an index range read with no sort (EXPLAIN in
-            # bench/explain/ticket_queue.txt).
+            # the queue's order (feedback.tickets.selectors.ticket_urgency_order, term for
+            # term), so the first page is an index range read with no sort.
             models.Index(
-                models.F("priority").desc(),
+                ticket_not_contacted_first(),
+                models.OrderBy(ticket_priority_once_contacted(), descending=True),
                 "due_at",
+                models.OrderBy(models.F("priority"), descending=True),
                 "id",
                 condition=Q(status__in=["new", "open", "pending"]),
-                name="ticket_open_queue_idx",
+                name="ticket_urgent_queue_idx",
             ),
             # Escalation sweep: open tickets past due and not yet escalated.
             models.Index(

@@ -20,7 +20,14 @@ from feedback.surveys.models import (
     OutboundEmail,
     Response,
 )
-from feedback.tickets.models import OPEN_TICKET_STATUSES, Ticket, TicketEvent, TicketMessage
+from feedback.tickets.models import (
+    OPEN_TICKET_STATUSES,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    ticket_not_contacted_first,
+    ticket_priority_once_contacted,
+)
 from touchpoints.models import Interaction
 
 
@@ -55,20 +62,37 @@ def tickets_for_staff(queryset: QuerySet[Ticket] | None = None) -> QuerySet[Tick
     )
 
 
+def ticket_urgency_order() -> list[Any]:
+    """The open queue's order, which the partial index ticket_urgent_queue_idx (feedback
+    migration 0015) holds in the same terms, so the first page is read from it unsorted:
+
+    1. tickets nobody has contacted yet, nearest deadline first, so overdue ones lead (the
+       most overdue on top) whatever the priority of tickets already contacted;
+    2. then contacted tickets, highest priority first, then by deadline;
+    ties by priority, then id (oldest first). Tickets without a deadline close each group."""
+    return [
+        ticket_not_contacted_first().asc(),
+        ticket_priority_once_contacted().desc(),
+        F("due_at").asc(nulls_last=True),
+        F("priority").desc(),
+        F("id").asc(),
+    ]
+
+
 def ticket_queue_ordering(*, only_open: bool = False) -> list[Any]:
-    """The queue's order: open tickets first (so a list of all tickets still leads with the
-    work), the most urgent on top, then the nearest deadline, tickets without one last.
-    Expressions rather than an annotation, so that any queryset of tickets can use it.
-    When the list holds only open tickets the open-first term is constant and is left out, so
-    PostgreSQL can read the page straight from the partial index ticket_open_queue_idx."""
+    """The queue's order (ticket_urgency_order), open tickets first when the list also holds
+    closed ones (so a list of all tickets still leads with the work). Expressions rather than
+    an annotation, so that any queryset of tickets can use it. When the list holds only open
+    tickets the open-first term is constant and is left out, so PostgreSQL can read the page
+    straight from the partial index."""
     if only_open:
-        return ["-priority", F("due_at").asc(nulls_last=True), "id"]
+        return ticket_urgency_order()
     open_first = Case(
         When(status__in=OPEN_TICKET_STATUSES, then=Value(0)),
         default=Value(1),
         output_field=IntegerField(),
     )
-    return [open_first.asc(), "-priority", F("due_at").asc(nulls_last=True), "id"]
+    return [open_first.asc(), *ticket_urgency_order()]
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,8 @@ def _queue_rows(count: int) -> None:
             touchpoint=response.touchpoint,
             assignee=people[0],
             priority=4,
+            # The most overdue: the queue's first page shows them.
+            due_at=now - timedelta(hours=10),
         )
 
 
@@ -438,19 +440,57 @@ def test_viewing_the_page_is_audited(agent_client: Client, agent: Any) -> None:
 # --- The queue: order, SLA, filters, search ------------------------------------------------------
 
 
-def test_queue_shows_open_tickets_by_priority_then_deadline(agent_client: Client) -> None:
+def test_queue_leads_with_uncontacted_tickets_by_deadline_then_contacted_by_priority(
+    agent_client: Client,
+) -> None:
     now = timezone.now()
+    contacted = {"first_contact_at": now - timedelta(hours=1)}
+    # Contacted tickets: their SLA is met; the more important first, then the nearer deadline.
+    urgent_contacted = TicketFactory(priority=4, due_at=now - timedelta(hours=5), **contacted)
+    normal_contacted = TicketFactory(priority=2, due_at=now - timedelta(hours=9), **contacted)
+    # Not contacted yet: the nearest (or most passed) deadline first, whatever the priority.
     late_normal = TicketFactory(priority=2, due_at=now + timedelta(hours=30))
     soon_normal = TicketFactory(priority=2, due_at=now + timedelta(hours=3, minutes=30))
-    urgent = TicketFactory(priority=4, due_at=now + timedelta(hours=40))
+    overdue_low = TicketFactory(priority=1, due_at=now - timedelta(hours=1))
+    urgent_later = TicketFactory(priority=4, due_at=now + timedelta(hours=40))
+    no_deadline = TicketFactory(priority=4, due_at=None)
     _resolved_ticket()
 
     page = agent_client.get(QUEUE)
 
-    assert _found(page) == [urgent, soon_normal, late_normal]
+    assert _found(page) == [
+        overdue_low,
+        soon_normal,
+        late_normal,
+        urgent_later,
+        no_deadline,
+        urgent_contacted,
+        normal_contacted,
+    ]
     html = page.content.decode()
     assert '<span class="cx-sla cx-sla--soon" title="due' in html
     assert ">due in 3 h<" in html
+    # The list of all tickets keeps that order after the open-first term.
+    assert _found(agent_client.get(QUEUE, {"queue": "all"}))[:2] == [overdue_low, soon_normal]
+
+
+def test_delete_is_the_last_bulk_action_and_only_for_those_who_may_delete(
+    agent_client: Client,
+) -> None:
+    TicketFactory()
+
+    def choices(client: Client) -> list[str]:
+        form = client.get(QUEUE).context["action_form"]
+        return [value for value, _label in form.fields["action"].choices if value]
+
+    # An agent may not delete tickets (cxcrm.roles): no delete action at all.
+    assert "delete_selected" not in choices(agent_client)
+    deleter = _staff("view_ticket", "change_ticket", "delete_ticket", username="dee")
+    client = Client()
+    client.force_login(deleter)
+    actions = choices(client)
+    assert actions[-1] == "delete_selected"
+    assert "assign_to_me" in actions and "export_csv" in actions
 
 
 def test_overdue_tickets_are_highlighted(agent_client: Client) -> None:

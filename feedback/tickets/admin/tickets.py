@@ -414,6 +414,16 @@ class TicketAdmin(AuditedViewMixin, admin.ModelAdmin):
             context["queue_rows"] = queue_rows(cl, cl.result_list, timezone.now())
         return response
 
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # The admin lists the site-wide actions (Django's "Delete selected tickets", the CSV
+        # export) before ours; the everyday ones come first and the destructive one last. It is
+        # only there for users with the delete permission (its own allowed_permissions).
+        actions = super().get_actions(request)
+        delete = actions.pop("delete_selected", None)
+        if delete is not None:
+            actions["delete_selected"] = delete
+        return actions
+
     def get_ordering(self, request: HttpRequest) -> list[Any]:
         queue = QueueFilter(request, dict(request.GET.lists()), self.model, self)
         return ticket_queue_ordering(only_open=queue.effective() != QueueFilter.ALL)
