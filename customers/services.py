@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -129,3 +131,18 @@ def customer_upsert(*, external_id: str, **fields: Any) -> tuple[Customer, bool]
         existing.save()
         return existing, False
     return customer, True
+
+
+@transaction.atomic
+def customer_create_from_email(*, email: str) -> Customer:
+    """A customer known only by an address that wrote to us (staff making a ticket of the
+    mail): the address validated, everything else left to fill in later."""
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise CustomerError(f"{email or '(no address)'} is not an email address.") from exc
+    customer = Customer(email=email)
+    customer.full_clean(validate_unique=False, validate_constraints=False)
+    customer.save(force_insert=True)
+    return customer

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from customers.models import Customer
+from customers.selectors import customers_by_email
 from cxcrm.admin_lists import SafeDateChangeListMixin
 from cxcrm.pagination import CappedCountPaginator
 from feedback.inbound.models import INBOUND_NEEDS_ATTENTION, InboundEmail, InboundStatus
-from feedback.inbound.services import inbound_email_process
+from feedback.inbound.services import (
+    INBOUND_HANDLEABLE,
+    InboundHandlingError,
+    inbound_email_attach,
+    inbound_email_create_ticket,
+    inbound_email_process,
+)
 from feedback.surveys.admin import ViewOnlyMixin, excerpt
+from feedback.tickets.services import TicketError
 
 RAW_PREVIEW_BYTES = 256 * 1024
 
@@ -37,6 +49,36 @@ class InboundStatusFilter(admin.SimpleListFilter):
         if self.value() in InboundStatus.values:
             return queryset.filter(status=self.value())
         return queryset
+
+
+# "Create ticket" and "Attach to customer" handle at most this many messages per submit.
+HANDLE_LIMIT = 50
+
+
+class AttachForm(forms.Form):
+    """Which customer the mail is about: their number, or an address only one customer has."""
+
+    customer = forms.CharField(
+        label="Customer (number or email address)",
+        max_length=254,
+        help_text="Suggested: the customers with the sender's address.",
+    )
+
+    def clean_customer(self) -> Customer:
+        value = self.cleaned_data["customer"].strip().lstrip("#")
+        if value.isascii() and value.isdigit() and len(value) <= 18:
+            found = Customer.objects.filter(pk=int(value), erased_at__isnull=True).first()
+            if found is None:
+                raise forms.ValidationError(f"No customer #{value} (or they were erased).")
+            return found
+        matches = list(customers_by_email(value)[:2])
+        if not matches:
+            raise forms.ValidationError(f"No customer has the address {value}.")
+        if len(matches) > 1:
+            raise forms.ValidationError(
+                f"Several customers have the address {value}: give the customer's number."
+            )
+        return matches[0]
 
 
 @admin.register(InboundEmail)
@@ -85,7 +127,7 @@ class InboundEmailAdmin(SafeDateChangeListMixin, ViewOnlyMixin, admin.ModelAdmin
         ("Raw message", {"fields": ["raw_block"], "classes": ["collapse"]}),
     ]
     readonly_fields = ["raw_block"]
-    actions = ["process_again"]
+    actions = ["process_again", "create_ticket", "attach_to_customer"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[InboundEmail]:
         # The raw message can be megabytes: never load it for a list, only on one message's page.
@@ -127,4 +169,96 @@ class InboundEmailAdmin(SafeDateChangeListMixin, ViewOnlyMixin, admin.ModelAdmin
             f"{len(ids)} message(s) processed again, {failed} failed again; "
             f"{queryset.count() - len(ids)} skipped (only failed or stuck ones are processed).",
             messages.WARNING if failed or not ids else messages.SUCCESS,
+        )
+
+    # --- Unmatched mail made into tickets by staff ---
+
+    def has_ticket_permission(self, request: HttpRequest) -> bool:
+        # Making a ticket of a customer's mail is ticket work: every role that adds tickets.
+        return request.user.has_perm("feedback.add_ticket") and request.user.has_perm(
+            "feedback.change_ticket"
+        )
+
+    def _handle(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[InboundEmail],
+        handle: Any,
+    ) -> None:
+        ids = list(queryset.order_by("received_at", "id").values_list("id", flat=True))
+        done, refused = [], []
+        for pk in ids[:HANDLE_LIMIT]:
+            try:
+                ticket = handle(pk)
+            except (InboundHandlingError, TicketError) as exc:
+                refused.append(str(exc))
+                continue
+            url = reverse("admin:feedback_ticket_change", args=[ticket.pk])
+            done.append(format_html('<a href="{}">#{}</a>', url, ticket.pk))
+        if done:
+            self.message_user(
+                request,
+                format_html(
+                    "{} email(s) recorded on ticket(s) {}.",
+                    len(done),
+                    format_html(", ".join(["{}"] * len(done)), *done),
+                ),
+                messages.SUCCESS,
+            )
+        if refused:
+            self.message_user(request, " ".join(refused[:10]), messages.WARNING)
+        if len(ids) > HANDLE_LIMIT:
+            self.message_user(
+                request, f"Only the first {HANDLE_LIMIT} were handled: run it again.", messages.INFO
+            )
+
+    @admin.action(
+        description="Create ticket (customer found by the sender's address)", permissions=["ticket"]
+    )
+    def create_ticket(self, request: HttpRequest, queryset: QuerySet[InboundEmail]) -> None:
+        # Nobody with the sender's address: a new customer only for those who may add customers
+        # (cxcrm.roles: Admin); the others are told to attach the mail to a customer instead.
+        may_add = request.user.has_perm("customers.add_customer")
+        self._handle(
+            request,
+            queryset,
+            lambda pk: inbound_email_create_ticket(
+                inbound_email_id=pk, actor=request.user, may_add_customer=may_add
+            ),
+        )
+
+    @admin.action(description="Attach to customer…", permissions=["ticket"])
+    def attach_to_customer(
+        self, request: HttpRequest, queryset: QuerySet[InboundEmail]
+    ) -> HttpResponse | None:
+        rows = list(queryset.defer("raw", "text").order_by("received_at", "id")[:HANDLE_LIMIT])
+        form = AttachForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            customer = form.cleaned_data["customer"]
+            self._handle(
+                request,
+                queryset,
+                lambda pk: inbound_email_attach(
+                    inbound_email_id=pk, customer=customer, actor=request.user
+                ),
+            )
+            return None
+        senders = {row.from_email.lower() for row in rows if "@" in row.from_email}
+        suggested = [c for sender in sorted(senders) for c in customers_by_email(sender)[:5]]
+        if not form.is_bound and len(suggested) == 1:
+            form = AttachForm(initial={"customer": suggested[0].pk})
+        return TemplateResponse(
+            request,
+            "admin/feedback/inboundemail/attach_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Attach email to a customer",
+                "opts": self.model._meta,
+                "form": form,
+                "rows": rows,
+                "handleable": INBOUND_HANDLEABLE,
+                "suggested": suggested[:10],
+                "action": "attach_to_customer",
+                "media": self.media,
+            },
         )

@@ -23,13 +23,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from customers.services import customer_unsubscribe
+from customers.models import Customer
+from customers.selectors import customers_by_email
+from customers.services import CustomerError, customer_create_from_email, customer_unsubscribe
 from feedback.inbound import parsing as inbound
 from feedback.inbound.limits import OverLimit
 from feedback.inbound.models import InboundEmail, InboundSource, InboundStatus
@@ -42,8 +45,8 @@ from feedback.surveys.services.responses import (
     is_open,
     response_record,
 )
-from feedback.tickets.models import Ticket, TicketMessage
-from feedback.tickets.services import ticket_message_receive
+from feedback.tickets.models import OPEN_TICKET_STATUSES, Ticket, TicketMessage, TicketSource
+from feedback.tickets.services import ticket_create, ticket_message_receive
 
 log = logging.getLogger(__name__)
 
@@ -434,3 +437,109 @@ def _to_ticket(
     )
     row.ticket = ticket
     return InboundStatus.MATCHED_TICKET, f"{note.rstrip()} Added to ticket #{ticket.pk}."
+
+
+# --- Staff handling of mail that matched nothing ------------------------------------------------
+
+
+class InboundHandlingError(ValueError):
+    """Why staff cannot turn this message into a ticket (shown to them as it is)."""
+
+
+# What staff may still turn into a ticket: messages nothing was recorded for. Not "received"
+# (its processing is still to come) nor "over_limit" (nothing of it was read).
+INBOUND_HANDLEABLE = (
+    InboundStatus.UNMATCHED,
+    InboundStatus.CLOSED,
+    InboundStatus.NO_SCORE,
+    InboundStatus.ERROR,
+    InboundStatus.TOO_LARGE,
+)
+
+
+def _handleable(inbound_email_id: int) -> InboundEmail:
+    row = InboundEmail.objects.select_for_update().defer("raw").get(pk=inbound_email_id)
+    if row.ticket_id is not None:
+        raise InboundHandlingError(f"Email #{row.pk} is already on ticket #{row.ticket_id}.")
+    if row.status not in INBOUND_HANDLEABLE:
+        raise InboundHandlingError(
+            f"Email #{row.pk} is “{row.get_status_display()}”: only mail that nothing was "
+            "recorded for can become a ticket."
+        )
+    return row
+
+
+def _record_on_ticket(row: InboundEmail, ticket: Ticket, note: str, now: datetime) -> None:
+    """The message's text as the customer's message on the ticket (its Message-ID kept, so a
+    later reply quoting it threads onto the same ticket), and the row linked and handled."""
+    body = (row.text or "").strip()
+    if not body:
+        body = f"[The email has no text. Kept as inbound email #{row.pk}.]"
+    ticket_message_receive(
+        ticket_id=ticket.pk,
+        body=inbound.scrub(body),
+        from_email=row.from_email if "@" in row.from_email else "",
+        message_id=row.message_id,
+        now=now,
+    )
+    row.ticket, row.status, row.processed_at = ticket, InboundStatus.MATCHED_TICKET, now
+    row.note = inbound.scrub(f"{row.note.rstrip()} {note}".strip())[:2000]
+    row.save(update_fields=["ticket", "status", "processed_at", "note"])
+
+
+@transaction.atomic
+def inbound_email_create_ticket(
+    *, inbound_email_id: int, actor: Any, may_add_customer: bool = False
+) -> Ticket:
+    """A new ticket from an email that matched nothing: about the customer with the sender's
+    address (the most recently added one if several share it); when nobody has it, a new
+    customer with just that address, if ``may_add_customer`` (the actor's right to add
+    customers). Subject: the email's; first message: its text."""
+    row = _handleable(inbound_email_id)
+    customer = customers_by_email(row.from_email).first()
+    if customer is None:
+        if not may_add_customer:
+            raise InboundHandlingError(
+                f"No customer has the address {row.from_email or '(none)'}: use “Attach to "
+                "customer” to choose one."
+            )
+        try:
+            customer = customer_create_from_email(email=row.from_email)
+        except CustomerError as exc:
+            raise InboundHandlingError(str(exc)) from exc
+    now = timezone.now()
+    ticket = ticket_create(
+        customer=customer,
+        subject=row.subject or f"Email from {row.from_email}",
+        source=TicketSource.EMAIL,
+        actor=actor,
+    )
+    _record_on_ticket(row, ticket, f"Ticket #{ticket.pk} created from it by staff.", now)
+    return ticket
+
+
+@transaction.atomic
+def inbound_email_attach(*, inbound_email_id: int, customer: Customer, actor: Any) -> Ticket:
+    """Record an email that matched nothing on the customer staff chose: on their open ticket
+    (the one whose deadline is nearest), or on a new ticket when they have none open."""
+    if customer.erased_at is not None:
+        raise InboundHandlingError("That customer was erased: nothing can be recorded on them.")
+    row = _handleable(inbound_email_id)
+    ticket = (
+        Ticket.objects.filter(customer=customer, status__in=OPEN_TICKET_STATUSES)
+        .order_by(F("due_at").asc(nulls_last=True), "id")
+        .first()
+    )
+    now = timezone.now()
+    if ticket is None:
+        ticket = ticket_create(
+            customer=customer,
+            subject=row.subject or f"Email from {row.from_email}",
+            source=TicketSource.EMAIL,
+            actor=actor,
+        )
+        note = f"Attached by staff to customer #{customer.pk}: new ticket #{ticket.pk}."
+    else:
+        note = f"Attached by staff to customer #{customer.pk}: added to ticket #{ticket.pk}."
+    _record_on_ticket(row, ticket, note, now)
+    return ticket

@@ -129,6 +129,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "feedback.invitation:resend_now": MANAGERS,
     "feedback.invitation:cancel_unsent": MANAGERS,
     "feedback.inboundemail:process_again": MANAGERS,
+    "feedback.inboundemail:create_ticket": STAFF,
+    "feedback.inboundemail:attach_to_customer": STAFF,
     "cxcrm.apikey:revoke": ("admin",),
     "cxcrm.webhookdelivery:redeliver": MANAGERS,
     "auth.user:invite_by_email": ("admin",),
