@@ -8,10 +8,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.formats import date_format
+from django.utils.translation import get_language_info
 
 from customers.csv_import import CustomerImporter
 from customers.models import AuditAction, AuditEntry, Customer
 from customers.privacy import audit_record, customer_erase, customer_export
+from customers.profile import profile_panels
 from cxcrm.admin_lists import SafeDateChangeListMixin
 from cxcrm.csv_export import CsvExportMixin
 from cxcrm.csv_import import CsvImportMixin
@@ -105,23 +108,57 @@ class CustomerAdmin(
     # No relation is displayed; an empty tuple still makes the intent (no per-row query) explicit.
     list_select_related = ()
     readonly_fields = ["soft_bounce_count", "erased_at", "created_at", "updated_at"]
+    # The page is a profile (templates/admin/customers/customer/change_form.html): the header,
+    # attributes and history above; below, the plain fields in one compact form for those who
+    # may edit. Tags and attributes (JSON) are shown, not typed: the API and imports set them.
+    change_form_template = "admin/customers/customer/change_form.html"
     fieldsets = [
-        (None, {"fields": ["external_id", "email", "name", "phone"]}),
-        ("Profile", {"fields": ["language", "country", "segment", "tags", "attributes"]}),
+        (None, {"fields": [("name", "email"), ("phone", "external_id")]}),
+        (None, {"fields": [("language", "country", "segment")]}),
         (
             "Consent",
             {
                 "fields": [
-                    "unsubscribed_at",
-                    "suppressed_at",
-                    "suppression_reason",
-                    "soft_bounce_count",
-                    "erased_at",
-                ]
+                    ("unsubscribed_at", "suppressed_at", "suppression_reason"),
+                    ("soft_bounce_count", "erased_at"),
+                    ("created_at", "updated_at"),
+                ],
+                "classes": ["collapse"],
             },
         ),
-        ("Audit", {"fields": ["created_at", "updated_at"]}),
     ]
+    add_fieldsets = [
+        (None, {"fields": [("name", "email"), ("phone", "external_id")]}),
+        (None, {"fields": [("language", "country", "segment")]}),
+    ]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Customer | None = None) -> Any:
+        return self.add_fieldsets if obj is None else self.fieldsets
+
+    # An erased customer is a tombstone: nothing on the page may be edited or saved again.
+    def has_change_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
+        if obj is not None and obj.erased_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
+        if obj is not None and obj.erased_at is not None:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Customer | None = None,
+    ) -> HttpResponse:
+        if obj is not None and obj.pk:
+            context["profile"] = customer_profile(obj)
+            context["profile_panels"] = [] if obj.erased_at else profile_panels(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     actions = ["export_json", "erase_personal_data"]
 
@@ -190,6 +227,38 @@ class CustomerAdmin(
             messages.SUCCESS,
         )
         return None
+
+
+def customer_profile(customer: Customer) -> dict[str, Any]:
+    """The page's header: who they are, in words (language by name), and whether we may
+    email them and why not."""
+    try:
+        language = get_language_info(customer.language)["name"]
+    except KeyError:
+        language = customer.language
+    if customer.erased_at:
+        consent, reason = "erased", f"personal data erased {date_format(customer.erased_at)}"
+    elif customer.suppressed_at:
+        consent = "suppressed"
+        reason = customer.get_suppression_reason_display() or "suppressed"
+    elif customer.unsubscribed_at:
+        consent, reason = "unsubscribed", f"since {date_format(customer.unsubscribed_at)}"
+    elif not customer.email:
+        consent, reason = "no email", "no email address"
+    else:
+        consent, reason = "subscribed", ""
+    tags = customer.tags if isinstance(customer.tags, list) else []
+    attributes = customer.attributes if isinstance(customer.attributes, dict) else {}
+    return {
+        "language": language,
+        "consent": consent,
+        "consent_reason": reason,
+        "tags": [str(t) for t in tags],
+        "attributes": [
+            (str(k), v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+            for k, v in sorted(attributes.items())
+        ],
+    }
 
 
 @admin.register(AuditEntry)
