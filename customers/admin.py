@@ -107,7 +107,14 @@ class CustomerAdmin(
     date_hierarchy = "created_at"
     # No relation is displayed; an empty tuple still makes the intent (no per-row query) explicit.
     list_select_related = ()
-    readonly_fields = ["soft_bounce_count", "erased_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "soft_bounce_count",
+        "erased_at",
+        "created_at",
+        "updated_at",
+        "tags",
+        "attributes",
+    ]
     # The page is a profile (templates/admin/customers/customer/change_form.html): the header,
     # attributes and history above; below, the plain fields in one compact form for those who
     # may edit. Tags and attributes (JSON) are shown, not typed: the API and imports set them.
@@ -125,6 +132,11 @@ class CustomerAdmin(
                 ],
                 "classes": ["collapse"],
             },
+        ),
+        # As stored (read-only: the API and imports set them); the header shows them as a table.
+        (
+            "Tags and attributes, as stored",
+            {"fields": ["tags", "attributes"], "classes": ["collapse"]},
         ),
     ]
     add_fieldsets = [
