@@ -11,10 +11,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import timezone
 
+from feedback.inbound.models import InboundEmail, InboundSource, InboundStatus
 from feedback.surveys.models import EmailKind, EmailStatus, OutboundEmail
 from feedback.surveys.services.sending import outbound_email_send
 from feedback.tickets.models import Ticket, TicketStatus
@@ -111,7 +113,8 @@ def test_an_agent_works_a_detractor_ticket_from_queue_to_resolution(live_server,
     page.wait_for_url(re.compile(r"/admin/feedback/ticket/$"))
     rows = page.locator("#result_list tbody tr")
     assert rows.count() == 5
-    assert "Late pizza" in rows.first.inner_text()
+    # Overdue and nobody has contacted the customer: first, above the higher priorities.
+    assert "Refund not received" in rows.first.inner_text()
     assert page.locator("#result_list .cx-sla--overdue").count() == 1
     shot(page, "triage-queue")
 
@@ -170,3 +173,103 @@ def test_an_agent_works_a_detractor_ticket_from_queue_to_resolution(live_server,
     assert ticket.followup_invitations.count() == 1
     assert page.get_by_role("button", name="Reopen").is_visible()
     shot(page, "triage-ticket-resolved")
+
+
+def _signed_in(browser: Any, live_server: Any, user: Any, width: int, height: int) -> Any:
+    """A tab of a new context at this size, signed in as ``user`` by session cookie (the
+    sign-in page itself is covered above)."""
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    return context.new_page()
+
+
+def test_queue_leads_with_the_overdue_uncontacted_ticket_and_mail_becomes_a_ticket(
+    live_server, browser
+) -> None:  # type: ignore[no-untyped-def]
+    user = UserFactory(username="uma", password=None, is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=[
+                "view_ticket",
+                "add_ticket",
+                "change_ticket",
+                "view_inboundemail",
+                "view_customer",
+                "change_customer",
+                "view_response",
+            ]
+        )
+    )
+    now = timezone.now()
+    ana = CustomerFactory(
+        name="Ana Souza",
+        email="ana@shop.example",
+        language="pl",
+        segment="vip",
+        tags=["gold"],
+        attributes={"plan": "pro", "city": "Kraków"},
+    )
+    TicketFactory(
+        subject="Urgent, already called back",
+        priority=4,
+        due_at=now - timedelta(hours=6),
+        first_contact_at=now - timedelta(hours=7),
+    )
+    TicketFactory(subject="Late pizza", priority=4, due_at=now + timedelta(hours=20))
+    overdue = TicketFactory(
+        subject="لم يصل الطرد", customer=ana, priority=1, due_at=now - timedelta(hours=1)
+    )
+    ResponseFactory(invitation__interaction__customer=ana, score=3, comment="Box was wet.")
+    mail = InboundEmail.objects.create(
+        source=InboundSource.COMMAND,
+        status=InboundStatus.UNMATCHED,
+        from_email="ana@shop.example",
+        subject="Where is my order?",
+        message_id="<where-1@shop.example>",
+        raw=b"Subject: Where is my order?\r\n\r\nOrder 1042 has not arrived.\r\n",
+        text="Order 1042 has not arrived.",
+    )
+
+    laptop = _signed_in(browser, live_server, user, 1366, 768)
+    laptop.goto(f"{live_server.url}/admin/queue/")
+    first = laptop.locator("#result_list tbody tr").first
+    assert f"#{overdue.pk} " in first.inner_text()
+    shot(laptop, "queue-laptop")
+
+    # The unmatched mail, made a ticket from the inbound list.
+    laptop.goto(f"{live_server.url}/admin/feedback/inboundemail/")
+    laptop.check(f"input[name=_selected_action][value='{mail.pk}']")
+    laptop.select_option("select[name=action]", "create_ticket")
+    laptop.locator("button[name=index]").first.click()
+    laptop.get_by_text("email(s) recorded on ticket(s)").wait_for()
+    made = Ticket.objects.get(subject="Where is my order?")
+    assert made.customer == ana and made.messages.get().body == "Order 1042 has not arrived."
+
+    laptop.goto(f"{live_server.url}/admin/customers/customer/{ana.pk}/change/")
+    laptop.locator("#cx-panel-tickets").get_by_text("Where is my order?").wait_for()
+    assert laptop.get_by_text("Box was wet.").is_visible()
+    shot(laptop, "customer-laptop")
+    laptop.context.close()
+
+    phone = _signed_in(browser, live_server, user, 390, 844)
+    phone.goto(f"{live_server.url}/admin/queue/")
+    card = phone.locator("#result_list tbody tr").first
+    assert f"#{overdue.pk} " in card.inner_text()
+    # The card leads with the SLA; the filters wait behind their toggle.
+    sla = card.locator(".field-sla").bounding_box()
+    subject = card.locator(".field-ticket").bounding_box()
+    assert sla is not None and subject is not None and sla["y"] < subject["y"]
+    assert phone.locator("#cx-queue-filters:not([open])").count() == 1
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(phone, "queue-phone")
+    phone.context.close()
