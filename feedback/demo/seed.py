@@ -1,8 +1,8 @@
-"""Demo data: a deterministic, plausible 90 days of a shop's customer-experience loop.
+"""Demo data: a deterministic, plausible year (or, small, 90 days) of a shop's CX loop.
 
 `demo_seed(seed=..., now=...)` upserts the reference data (staff, touchpoints, surveys, root
 causes: no service makes those, and no randomness is in them), then draws customers and their
-journeys from one ``random.Random(seed)`` and replays the 90 days hour by hour through the
+journeys from one ``random.Random(seed)`` and replays the history hour by hour through the
 product's services, as if the shop had run cxcrm all along: customers are upserted, interactions
 recorded in bulk (the survey rules schedule the invitations), the dispatcher claims and sends
 what is due into the outbox, reminders and expiry run, customers answer, the loop opens
@@ -17,7 +17,9 @@ replayed only when no demo interaction exists yet, so running again adds nothing
 from __future__ import annotations
 
 import heapq
+import itertools
 import random
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -76,12 +78,41 @@ from touchpoints.models import Interaction, JourneyStage, Touchpoint
 from touchpoints.services import InteractionInput, interactions_record_bulk
 
 SOURCE = "demo"
-HISTORY_DAYS = 90
-N_CUSTOMERS = 240
-N_INTERACTIONS = 1200
+
+
+@dataclass(frozen=True)
+class DemoSize:
+    days: int  # of history replayed, up to now
+    customers: int
+    interactions: int
+    # The replay's clock: the dispatcher's beat, and the reminder, expiry and escalation
+    # sweeps' (coarser: each scans the queue). A year replayed hourly through the services
+    # takes minutes; every few hours keeps `make run` under a minute.
+    tick: timedelta = timedelta(hours=1)
+    sweep: timedelta = timedelta(hours=6)
+
+
+# "full" is what `make run` shows (a year, so the dashboards' trends have solid points);
+# "small" keeps the tests that seed the demo fast.
+SIZES = {
+    "small": DemoSize(days=90, customers=240, interactions=1200),
+    "full": DemoSize(
+        days=365,
+        customers=1600,
+        interactions=10000,
+        tick=timedelta(hours=3),
+        sweep=timedelta(hours=24),
+    ),
+}
+# Visits by weekday (Monday first) and by hour of the day: a shop's week, busiest on Monday
+# evening and quiet on Saturday, and its day, quiet at night.
+WEEKDAY_WEIGHTS = (1.15, 1.05, 1.0, 1.0, 0.95, 0.7, 0.85)
+HOUR_WEIGHTS = (
+    0.15, 0.1, 0.08, 0.08, 0.1, 0.2, 0.4, 0.7, 0.9, 1.0, 1.0, 1.05,
+    1.1, 1.05, 1.0, 1.0, 1.0, 1.05, 1.15, 1.3, 1.3, 1.1, 0.7, 0.35,
+)  # fmt: skip
+GROWTH = 0.6  # the share of today's visit rate the shop had at the start of the history
 LANGUAGES = ("en", "ru", "pl", "zh-hans", "ar")
-TICK = timedelta(hours=1)  # the dispatcher's beat in the replay
-SWEEP_HOURS = 6  # the reminder, expiry and escalation sweeps' (coarser: each scans the queue)
 # Backends that deliver nothing: the demo's customers are invented, their email must not leave.
 SAFE_BACKENDS = (
     "feedback.surveys.backends.OutboxBackend",
@@ -120,11 +151,15 @@ def demo_seed(
     *,
     seed: int = 42,
     now: datetime | None = None,
+    size: str = "full",
     progress: bool = False,
     stream: TextIO | None = None,
 ) -> DemoResult:
-    """Create or refresh the demo data (see the module docstring). With ``progress`` a tqdm
-    bar is drawn on ``stream`` (stderr by default) when that is a terminal."""
+    """Create or refresh the demo data (see the module docstring); ``size`` is a key of
+    SIZES. With ``progress`` a tqdm bar is drawn on ``stream`` (stderr by default) when that
+    is a terminal."""
+    if size not in SIZES:
+        raise ValueError(f"Unknown demo size {size!r}: choose one of {', '.join(SIZES)}.")
     if settings.EMAIL_BACKEND not in SAFE_BACKENDS:
         raise ImproperlyConfigured(
             "The demo sends its emails through the product: use EMAIL_URL=outbox:// so they "
@@ -144,14 +179,14 @@ def demo_seed(
     if Interaction.objects.filter(source=SOURCE).exists():
         return DemoResult(seed=seed, created=False, counts=demo_counts())
     replay = _Replay(
-        seed=seed, now=now or timezone.now(), staff=staff, touchpoints=touchpoints,
-        surveys=surveys, causes=causes,
+        seed=seed, now=now or timezone.now(), size=SIZES[size], staff=staff,
+        touchpoints=touchpoints, surveys=surveys, causes=causes,
     )  # fmt: skip
     replay.plan()
-    ticks = int((replay.now - replay.start) / TICK) + 1
+    ticks = int((replay.now - replay.start) / replay.size.tick) + 1
     with tqdm(
         total=ticks,
-        desc="Replaying 90 days",
+        desc=f"Replaying {SIZES[size].days} days",
         unit="h",
         file=stream,
         disable=None if progress else True,
@@ -266,6 +301,7 @@ class _Replay(TicketWork):
         *,
         seed: int,
         now: datetime,
+        size: DemoSize,
         staff: dict[str, AbstractUser],
         touchpoints: dict[str, Touchpoint],
         surveys: dict[str, Survey],
@@ -273,7 +309,8 @@ class _Replay(TicketWork):
     ) -> None:
         self.rng = random.Random(seed)
         self.now = now
-        self.start = now - timedelta(days=HISTORY_DAYS)
+        self.size = size
+        self.start = now - timedelta(days=size.days)
         self.staff, self.touchpoints, self.causes = staff, touchpoints, causes
         self.survey_for = surveys  # touchpoint slug -> the survey it triggers
         self.people: list[_Person] = []
@@ -295,7 +332,7 @@ class _Replay(TicketWork):
 
     def _customers(self) -> None:
         rng, used = self.rng, set()
-        for n in range(1, N_CUSTOMERS + 1):
+        for n in range(1, self.size.customers + 1):
             language = rng.choices(LANGUAGES, weights=LANGUAGE_WEIGHTS)[0]
             name, first, last = _person(rng, language)
             places = PLACES[language]
@@ -309,8 +346,11 @@ class _Replay(TicketWork):
                 k += 1
                 email = f"{local}{k}@{domain}"
             used.add(email)
+            history = self.size.days
             days = (
-                rng.uniform(1, HISTORY_DAYS - 1) if rng.random() < 0.18 else rng.uniform(91, 1100)
+                rng.uniform(1, history - 1)
+                if rng.random() < 0.18
+                else rng.uniform(history + 1, history + 1010)
             )
             tags = [
                 t for t in ("newsletter", "loyalty", "app-user", "returning") if rng.random() < 0.3
@@ -340,21 +380,24 @@ class _Replay(TicketWork):
                 )
             )  # fmt: skip
         # A few store-only shoppers left no address; some others opt out or bounce on the way.
-        picked = rng.sample(self.people, 3 + 16 + 6)
-        for person in picked[:3]:
+        scale = self.size.customers / SIZES["small"].customers
+        no_email, unsubscribed, suppressed = round(3 * scale), round(16 * scale), round(6 * scale)
+        picked = rng.sample(self.people, no_email + unsubscribed + suppressed)
+        for person in picked[:no_email]:
             person.fields["email"] = ""
         reasons = (SuppressionReason.HARD_BOUNCE, SuppressionReason.COMPLAINT,
                    SuppressionReason.MANUAL)  # fmt: skip
-        for n, person in enumerate(picked[3:]):
+        for n, person in enumerate(picked[no_email:]):
             at = self.start + (self.now - self.start) * rng.random()
-            person.opt_out = (at, "unsubscribed" if n < 16 else reasons[n % len(reasons)])
+            how = "unsubscribed" if n < unsubscribed else reasons[n % len(reasons)]
+            person.opt_out = (at, how)
 
     def _visits(self) -> None:
         rng, rows = self.rng, []
-        while len(rows) < N_INTERACTIONS:
-            person = rng.choices(self.people, weights=[p.weight for p in self.people])[0]
-            floor = max(self.start, person.since)
-            start = floor + (self.now - floor) * rng.random()
+        weights = list(itertools.accumulate(p.weight for p in self.people))
+        while len(rows) < self.size.interactions:
+            person = rng.choices(self.people, cum_weights=weights)[0]
+            start = self._visit_time(max(self.start, person.since))
             rows += [
                 (at, person, slug, meta)
                 for slug, at, meta in self._journey(person, start)
@@ -362,6 +405,19 @@ class _Replay(TicketWork):
             ]
         rows.sort(key=lambda row: row[0])
         self.visits = rows
+
+    def _visit_time(self, floor: datetime) -> datetime:
+        """When a visit starts, after ``floor``: more often lately (the shop grows), on busy
+        weekdays and in the day's busy hours (drawn by rejection, from the one rng)."""
+        rng, span = self.rng, self.now - floor
+        top = max(WEEKDAY_WEIGHTS) * max(HOUR_WEIGHTS)
+        while True:
+            at = floor + span * rng.random()
+            local = timezone.localtime(at)
+            growth = GROWTH + (1 - GROWTH) * (1 - (self.now - at) / (self.now - self.start))
+            weight = growth * WEEKDAY_WEIGHTS[local.weekday()] * HOUR_WEIGHTS[local.hour]
+            if rng.random() * top <= weight:
+                return at
 
     def _journey(
         self, customer: _Person, t: datetime
@@ -451,8 +507,9 @@ class _Replay(TicketWork):
             if person.opt_out:
                 at, how = person.opt_out
                 self.later(at, lambda c=customer, at=at, how=how: self._opt_out(c, at, how))
-        numbered = list(enumerate(self.visits, start=1))
-        tick, last, hour = self.start + TICK, False, 0
+        numbered = deque(enumerate(self.visits, start=1))
+        step, every = self.size.tick, self.size.sweep // self.size.tick
+        tick, last, beat = self.start + step, False, 0
         while not last:
             last = tick >= self.now
             tick = min(tick, self.now)
@@ -460,19 +517,19 @@ class _Replay(TicketWork):
                 heapq.heappop(self.queue).run()
             batch = []
             while numbered and numbered[0][1][0] <= tick:
-                batch.append(numbered.pop(0))
+                batch.append(numbered.popleft())
             self._record(batch, tick)
             # The beat's last runs are still to come but for the final one, whose worker has
             # just claimed what became due meanwhile: the queue shows work in flight.
-            if last or self.now - tick >= 3 * TICK:
+            if last or self.now - tick >= timedelta(hours=3):
                 self._dispatch(tick, last=last)
-            hour += 1
-            if last or hour % SWEEP_HOURS == 0:
+            beat += 1
+            if last or beat % every == 0:
                 invitations_expire_due(now=tick)
                 invitations_remind_due(now=tick)
                 tickets_escalate_breached(now=tick)
             bar.update(1)
-            tick += TICK
+            tick += step
 
     def _opt_out(self, customer: Customer, at: datetime, how: str) -> None:
         if how == "unsubscribed":
@@ -483,7 +540,7 @@ class _Replay(TicketWork):
     def _record(
         self, batch: list[tuple[int, tuple[datetime, _Person, str, dict[str, Any]]]], at: datetime
     ) -> None:
-        """Record the hour's interactions, as an integrator's bulk push; the survey rules
+        """Record the beat's interactions, as an integrator's bulk push; the survey rules
         schedule the invitations. Staff cancel the odd one before it goes out."""
         if not batch:
             return
@@ -509,7 +566,7 @@ class _Replay(TicketWork):
                 invitation_cancel(invitation_id=pk)
 
     def _dispatch(self, at: datetime, *, last: bool) -> None:
-        """The beat's dispatch at this hour. On the last one a worker has just claimed the
+        """The beat's dispatch at this time. On the last one a worker has just claimed the
         latest due invitations and is still sending two of them."""
         ids, claimed_at = invitations_claim(limit=1000, now=at)
         if not ids:
@@ -553,7 +610,7 @@ class _Replay(TicketWork):
             SurveyKind.CSAT: [5, 8, 12, 30, 45],
             SurveyKind.CES: [4, 6, 9, 11, 18, 26, 26],
         }[SurveyKind(kind)]
-        age = (self.now - at) / timedelta(days=HISTORY_DAYS)
+        age = (self.now - at) / (self.now - self.start)
         worse = 0.8 + 0.45 * age + (0.35 if slug in ("home-delivery", "support-call") else 0)
         if recovery:  # asked again after a resolved ticket: mostly won back
             worse = 0.4

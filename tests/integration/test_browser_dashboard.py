@@ -27,7 +27,7 @@ def browser() -> Iterator[Any]:
 def manager_page(browser: Any, live_server: Any) -> Iterator[Any]:
     """A signed-in superuser (superusers need no MFA while DEBUG-style defaults apply in
     tests; the MFA rules have their own tests)."""
-    call_command("seed_demo", "--seed", "42", "--no-progress", verbosity=0)
+    call_command("seed_demo", "--seed", "42", "--size", "small", "--no-progress", verbosity=0)
     UserFactory(username="mara", email="mara@cx.example", is_superuser=True)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     tab = context.new_page()

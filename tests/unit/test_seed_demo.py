@@ -91,7 +91,7 @@ def fingerprint() -> dict[str, list[Any]]:
 
 @pytest.mark.django_db
 def test_demo_data_is_big_varied_and_consistent() -> None:
-    result = demo_seed(seed=42, now=NOW)
+    result = demo_seed(seed=42, now=NOW, size="small")
 
     assert result.created
     touchpoints = Touchpoint.objects.all()
@@ -199,7 +199,7 @@ def test_refuses_a_backend_that_would_email_the_invented_customers(settings: Any
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
     with pytest.raises(ImproperlyConfigured):
-        demo_seed(seed=1, now=NOW)
+        demo_seed(seed=1, now=NOW, size="small")
 
     assert not Interaction.objects.exists()
 
@@ -207,15 +207,15 @@ def test_refuses_a_backend_that_would_email_the_invented_customers(settings: Any
 @pytest.mark.django_db
 def test_running_again_changes_nothing_and_keeps_consent_and_accounts() -> None:
     UserFactory(username="alice", first_name="Alice", password="kept-password-123")
-    first = demo_seed(seed=42, now=NOW)
+    first = demo_seed(seed=42, now=NOW, size="small")
     customer = Customer.objects.filter(unsubscribed_at__isnull=True).order_by("pk").first()
     assert customer is not None
     customer.unsubscribed_at = NOW
     customer.save()
 
     before = fingerprint()
-    second = demo_seed(seed=42, now=NOW + timedelta(hours=1))
-    third = demo_seed(seed=43, now=NOW)
+    second = demo_seed(seed=42, now=NOW + timedelta(hours=1), size="small")
+    third = demo_seed(seed=43, now=NOW, size="small")
 
     assert not second.created and not third.created
     assert second.counts == third.counts == first.counts
@@ -229,13 +229,13 @@ def test_running_again_changes_nothing_and_keeps_consent_and_accounts() -> None:
 
 @pytest.mark.django_db
 def test_same_seed_same_data_and_another_seed_other_data() -> None:
-    demo_seed(seed=7, now=NOW)
+    demo_seed(seed=7, now=NOW, size="small")
     first = fingerprint()
     wipe()
-    demo_seed(seed=7, now=NOW)
+    demo_seed(seed=7, now=NOW, size="small")
     again = fingerprint()
     wipe()
-    demo_seed(seed=8, now=NOW)
+    demo_seed(seed=8, now=NOW, size="small")
     other = fingerprint()
 
     assert again == first
@@ -247,7 +247,7 @@ def test_same_seed_same_data_and_another_seed_other_data() -> None:
 @pytest.mark.django_db
 def test_command_seeds_with_a_seed_and_prints_a_summary() -> None:
     out, err = StringIO(), StringIO()
-    call_command("seed_demo", "--seed", "3", stdout=out, stderr=err)
+    call_command("seed_demo", "--seed", "3", "--size", "small", stdout=out, stderr=err)
 
     text = out.getvalue()
     assert "Demo data created (seed 3)" in text
@@ -256,7 +256,7 @@ def test_command_seeds_with_a_seed_and_prints_a_summary() -> None:
     assert Interaction.objects.filter(source=SOURCE).count() >= 1000
 
     out = StringIO()
-    call_command("seed_demo", stdout=out, stderr=StringIO())
+    call_command("seed_demo", "--size", "small", stdout=out, stderr=StringIO())
     assert "already present" in out.getvalue()
 
 
@@ -267,7 +267,31 @@ def test_seeds_without_the_agent_role_and_every_worked_ticket_has_someone() -> N
     from django.contrib.auth.models import Group
 
     Group.objects.filter(name="Agent").delete()
-    demo_seed(seed=42, now=NOW)
+    demo_seed(seed=42, now=NOW, size="small")
     worked = Ticket.objects.exclude(status=TicketStatus.NEW)
     assert worked.exists()
     assert not worked.filter(assignee__isnull=True).exists()
+
+
+def test_full_size_plans_a_year_with_a_weekly_rhythm_and_growth() -> None:
+    # The full demo's shape, checked on its plan (drawn in memory, no rows: seeding it takes
+    # a minute): ~10,000 visits over 365 days, Mondays busier than Saturdays, the last
+    # quarter busier than the first.
+    from feedback.demo.seed import SIZES, _Replay
+
+    replay = _Replay(
+        seed=42, now=NOW, size=SIZES["full"], staff={}, touchpoints={}, surveys={}, causes={}
+    )
+    replay.plan()
+
+    times = [at for at, *_ in replay.visits]
+    assert len(times) >= 10_000
+    assert len({person.fields["language"] for person in replay.people}) == 5
+    assert NOW - timedelta(days=365) <= min(times) < NOW - timedelta(days=350)
+    assert max(times) <= NOW
+    weekdays = Counter(at.weekday() for at in times)
+    assert weekdays[0] > 1.3 * weekdays[5]
+    first = sum(at < NOW - timedelta(days=365 - 91) for at in times)
+    last = sum(at >= NOW - timedelta(days=91) for at in times)
+    assert last > 1.2 * first
+    assert len({slug for _, _, slug, _ in replay.visits}) >= 15

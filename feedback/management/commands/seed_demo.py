@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser, OutputWrapper
 
 from feedback.demo import demo_seed
+from feedback.demo.seed import SIZES
 
 
 class _ProgressStream:
@@ -30,12 +31,18 @@ class _ProgressStream:
 
 class Command(BaseCommand):
     help = (
-        "Create deterministic demo data: touchpoints, customers, 90 days of interactions, "
-        "surveys, invitations, answers and tickets. Safe to run again."
+        "Create deterministic demo data: touchpoints, customers, a year of interactions (90 "
+        "days with --size small), surveys, invitations, answers and tickets. Safe to run again."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=42, help="Random seed (default 42).")
+        parser.add_argument(
+            "--size",
+            choices=sorted(SIZES),
+            default="full",
+            help="full: a year, ~10,000 interactions (default); small: 90 days, for tests.",
+        )
         parser.add_argument(
             "--no-progress", action="store_true", help="Do not draw a progress bar on stderr."
         )
@@ -44,6 +51,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         result = demo_seed(
             seed=options["seed"],
+            size=options["size"],
             progress=not options["no_progress"],
             stream=_ProgressStream(self.stderr),  # type: ignore[arg-type]
         )
