@@ -222,6 +222,16 @@ Late delivery
   zh-hans 说好周二送到，结果周五才到，我白白在家等了两次。
   ar وصل الطرد متأخرًا أربعة أيام ولم يشرح لي أحد السبب.
   ar وعدوني بالتوصيل يوم الثلاثاء لكنه وصل يوم الجمعة، وانتظرت في البيت مرتين بلا فائدة.
+  en Tracking said "out for delivery" for three days straight. Still waiting.
+  en Paid for next-day shipping and it took a week. Want my delivery fee back.
+  ru Трек-номер три дня показывал «передано курьеру», а посылки всё нет.
+  ru Заплатил за доставку на следующий день, а ждал неделю. Верните деньги за доставку.
+  pl Śledzenie przez trzy dni pokazywało „w doręczeniu”, a paczki dalej nie ma.
+  pl Zapłaciłem za dostawę na następny dzień, a czekałem tydzień. Proszę o zwrot za przesyłkę.
+  zh-hans 物流显示“派送中”整整三天，到现在还没收到。
+  zh-hans 付了次日达的运费，结果等了一个星期，运费应该退给我。
+  ar التتبع يقول "خرج للتوصيل" منذ ثلاثة أيام وما زلت أنتظر.
+  ar دفعت رسوم التوصيل في اليوم التالي ووصل بعد أسبوع، أريد استرجاع رسوم الشحن.
 Damaged item
   en The box was crushed and the item inside was broken.
   en One of the glasses arrived cracked. The packaging was far too thin.
@@ -233,6 +243,16 @@ Damaged item
   zh-hans 其中一个杯子到货时已经裂了，包装太薄了。
   ar كانت العلبة مهروسة والمنتج بداخلها مكسورًا.
   ar وصل أحد الأكواب مشروخًا، والتغليف كان رقيقًا جدًا.
+  en The screen had a scratch right out of the box, clearly not new.
+  en Half the bottles leaked all over the rest of the order.
+  ru На экране царапина прямо из коробки — явно не новый.
+  ru Половина бутылок протекла и залила весь остальной заказ.
+  pl Ekran był porysowany od razu po wyjęciu z pudełka, na pewno nie nowy.
+  pl Połowa butelek się wylała i zalała resztę zamówienia.
+  zh-hans 一开箱屏幕上就有划痕，明显不是新品。
+  zh-hans 一半的瓶子漏了，把订单里别的东西都弄湿了。
+  ar الشاشة فيها خدش من أول ما فتحت العلبة، واضح أنها ليست جديدة.
+  ar نصف الزجاجات تسربت وأغرقت بقية الطلب.
 Rude staff
   en The courier was rude and just dropped the parcel at my door.
   en The person on the phone was dismissive and hung up on me.
@@ -244,6 +264,16 @@ Rude staff
   zh-hans 电话客服态度敷衍，还直接挂了我的电话。
   ar كان المندوب فظًا ورمى الطرد أمام الباب.
   ar كان موظف خدمة العملاء غير مبالٍ وأغلق الخط في وجهي.
+  en The cashier rolled her eyes when I asked about the discount.
+  en Your chat agent told me it was "not their problem". Unbelievable.
+  ru Кассир закатила глаза, когда я спросила про скидку.
+  ru Оператор в чате ответил, что это «не их проблема». Просто нет слов.
+  pl Kasjerka przewróciła oczami, kiedy zapytałam o rabat.
+  pl Konsultant na czacie napisał, że to „nie jego problem”. Szok.
+  zh-hans 我问了一句折扣，收银员就翻白眼。
+  zh-hans 在线客服居然说“这不是我们的问题”，太离谱了。
+  ar الكاشيرة تأففت عندما سألتها عن الخصم.
+  ar موظف المحادثة قال لي "هذه ليست مشكلتنا". شيء لا يصدق.
 Billing error
   en I was charged twice for the same order.
   en The invoice shows a different price from the one at checkout.
@@ -255,6 +285,16 @@ Billing error
   zh-hans 发票上的价格和下单时显示的不一样。
   ar تم خصم المبلغ مرتين على نفس الطلب.
   ar الفاتورة تُظهر سعرًا مختلفًا عن السعر عند إتمام الطلب.
+  en Returned the item three weeks ago and the refund still hasn't arrived.
+  en The promo code was accepted but the discount never showed up on my card.
+  ru Вернул товар три недели назад, а деньги до сих пор не пришли.
+  ru Промокод приняли, но скидка так и не списалась с карты.
+  pl Zwróciłam towar trzy tygodnie temu, a pieniędzy wciąż nie ma.
+  pl Kod rabatowy przeszedł, ale na karcie pobrano pełną kwotę.
+  zh-hans 三周前就退货了，退款到现在还没到账。
+  zh-hans 优惠码显示用上了，可信用卡上扣的还是原价。
+  ar أرجعت المنتج قبل ثلاثة أسابيع وحتى الآن لم يصلني المبلغ.
+  ar قُبل كود الخصم لكن البطاقة خُصم منها المبلغ كاملًا.
 Website bug
   en The payment page kept freezing; it took three attempts.
   en The app logs me out every time I open order tracking.
@@ -266,6 +306,16 @@ Website bug
   zh-hans 每次打开订单跟踪，应用都会把我退出登录。
   ar صفحة الدفع كانت تتجمد باستمرار، ولم تنجح العملية إلا في المحاولة الثالثة.
   ar التطبيق يسجّل خروجي في كل مرة أفتح فيها تتبع الطلب.
+  en The app crashes as soon as I tap "Pay". Tried twice, same thing.
+  en Couldn't add anything to the basket on Safari, had to switch to my laptop.
+  ru Приложение вылетает, как только нажимаю «Оплатить». Пробовал дважды.
+  ru В Safari товары не добавлялись в корзину, пришлось садиться за ноутбук.
+  pl Aplikacja się wysypuje, gdy tylko kliknę „Zapłać”. Dwa razy to samo.
+  pl W Safari nie dało się nic dodać do koszyka, musiałem przejść na laptopa.
+  zh-hans 一点“支付”应用就闪退，试了两次都一样。
+  zh-hans 用Safari怎么都加不进购物车，只好换电脑下单。
+  ar التطبيق يتوقف فجأة بمجرد الضغط على "ادفع"، جربت مرتين ونفس الشيء.
+  ar لم أستطع إضافة أي شيء إلى السلة من سفاري واضطررت لاستخدام الحاسوب.
 Product quality
   en The jacket started falling apart after two washes.
   en Looks nothing like the photos and feels cheap.
@@ -277,6 +327,16 @@ Product quality
   zh-hans 和图片完全不一样，质感很廉价。
   ar بدأت السترة تتلف بعد غسلتين فقط.
   ar لا يشبه الصور إطلاقًا ويبدو رخيصًا.
+  en For this price I expected much better. The zip broke in a week.
+  en Twice as expensive as last year and the quality has gone down.
+  ru За такие деньги ожидала гораздо лучшего. Молния сломалась через неделю.
+  ru В два раза дороже, чем в прошлом году, а качество стало хуже.
+  pl Za tę cenę spodziewałam się czegoś lepszego. Zamek zepsuł się po tygodniu.
+  pl Dwa razy drożej niż rok temu, a jakość wyraźnie gorsza.
+  zh-hans 这个价格本以为质量会好很多，结果拉链一周就坏了。
+  zh-hans 比去年贵了一倍，质量反而下降了。
+  ar توقعت جودة أفضل بكثير بهذا السعر، السحّاب انكسر بعد أسبوع.
+  ar السعر ضعف العام الماضي والجودة صارت أسوأ.
 Long wait time
   en I waited 40 minutes on hold before anyone answered.
   en Three days to get a reply in the chat. Far too slow.
@@ -288,6 +348,16 @@ Long wait time
   zh-hans 在线客服三天后才回复，太慢了。
   ar انتظرت على الخط 40 دقيقة قبل أن يرد أحد.
   ar استغرق الرد في المحادثة ثلاثة أيام. هذا بطيء جدًا.
+  en Queued for 25 minutes at click & collect with only one person serving.
+  en Sent two emails about my return and heard nothing for a week.
+  ru Простоял 25 минут в пункте выдачи, а работал всего один сотрудник.
+  ru Написал два письма по поводу возврата — неделю тишина.
+  pl Stałem 25 minut w kolejce po odbiór, a obsługiwała tylko jedna osoba.
+  pl Wysłałem dwa maile w sprawie zwrotu i przez tydzień cisza.
+  zh-hans 到店自提排了25分钟的队，只有一个店员在忙。
+  zh-hans 关于退货发了两封邮件，一个星期都没人回。
+  ar انتظرت 25 دقيقة في طابور الاستلام ولم يكن هناك إلا موظف واحد.
+  ar أرسلت رسالتين بخصوص الإرجاع ولم يرد أحد طوال أسبوع.
 good purchase
   en Great selection and a really smooth checkout.
   en Always reliable, I recommend you to all my friends.
