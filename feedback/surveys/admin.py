@@ -230,14 +230,16 @@ class OutboundEmailAdmin(SafeDateChangeListMixin, ViewOnlyMixin, admin.ModelAdmi
     date_hierarchy = "created_at"
     show_full_result_count = False
     paginator = CappedCountPaginator
-    readonly_fields = ["html_preview", "text_preview"]
+    readonly_fields = ["html_preview", "text_preview", "html_source"]
     fieldsets = [
         (None, {"fields": ["to_email", "from_email", "subject", "kind", "status"]}),
         ("Delivery", {"fields": ["message_id", "created_at", "sent_at", "error", "headers"]}),
         ("Related", {"fields": ["customer", "invitation", "ticket"]}),
-        ("Text body", {"fields": ["text_preview", "body_text"]}),
+        # The bodies as rendered (a survey email's are rendered again from its invitation),
+        # never the stored columns, which are empty for survey emails and read as "-".
+        ("Text body", {"fields": ["text_preview"]}),
         ("HTML body", {"fields": ["html_preview"]}),
-        ("HTML source", {"fields": ["body_html"], "classes": ["collapse"]}),
+        ("HTML source", {"fields": ["html_source"], "classes": ["collapse"]}),
     ]
 
     @staticmethod
@@ -265,7 +267,12 @@ class OutboundEmailAdmin(SafeDateChangeListMixin, ViewOnlyMixin, admin.ModelAdmi
         # forms, plugins, navigation and same-origin access inside the frame.
         return format_html(
             '<iframe sandbox="" referrerpolicy="no-referrer" srcdoc="{}" title="HTML body"'
-            ' style="width:100%;min-height:480px;border:1px solid #ccc;background:#fff">'
-            "</iframe>",
+            ' style="width:640px;max-width:100%;min-height:560px;border:1px solid #ccc;'
+            'background:#fff"></iframe>',
             html,
         )
+
+    @admin.display(description="HTML")
+    def html_source(self, obj: OutboundEmail) -> SafeString | str:
+        html = self._bodies(obj)[1]
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", html) if html else "—"

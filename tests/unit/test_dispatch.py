@@ -259,6 +259,20 @@ def test_outbox_backend_keeps_survey_emails_for_the_admin(admin_client) -> None:
     assert "Would you recommend us?" in page
 
 
+def test_outbox_shows_a_survey_emails_rendered_source_not_its_empty_columns(admin_client) -> None:  # type: ignore[no-untyped-def]
+    # The demo's survey emails are sent this way: their stored body columns are empty, and
+    # every body field of the viewer shows the email rendered from its invitation.
+    invitation = due_invitation()
+    with override_settings(EMAIL_BACKEND="feedback.surveys.backends.OutboxBackend"):
+        invitations_dispatch()
+    row = OutboundEmail.objects.get()
+    page = admin_client.get(f"/admin/feedback/outboundemail/{row.pk}/change/").content.decode()
+    source = page.split("field-html_source", 1)[1]
+    assert "&lt;html" in source and "&lt;/html&gt;" in source
+    assert f"/s/{invitation.token}/?score=10" in source
+    assert "field-body_text" not in page and "field-body_html" not in page
+
+
 def test_admin_actions_resend_and_cancel(admin_client) -> None:  # type: ignore[no-untyped-def]
     failed = InvitationFactory(state=InvitationState.FAILED, attempts=3, last_error="550 x")
     answered = InvitationFactory(state=InvitationState.RESPONDED)
