@@ -51,7 +51,7 @@ fmt: install-dev
 	$(VENV)/bin/ruff check --fix .
 
 unit: install-dev
-	$(PY) -m pytest -m "not integration and not browser" -n auto --dist loadfile
+	$(PY) -m pytest -m "not integration and not browser"
 
 integration: install-dev
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) \
