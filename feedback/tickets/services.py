@@ -7,6 +7,7 @@ transaction, so the audit trail cannot miss a change made through these services
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from cxcrm.text import header_text
 from feedback.surveys.emails import (
     RTL_LANGUAGES,
     SUPPORTED_LANGUAGES,
+    invitation_subject,
     new_message_id,
     pick_language,
     public_url,
@@ -310,16 +312,40 @@ def _thread_headers(ticket: Ticket) -> dict[str, str]:
     return headers
 
 
+_REPLY_PREFIX = re.compile(r"^(?:\s*re\s*:\s*)+", re.IGNORECASE)
+
+
+def customer_thread(ticket: Ticket) -> tuple[str, str]:
+    """(language, subject) of our emails to the customer about a ticket: their language, and
+    "Re: " + the subject of the survey email they answered (else the ticket's), as mail
+    clients thread by subject as well as by References."""
+    response = ticket.response if ticket.response_id else None
+    if response is not None and response.invitation_id:
+        language, subject = invitation_subject(response.invitation)
+    else:
+        language = pick_language(ticket.customer.language, SUPPORTED_LANGUAGES)
+        subject = _REPLY_PREFIX.sub("", header_text(ticket.subject))
+    return language, header_text(f"Re: {subject}")[:255]
+
+
+def agent_name(user: Any) -> str:
+    """How a reply is signed: the agent's full name, else their username."""
+    if user is None:
+        return ""
+    return (user.get_full_name() or "").strip() or user.get_username()
+
+
 def _acknowledge(ticket: Ticket, now: datetime) -> None:
+    language, subject = customer_thread(ticket)
     text, html = _render(
         "ticket_ack",
         {"ticket": ticket, "customer": ticket.customer},
-        language=ticket.customer.language,
+        language=language,
     )
     message_id = new_message_id()
     outbound_email_queue(
         to=ticket.customer.email,
-        subject=f"{settings.CXCRM_BRAND_NAME}: we are looking into it",
+        subject=subject,
         text=text,
         html=html,
         kind=EmailKind.ACKNOWLEDGEMENT,
@@ -491,16 +517,15 @@ def ticket_reply(
     now = now or timezone.now()
     headers = _thread_headers(ticket)
     message_id = new_message_id()
+    language, subject = customer_thread(ticket)
     text, html = _render(
         "ticket_reply",
-        {"ticket": ticket, "customer": customer, "body": body, "author": actor},
-        language=customer.language,
+        {"ticket": ticket, "customer": customer, "body": body, "agent": agent_name(actor)},
+        language=language,
     )
     outbound_email_queue(
         to=customer.email,
-        subject=f"Re: {ticket.subject}"
-        if not ticket.response_id
-        else f"{settings.CXCRM_BRAND_NAME}: about your feedback",
+        subject=subject,
         text=text,
         html=html,
         kind=EmailKind.TICKET_REPLY,
