@@ -7,7 +7,6 @@ transaction, so the audit trail cannot miss a change made through these services
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +25,6 @@ from cxcrm.text import header_text
 from feedback.surveys.emails import (
     RTL_LANGUAGES,
     SUPPORTED_LANGUAGES,
-    invitation_subject,
     new_message_id,
     pick_language,
     public_url,
@@ -42,6 +40,7 @@ from feedback.surveys.models import (
 from feedback.surveys.scoring import Sentiment, SurveyKind, sentiment_of
 from feedback.surveys.services.outbox import outbound_email_queue
 from feedback.tickets import events
+from feedback.tickets.emails import agent_name, customer_thread
 from feedback.tickets.models import (
     OPEN_TICKET_STATUSES,
     MessageDirection,
@@ -310,29 +309,6 @@ def _thread_headers(ticket: Ticket) -> dict[str, str]:
     if ticket.response_id and ticket.response.invitation_id:
         headers["Reply-To"] = reply_address(ticket.response.invitation.token)
     return headers
-
-
-_REPLY_PREFIX = re.compile(r"^(?:\s*re\s*:\s*)+", re.IGNORECASE)
-
-
-def customer_thread(ticket: Ticket) -> tuple[str, str]:
-    """(language, subject) of our emails to the customer about a ticket: their language, and
-    "Re: " + the subject of the survey email they answered (else the ticket's), as mail
-    clients thread by subject as well as by References."""
-    response = ticket.response if ticket.response_id else None
-    if response is not None and response.invitation_id:
-        language, subject = invitation_subject(response.invitation)
-    else:
-        language = pick_language(ticket.customer.language, SUPPORTED_LANGUAGES)
-        subject = _REPLY_PREFIX.sub("", header_text(ticket.subject))
-    return language, header_text(f"Re: {subject}")[:255]
-
-
-def agent_name(user: Any) -> str:
-    """How a reply is signed: the agent's full name, else their username."""
-    if user is None:
-        return ""
-    return (user.get_full_name() or "").strip() or user.get_username()
 
 
 def _acknowledge(ticket: Ticket, now: datetime) -> None:

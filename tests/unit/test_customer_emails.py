@@ -9,8 +9,8 @@ import pytest
 
 from feedback.surveys.emails import render_invitation
 from feedback.surveys.models import EmailKind, Invitation, InvitationPurpose, OutboundEmail
+from feedback.tickets.emails import customer_thread
 from feedback.tickets.services import (
-    customer_thread,
     followup_invite,
     ticket_reply,
     ticket_resolve,
