@@ -5,6 +5,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# Links in emails follow the port `make run` serves on unless SITE_URL is set. Exported for the
+# whole recipe: honcho gives each process type its own PORT (web 8000, worker 8100, ...).
+RUN_SITE_URL := $(or $(SITE_URL),http://127.0.0.1:$(PORT))
 # The integration tests' servers (override to point elsewhere).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cxcrm
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
@@ -31,12 +34,13 @@ locale/%.mo: locale/%.po
 install: $(VENV)/.installed $(MO_FILES)
 install-dev: $(VENV)/.installed-dev $(MO_FILES)
 
+run: export SITE_URL = $(RUN_SITE_URL)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
 	@echo
-	@echo "cxcrm is starting: open http://127.0.0.1:$(PORT)/admin/"
+	@echo "cxcrm is starting: open http://127.0.0.1:$(PORT)/admin/ (links in emails: $(SITE_URL))"
 	@$(PY) manage.py ensure_superuser
 	@echo "(web, worker and beat run in the foreground; Ctrl-C stops them)"
 	@echo

@@ -33,6 +33,14 @@ def _fmt(number: float) -> str:
     return f"{number:.1f}".rstrip("0").rstrip(".")
 
 
+# The charts scale with their card (width: 100%), and their text scales too. The viewBox is
+# about as wide as a card on a laptop (three cards at 1366 px, ~390 px each) and the axis text
+# is set in viewBox units (dashboard.css: 14), so labels stay at 11 px or more on screen from a
+# phone's single column to a wide desktop.
+CHART_WIDTH = 400
+CHART_HEIGHT = 170
+
+
 def _label_every(count: int, room: int) -> int:
     """Show one x label in this many so that at most `room` labels fit."""
     return max(1, math.ceil(count / max(room, 1)))
@@ -46,13 +54,13 @@ def line_chart(
     y_ticks: Sequence[float],
     label: str,
     reference: float | None = None,
-    width: int = 560,
-    height: int = 190,
+    width: int = CHART_WIDTH,
+    height: int = CHART_HEIGHT,
     y_suffix: str = "",
 ) -> SafeString:
     """A line over evenly spaced buckets, with a y axis (grid lines at `y_ticks`), thinned x
     labels, an optional reference line (NPS 0) and a tooltip (<title>) on every point."""
-    left, right, top, bottom = 40, 12, 10, 24
+    left, right, top, bottom = 44, 14, 10, 26
     plot_w, plot_h = width - left - right, height - top - bottom
     span = (y_max - y_min) or 1.0
     step = plot_w / max(len(points) - 1, 1)
@@ -73,7 +81,7 @@ def line_chart(
         y = y_of(tick)
         parts.append(
             f'<line class="cx-grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}"/>'
-            f'<text class="cx-axis" x="{left - 6}" y="{y + 3.5:.1f}" text-anchor="end">'
+            f'<text class="cx-axis" x="{left - 6}" y="{y + 5:.1f}" text-anchor="end">'
             f"{escape(_fmt(tick) + y_suffix)}</text>"
         )
     if reference is not None:
@@ -86,7 +94,8 @@ def line_chart(
         f'<line class="cx-axis-line" x1="{left}" x2="{width - right}" '
         f'y1="{top + plot_h}" y2="{top + plot_h}"/>'
     )
-    every = _label_every(len(points), plot_w // 64)
+    # A label such as "28 Dec" is ~45 units wide at the axis font size.
+    every = _label_every(len(points), plot_w // 70)
     for i, point in enumerate(points):
         if i % every == 0:
             parts.append(
@@ -142,6 +151,7 @@ def sparkline(
     step = (width - 2 * pad) / max(len(points) - 1, 1)
     coords = [
         (
+            i,
             pad + i * step,
             pad + (height - 2 * pad) * (1 - (min(max(p.value, y_min), y_max) - y_min) / span),
             p,
@@ -156,13 +166,16 @@ def sparkline(
         f"<title>{escape(label)}</title>",
         f'<line class="cx-grid" x1="0" x2="{width}" y1="{height / 2}" y2="{height / 2}"/>',
     ]
-    # Segment by segment, like line_chart: dashed where an end has too few answers.
-    for (x1, y1, a), (x2, y2, b) in itertools.pairwise(coords):
+    # Segment by segment, like line_chart: dashed where an end has too few answers, and no
+    # segment across an empty period (a line there would invent the missing value).
+    for (i, x1, y1, a), (j, x2, y2, b) in itertools.pairwise(coords):
+        if j != i + 1:
+            continue
         css = "cx-line-weak" if (a.weak or b.weak) else "cx-spark-line"
         parts.append(
             f'<line class="{css}" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"/>'
         )
-    for x, y, point in coords:
+    for _i, x, y, point in coords:
         css = "cx-dot-weak" if point.weak else "cx-dot"
         title = escape(point.title or point.label)
         parts.append(

@@ -198,6 +198,13 @@ def format_duration(duration: timedelta | None) -> str:
     return f"{hours / 24:.1f} days"
 
 
+def period_label(since: date, until: date) -> str:
+    """ "7 Jan – 6 Dec 2026", with the first year too when the period spans two years
+    ("7 Dec 2025 – 6 Dec 2026"): a range that names one year must be in that year."""
+    start = "j M" if since.year == until.year else "j M Y"
+    return f"{date_format(since, start)} – {date_format(until, 'j M Y')}"
+
+
 def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f}%"
 
@@ -376,11 +383,14 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     # The queue's own "overdue" filter (feedback.tickets.models.overdue_q), not a copy of the rule.
     overdue = {**queue, "queue": "overdue"}
     assert f.since is not None and f.until is not None
+    since = timezone.localdate(f.since)
+    until = timezone.localdate(f.until - timedelta(microseconds=1))
     context.update(
         {
             "bucket": bucket,
-            "since": timezone.localdate(f.since),
-            "until": timezone.localdate(f.until - timedelta(microseconds=1)),
+            "since": since,
+            "until": until,
+            "period_label": period_label(since, until),
             "scores": [_score_card(summaries[k], trends[k], bucket) for k in metrics.KINDS],
             "response_rate": _rate_kpi(
                 "Response rate",

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from cxcrm.mail import message_id_new
 from cxcrm.text import header_text
-from feedback.surveys.models import Invitation, Survey
+from feedback.surveys.models import Invitation, InvitationPurpose, Survey
 from feedback.surveys.scoring import SurveyKind, score_range
 
 T = TypeVar("T")
@@ -93,6 +93,33 @@ def preheader_text() -> str:
     return _("One click is all it takes: choose a number in this email.")
 
 
+def email_subject(subject_text: Any, *, followup: bool) -> str:
+    """The subject of a survey email as first sent (no reminder prefix), in the active language.
+    The recovery follow-up asks its own question, whatever the first survey's subject was."""
+    if followup:
+        return header_text(_("Did we put it right?"))
+    # Survey texts saved before subjects were checked may hold a line break.
+    return header_text(str(subject_text or _("How did we do?")))
+
+
+def email_language(survey: Survey, customer_language: str) -> tuple[str, dict[str, Any]]:
+    """The language of the email's own words and the survey texts it uses: the customer's if
+    we have a catalogue for it, else the language the survey's texts are in."""
+    text_language, texts = survey_texts(survey, customer_language)
+    return pick_language(customer_language, SUPPORTED_LANGUAGES, text_language), texts
+
+
+def invitation_subject(invitation: Invitation) -> tuple[str, str]:
+    """(language, subject) of the email this invitation sent, so that a reply to the customer
+    can say "Re: <it>" in the same words and mail clients thread the two together."""
+    language, texts = email_language(invitation.survey, invitation.customer.language)
+    with translation.override(language):
+        subject = email_subject(
+            texts.get("subject"), followup=invitation.purpose == InvitationPurpose.FOLLOWUP
+        )
+    return language, subject
+
+
 @dataclass(frozen=True)
 class RenderedEmail:
     subject: str
@@ -121,6 +148,7 @@ def _render(
     subject_text: Any,
     intro: Any,
     reminder: bool,
+    followup: bool,
     customer_name: str,
     token: str,
     brand: str,
@@ -129,11 +157,18 @@ def _render(
 ) -> RenderedEmail:
     with translation.override(ui_language):
         question = str(question_text or default_question(kind, brand))
-        subject = str(subject_text or _("How did we do?"))
+        subject = email_subject(subject_text, followup=followup)
         if reminder:
             subject = _("Reminder: %(subject)s") % {"subject": subject}
-        # Survey texts saved before subjects were checked may hold a line break.
-        subject = header_text(subject)
+        # The follow-up after a resolved ticket says why we write again, above the question.
+        heading = _("Thank you for telling us what went wrong") if followup else ""
+        if reminder:
+            intro = _("We would still love to hear from you. It takes one click.")
+        elif followup:
+            intro = _(
+                "Our team has worked on it since. We would like to know whether we put it "
+                "right: it takes one click."
+            )
         low, high = score_range(kind)
         survey_url = site_url + SURVEY_PATH.format(token=token)
         scores = [{"value": n, "url": f"{survey_url}?score={n}"} for n in range(low, high + 1)]
@@ -145,6 +180,7 @@ def _render(
             "brand_colour": brand_colour,
             "customer_name": customer_name,
             "question": question,
+            "heading": heading,
             "intro": intro,
             "scores": scores,
             # Each row's table is as wide as its share of the widest row, so every button of
@@ -178,6 +214,7 @@ def _render_with_slots(
     subject_text: str | None,
     intro: str | None,
     reminder: bool,
+    followup: bool,
     named: bool,
     brand: str,
     brand_colour: str,
@@ -190,6 +227,7 @@ def _render_with_slots(
         subject_text=subject_text,
         intro=intro,
         reminder=reminder,
+        followup=followup,
         customer_name=_NAME_SLOT if named else "",
         token=_TOKEN_SLOT,
         brand=brand,
@@ -206,10 +244,7 @@ def _fill(rendered: str, values: dict[str, str]) -> str:
 def render_invitation(invitation: Invitation, *, reminder: bool = False) -> RenderedEmail:
     survey = invitation.survey
     customer = invitation.customer
-    text_language, texts = survey_texts(survey, customer.language)
-    # The email's own words follow the customer's language if we have a catalogue for it,
-    # else the language the survey's texts are in.
-    ui_language = pick_language(customer.language, SUPPORTED_LANGUAGES, text_language)
+    ui_language, texts = email_language(survey, customer.language)
     question_text = texts.get("question")
     subject_text = texts.get("subject")
     intro = texts.get("intro", "")
@@ -219,6 +254,7 @@ def render_invitation(invitation: Invitation, *, reminder: bool = False) -> Rend
         "kind": str(survey.kind),
         "ui_language": ui_language,
         "reminder": reminder,
+        "followup": invitation.purpose == InvitationPurpose.FOLLOWUP,
         "brand": str(settings.CXCRM_BRAND_NAME),
         "brand_colour": str(settings.CXCRM_BRAND_COLOUR),
         "site_url": str(settings.SITE_URL),

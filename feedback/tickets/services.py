@@ -40,6 +40,7 @@ from feedback.surveys.models import (
 from feedback.surveys.scoring import Sentiment, SurveyKind, sentiment_of
 from feedback.surveys.services.outbox import outbound_email_queue
 from feedback.tickets import events
+from feedback.tickets.emails import agent_name, customer_thread
 from feedback.tickets.models import (
     OPEN_TICKET_STATUSES,
     MessageDirection,
@@ -311,15 +312,16 @@ def _thread_headers(ticket: Ticket) -> dict[str, str]:
 
 
 def _acknowledge(ticket: Ticket, now: datetime) -> None:
+    language, subject = customer_thread(ticket)
     text, html = _render(
         "ticket_ack",
         {"ticket": ticket, "customer": ticket.customer},
-        language=ticket.customer.language,
+        language=language,
     )
     message_id = new_message_id()
     outbound_email_queue(
         to=ticket.customer.email,
-        subject=f"{settings.CXCRM_BRAND_NAME}: we are looking into it",
+        subject=subject,
         text=text,
         html=html,
         kind=EmailKind.ACKNOWLEDGEMENT,
@@ -491,16 +493,15 @@ def ticket_reply(
     now = now or timezone.now()
     headers = _thread_headers(ticket)
     message_id = new_message_id()
+    language, subject = customer_thread(ticket)
     text, html = _render(
         "ticket_reply",
-        {"ticket": ticket, "customer": customer, "body": body, "author": actor},
-        language=customer.language,
+        {"ticket": ticket, "customer": customer, "body": body, "agent": agent_name(actor)},
+        language=language,
     )
     outbound_email_queue(
         to=customer.email,
-        subject=f"Re: {ticket.subject}"
-        if not ticket.response_id
-        else f"{settings.CXCRM_BRAND_NAME}: about your feedback",
+        subject=subject,
         text=text,
         html=html,
         kind=EmailKind.TICKET_REPLY,

@@ -40,6 +40,14 @@ def manager_page(browser: Any, live_server: Any) -> Iterator[Any]:
     context.close()
 
 
+# The smallest on-screen size of the charts' axis text: its font size in viewBox units scaled
+# by how wide the chart is drawn.
+SMALLEST_AXIS_TEXT = """() => Math.min(...[...document.querySelectorAll('svg.cx-chart')].flatMap(
+  svg => [...svg.querySelectorAll('text.cx-axis')].map(t =>
+    parseFloat(getComputedStyle(t).fontSize)
+      * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width)))"""
+
+
 def test_dashboard_after_seed_demo(manager_page: Any, live_server: Any) -> None:
     manager_page.goto(f"{live_server.url}/admin/dashboard/")
     body = manager_page.locator("body").inner_text()
@@ -47,6 +55,11 @@ def test_dashboard_after_seed_demo(manager_page: Any, live_server: Any) -> None:
         assert figure.lower() in body.lower(), figure
     assert manager_page.locator("svg").count() >= 3  # the three trend charts
     shot(manager_page, "dashboard")
+    # Axis labels readable on a laptop and on a phone.
+    for width, height, name in ((1366, 768, "dashboard-1366"), (390, 844, "dashboard-phone")):
+        manager_page.set_viewport_size({"width": width, "height": height})
+        assert manager_page.evaluate(SMALLEST_AXIS_TEXT) >= 11, width
+        shot(manager_page, name)
 
 
 def test_journey_map_after_seed_demo(manager_page: Any, live_server: Any) -> None:
@@ -58,5 +71,12 @@ def test_journey_map_after_seed_demo(manager_page: Any, live_server: Any) -> Non
     href = link.get_attribute("href")
     assert href is not None
     shot(manager_page, "journey-map")
+    # Every score with a margin shows how many answers it rests on.
+    margins = manager_page.locator(".cx-tp-scores small").all_inner_texts()
+    assert margins and all(re.fullmatch(r"(±[\d.]+ · )?n = \d+", m) for m in margins), margins
+    manager_page.set_viewport_size({"width": 1366, "height": 768})
+    shot(manager_page, "journey-map-1366")
+    manager_page.set_viewport_size({"width": 390, "height": 844})
+    shot(manager_page, "journey-map-phone")
     manager_page.goto(f"{live_server.url}{href}" if href.startswith("/") else href)
     assert "/admin/feedback/ticket/" in manager_page.url

@@ -156,3 +156,70 @@ def test_a_reply_is_contact_only_once_a_server_accepts_it(
     assert delayed.status == TicketStatus.PENDING
     assert delayed.events.get(action="contacted").actor == agent
     assert not Ticket.objects.overdue(delayed.due_at + timedelta(minutes=1)).filter(pk=delayed.pk)
+
+
+def test_a_reply_to_a_chinese_customer_threads_under_their_survey_in_chinese(
+    celery_worker,  # type: ignore[no-untyped-def]
+) -> None:
+    agent = UserFactory(
+        username="lina", email="lina@staff.example.com", first_name="Lina", last_name="Berg"
+    )
+    checkout = Touchpoint.objects.create(
+        name="Checkout", slug="checkout", stage="order", channel="web", owner=agent
+    )
+    Survey.objects.create(
+        name="NPS",
+        slug="nps",
+        kind="nps",
+        trigger_stage="order",
+        delay=timedelta(0),
+        texts={"en": {"subject": "How was your order?"}, "zh-hans": {"subject": "订单体验如何？"}},
+    )
+    mei = Customer.objects.create(
+        external_id="mei", email="mei@example.com", name="王美", language="zh-hans"
+    )
+    interaction_record(
+        customer=mei,
+        touchpoint=checkout,
+        occurred_at=timezone.now(),
+        source="shop",
+        external_id="o-9",
+    )
+    with SmtpSink() as smtp:
+        env = {**FAST, "EMAIL_URL": smtp.url}
+        celery_worker(name="w", env=env)
+        celery_worker(name="beat", beat=True, env=env)
+        to_mei = [m for m in smtp.messages if m["To"] == "mei@example.com"]
+
+        def mei_has(count: int) -> bool:
+            to_mei[:] = [m for m in smtp.messages if m["To"] == "mei@example.com"]
+            return len(to_mei) >= count
+
+        wait_for(lambda: mei_has(1), timeout=120, every=0.2)
+        survey_email = to_mei[0]
+        assert survey_email["Subject"] == "订单体验如何？"
+
+        invitation = Invitation.objects.get(customer=mei)
+        response_record(invitation_id=invitation.pk, score=1)
+        # The worker opens the ticket after the answer's commit.
+        opened = Ticket.objects.filter(response__invitation=invitation)
+        wait_for(opened.exists, timeout=120, every=0.2)
+        ticket = opened.get()
+        ticket_reply(ticket_id=ticket.pk, body="非常抱歉，新的包裹已经寄出。", actor=agent)
+        reply_id = _reply_email(ticket).message_id
+        wait_for(
+            lambda: mei_has(1) and any(m["Message-ID"] == reply_id for m in to_mei),
+            timeout=120,
+            every=0.2,
+        )
+        [reply] = [m for m in to_mei if m["Message-ID"] == reply_id]
+
+    assert reply["Subject"] == "Re: 订单体验如何？"
+    assert reply["In-Reply-To"] == survey_email["Message-ID"]
+    text = reply.get_body(("plain",)).get_content()
+    html = reply.get_body(("html",)).get_content()
+    assert "非常抱歉，新的包裹已经寄出。" in text
+    for body in (text, html):
+        assert "Lina Berg" in body
+        assert "cxcrm 客户服务团队" in body
+    assert '<html lang="zh-hans" dir="ltr">' in html
