@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When, Window
-from django.db.models.functions import Lead
+from django.db.models.functions import Lag
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -291,15 +291,15 @@ def customer_story(items: list[TimelineItem]) -> list[StoryEntry]:
 
 def ticket_next_in_queue(ticket: Ticket) -> int | None:
     """The open ticket after this one in the queue's order (the first of the queue when this
-    one is not open, None at the end). One query: the queue's order as a window over the open
-    tickets, read at this ticket's row."""
+    one is not open, None at the end). One query: the open ticket whose predecessor in the
+    queue's order (a window over the open tickets) is this one."""
     ordering = ticket_queue_ordering(only_open=True)
     open_tickets = Ticket.objects.filter(status__in=OPEN_TICKET_STATUSES)
     if ticket.is_open:
         return (
-            open_tickets.annotate(next_id=Window(Lead("id"), order_by=ordering))
-            .filter(pk=ticket.pk)
-            .values_list("next_id", flat=True)
+            open_tickets.annotate(previous_id=Window(Lag("id"), order_by=ordering))
+            .filter(previous_id=ticket.pk)
+            .values_list("id", flat=True)
             .first()
         )
     return open_tickets.order_by(*ordering).values_list("id", flat=True).first()

@@ -25,12 +25,15 @@ class SavedReplyForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["language"] = forms.ChoiceField(
-            choices=saved_reply_languages(), initial=SavedReply.ANY_LANGUAGE
-        )
-        self.fields["body"].help_text = "Placeholders: " + "; ".join(
-            f"{{{name}}} = {meaning}" for name, meaning in PLACEHOLDERS.items()
-        )
+        # A view-only user's form has no fields (the admin shows them read-only).
+        if "language" in self.fields:
+            self.fields["language"] = forms.ChoiceField(
+                choices=saved_reply_languages(), initial=SavedReply.ANY_LANGUAGE
+            )
+        if "body" in self.fields:
+            self.fields["body"].help_text = "Placeholders: " + "; ".join(
+                f"{{{name}}} = {meaning}" for name, meaning in PLACEHOLDERS.items()
+            )
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"]
