@@ -160,7 +160,7 @@ def test_work_saves_what_changed_each_with_its_event(client: Client, agent: Any)
     ticket.refresh_from_db()
     assert (ticket.assignee, ticket.status, ticket.priority) == (bob, "new", 4)
     assert sorted(ticket.events.values_list("action", flat=True)) == ["assignee", "priority"]
-    assert [str(m) for m in page.context["messages"]][0].startswith("Saved: New, Urgent")
+    assert next(str(m) for m in page.context["messages"]).startswith("Saved: New, Urgent")
 
 
 def test_assign_to_me_changes_only_the_assignee(client: Client, agent: Any) -> None:
