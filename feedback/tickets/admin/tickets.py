@@ -4,11 +4,12 @@ The queue is the ticket changelist (/admin/queue/ redirects here), rendered by t
 own templates: open tickets by default, the most urgent first, then the nearest deadline; its
 filters are the list filters below and nowhere else; its count stops at ``count_cap``.
 
-The ticket page is the change page with the answer, the thread, the customer's timeline
-and one small form per action. Every change of status, priority or assignee goes through the
-services in feedback.tickets.services (which write the TicketEvent and send the emails): the main
-form shows those fields read-only, and the action forms post to endpoints added by
-``get_urls`` that call a service and redirect back (Post/Redirect/Get).
+The ticket page is the workspace (feedback.tickets.admin.workspace), drawn at the change URL
+by ``change_view`` with no model form; only the add page (a ticket made by hand) is the
+admin's form. Every change of status, priority or assignee goes through the services in
+feedback.tickets.services (which write the TicketEvent and send the emails): the workspace's
+forms post to endpoints added by ``get_urls`` that call a service and redirect back
+(Post/Redirect/Get); one "work" endpoint saves assignee, status and priority together.
 """
 
 from __future__ import annotations
@@ -361,7 +362,6 @@ class TicketAdmin(AuditedViewMixin, admin.ModelAdmin):
     list_select_related = QUEUE_RELATED
     autocomplete_fields = ["customer", "response", "touchpoint", "assignee"]
     actions = ["assign_to_me", "assign_to", "set_open", "set_pending", "set_priority"]
-    change_form_template = "admin/feedback/ticket/change_form.html"
     # Named, not admin/feedback/ticket/change_list.html: any other ModelAdmin of Ticket (the
     # bench's stock one) would pick that up without our rows in its context.
     change_list_template = "admin/feedback/ticket/queue.html"
@@ -749,18 +749,3 @@ class TicketAdmin(AuditedViewMixin, admin.ModelAdmin):
 
 def _whole_seconds(value: datetime | None) -> datetime | None:
     return value.replace(microsecond=0) if value else None
-
-
-def _answers(ticket: Ticket) -> list[tuple[str, str]]:
-    """The follow-up answers of the survey response, as label/value pairs for the page."""
-    response = ticket.response
-    if response is None or not isinstance(response.answers, dict):
-        return []
-    shown = []
-    for key, value in response.answers.items():
-        if isinstance(value, dict):
-            value = ", ".join(f"{k}: {v}" for k, v in value.items())
-        elif isinstance(value, list):
-            value = ", ".join(map(str, value))
-        shown.append((str(key).replace("_", " ").capitalize(), str(value)))
-    return shown

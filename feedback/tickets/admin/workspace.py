@@ -92,6 +92,21 @@ def _picker(request: HttpRequest, ticket: Ticket) -> list[dict[str, str]]:
     ]
 
 
+def response_answers(ticket: Ticket) -> list[tuple[str, str]]:
+    """The follow-up answers of the survey response, as label/value pairs for the page."""
+    response = ticket.response
+    if response is None or not isinstance(response.answers, dict):
+        return []
+    shown = []
+    for key, value in response.answers.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}: {v}" for k, v in value.items())
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value))
+        shown.append((str(key).replace("_", " ").capitalize(), str(value)))
+    return shown
+
+
 def workspace_response(
     model_admin: ModelAdmin, request: HttpRequest, ticket: Ticket, actions: list[str]
 ) -> TemplateResponse:
@@ -122,6 +137,7 @@ def workspace_response(
         "language_name": language_name(customer.language),
         "consent": consent_state(customer),
         "story": customer_story(page["timeline"]),
+        "answers": response_answers(ticket),
         "last_resolved": last_resolved,
         "next_url": reverse("admin:feedback_ticket_change", args=[next_id]) if next_id else "",
         "queue_url": reverse("admin:feedback_ticket_changelist"),
