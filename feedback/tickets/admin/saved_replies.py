@@ -49,6 +49,8 @@ class SavedReplyAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     search_fields = ["name", "body"]
     autocomplete_fields = ["owner"]
+    fields = ["name", "language", "body", "owner", "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at"]
 
     @admin.display(description="Body")
     def body_excerpt(self, obj: SavedReply) -> str:
