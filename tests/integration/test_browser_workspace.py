@@ -27,9 +27,11 @@ from tests.factories import (
     InvitationFactory,
     ResponseFactory,
     TicketFactory,
+    TouchpointFactory,
     UserFactory,
 )
 from tests.smtp import SmtpSink, smtp_settings
+from touchpoints.models import JourneyStage
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -77,6 +79,13 @@ def _world() -> tuple[Any, Ticket, Ticket]:
             state="responded",
         ),
     )
+    # Browsing before the order: the page folds it into one line.
+    browsing = TouchpointFactory(name="Product page", slug="pp", stage=JourneyStage.ENGAGEMENT)
+    start = timezone.now() - timedelta(days=4)
+    for minute in range(8):
+        InteractionFactory(
+            customer=customer, touchpoint=browsing, occurred_at=start + timedelta(minutes=minute)
+        )
     result = ticket_sync_for_response(response_id=response.pk)
     assert result.ticket is not None
     # Later in the queue under any order (lower priority, later deadline): the next one.
@@ -109,6 +118,7 @@ def test_reply_box_saved_reply_to_smtp_and_next_ticket(browser: Any, live_server
     # The customer's language first in the picker.
     options = tab.locator("#cx-saved-reply option").all_inner_texts()
     assert options[1].startswith("Spóźniona paczka")
+    assert tab.get_by_text("8 page views and visits: Product page").is_visible()
     shot(tab, "workspace-laptop")
 
     tab.select_option("#cx-saved-reply", label="Spóźniona paczka · pl")

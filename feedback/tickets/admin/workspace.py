@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import get_language_info
+from django.utils.translation import gettext as _
 
 from feedback.tickets.admin.badges import (
     customer_label,
@@ -58,22 +59,25 @@ def language_name(code: str) -> str:
 
 def consent_state(customer: Any) -> str:
     if customer.erased_at:
-        return "Erased"
+        return _("Erased")
     if not customer.email:
-        return "No email address"
+        return _("No email address")
     if customer.suppressed_at:
-        reason = customer.get_suppression_reason_display() or "suppressed"
-        return f"Suppressed ({reason}) since {customer.suppressed_at:%Y-%m-%d}"
+        reason = customer.get_suppression_reason_display() or _("suppressed")
+        return _("Suppressed (%(reason)s) since %(day)s") % {
+            "reason": reason,
+            "day": f"{customer.suppressed_at:%Y-%m-%d}",
+        }
     if customer.unsubscribed_at:
-        return f"Unsubscribed since {customer.unsubscribed_at:%Y-%m-%d}"
-    return "Subscribed to surveys"
+        return _("Unsubscribed since %(day)s") % {"day": f"{customer.unsubscribed_at:%Y-%m-%d}"}
+    return _("Subscribed to surveys")
 
 
 def cannot_email_reason(customer: Any) -> str:
     if not customer.email or customer.erased_at:
-        return "The customer has no email address: log a phone call instead."
+        return _("The customer has no email address: log a phone call instead.")
     if customer.suppressed_at:
-        return "The customer's address is suppressed (it bounced or complained)."
+        return _("The customer's address is suppressed (it bounced or complained).")
     return ""
 
 
