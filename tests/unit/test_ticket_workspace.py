@@ -21,7 +21,11 @@ from feedback.tickets.saved_replies import (
     saved_replies_for,
     saved_reply_render,
 )
-from feedback.tickets.selectors import ticket_next_in_queue, tickets_for_staff
+from feedback.tickets.selectors import (
+    ticket_next_in_queue,
+    ticket_queue_ordering,
+    tickets_for_staff,
+)
 from tests.factories import (
     CustomerFactory,
     InteractionFactory,
@@ -280,14 +284,20 @@ def test_the_page_passes_rendered_replies_to_its_script(client: Client) -> None:
 
 def test_next_ticket_follows_the_queue_order() -> None:
     now = timezone.now()
-    urgent = TicketFactory(priority=4, due_at=now + timedelta(hours=5))
-    soon = TicketFactory(priority=2, due_at=now + timedelta(hours=1))
-    later = TicketFactory(priority=2, due_at=now + timedelta(hours=9))
+    TicketFactory(priority=4, due_at=now + timedelta(hours=5))
+    TicketFactory(priority=2, due_at=now + timedelta(hours=1))
+    TicketFactory(priority=2, due_at=now - timedelta(hours=2))
+    TicketFactory(priority=3, due_at=now + timedelta(hours=9), first_contact_at=now)
     done = TicketFactory(
         status=TicketStatus.RESOLVED, root_cause=RootCauseFactory(), resolved_at=now
     )
+    queue = list(
+        Ticket.objects.open()
+        .order_by(*ticket_queue_ordering(only_open=True))
+        .values_list("id", flat=True)
+    )
+    tickets = {t.pk: t for t in Ticket.objects.all()}
 
-    assert ticket_next_in_queue(urgent) == soon.pk
-    assert ticket_next_in_queue(soon) == later.pk
-    assert ticket_next_in_queue(later) is None
-    assert ticket_next_in_queue(done) == urgent.pk
+    # Each ticket leads to the one after it in the queue, the last to none.
+    assert [ticket_next_in_queue(tickets[pk]) for pk in queue] == [*queue[1:], None]
+    assert ticket_next_in_queue(done) == queue[0]
