@@ -10,7 +10,7 @@ import cxcrm.text
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("feedback", "0014_survey_rootcause_slug_unique"),
+        ("feedback", "0015_ticket_urgent_queue_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
