@@ -31,6 +31,8 @@ AGENT_PERMISSIONS = frozenset(
         "feedback.add_ticketmessage",
         "feedback.view_ticketevent",
         "feedback.view_rootcause",
+        # Use the saved replies (the ticket page's picker).
+        "feedback.view_savedreply",
         # Read what the ticket is about.
         "customers.view_customer",
         "touchpoints.view_touchpoint",
@@ -50,6 +52,10 @@ MANAGER_PERMISSIONS = AGENT_PERMISSIONS | {
     "feedback.add_rootcause",
     "feedback.change_rootcause",
     "feedback.delete_rootcause",
+    # Keep the saved replies staff pick on the ticket page.
+    "feedback.add_savedreply",
+    "feedback.change_savedreply",
+    "feedback.delete_savedreply",
     "touchpoints.add_touchpoint",
     "touchpoints.change_touchpoint",
     "touchpoints.delete_touchpoint",

@@ -8,6 +8,6 @@ and event lists. inbound: received email.
 
 from feedback.inbound import admin as inbound_admin
 from feedback.surveys import admin as surveys_admin
-from feedback.tickets.admin import profile, records, tickets
+from feedback.tickets.admin import profile, records, saved_replies, tickets
 
-__all__ = ["inbound_admin", "profile", "records", "surveys_admin", "tickets"]
+__all__ = ["inbound_admin", "profile", "records", "saved_replies", "surveys_admin", "tickets"]

@@ -54,7 +54,7 @@ from feedback.demo.data import (
     _ascii,
     _person,
 )
-from feedback.demo.tickets import SLA_HOURS, TicketWork
+from feedback.demo.tickets import SLA_HOURS, TicketWork, demo_saved_replies_seed
 from feedback.surveys.models import (
     Invitation,
     InvitationPurpose,
@@ -176,6 +176,7 @@ def demo_seed(
         )[0]
         for name, (description, _, _) in ROOT_CAUSES.items()
     }
+    demo_saved_replies_seed()
     if Interaction.objects.filter(source=SOURCE).exists():
         return DemoResult(seed=seed, created=False, counts=demo_counts())
     replay = _Replay(

@@ -240,3 +240,39 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.ticket_id} {self.action}: {self.from_value} → {self.to_value}"
+
+
+class SavedReply(models.Model):
+    """A reply staff reuse (a macro): its body has placeholders such as {customer_name},
+    filled in by feedback.tickets.saved_replies when an agent picks it on the ticket page.
+    No owner means shared with everyone; an owner makes it that agent's own."""
+
+    ANY_LANGUAGE = "any"
+
+    name = models.CharField(max_length=120, validators=[single_line])
+    language = models.CharField(
+        max_length=16,
+        default=ANY_LANGUAGE,
+        help_text="The customers it is written for; “any” fits every language.",
+    )
+    body = models.TextField(
+        help_text="Placeholders: {customer_name}, {order}, {agent}, {ticket}, {subject}."
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="saved_replies",
+        help_text="Empty: shared with all staff. Set: only this person sees it.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "saved replies"
+        indexes = [models.Index(fields=["language", "name"], name="savedreply_language_idx")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When, Window
+from django.db.models.functions import Lag
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -49,6 +50,10 @@ def responses_missing_ticket(
     return [r.pk for r in candidates[:2000] if r.category in r.survey.loop_categories]
 
 
+# Interactions at these journey stages without an order are browsing: the workspace folds
+# runs of them into one line.
+QUIET_STAGES = {"discovery", "engagement"}
+
 # The ticket page shows at most this many messages and events (the newest).
 TICKET_PAGE_ROWS = 200
 
@@ -58,7 +63,12 @@ def tickets_for_staff(queryset: QuerySet[Ticket] | None = None) -> QuerySet[Tick
     joined in the one query that loads them."""
     queryset = Ticket.objects.all() if queryset is None else queryset
     return queryset.select_related(
-        "customer", "assignee", "touchpoint", "response__survey", "root_cause"
+        "customer",
+        "assignee",
+        "touchpoint",
+        "response__survey",
+        "response__invitation__interaction__touchpoint",
+        "root_cause",
     )
 
 
@@ -105,6 +115,8 @@ class TimelineItem:
     detail: str
     url: str
     current: bool = False
+    # A browsing interaction (an ad, a page view) with no order: folded into one line.
+    quiet: bool = False
 
 
 def _admin_url(obj: Any) -> str:
@@ -135,6 +147,9 @@ def customer_timeline(
                 str(interaction.touchpoint.name),
                 detail,
                 _admin_url(interaction),
+                quiet=not interaction.order_ref
+                and interaction.amount is None
+                and interaction.touchpoint.stage in QUIET_STAGES,
             )
         )
     invitations = (
@@ -236,3 +251,64 @@ def ticket_page_context(ticket: Ticket, *, timeline_limit: int = 50) -> dict[str
             ticket.customer_id, limit=timeline_limit, current_ticket_id=ticket.pk
         ),
     }
+
+
+@dataclass(frozen=True)
+class StoryEntry:
+    """One line of the customer's story: an item, or a run of browsing folded together."""
+
+    item: TimelineItem | None = None
+    folded: tuple[TimelineItem, ...] = ()
+
+    @property
+    def label(self) -> str:
+        names = sorted({item.title for item in self.folded})
+        return f"{len(self.folded)} page views and visits: " + ", ".join(names[:4])
+
+
+def customer_story(items: list[TimelineItem]) -> list[StoryEntry]:
+    """The timeline with consecutive browsing interactions folded into one entry each (a
+    single one stays as it is)."""
+    story: list[StoryEntry] = []
+    run: list[TimelineItem] = []
+
+    def flush() -> None:
+        if len(run) == 1:
+            story.append(StoryEntry(item=run[0]))
+        elif run:
+            story.append(StoryEntry(folded=tuple(run)))
+        run.clear()
+
+    for item in items:
+        if item.quiet:
+            run.append(item)
+            continue
+        flush()
+        story.append(StoryEntry(item=item))
+    flush()
+    return story
+
+
+def ticket_next_in_queue(ticket: Ticket) -> int | None:
+    """The open ticket after this one in the queue's order (the first of the queue when this
+    one is not open, None at the end). One query: the open ticket whose predecessor in the
+    queue's order (a window over the open tickets) is this one."""
+    ordering = ticket_queue_ordering(only_open=True)
+    open_tickets = Ticket.objects.filter(status__in=OPEN_TICKET_STATUSES)
+    if ticket.is_open:
+        return (
+            open_tickets.annotate(previous_id=Window(Lag("id"), order_by=ordering))
+            .filter(previous_id=ticket.pk)
+            .values_list("id", flat=True)
+            .first()
+        )
+    return open_tickets.order_by(*ordering).values_list("id", flat=True).first()
+
+
+def ticket_last_resolved(events: list[TicketEvent]) -> TicketEvent | None:
+    """The newest "resolved" status event among events (newest first): on a reopened
+    ticket, when the kept root cause was set."""
+    for event in events:
+        if event.action == "status" and event.to_value == "resolved":
+            return event
+    return None

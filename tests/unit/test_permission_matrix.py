@@ -40,6 +40,7 @@ from cxcrm.api.keys import api_key_create
 from cxcrm.models import WebhookDelivery, WebhookEndpoint, WorkerHeartbeat
 from cxcrm.roles import ADMIN, AGENT, MANAGER, MANAGER_PERMISSIONS
 from feedback.inbound.models import InboundEmail, InboundSource
+from feedback.tickets.models import SavedReply
 from tests.factories import (
     OutboundEmailFactory,
     ResponseFactory,
@@ -91,6 +92,7 @@ MODELS: dict[str, dict[str, str]] = {
     "feedback.ticketmessage": {"agent": "v", "manager": "v", "admin": "vd"},
     "feedback.ticketevent": {"agent": "v", "manager": "v", "admin": "vd"},
     "feedback.ticket": {"agent": "vac", "manager": "vac", "admin": "vacd"},
+    "feedback.savedreply": {"agent": "v", "manager": "vacd", "admin": "vacd"},
 }
 STAFF_ONLY = STAFF  # pages every signed-in staff member may open
 MANAGERS = ("manager", "admin")
@@ -115,9 +117,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "admin:auth_user_password_change": ("admin",),
     "admin:feedback_ticket_reply": STAFF_ONLY,
     "admin:feedback_ticket_note": STAFF_ONLY,
-    "admin:feedback_ticket_assign": STAFF_ONLY,
-    "admin:feedback_ticket_status": STAFF_ONLY,
-    "admin:feedback_ticket_priority": STAFF_ONLY,
+    "admin:feedback_ticket_work": STAFF_ONLY,
     "admin:feedback_ticket_contact": STAFF_ONLY,
     "admin:feedback_ticket_resolve": STAFF_ONLY,
     "admin:feedback_ticket_reopen": STAFF_ONLY,
@@ -279,6 +279,9 @@ def build_world() -> World:
         "feedback.ticketmessage": TicketMessageFactory(ticket=ticket),
         "feedback.ticketevent": TicketEventFactory(ticket=ticket),
         "feedback.ticket": ticket,
+        "feedback.savedreply": SavedReply.objects.create(
+            name="Sorry", body="Hello {customer_name}, about {order}: {agent}"
+        ),
     }
     LogEntry.objects.log_actions(
         user_id=owner.pk, queryset=[ticket.customer], action_flag=ADDITION, single_object=True

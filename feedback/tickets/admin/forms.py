@@ -7,8 +7,9 @@ from typing import Any
 
 from django import forms
 
-from feedback.tickets.models import RootCause, TicketPriority, TicketStatus
+from feedback.tickets.models import RootCause, TicketPriority
 from feedback.tickets.services import staff_users
+from feedback.tickets.work import WORK_STATUSES
 
 BODY_MAX = 20000
 
@@ -47,19 +48,27 @@ class NoteForm(forms.Form):
     )
 
 
-class AssignForm(forms.Form):
+class WorkForm(forms.Form):
+    """The work panel: one submit for assignee, status and priority. A field left out of the
+    POST stays as it is ("Assign to me" posts the assignee only); status offers the working
+    states only (resolving and closing are their own steps)."""
+
     assignee = staff_choice_field(required=False)
+    status = forms.ChoiceField(choices=WORK_STATUSES, required=False)
+    priority = forms.TypedChoiceField(
+        coerce=int, choices=TicketPriority.choices, required=False, empty_value=None
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # A fresh queryset per form: staff who joined since start-up are listed.
         self.fields["assignee"].queryset = staff_users().order_by("username")
 
-
-class StatusForm(forms.Form):
-    # Every status is listed so the select shows a resolved ticket's status; choosing
-    # "resolved" here is refused by the service (resolving needs a root cause: ResolveForm).
-    status = forms.ChoiceField(choices=TicketStatus.choices)
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        data["assignee_given"] = "assignee" in self.data
+        data["status"] = data.get("status") or None
+        return data
 
 
 class PriorityForm(forms.Form):

@@ -4,11 +4,12 @@ The queue is the ticket changelist (/admin/queue/ redirects here), rendered by t
 own templates: open tickets by default, the most urgent first, then the nearest deadline; its
 filters are the list filters below and nowhere else; its count stops at ``count_cap``.
 
-The ticket page is the change page with the answer, the thread, the customer's timeline
-and one small form per action. Every change of status, priority or assignee goes through the
-services in feedback.tickets.services (which write the TicketEvent and send the emails): the main
-form shows those fields read-only, and the action forms post to endpoints added by
-``get_urls`` that call a service and redirect back (Post/Redirect/Get).
+The ticket page is the workspace (feedback.tickets.admin.workspace), drawn at the change URL
+by ``change_view`` with no model form; only the add page (a ticket made by hand) is the
+admin's form. Every change of status, priority or assignee goes through the services in
+feedback.tickets.services (which write the TicketEvent and send the emails): the workspace's
+forms post to endpoints added by ``get_urls`` that call a service and redirect back
+(Post/Redirect/Get); one "work" endpoint saves assignee, status and priority together.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from customers.privacy import audit_record
 from cxcrm.pagination import CappedCountPaginator
 from feedback.surveys.scoring import SurveyKind
 from feedback.tickets.admin.badges import (
-    customer_label,
     priority_badge,
     score_badge,
     sla_badge,
@@ -49,18 +49,17 @@ from feedback.tickets.admin.badges import (
     ticket_label,
 )
 from feedback.tickets.admin.forms import (
-    AssignForm,
     BulkAssignForm,
     BulkPriorityForm,
     ContactForm,
     NoteForm,
-    PriorityForm,
     ReopenForm,
     ReplyForm,
     ResolveForm,
-    StatusForm,
+    WorkForm,
 )
 from feedback.tickets.admin.queue import QUEUE_FIELDS, QUEUE_RELATED, queue_rows
+from feedback.tickets.admin.workspace import workspace_response
 from feedback.tickets.models import (
     OPEN_TICKET_STATUSES,
     MessageDirection,
@@ -70,7 +69,7 @@ from feedback.tickets.models import (
     TicketStatus,
     overdue_q,
 )
-from feedback.tickets.selectors import ticket_page_context, ticket_queue_ordering, tickets_for_staff
+from feedback.tickets.selectors import ticket_queue_ordering, tickets_for_staff
 from feedback.tickets.services import (
     TicketError,
     staff_users,
@@ -85,6 +84,7 @@ from feedback.tickets.services import (
     ticket_set_priority,
     ticket_set_status,
 )
+from feedback.tickets.work import UNCHANGED, ticket_work_summary, ticket_work_update
 
 # A bulk action works through at most this many tickets per submit (one transaction each).
 BULK_LIMIT = 500
@@ -256,20 +256,18 @@ def _note(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
     return "Note added."
 
 
-def _assign(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
-    assignee = data["assignee"]
-    ticket_assign(ticket_id=ticket.pk, assignee=assignee, actor=actor)
-    return f"Assigned to {assignee.get_username()}." if assignee else "Unassigned."
-
-
-def _status(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
-    done = ticket_set_status(ticket_id=ticket.pk, status=data["status"], actor=actor)
-    return f"Status: {done.get_status_display()}."
-
-
-def _priority(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
-    ticket_set_priority(ticket_id=ticket.pk, priority=data["priority"], actor=actor)
-    return f"Priority: {TicketPriority(data['priority']).label}."
+def _work(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
+    changed = ticket_work_update(
+        ticket_id=ticket.pk,
+        actor=actor,
+        assignee=data["assignee"] if data["assignee_given"] else UNCHANGED,
+        status=data["status"],
+        priority=data["priority"],
+    )
+    if not changed:
+        return "Nothing changed."
+    ticket = tickets_for_staff().get(pk=ticket.pk)
+    return f"Saved: {ticket_work_summary(ticket)}."
 
 
 def _contact(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
@@ -303,9 +301,7 @@ def _reopen(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
 TICKET_ACTIONS: dict[str, TicketAction] = {
     "reply": TicketAction(ReplyForm, _reply),
     "note": TicketAction(NoteForm, _note),
-    "assign": TicketAction(AssignForm, _assign),
-    "status": TicketAction(StatusForm, _status),
-    "priority": TicketAction(PriorityForm, _priority),
+    "work": TicketAction(WorkForm, _work),
     "contact": TicketAction(ContactForm, _contact),
     "resolve": TicketAction(ResolveForm, _resolve),
     "reopen": TicketAction(ReopenForm, _reopen),
@@ -366,7 +362,6 @@ class TicketAdmin(AuditedViewMixin, admin.ModelAdmin):
     list_select_related = QUEUE_RELATED
     autocomplete_fields = ["customer", "response", "touchpoint", "assignee"]
     actions = ["assign_to_me", "assign_to", "set_open", "set_pending", "set_priority"]
-    change_form_template = "admin/feedback/ticket/change_form.html"
     # Named, not admin/feedback/ticket/change_list.html: any other ModelAdmin of Ticket (the
     # bench's stock one) would pick that up without our rows in its context.
     change_list_template = "admin/feedback/ticket/queue.html"
@@ -640,50 +635,26 @@ class TicketAdmin(AuditedViewMixin, admin.ModelAdmin):
             **super().get_changeform_initial_data(request),
         }
 
-    def render_change_form(
-        self,
-        request: HttpRequest,
-        context: dict[str, Any],
-        add: bool = False,
-        change: bool = False,
-        form_url: str = "",
-        obj: Ticket | None = None,
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
-        if obj is not None and obj.pk:
-            context.update(ticket_page_context(obj))
-            context.update(self._page_forms(request, obj))
-        return super().render_change_form(request, context, add, change, form_url, obj)
-
-    def _page_forms(self, request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
-        customer = ticket.customer
-        if not customer.email or customer.erased_at:
-            cannot_email = "The customer has no email address: log a phone call instead."
-        elif customer.suppressed_at:
-            cannot_email = "The customer's address is suppressed (it bounced or complained)."
-        else:
-            cannot_email = ""
-        return {
-            "can_work": self.has_change_permission(request, ticket),
-            "cannot_email": cannot_email,
-            "sla_badge": sla_badge(ticket),
-            "priority_badge": priority_badge(ticket.priority),
-            "status_badge": status_badge(ticket),
-            "score_badge": score_badge(ticket),
-            "customer_label": customer_label(ticket),
-            "answers": _answers(ticket),
-            "reply_form": ReplyForm(),
-            "note_form": NoteForm(),
-            "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}),
-            "status_form": StatusForm(initial={"status": ticket.status}),
-            "priority_form": PriorityForm(initial={"priority": ticket.priority}),
-            "contact_form": ContactForm(),
-            "resolve_form": ResolveForm() if ticket.is_open else None,
-            "reopen_form": ReopenForm() if not ticket.is_open else None,
-            "action_urls": {
-                name: reverse(f"admin:feedback_ticket_{name}", args=[ticket.pk])
-                for name in TICKET_ACTIONS
-            },
-        }
+        """An existing ticket opens in the workspace (our template, no model form); the
+        admin's change view is left for what it answers itself (an unknown id)."""
+        ticket = self.get_object(request, object_id)
+        if ticket is None:
+            return super().change_view(request, object_id, form_url, extra_context)
+        if not self.has_view_permission(request, ticket):
+            raise PermissionDenied
+        if request.method != "GET":
+            # Changes post to the action endpoints; there is no form to save here.
+            return HttpResponseNotAllowed(["GET"])
+        audit_record(
+            actor=request.user,
+            action=AuditAction.VIEWED,
+            object_type=self.audit_object_type,
+            object_id=ticket.pk,
+        )
+        return workspace_response(self, request, ticket, list(TICKET_ACTIONS))
 
     def save_model(self, request: HttpRequest, obj: Ticket, form: Any, change: bool) -> None:
         due_changed = False
@@ -778,18 +749,3 @@ class TicketAdmin(AuditedViewMixin, admin.ModelAdmin):
 
 def _whole_seconds(value: datetime | None) -> datetime | None:
     return value.replace(microsecond=0) if value else None
-
-
-def _answers(ticket: Ticket) -> list[tuple[str, str]]:
-    """The follow-up answers of the survey response, as label/value pairs for the page."""
-    response = ticket.response
-    if response is None or not isinstance(response.answers, dict):
-        return []
-    shown = []
-    for key, value in response.answers.items():
-        if isinstance(value, dict):
-            value = ", ".join(f"{k}: {v}" for k, v in value.items())
-        elif isinstance(value, list):
-            value = ", ".join(map(str, value))
-        shown.append((str(key).replace("_", " ").capitalize(), str(value)))
-    return shown

@@ -1,0 +1,175 @@
+"""The ticket workspace: the page staff work one ticket on, drawn by our own template at the
+admin's change URL (TicketAdmin.change_view) with the admin's permissions: the conversation
+with the composer on top, the customer's story on one side, the work panel on the other.
+No model form: every change posts to an endpoint that calls a service (TICKET_ACTIONS)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.admin import ModelAdmin
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import get_language_info
+from django.utils.translation import gettext as _
+
+from feedback.tickets.admin.badges import (
+    customer_label,
+    priority_badge,
+    score_badge,
+    sla_badge,
+    status_badge,
+)
+from feedback.tickets.admin.forms import (
+    ContactForm,
+    NoteForm,
+    ReopenForm,
+    ReplyForm,
+    ResolveForm,
+    WorkForm,
+)
+from feedback.tickets.models import Ticket
+from feedback.tickets.saved_replies import (
+    placeholder_values,
+    saved_replies_for,
+    saved_reply_render,
+)
+from feedback.tickets.selectors import (
+    customer_story,
+    ticket_last_resolved,
+    ticket_next_in_queue,
+    ticket_page_context,
+)
+
+
+def language_name(code: str) -> str:
+    """ "Polish (polski)" for "pl"; the code itself when Django does not know it."""
+    try:
+        info = get_language_info(code)
+    except KeyError:
+        try:
+            info = get_language_info(code.split("-")[0])
+        except KeyError:
+            return code
+    if info["name"] == info["name_local"]:
+        return info["name"]
+    return f"{info['name']} ({info['name_local']})"
+
+
+def consent_state(customer: Any) -> str:
+    if customer.erased_at:
+        return _("Erased")
+    if not customer.email:
+        return _("No email address")
+    if customer.suppressed_at:
+        reason = customer.get_suppression_reason_display() or _("suppressed")
+        return _("Suppressed (%(reason)s) since %(day)s") % {
+            "reason": reason,
+            "day": f"{customer.suppressed_at:%Y-%m-%d}",
+        }
+    if customer.unsubscribed_at:
+        return _("Unsubscribed since %(day)s") % {"day": f"{customer.unsubscribed_at:%Y-%m-%d}"}
+    return _("Subscribed to surveys")
+
+
+def cannot_email_reason(customer: Any) -> str:
+    if not customer.email or customer.erased_at:
+        return _("The customer has no email address: log a phone call instead.")
+    if customer.suppressed_at:
+        return _("The customer's address is suppressed (it bounced or complained).")
+    return ""
+
+
+def _picker(request: HttpRequest, ticket: Ticket) -> list[dict[str, str]]:
+    """The saved replies, the customer's language first, each rendered for this ticket here
+    (the page's script only copies the text into the reply box)."""
+    values = placeholder_values(ticket, request.user)
+    return [
+        {
+            "id": str(reply.pk),
+            "name": reply.name,
+            "language": reply.language,
+            "text": saved_reply_render(reply.body, values),
+        }
+        for reply in saved_replies_for(request.user, ticket.customer.language)
+    ]
+
+
+def response_answers(ticket: Ticket) -> list[tuple[str, str]]:
+    """The follow-up answers of the survey response, as label/value pairs for the page."""
+    response = ticket.response
+    if response is None or not isinstance(response.answers, dict):
+        return []
+    shown = []
+    for key, value in response.answers.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}: {v}" for k, v in value.items())
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value))
+        shown.append((str(key).replace("_", " ").capitalize(), str(value)))
+    return shown
+
+
+def workspace_response(
+    model_admin: ModelAdmin, request: HttpRequest, ticket: Ticket, actions: list[str]
+) -> TemplateResponse:
+    can_work = model_admin.has_change_permission(request, ticket)
+    page = ticket_page_context(ticket)
+    interaction = None
+    if ticket.response is not None and ticket.response.invitation is not None:
+        interaction = ticket.response.invitation.interaction
+    # A reopened ticket keeps its root cause (the record of the earlier attempt): the page
+    # names it "previous" with the day it was resolved, read from the events already loaded.
+    last_resolved = ticket_last_resolved(page["events"]) if ticket.root_cause_id else None
+    next_id = ticket_next_in_queue(ticket)
+    customer = ticket.customer
+    context: dict[str, Any] = {
+        **model_admin.admin_site.each_context(request),
+        **page,
+        "title": f"#{ticket.pk} {ticket.subject}",
+        "subtitle": None,
+        "opts": model_admin.opts,
+        "original": ticket,
+        "ticket": ticket,
+        "customer": customer,
+        "interaction": interaction,
+        "is_nav_sidebar_enabled": False,
+        "has_view_permission": True,
+        "can_work": can_work,
+        "cannot_email": cannot_email_reason(customer),
+        "language_name": language_name(customer.language),
+        "consent": consent_state(customer),
+        "story": customer_story(page["timeline"]),
+        "answers": response_answers(ticket),
+        "last_resolved": last_resolved,
+        "next_url": reverse("admin:feedback_ticket_change", args=[next_id]) if next_id else "",
+        "queue_url": reverse("admin:feedback_ticket_changelist"),
+        "sla_badge": sla_badge(ticket) if ticket.is_open else "",
+        "priority_badge": priority_badge(ticket.priority),
+        "status_badge": status_badge(ticket),
+        "score_badge": score_badge(ticket),
+        "customer_label": customer_label(ticket),
+        "action_urls": {
+            name: reverse(f"admin:feedback_ticket_{name}", args=[ticket.pk]) for name in actions
+        },
+    }
+    if can_work:
+        context.update(
+            {
+                "reply_form": ReplyForm(),
+                "note_form": NoteForm(),
+                "work_form": WorkForm(
+                    initial={
+                        "assignee": ticket.assignee_id,
+                        "status": ticket.status,
+                        "priority": ticket.priority,
+                    }
+                ),
+                "contact_form": ContactForm(),
+                "resolve_form": ResolveForm() if ticket.is_open else None,
+                "reopen_form": ReopenForm() if not ticket.is_open else None,
+                "saved_replies": _picker(request, ticket),
+            }
+        )
+    return TemplateResponse(request, "admin/feedback/ticket/workspace.html", context)
