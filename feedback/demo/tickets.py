@@ -200,61 +200,60 @@ DEMO_SAVED_REPLIES: dict[str, list[tuple[str, str]]] = {
         (
             "Apology: late delivery",
             "Hello {customer_name},\n\nWe are sorry your order {order} arrived late. We have "
-            "looked into it and will make sure it is put right.\n\nBest regards,\n{agent}",
+            "looked into it and will make sure it is put right.",
         ),
         (
             "Follow-up: did it help?",
             "Hello {customer_name},\n\nWe wanted to check that everything is now in order. "
-            "If anything is still wrong, just reply to this email.\n\n{agent}",
+            "If anything is still wrong, just reply to this email.",
         ),
     ],
     "ru": [
         (
             "Извинение: задержка доставки",
             "Здравствуйте, {customer_name}!\n\nПростите, что заказ {order} пришёл с опозданием. "
-            "Мы во всём разобрались и проследим, чтобы это исправили.\n\nС уважением,\n{agent}",
+            "Мы во всём разобрались и проследим, чтобы это исправили.",
         ),
         (
             "Уточнение: всё в порядке?",
             "Здравствуйте, {customer_name}!\n\nХотим убедиться, что теперь всё в порядке. "
-            "Если что-то не так, просто ответьте на это письмо.\n\n{agent}",
+            "Если что-то не так, просто ответьте на это письмо.",
         ),
     ],
     "pl": [
         (
             "Przeprosiny: opóźniona dostawa",
             "Dzień dobry, {customer_name},\n\nprzepraszamy, że zamówienie {order} dotarło z "
-            "opóźnieniem. Sprawdziliśmy, co się stało, i dopilnujemy, żeby to naprawić.\n\n"
-            "Pozdrawiam serdecznie\n{agent}",
+            "opóźnieniem. Sprawdziliśmy, co się stało, i dopilnujemy, żeby to naprawić.",
         ),
         (
             "Kontakt: czy wszystko w porządku?",
             "Dzień dobry, {customer_name},\n\nchcemy się upewnić, że wszystko jest już w "
-            "porządku. Jeśli coś nadal nie gra, wystarczy odpowiedzieć na tę wiadomość.\n\n{agent}",
+            "porządku. Jeśli coś nadal nie gra, wystarczy odpowiedzieć na tę wiadomość.",
         ),
     ],
     "zh-hans": [
         (
             "致歉：配送延误",
             "{customer_name}，您好！\n\n很抱歉您的订单 {order} 延迟送达。我们已经查明原因，"
-            "会确保问题得到解决。\n\n祝好\n{agent}",
+            "会确保问题得到解决。",
         ),
         (
             "回访：问题解决了吗？",
             "{customer_name}，您好！\n\n想确认一下现在一切都正常了。如果还有问题，"
-            "直接回复这封邮件即可。\n\n{agent}",
+            "直接回复这封邮件即可。",
         ),
     ],
     "ar": [
         (
             "اعتذار: تأخر التوصيل",
             "مرحبًا {customer_name}،\n\nنعتذر عن تأخر وصول طلبك {order}. لقد تحققنا من الأمر "
-            "وسنحرص على معالجته.\n\nمع أطيب التحيات،\n{agent}",
+            "وسنحرص على معالجته.",
         ),
         (
             "متابعة: هل حُلّت المشكلة؟",
             "مرحبًا {customer_name}،\n\nأردنا التأكد من أن كل شيء أصبح على ما يرام. إن بقيت "
-            "أي مشكلة، فقط ردّ على هذه الرسالة.\n\n{agent}",
+            "أي مشكلة، فقط ردّ على هذه الرسالة.",
         ),
     ],
 }

@@ -16,6 +16,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from feedback.surveys.emails import invitation_subject
 from feedback.surveys.models import EmailKind, EmailStatus, OutboundEmail
 from feedback.surveys.services.sending import outbound_email_send
 from feedback.tickets.models import SavedReply, Ticket
@@ -134,7 +135,13 @@ def test_reply_box_saved_reply_to_smtp_and_next_ticket(browser: Any, live_server
             outbound_email_send(email_id=email.pk)
         [message] = smtp.messages
     assert message["To"] == "zofia@example.com"
-    assert text in message.get_body(("plain",)).get_content()
+    plain = message.get_body(("plain",)).get_content()
+    assert text in plain
+    # In the customer's language, threaded by subject under the Polish survey email she got.
+    language, survey_subject = invitation_subject(ticket.response.invitation)
+    assert language == "pl"
+    assert message["Subject"] == f"Re: {survey_subject}"
+    assert "Obsługa klienta" in plain and "Tess Ray" in plain
 
     # "?" shows the shortcuts (not while typing), "j" opens the next ticket.
     tab.locator("body").click(position={"x": 5, "y": 5})
