@@ -54,8 +54,9 @@ fmt: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Unit tests share nothing but the CPU (each xdist worker has its own SQLite test database).
 unit: install-dev
-	$(PY) -m pytest -m "not integration and not browser"
+	$(PY) -m pytest -n auto -m "not integration and not browser"
 
 integration: install-dev
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) \

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -25,8 +27,14 @@ from feedback.tickets.models import Ticket
 EXCERPT_CHARS = 80
 
 
-def excerpt(text: str) -> str:
-    return Truncator(" ".join(text.split())).chars(EXCERPT_CHARS)
+def excerpt(text: str) -> SafeString | str:
+    """The start of a text someone wrote, in its own direction (an Arabic comment reads right
+    to left inside a left-to-right list, and English inside an Arabic one)."""
+    if not text:
+        return ""
+    return format_html(
+        '<span dir="auto">{}</span>', Truncator(" ".join(text.split())).chars(EXCERPT_CHARS)
+    )
 
 
 class ViewOnlyMixin:
@@ -191,6 +199,10 @@ class ResponseAdmin(SafeDateChangeListMixin, admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     autocomplete_fields = ["invitation", "survey", "customer", "touchpoint"]
+    # The customer's words read in their own direction (Arabic, or English on an Arabic answer).
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"dir": "auto", "rows": 4, "cols": 80})}
+    }
     readonly_fields = ["category", "ticket_link", "updated_at", "history"]
     fieldsets = [
         (None, {"fields": ["invitation", "survey", "customer", "touchpoint"]}),
@@ -207,7 +219,7 @@ class ResponseAdmin(SafeDateChangeListMixin, admin.ModelAdmin):
         return fields
 
     @admin.display(description="Comment")
-    def comment_excerpt(self, obj: Response) -> str:
+    def comment_excerpt(self, obj: Response) -> SafeString | str:
         return excerpt(obj.comment)
 
     @admin.display(description="Ticket")

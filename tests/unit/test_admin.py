@@ -4,6 +4,7 @@ queries, search finds the right rows, and customer-supplied HTML never runs in t
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -554,3 +555,16 @@ def test_heartbeat_list_flags_stale_workers(admin_client: Client) -> None:
     html = page.content.decode()
     assert html.count('alt="True"') == 1
     assert html.count('alt="False"') == 1
+
+
+@pytest.mark.django_db
+def test_comments_read_in_their_own_direction_in_the_answer_list_and_form(
+    admin_client: Client,
+) -> None:
+    # An Arabic comment in a left-to-right list, or English typed on an Arabic answer, reads
+    # right only when the browser picks the direction from the text itself.
+    response = ResponseFactory(score=2, comment="لم يصل الطرد. nobody told me")
+    listing = admin_client.get(_url(Response, "changelist")).content.decode()
+    assert '<span dir="auto">لم يصل الطرد. nobody told me</span>' in listing
+    form = admin_client.get(_url(Response, "change", response.pk)).content.decode()
+    assert re.search(r'<textarea name="comment"[^>]*dir="auto"', form)
