@@ -97,7 +97,7 @@ def queue_rows(cl: ChangeList, tickets: Iterable[Ticket], now: datetime) -> list
     # The admin's own string (and translation) for its row checkboxes.
     select_label = _("Select this object for an action - %(obj)s")
     # As the admin shows a DateTimeField (localize): the locale's format, the current time zone.
-    datetime_format = get_format("DATETIME_FORMAT")
+    datetime_format = get_format("SHORT_DATETIME_FORMAT")
     rows = []
     for ticket in tickets:
         url = f"{head}{quote(ticket.pk)}{tail}"
