@@ -114,11 +114,17 @@ def customer_upsert(*, external_id: str, **fields: Any) -> tuple[Customer, bool]
         customer = Customer(external_id=external_id)
     elif customer.erased_at is not None:
         raise CustomerError("This customer was erased; their data cannot be set again.")
+    segment_before = customer.segment
     for name, value in fields.items():
         setattr(customer, name, value)
     customer.full_clean(validate_unique=False, validate_constraints=False)
     if not created:
         customer.save()
+        if customer.segment != segment_before:
+            # The rollups file answers by segment: the customer's days are recomputed.
+            from feedback.reporting.rollups import rollups_mark_customer
+
+            rollups_mark_customer(customer_id=customer.pk)
         return customer, False
     try:
         # Two requests creating the same external id race here; the unique index decides.

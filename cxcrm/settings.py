@@ -379,6 +379,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "escalate-breached-tickets": {"task": "feedback.escalate_breached", "schedule": 300.0},
     "loop-sweep": {"task": "feedback.loop_sweep", "schedule": 300.0},
+    # Days whose refresh was not enqueued (broker down): read raw, exact, until swept.
+    "rollups-sweep": {"task": "feedback.rollups_sweep", "schedule": 300.0},
     "inbound-sweep": {"task": "feedback.inbound_sweep", "schedule": 120.0},
     "retention-erase-inactive": {"task": "customers.erase_inactive", "schedule": 86400.0},
     "expire-invitations": {
@@ -512,6 +514,7 @@ CELERY_IMPORTS = [
     "feedback.surveys.tasks",
     "feedback.tickets.tasks",
     "feedback.inbound.tasks",
+    "feedback.reporting.tasks",
 ]
 CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "webhooks.sweep", "schedule": 60.0}
 

@@ -8,6 +8,13 @@ from feedback.inbound.models import (
     InboundSource,
     InboundStatus,
 )
+from feedback.reporting.models import (
+    AnswerRollup,
+    InvitationRollup,
+    RollupDay,
+    RollupMark,
+    RollupState,
+)
 from feedback.surveys.models import (
     TOKEN_BYTES,
     EmailKind,
@@ -39,6 +46,7 @@ __all__ = [
     "INBOUND_NEEDS_ATTENTION",
     "OPEN_TICKET_STATUSES",
     "TOKEN_BYTES",
+    "AnswerRollup",
     "EmailKind",
     "EmailStatus",
     "InboundEmail",
@@ -46,11 +54,15 @@ __all__ = [
     "InboundStatus",
     "Invitation",
     "InvitationPurpose",
+    "InvitationRollup",
     "InvitationState",
     "MessageDirection",
     "OutboundEmail",
     "Response",
     "ResponseChannel",
+    "RollupDay",
+    "RollupMark",
+    "RollupState",
     "RootCause",
     "Survey",
     "Ticket",

@@ -22,12 +22,24 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from django.db import NotSupportedError, connection
-from django.db.models import Count, Exists, F, Func, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.aggregates import Aggregate
 from django.db.models.fields import FloatField
-from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
+from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
+from feedback.reporting.models import AnswerRollup, InvitationRollup, RollupMark, RollupState
 from feedback.surveys.models import Invitation, InvitationPurpose, InvitationState, Response
 from feedback.surveys.scoring import Sentiment, SurveyKind, categories_with, score_range
 from feedback.tickets.models import Ticket, TicketSource, overdue_q
@@ -43,6 +55,9 @@ MIN_TICKETS = 10
 Z95 = 1.96
 
 Bucket = Literal["day", "week", "month"]
+# "rollups": closed days from feedback.reporting.models, marked days from the raw rows (exact
+# either way); "raw": every row, what the rollups are checked against and rebuilt from.
+Source = Literal["rollups", "raw"]
 BUCKETS: tuple[Bucket, ...] = ("day", "week", "month")
 Dimension = Literal["touchpoint", "stage", "channel", "segment", "survey"]
 KINDS: tuple[str, ...] = tuple(k.value for k in SurveyKind)
@@ -146,6 +161,129 @@ def _answers(f: MetricFilters) -> QuerySet[Response]:
         purpose=InvitationPurpose.SURVEY
     )
     return Response.objects.filter(~Exists(follow_ups), _filter_q(f, RESPONSE_PATHS)).order_by()
+
+
+# --- Rollups ------------------------------------------------------------------------------------
+
+
+def _rollup_days(f: MetricFilters) -> tuple[date | None, date | None] | None:
+    """The period as whole days of the rollups' calendar (start included, end excluded), or
+    None when it is not (a request in another time zone, a period cut mid-day): raw rows then."""
+    if timezone.get_current_timezone_name() != timezone.get_default_timezone_name():
+        return None
+    days: list[date | None] = []
+    for moment in (f.since, f.until):
+        if moment is None:
+            days.append(None)
+            continue
+        day = timezone.localdate(moment)
+        if _start_of(day) != moment:
+            return None
+        days.append(day)
+    return days[0], days[1]
+
+
+def _rollup_q(f: MetricFilters, days: tuple[date | None, date | None]) -> Q:
+    """The rollup rows of clean days matching the filters (stage and channel read from the
+    touchpoint now, as the raw figures do)."""
+    q = ~Exists(RollupMark.objects.filter(day=OuterRef("day")))
+    q &= Q(day__lt=Subquery(RollupState.objects.values("until")[:1]))
+    first, end = days
+    if first is not None:
+        q &= Q(day__gte=first)
+    if end is not None:
+        q &= Q(day__lt=end)
+    if f.touchpoints:
+        q &= Q(touchpoint_id__in=f.touchpoints)
+    if f.stage:
+        q &= Q(touchpoint__stage=f.stage)
+    if f.channel:
+        q &= Q(touchpoint__channel=f.channel)
+    if f.segment:
+        q &= Q(segment=f.segment)
+    if f.survey is not None:
+        q &= Q(survey_id=f.survey)
+    return q
+
+
+def _marked_q(time: str) -> Q:
+    """Raw rows of days not rolled up: from the rollups' end on, or everywhere when they were
+    never built, and of marked days. The lower bound (the earliest mark) lets the database
+    read the time index from there, not the whole period: marks are few and mostly today's."""
+    marks = RollupMark.objects.filter(start__lte=OuterRef(time), end__gt=OuterRef(time))
+    earliest = RollupMark.objects.order_by("start").values("start")[:1]
+    state = RollupState.objects.all()
+    return (
+        ~Exists(state)
+        | Q(**{f"{time}__gte": Subquery(state.values("start")[:1])})
+        | (Q(Exists(marks)) & Q(**{f"{time}__gte": Subquery(earliest)}))
+    )
+
+
+_ROLLUP_SCORE_SUMS: dict[str, Aggregate] = {
+    "n": Sum("n"),
+    "good": Sum("good"),
+    "neutral": Sum("neutral"),
+    "bad": Sum("bad"),
+    "score_sum": Sum("score_sum"),
+    "score_sq_sum": Sum("score_sq_sum"),
+}
+Key = tuple[Any, Any]  # (expression on the raw answers, expression on AnswerRollup)
+
+
+def _grouped(
+    raw: QuerySet[Any],
+    rolled: QuerySet[Any] | None,
+    keys: Mapping[str, Key],
+    raw_sums: Mapping[str, Aggregate],
+    rollup_sums: Mapping[str, Aggregate],
+) -> list[dict[str, Any]]:
+    """Rows per key: from the raw rows alone (`rolled` None), or one UNION ALL of the rollups'
+    clean days and the raw rows of marked days, whose rows for one key are summed here."""
+    # Positional aliases: a key may be a path ("touchpoint__stage"), not a valid alias.
+    names = [f"k_{i}" for i in range(len(keys))]
+    raw_rows = (
+        raw.annotate(**{a: e for a, (e, _) in zip(names, keys.values(), strict=True)})
+        .values(*names)
+        .annotate(**raw_sums)
+    )
+    if rolled is None:
+        rows: Iterable[dict[str, Any]] = raw_rows
+    else:
+        rolled_rows = (
+            rolled.annotate(**{a: e for a, (_, e) in zip(names, keys.values(), strict=True)})
+            .values(*names)
+            .annotate(**rollup_sums)
+        )
+        rows = rolled_rows.union(raw_rows, all=True)
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(_plain(row[n]) for n in names)
+        blank = {**dict(zip(keys, key, strict=True)), **dict.fromkeys(raw_sums, 0)}
+        found = merged.setdefault(key, blank)
+        for name in raw_sums:
+            found[name] += row[name] or 0
+    return list(merged.values())
+
+
+def _plain(value: Any) -> Any:
+    # A bucket comes back as a date, or on PostgreSQL from DATE_TRUNC as a naive midnight.
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _answer_groups(
+    f: MetricFilters, keys: Mapping[str, Key], source: Source = "rollups"
+) -> list[dict[str, Any]]:
+    """Every kind's score sums per key. One query, whichever the source."""
+    days = _rollup_days(f) if source == "rollups" else None
+    if days is None:
+        return _grouped(_answers(f), None, keys, _SCORE_AGGREGATES, _ROLLUP_SCORE_SUMS)
+    rolled = AnswerRollup.objects.filter(_rollup_q(f, days)).order_by()
+    raw = _answers(f).filter(_marked_q("submitted_at"))
+    return _grouped(raw, rolled, keys, _SCORE_AGGREGATES, _ROLLUP_SCORE_SUMS)
+
+
+KIND_KEY: Key = (F("kind"), F("kind"))
 
 
 # --- Scores (NPS, CSAT, CES) --------------------------------------------------------------------
@@ -266,15 +404,14 @@ def _summary(kind: str, row: Mapping[str, Any]) -> Summary:
     )
 
 
-def score_summary(kind: str, f: MetricFilters) -> Summary:
+def score_summary(kind: str, f: MetricFilters, source: Source = "rollups") -> Summary:
     """One kind's score. One query."""
-    row = _answers(f).filter(kind=kind).aggregate(**_SCORE_AGGREGATES)
-    return _summary(kind, row)
+    return score_summaries(f, source)[kind] if kind in KINDS else Summary(kind)
 
 
-def score_summaries(f: MetricFilters) -> dict[str, Summary]:
+def score_summaries(f: MetricFilters, source: Source = "rollups") -> dict[str, Summary]:
     """NPS, CSAT and CES together (every kind present, empty ones with n=0). One query."""
-    rows = _answers(f).values("kind").annotate(**_SCORE_AGGREGATES)
+    rows = _answer_groups(f, {"kind": KIND_KEY}, source)
     found = {row["kind"]: _summary(row["kind"], row) for row in rows}
     return {kind: found.get(kind, Summary(kind)) for kind in KINDS}
 
@@ -285,7 +422,20 @@ class TrendPoint:
     summary: Summary
 
 
-_TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
+_TRUNC = {"day": None, "week": TruncWeek, "month": TruncMonth}
+# Where each grouping of the raw answers is found on AnswerRollup.
+_ROLLUP_FIELDS = {
+    "kind": "kind",
+    "touchpoint_id": "touchpoint_id",
+    "touchpoint__stage": "touchpoint__stage",
+    "touchpoint__channel": "touchpoint__channel",
+    "customer__segment": "segment",
+    "survey_id": "survey_id",
+}
+
+
+def _keys(*group: str) -> dict[str, Key]:
+    return {g: (F(g), F(_ROLLUP_FIELDS[g])) for g in group}
 
 
 def _bucket_starts(first: date, last: date, bucket: Bucket) -> list[date]:
@@ -306,24 +456,23 @@ def _bucket_starts(first: date, last: date, bucket: Bucket) -> list[date]:
     return starts
 
 
-def _trend_rows(f: MetricFilters, bucket: Bucket, *group: str) -> Iterable[dict[str, Any]]:
+def _trend_rows(
+    f: MetricFilters, bucket: Bucket, *group: str, source: Source = "rollups"
+) -> Iterable[dict[str, Any]]:
     if bucket not in _TRUNC:
         raise ValueError(f"Unknown bucket {bucket!r}; use one of {', '.join(BUCKETS)}.")
     tz = timezone.get_current_timezone()
-    trunc = _TRUNC[bucket]("submitted_at", tzinfo=tz)
+    # The local day first, then its week or month: both sides of the rollups' UNION group by
+    # the same date expression (AnswerRollup.day is that local day).
+    day = TruncDate("submitted_at", tzinfo=tz)
+    trunc = _TRUNC[bucket]
+    raw_bucket = day if trunc is None else trunc(day)
+    rollup_bucket = F("day") if trunc is None else trunc("day")
     # No ORDER BY: every caller files the rows by bucket itself, and with one, PostgreSQL
     # (which cannot estimate how few buckets there are) sorts every answer to group them
     # instead of hashing them (bench/explain/metrics.txt).
-    rows = _answers(f).annotate(bucket=trunc).values("bucket", *group).annotate(**_SCORE_AGGREGATES)
-    days: dict[Any, date] = {}  # a few buckets, each on many rows (a touchpoint, a kind…)
-    for row in rows:
-        start = row["bucket"]
-        # SQLite hands back a datetime, PostgreSQL an aware datetime; the day is what counts.
-        if isinstance(start, datetime):
-            if start not in days:
-                days[start] = timezone.localdate(start, tz)
-            row["bucket"] = days[start]
-        yield row
+    keys = {"bucket": (raw_bucket, rollup_bucket), **_keys(*group)}
+    return _answer_groups(f, keys, source)
 
 
 def _series(
@@ -340,17 +489,21 @@ def _series(
     return [TrendPoint(s, found.get(s, Summary(kind))) for s in _bucket_starts(first, last, bucket)]
 
 
-def score_trends(f: MetricFilters, bucket: Bucket = "week") -> dict[str, list[TrendPoint]]:
+def score_trends(
+    f: MetricFilters, bucket: Bucket = "week", source: Source = "rollups"
+) -> dict[str, list[TrendPoint]]:
     """Every kind's score per day, week (from Monday) or month. One query."""
     found: dict[str, dict[date, Summary]] = defaultdict(dict)
-    for row in _trend_rows(f, bucket, "kind"):
+    for row in _trend_rows(f, bucket, "kind", source=source):
         found[row["kind"]][row["bucket"]] = _summary(row["kind"], row)
     return {kind: _series(found[kind], kind, f, bucket) for kind in KINDS}
 
 
-def score_trend(kind: str, f: MetricFilters, bucket: Bucket = "week") -> list[TrendPoint]:
+def score_trend(
+    kind: str, f: MetricFilters, bucket: Bucket = "week", source: Source = "rollups"
+) -> list[TrendPoint]:
     """One kind's score per bucket. One query."""
-    return score_trends(f, bucket).get(kind, [])
+    return score_trends(f, bucket, source).get(kind, [])
 
 
 _DIMENSION_FIELDS: dict[str, str] = {
@@ -362,23 +515,27 @@ _DIMENSION_FIELDS: dict[str, str] = {
 }
 
 
-def breakdown(f: MetricFilters, by: Dimension) -> dict[Any, dict[str, Summary]]:
+def breakdown(
+    f: MetricFilters, by: Dimension, source: Source = "rollups"
+) -> dict[Any, dict[str, Summary]]:
     """Every kind's score per touchpoint, stage, channel, segment or survey: {key: {kind:
     Summary}}, only keys with answers. One query."""
     group = _DIMENSION_FIELDS[by]
-    rows = _answers(f).values(group, "kind").annotate(**_SCORE_AGGREGATES)
+    rows = _answer_groups(f, _keys(group, "kind"), source)
     result: dict[Any, dict[str, Summary]] = defaultdict(dict)
     for row in rows:
         result[row[group]][row["kind"]] = _summary(row["kind"], row)
     return dict(result)
 
 
-def by_touchpoint(f: MetricFilters) -> dict[int | None, dict[str, Summary]]:
-    return breakdown(f, "touchpoint")
+def by_touchpoint(
+    f: MetricFilters, source: Source = "rollups"
+) -> dict[int | None, dict[str, Summary]]:
+    return breakdown(f, "touchpoint", source)
 
 
 def breakdown_trends(
-    f: MetricFilters, by: Dimension, bucket: Bucket = "month"
+    f: MetricFilters, by: Dimension, bucket: Bucket = "month", source: Source = "rollups"
 ) -> dict[Any, dict[str, list[TrendPoint]]]:
     """Every kind's score per touchpoint (stage, channel, segment, survey) and per day, week
     or month: {key: {kind: [TrendPoint]}}. Only keys with answers; under a key, every kind and
@@ -387,7 +544,7 @@ def breakdown_trends(
     the dashboard shows for that bucket with that key as its filter."""
     group = _DIMENSION_FIELDS[by]
     found: dict[Any, dict[str, dict[date, Summary]]] = defaultdict(lambda: defaultdict(dict))
-    for row in _trend_rows(f, bucket, group, "kind"):
+    for row in _trend_rows(f, bucket, group, "kind", source=source):
         found[row[group]][row["kind"]][row["bucket"]] = _summary(row["kind"], row)
     return {
         key: {kind: _series(kinds.get(kind, {}), kind, f, bucket) for kind in KINDS}
@@ -396,12 +553,12 @@ def breakdown_trends(
 
 
 def touchpoint_trends(
-    f: MetricFilters, bucket: Bucket = "week"
+    f: MetricFilters, bucket: Bucket = "week", source: Source = "rollups"
 ) -> dict[int | None, list[TrendPoint]]:
     """Per touchpoint, all its answers' net score (% good − % bad, any kind) per bucket, for
     the journey map's sparklines. One query."""
     found: dict[int | None, dict[date, Summary]] = defaultdict(dict)
-    for row in _trend_rows(f, bucket, "touchpoint_id"):
+    for row in _trend_rows(f, bucket, "touchpoint_id", source=source):
         points = found[row["touchpoint_id"]]
         points[row["bucket"]] = points.get(row["bucket"], Summary("")) + _summary("", row)
     return {tp: _series(points, "", f, bucket) for tp, points in found.items()}
@@ -430,19 +587,26 @@ class Rate:
 SENT_STATES = (InvitationState.SENT, InvitationState.RESPONDED, InvitationState.EXPIRED)
 
 
-def response_rate(f: MetricFilters) -> Rate:
+def response_rate(f: MetricFilters, source: Source = "rollups") -> Rate:
     """Of the survey invitations sent in the period, the share answered. Follow-ups are left
     out (their rate says how reachable complainers are, not how the journey is). One query."""
-    row = (
-        Invitation.objects.filter(
-            _filter_q(f, INVITATION_PATHS),
-            purpose=InvitationPurpose.SURVEY,
-            state__in=SENT_STATES,
-            sent_at__isnull=False,
-        )
-        .order_by()
-        .aggregate(n=Count("id"), hits=Count("id", filter=Q(state=InvitationState.RESPONDED)))
+    raw = Invitation.objects.filter(
+        _filter_q(f, INVITATION_PATHS),
+        purpose=InvitationPurpose.SURVEY,
+        state__in=SENT_STATES,
+        sent_at__isnull=False,
+    ).order_by()
+    days = _rollup_days(f) if source == "rollups" else None
+    rolled = None
+    if days is not None:
+        raw = raw.filter(_marked_q("sent_at"))
+        rolled = InvitationRollup.objects.filter(_rollup_q(f, days)).order_by()
+    sums = {"n": Count("id"), "hits": Count("id", filter=Q(state=InvitationState.RESPONDED))}
+    everything: Key = (Value(1), Value(1))  # one group: constants are not grouped by
+    rows = _grouped(
+        raw, rolled, {"all": everything}, sums, {"n": Sum("sent"), "hits": Sum("answered")}
     )
+    row = rows[0] if rows else {"n": 0, "hits": 0}
     return Rate(row["n"], row["hits"])
 
 
@@ -625,17 +789,21 @@ class StageColumn:
 
 
 def journey_map(
-    f: MetricFilters, *, bucket: Bucket = "week", now: datetime | None = None
+    f: MetricFilters,
+    *,
+    bucket: Bucket = "week",
+    now: datetime | None = None,
+    source: Source = "rollups",
 ) -> list[StageColumn]:
     """The six stages in journey order, each with its touchpoints' cards. Six queries whatever
     the data: touchpoints, scores now, scores before, trends, interactions, open tickets.
     Touchpoints that are inactive and had no answers in the period are left out."""
     now = now or timezone.now()
     touchpoints = list(Touchpoint.objects.order_by("stage", "name"))
-    scores = by_touchpoint(f)
+    scores = by_touchpoint(f, source)
     previous_f = f.previous()
-    before = by_touchpoint(previous_f) if previous_f is not None else {}
-    trends = touchpoint_trends(f, bucket)
+    before = by_touchpoint(previous_f, source) if previous_f is not None else {}
+    trends = touchpoint_trends(f, bucket, source)
     volume = dict(
         Interaction.objects.filter(_filter_q(f, INTERACTION_PATHS))
         .order_by()

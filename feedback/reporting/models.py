@@ -1,0 +1,94 @@
+"""Rollups: the dashboard's answer and invitation figures summed per local day, so a period's
+figure reads a few hundred rows per day instead of every answer (issue 20).
+
+A rollup row is never updated in place: a day is recomputed from the raw rows (delete +
+insert, feedback.reporting.rollups) after a write marks it dirty. Reads take clean days from
+here and marked days from the raw rows, so figures are exact before the recompute runs."""
+
+from __future__ import annotations
+
+from django.db import models
+
+# No foreign-key constraints: a rollup row is derived data, rebuilt from the raw rows; a
+# deleted survey or touchpoint must not be blocked (nor cascade) by its figures.
+_LINK = {"on_delete": models.DO_NOTHING, "db_constraint": False, "related_name": "+"}
+
+
+class AnswerRollup(models.Model):
+    """Survey answers (follow-ups left out, as in metrics._answers) of one local day with the
+    same survey, touchpoint, customer segment and kind. The sums give every Summary figure,
+    including the margin (score_sq_sum)."""
+
+    day = models.DateField()
+    survey = models.ForeignKey("feedback.Survey", null=True, **_LINK)
+    touchpoint = models.ForeignKey("touchpoints.Touchpoint", null=True, **_LINK)
+    # Null when the row has no customer: the raw figures group those apart from "" too.
+    segment = models.CharField(max_length=64, null=True, blank=True)
+    kind = models.CharField(max_length=8)
+    n = models.PositiveIntegerField()
+    good = models.PositiveIntegerField()
+    neutral = models.PositiveIntegerField()
+    bad = models.PositiveIntegerField()
+    score_sum = models.BigIntegerField()
+    score_sq_sum = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="answer_rollup_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind}: {self.n}"
+
+
+class InvitationRollup(models.Model):
+    """Survey invitations sent on one local day (sent_at) with the same survey, touchpoint
+    (the interaction's) and customer segment: how many, how many answered."""
+
+    day = models.DateField()
+    survey = models.ForeignKey("feedback.Survey", null=True, **_LINK)
+    touchpoint = models.ForeignKey("touchpoints.Touchpoint", null=True, **_LINK)
+    # Null when the row has no customer: the raw figures group those apart from "" too.
+    segment = models.CharField(max_length=64, null=True, blank=True)
+    sent = models.PositiveIntegerField()
+    answered = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="invitation_rollup_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.answered}/{self.sent}"
+
+
+class RollupMark(models.Model):
+    """A day whose rollups may be stale: inserted in the transaction of the write that changed
+    one of its figures (insert-only, so writers never wait on each other), deleted by the
+    recompute that saw that write. `start`/`end` are the day's bounds, so a read finds the raw
+    rows of marked days by a range on an indexed timestamp."""
+
+    day = models.DateField(db_index=True)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return str(self.day)
+
+
+class RollupDay(models.Model):
+    """One row per recomputed day, locked by its recompute: two recomputes of one day in
+    parallel would each delete then insert, leaving the day counted twice."""
+
+    day = models.DateField(unique=True)
+
+    def __str__(self) -> str:
+        return str(self.day)
+
+
+class RollupState(models.Model):
+    """One row: the rollups hold every day before `until` (`start`: its first moment). Days
+    from `until` on (today, answers dated ahead) are read from the raw rows; without this row
+    (never rebuilt) every figure is. The sweep moves it forward each day."""
+
+    until = models.DateField()
+    start = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"until {self.until}"

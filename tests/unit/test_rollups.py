@@ -1,0 +1,142 @@
+"""The rollups give every figure of the dashboard, the journey map and the metrics API exactly
+as the raw rows do: after a rebuild, after random changes through the services (answers
+changed, new answers, segments changed, customers erased) before their refresh ran (marked
+days read raw) and after it."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from customers.privacy import customer_erase
+from customers.services import customer_upsert
+from feedback.reporting import metrics
+from feedback.reporting.metrics import MetricFilters
+from feedback.reporting.models import AnswerRollup, RollupMark, RollupState
+from feedback.reporting.rollups import rollups_rebuild, rollups_refresh
+from feedback.surveys.models import InvitationState, Response
+from feedback.surveys.scoring import SurveyKind
+from feedback.surveys.services.responses import response_record
+from tests.factories import (
+    CustomerFactory,
+    InteractionFactory,
+    InvitationFactory,
+    ResponseFactory,
+    SurveyFactory,
+    TouchpointFactory,
+)
+from touchpoints.models import JourneyStage
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+RANGES = {SurveyKind.NPS: (0, 10), SurveyKind.CSAT: (1, 5), SurveyKind.CES: (1, 7)}
+
+
+def _world(rng: random.Random) -> list[Any]:
+    today = timezone.localdate()
+    tps = [
+        TouchpointFactory(
+            stage=rng.choice(list(JourneyStage.values)), channel=rng.choice(["web", "store"])
+        )
+        for _ in range(3)
+    ]
+    surveys = [SurveyFactory(kind=k) for k in RANGES]
+    customers = [CustomerFactory(segment=rng.choice(["", "vip", "smb"])) for _ in range(6)]
+    invitations = []
+    for _ in range(40):
+        survey = rng.choice(surveys)
+        sent = timezone.now() - timedelta(days=rng.randint(0, 100), hours=rng.randint(0, 23))
+        interaction = InteractionFactory(touchpoint=rng.choice(tps), customer=rng.choice(customers))
+        inv = InvitationFactory(
+            survey=survey,
+            customer=interaction.customer,
+            interaction=interaction,
+            state=InvitationState.SENT,
+            sent_at=sent,
+        )
+        invitations.append(inv)
+        if rng.random() < 0.6:
+            lo, hi = RANGES[SurveyKind(survey.kind)]
+            inv.state = InvitationState.RESPONDED
+            inv.save()
+            ResponseFactory(
+                invitation=inv,
+                survey=survey,
+                kind=survey.kind,
+                customer=inv.customer,
+                touchpoint=interaction.touchpoint,
+                score=rng.randint(lo, hi),
+                submitted_at=sent + timedelta(hours=rng.randint(0, 30)),
+            )
+    assert today
+    return [tps, surveys, customers, invitations]
+
+
+def _figures(source: metrics.Source, tps: list[Any], surveys: list[Any]) -> dict[str, Any]:
+    today = timezone.localdate()
+    out: dict[str, Any] = {}
+    filters = [{}, {"touchpoints": (tps[0].pk,)}, {"segment": "vip"}, {"survey": surveys[0].pk}]
+    filters += [{"stage": tps[1].stage}, {"channel": "web"}]
+    for days in (7, 30, 90, 365):
+        for extra in filters:
+            f = MetricFilters.between(today - timedelta(days=days - 1), today, **extra)
+            key = f"{days}{sorted(extra.items())}"
+            out[f"sum{key}"] = metrics.score_summaries(f, source)
+            out[f"rate{key}"] = metrics.response_rate(f, source)
+            for bucket in ("day", "week", "month"):
+                out[f"trend{key}{bucket}"] = metrics.score_trends(f, bucket, source)
+            for by in ("touchpoint", "stage", "channel", "segment", "survey"):
+                out[f"by{key}{by}"] = metrics.breakdown(f, by, source)
+                out[f"bt{key}{by}"] = metrics.breakdown_trends(f, by, "week", source)
+            out[f"tpt{key}"] = metrics.touchpoint_trends(f, "week", source)
+            out[f"map{key}"] = metrics.journey_map(f, source=source)
+    return out
+
+
+def _assert_same(tps: list[Any], surveys: list[Any]) -> None:
+    rolled, raw = _figures("rollups", tps, surveys), _figures("raw", tps, surveys)
+    for key in raw:
+        assert rolled[key] == raw[key], key
+
+
+def _change(rng: random.Random, customers: list[Any], invitations: list[Any]) -> None:
+    for inv in rng.sample(invitations, 8):
+        lo, hi = RANGES[SurveyKind(inv.survey.kind)]
+        response_record(invitation_id=inv.pk, score=rng.randint(lo, hi))
+    for customer in rng.sample(customers, 2):
+        customer_upsert(external_id=customer.external_id, segment=rng.choice(["vip", "smb", ""]))
+    customer_erase(customer_id=rng.choice(customers).pk)
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 2**32))
+def test_every_figure_from_the_rollups_equals_the_raw_one(
+    seed: int, django_capture_on_commit_callbacks: Any
+) -> None:
+    rng = random.Random(seed)
+    tps, surveys, customers, invitations = _world(rng)
+    rollups_rebuild()
+    assert RollupState.objects.exists() and AnswerRollup.objects.exists()
+    _assert_same(tps, surveys)
+
+    # Changes whose refresh has not run: their days are marked and read raw.
+    with django_capture_on_commit_callbacks(execute=False):
+        _change(rng, customers, invitations)
+    assert RollupMark.objects.exists()
+    _assert_same(tps, surveys)
+
+    # The refreshes (eager Celery) ran: marks gone, figures still equal.
+    with django_capture_on_commit_callbacks(execute=True):
+        _change(rng, customers, invitations)
+    for day in set(RollupMark.objects.values_list("day", flat=True)):
+        rollups_refresh(day=day)
+    assert not RollupMark.objects.filter(day__lt=timezone.localdate()).exists()
+    _assert_same(tps, surveys)
+    Response.objects.all().delete()  # hypothesis reuses the database between examples
+    rollups_rebuild(since=date(2000, 1, 1))
