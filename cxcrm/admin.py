@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 
+from cxcrm.admin_lists import BigTableAdminMixin, fixed_choices_filter, recent_filter
 from cxcrm.api.keys import api_key_create, api_key_revoke, clean_scopes
 from cxcrm.models import ApiKey, ApiScope, WebhookDelivery, WebhookEndpoint, WorkerHeartbeat
 from cxcrm.webhooks.event_types import EVENTS
@@ -192,7 +193,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(BigTableAdminMixin, admin.ModelAdmin):
     """The delivery log: written by the workers, read by staff, redelivered on demand."""
 
     list_display = [
@@ -205,10 +206,17 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "duration_ms",
         "next_attempt_at",
     ]
-    list_filter = ["status", "event"]
+    # Events from the catalogue, not SELECT DISTINCT over the log.
+    list_filter = [
+        "status",
+        fixed_choices_filter("event", "event", lambda: [(e, e) for e in EVENTS]),
+        recent_filter("created_at", "created"),
+    ]
     list_select_related = ["endpoint"]
-    search_fields = ["=message_id", "endpoint__url"]
-    show_full_result_count = False
+    search_fields = ["message_id__exact", "endpoint__url"]
+    search_help_text = (
+        "An exact message id, or part of the endpoint's URL (reads every delivery: slow)."
+    )
     actions = ["redeliver"]
     fieldsets = [
         (None, {"fields": ["endpoint", "event", "message_id", "subject", "status", "attempts"]}),

@@ -138,6 +138,8 @@ class WebhookDelivery(models.Model):
         verbose_name_plural = "webhook deliveries"
         indexes = [
             models.Index(fields=["endpoint", "-created_at"], name="webhookdelivery_endpoint_idx"),
+            # The admin's delivery log, newest first, a page at a time.
+            models.Index(fields=["-created_at", "-id"], name="webhookdelivery_created_idx"),
             # The sweep: deliveries whose retry was lost with the broker, or whose worker died.
             models.Index(
                 fields=["next_attempt_at"],

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from cxcrm.admin_lists import SafeDateChangeListMixin
+from cxcrm.admin_lists import BigTableAdminMixin, recent_filter
 from cxcrm.csv_export import CsvExportMixin
 from cxcrm.csv_import import CsvImportMixin
-from cxcrm.pagination import CappedCountPaginator
 from touchpoints.csv_import import InteractionImporter
 from touchpoints.models import Interaction, Touchpoint
 
@@ -29,7 +28,7 @@ class TouchpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(SafeDateChangeListMixin, CsvImportMixin, CsvExportMixin, admin.ModelAdmin):
+class InteractionAdmin(BigTableAdminMixin, CsvImportMixin, CsvExportMixin, admin.ModelAdmin):
     # Import CSV / Export CSV buttons (templates/admin/touchpoints/interaction/change_list.html).
     change_list_template = "admin/touchpoints/interaction/change_list.html"
     csv_importer = InteractionImporter
@@ -42,13 +41,13 @@ class InteractionAdmin(SafeDateChangeListMixin, CsvImportMixin, CsvExportMixin, 
         "order_ref",
         "amount_display",
     ]
-    list_filter = ["touchpoint__stage", "source"]
+    # Sources are the integrators' own names (no list of them): ?source=shop filters by one.
+    list_filter = ["touchpoint__stage", recent_filter("occurred_at", "occurred")]
     list_select_related = ["customer", "touchpoint"]
     # Ids are opaque: a partial match on them is noise, so they match exactly.
-    search_fields = ["=external_id", "=order_ref", "customer__email"]
-    date_hierarchy = "occurred_at"
-    show_full_result_count = False
-    paginator = CappedCountPaginator
+    # Exact lookups: each one an index (source/external id, order reference, customer email).
+    search_fields = ["external_id__exact", "order_ref__exact", "customer__email__exact"]
+    search_help_text = "An exact external id, order reference or customer email."
     autocomplete_fields = ["customer", "touchpoint"]
     readonly_fields = ["created_at"]
     fieldsets = [

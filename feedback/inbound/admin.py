@@ -15,8 +15,7 @@ from django.utils.safestring import SafeString
 
 from customers.models import Customer
 from customers.selectors import customers_by_email
-from cxcrm.admin_lists import SafeDateChangeListMixin
-from cxcrm.pagination import CappedCountPaginator
+from cxcrm.admin_lists import BigTableAdminMixin, recent_filter
 from feedback.inbound.models import INBOUND_NEEDS_ATTENTION, InboundEmail, InboundStatus
 from feedback.inbound.services import (
     INBOUND_HANDLEABLE,
@@ -82,7 +81,7 @@ class AttachForm(forms.Form):
 
 
 @admin.register(InboundEmail)
-class InboundEmailAdmin(SafeDateChangeListMixin, ViewOnlyMixin, admin.ModelAdmin):
+class InboundEmailAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
     """Every email received on the reply and unsubscribe addresses, matched or not: nothing a
     customer sends is dropped, and what matched nothing waits here for a person."""
 
@@ -96,12 +95,12 @@ class InboundEmailAdmin(SafeDateChangeListMixin, ViewOnlyMixin, admin.ModelAdmin
         "source",
         "note_excerpt",
     ]
-    list_filter = [InboundStatusFilter, "source"]
+    list_filter = [InboundStatusFilter, "source", recent_filter("received_at", "received")]
     list_select_related = ["invitation__customer", "ticket"]
-    search_fields = ["from_email", "subject", "=message_id"]
-    date_hierarchy = "received_at"
-    show_full_result_count = False
-    paginator = CappedCountPaginator
+    search_fields = ["from_email", "subject", "message_id__exact"]
+    search_help_text = (
+        "An exact Message-ID, or part of the sender or subject (reads every email: slow)."
+    )
     fieldsets = [
         (
             None,

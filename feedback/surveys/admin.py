@@ -17,8 +17,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
-from cxcrm.admin_lists import SafeDateChangeListMixin
-from cxcrm.pagination import CappedCountPaginator
+from cxcrm.admin_lists import BigTableAdminMixin, recent_filter
 from feedback.surveys.emails import render_invitation
 from feedback.surveys.models import EmailKind, Invitation, OutboundEmail, Response, Survey
 from feedback.surveys.services.invitations import invitation_cancel, invitation_resend
@@ -90,7 +89,7 @@ class SurveyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(SafeDateChangeListMixin, admin.ModelAdmin):
+class InvitationAdmin(BigTableAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "customer",
@@ -101,12 +100,10 @@ class InvitationAdmin(SafeDateChangeListMixin, admin.ModelAdmin):
         "sent_at",
         "attempts",
     ]
-    list_filter = ["state", "purpose", "survey", "scheduled_for"]
+    list_filter = ["state", "purpose", "survey", recent_filter("scheduled_for", "scheduled")]
     list_select_related = ["customer", "survey"]
-    search_fields = ["=token", "customer__email", "=message_id"]
-    date_hierarchy = "scheduled_for"
-    show_full_result_count = False
-    paginator = CappedCountPaginator
+    search_fields = ["token__exact", "customer__email__exact", "message_id__exact"]
+    search_help_text = "An exact token, customer email or Message-ID."
     autocomplete_fields = ["survey", "customer", "interaction", "ticket"]
     # The state machine belongs to the dispatcher: a hand-set "sent" without sent_at would break
     # a constraint the form cannot check (sent_at is not in the form), so state is shown only.
@@ -178,7 +175,7 @@ def _ticket_link(ticket: Ticket | None) -> str:
 
 
 @admin.register(Response)
-class ResponseAdmin(SafeDateChangeListMixin, admin.ModelAdmin):
+class ResponseAdmin(BigTableAdminMixin, admin.ModelAdmin):
     list_display = [
         "submitted_at",
         "customer",
@@ -191,13 +188,21 @@ class ResponseAdmin(SafeDateChangeListMixin, admin.ModelAdmin):
         "comment_excerpt",
         "ticket_link",
     ]
-    list_filter = ["kind", "category", "channel", "survey", "touchpoint__stage"]
+    list_filter = [
+        "kind",
+        "category",
+        "channel",
+        "survey",
+        "touchpoint__stage",
+        recent_filter("submitted_at", "submitted"),
+    ]
     # "ticket" is the reverse one-to-one: joined so the ticket column costs no query per row.
     list_select_related = ["customer", "survey", "touchpoint", "ticket"]
-    search_fields = ["comment", "customer__email"]
-    date_hierarchy = "submitted_at"
-    show_full_result_count = False
-    paginator = CappedCountPaginator
+    search_fields = ["comment", "customer__email__exact"]
+    search_help_text = (
+        "A customer's exact email, or words of a comment (reads every answer: slow on a big list;"
+        " narrow it with a date filter first)."
+    )
     autocomplete_fields = ["invitation", "survey", "customer", "touchpoint"]
     # The customer's words read in their own direction (Arabic, or English on an Arabic answer).
     formfield_overrides = {
@@ -232,16 +237,16 @@ class ResponseAdmin(SafeDateChangeListMixin, admin.ModelAdmin):
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(SafeDateChangeListMixin, ViewOnlyMixin, admin.ModelAdmin):
+class OutboundEmailAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
     """The outbox: what was sent, to whom, and what it looked like."""
 
     list_display = ["created_at", "to_email", "subject", "kind", "status", "sent_at", "customer"]
-    list_filter = ["kind", "status"]
+    list_filter = ["kind", "status", recent_filter("created_at", "created")]
     list_select_related = ["customer"]
-    search_fields = ["to_email", "subject", "=message_id"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
-    paginator = CappedCountPaginator
+    search_fields = ["to_email", "subject", "message_id__exact"]
+    search_help_text = (
+        "An exact Message-ID, or part of the address or subject (reads every email: slow)."
+    )
     readonly_fields = ["html_preview", "text_preview", "html_source"]
     fieldsets = [
         (None, {"fields": ["to_email", "from_email", "subject", "kind", "status"]}),

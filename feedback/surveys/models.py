@@ -292,6 +292,8 @@ class Invitation(models.Model):
             # Contact-frequency rule: the customer's latest invitations.
             models.Index(fields=["customer", "-created_at"], name="invitation_customer_idx"),
             models.Index(fields=["survey", "state"], name="invitation_survey_state_idx"),
+            # The admin's list, newest first (its default order), a page at a time.
+            models.Index(fields=["-scheduled_for", "-id"], name="invitation_scheduled_idx"),
             # Scores leave out answers to follow-ups (feedback.reporting.metrics._answers) by an
             # anti-join
             # against these few invitations, not a join of every answer to its invitation.

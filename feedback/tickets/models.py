@@ -215,7 +215,11 @@ class TicketMessage(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="ticketmessage_ticket_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="ticketmessage_ticket_idx"),
+            # The admin's list across tickets, in its order, a page at a time.
+            models.Index(fields=["created_at", "id"], name="ticketmessage_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} on #{self.ticket_id}"
@@ -236,7 +240,11 @@ class TicketEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="ticketevent_ticket_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="ticketevent_ticket_idx"),
+            # The admin's list across tickets, in its order, a page at a time.
+            models.Index(fields=["created_at", "id"], name="ticketevent_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.ticket_id} {self.action}: {self.from_value} → {self.to_value}"

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from cxcrm.admin_lists import SafeDateChangeListMixin
-from cxcrm.pagination import CappedCountPaginator
+from cxcrm.admin_lists import BigTableAdminMixin, recent_filter
 from feedback.surveys.admin import ViewOnlyMixin, excerpt
 from feedback.tickets.models import RootCause, TicketEvent, TicketMessage
 
@@ -25,16 +24,16 @@ class RootCauseAdmin(admin.ModelAdmin):
 
 
 @admin.register(TicketMessage)
-class TicketMessageAdmin(SafeDateChangeListMixin, ViewOnlyMixin, admin.ModelAdmin):
+class TicketMessageAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
     """All messages across tickets; new ones are written on their ticket's page."""
 
     list_display = ["created_at", "ticket", "direction", "author", "from_email", "body_excerpt"]
-    list_filter = ["direction"]
+    list_filter = ["direction", recent_filter("created_at", "written")]
     list_select_related = ["ticket", "author"]
-    search_fields = ["body", "=message_id", "ticket__subject"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
-    paginator = CappedCountPaginator
+    search_fields = ["body", "message_id__exact", "ticket__subject"]
+    search_help_text = (
+        "An exact Message-ID, or words of the body or ticket subject (reads every message: slow)."
+    )
     readonly_fields = ["created_at"]
 
     @admin.display(description="Body")
@@ -43,11 +42,10 @@ class TicketMessageAdmin(SafeDateChangeListMixin, ViewOnlyMixin, admin.ModelAdmi
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(SafeDateChangeListMixin, ViewOnlyMixin, admin.ModelAdmin):
+class TicketEventAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
     list_display = ["created_at", "ticket", "action", "from_value", "to_value", "actor"]
     list_select_related = ["ticket", "actor"]
-    search_fields = ["=action", "ticket__subject", "note"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
-    paginator = CappedCountPaginator
+    list_filter = [recent_filter("created_at", "when")]
+    search_fields = ["action", "ticket__subject", "note"]
+    search_help_text = "Words of the action, ticket subject or note (reads every event: slow)."
     readonly_fields = ["created_at"]
