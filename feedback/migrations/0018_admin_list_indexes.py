@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("customers", "0004_customer_single_line_fields"),
-        ("feedback", "0016_savedreply"),
+        ("feedback", "0017_rollups"),
         ("touchpoints", "0002_single_line_fields"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
