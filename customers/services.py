@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from customers import events
 from customers.models import Customer, SuppressionReason
-from customers.signals import customer_contact_stopped
+from customers.signals import customer_contact_stopped, customer_segment_changed
 from cxcrm.errors import ServiceError
 
 SOFT_BOUNCES_TO_SUPPRESS = 3
@@ -121,10 +121,8 @@ def customer_upsert(*, external_id: str, **fields: Any) -> tuple[Customer, bool]
     if not created:
         customer.save()
         if customer.segment != segment_before:
-            # The rollups file answers by segment: the customer's days are recomputed.
-            from feedback.reporting.rollups import rollups_mark_customer
-
-            rollups_mark_customer(customer_id=customer.pk)
+            # Figures are grouped by segment: reporting recomputes this customer's days.
+            customer_segment_changed.send(sender=Customer, customer_id=customer.pk)
         return customer, False
     try:
         # Two requests creating the same external id race here; the unique index decides.

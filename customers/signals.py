@@ -18,3 +18,6 @@ customer_activity = Signal()
 # The customer may no longer be contacted (unsubscribed, suppressed): receivers cancel what
 # has not been sent; kwargs ``customer``, ``reason``.
 customer_contact_stopped = Signal()
+# A customer's segment changed (figures are grouped by segment), in the caller's transaction;
+# kwarg ``customer_id``.
+customer_segment_changed = Signal()

@@ -9,6 +9,7 @@ class FeedbackConfig(AppConfig):
         # apps' (privacy, consent, new interactions) and those between the parts.
         from feedback.inbound import privacy as inbound_privacy  # noqa: F401
         from feedback.inbound import receivers as inbound_receivers  # noqa: F401
+        from feedback.reporting import receivers as reporting_receivers  # noqa: F401
         from feedback.surveys import privacy as surveys_privacy  # noqa: F401
         from feedback.surveys import receivers as surveys_receivers  # noqa: F401
         from feedback.tickets import privacy as tickets_privacy  # noqa: F401

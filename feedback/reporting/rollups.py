@@ -1,8 +1,9 @@
 """Keeping the rollups (feedback.reporting.models) right: marking days dirty, recomputing them,
 rebuilding them.
 
-Writers call `rollups_mark` in their transaction: it inserts a mark per day touched and, after
-commit, enqueues `feedback.rollups_refresh` for each. The refresh recomputes the day from the
+The parts below report their writes through signals (feedback.reporting.receivers): a mark per
+day touched is inserted in the writer's transaction and, after commit,
+`feedback.rollups_refresh` is enqueued for each. The refresh recomputes the day from the
 raw rows (delete + insert, idempotent) and deletes only the marks it has seen, so a write that
 commits during the recompute keeps its mark and the day stays read from the raw rows until its
 own refresh. Measured against updating the sums in the writer's transaction in bench/README.md.
@@ -18,7 +19,6 @@ from django.db.models import Count, F, Max, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from cxcrm.tasking import enqueue_on_commit
 from feedback.reporting import metrics
 from feedback.reporting.metrics import SENT_STATES, MetricFilters
 from feedback.reporting.models import (
@@ -49,15 +49,12 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def rollups_mark(*, moments: Iterable[datetime | None]) -> list[date]:
     """Mark the days of these moments (an answer's submitted_at, an invitation's sent_at)
-    dirty, in the caller's transaction, and refresh them after commit."""
-    from feedback.reporting.tasks import rollups_refresh as refresh_task
-
+    dirty, in the caller's transaction; returns the days, for the caller to refresh after
+    commit."""
     days = sorted({day_of(m) for m in moments if m is not None})
     RollupMark.objects.bulk_create(
         [RollupMark(day=d, start=day_bounds(d)[0], end=day_bounds(d)[1]) for d in days]
     )
-    for d in days:
-        enqueue_on_commit(refresh_task, d.isoformat())
     return days
 
 

@@ -1,4 +1,5 @@
-"""What the parts above surveys hook into: an answer changed, an email was accepted."""
+"""What the parts above surveys hook into: an answer changed, an invitation was sent, an email
+was accepted."""
 
 from django.dispatch import Signal
 
@@ -10,3 +11,7 @@ response_changed = Signal()
 # that marks it sent: kwargs ``email`` and ``accepted_at``. A ticket reply counts as contact
 # only from here (feedback.tickets.receivers).
 outbound_email_accepted = Signal()
+
+# An invitation was sent (its email accepted for delivery), in the transaction that records
+# it: kwargs ``invitation_id`` and ``sent_at``. The reporting rollups mark its day.
+invitation_sent = Signal()

@@ -24,7 +24,7 @@ from django.utils import timezone
 from customers.models import SuppressionReason
 from customers.services import customer_suppress
 from cxcrm.mail import Mailer, Outcome, SendResult
-from feedback.reporting.rollups import rollups_mark
+from feedback.surveys import signals
 from feedback.surveys.backends import delivered_status
 from feedback.surveys.emails import (
     build_invitation_message,
@@ -175,7 +175,7 @@ def _record_sent(invitation: Invitation, ours: QuerySet[Invitation], email: Outb
         last_error="",
         updated_at=now,
     )
-    rollups_mark(moments=[now])
+    signals.invitation_sent.send(sender=Invitation, invitation_id=invitation.pk, sent_at=now)
 
 
 def _apply_failure(

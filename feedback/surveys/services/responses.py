@@ -152,11 +152,7 @@ def response_record(
 
 def _after_change(response: Response) -> None:
     """Tell the loop (it opens or updates the ticket this answer calls for) and integrators,
-    and mark the days whose figures moved (the answer's, its invitation's sending)."""
-    from feedback.reporting.rollups import rollups_mark
-
-    invitation = response.invitation if response.invitation_id else None
-    rollups_mark(moments=[response.submitted_at, invitation.sent_at if invitation else None])
+    and reporting (it marks the days whose figures moved)."""
     signals.response_changed.send(sender=Response, response=response)
     events.response_changed(response)
 
