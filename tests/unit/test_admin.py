@@ -217,8 +217,18 @@ def _found(page: Any) -> list[Model]:
 # --- Registration and pages ----------------------------------------------------------------------
 
 
+# Derived tables: the reporting rollups are rebuilt from the raw rows (rollups_rebuild) and are
+# nobody's to view or edit one by one.
+DERIVED_MODULES = {"feedback.reporting.models"}
+
+
 def test_every_model_of_our_apps_is_registered() -> None:
-    models = [m for label in OUR_APPS for m in apps.get_app_config(label).get_models()]
+    models = [
+        m
+        for label in OUR_APPS
+        for m in apps.get_app_config(label).get_models()
+        if m.__module__ not in DERIVED_MODULES
+    ]
     missing = [m._meta.label for m in models if not admin.site.is_registered(m)]
     assert missing == []
     assert set(models) == set(BUILDERS)
