@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cxcrm.api.views import ApiViewSet, NulFreeCharField
+from feedback.reporting import loop as loop_figures
 from feedback.reporting import metrics, query
 from feedback.reporting.api_schema import MetricsSerializer
 from touchpoints.models import Channel, JourneyStage, Touchpoint
@@ -133,7 +134,7 @@ def _rate(r: metrics.Rate) -> dict[str, Any]:
     return {"n": r.n, "hits": r.hits, "value": r.value, "enough": r.enough}
 
 
-def _duration(d: metrics.Duration) -> dict[str, Any]:
+def _duration(d: loop_figures.Duration) -> dict[str, Any]:
     return {"n": d.n, "median_seconds": d.median_seconds, "enough": d.enough}
 
 
@@ -226,7 +227,7 @@ class MetricsViewSet(ApiViewSet):
         if "response_rate" in wanted:
             body["response_rate"] = _rate(metrics.response_rate(f))
         if "loop" in wanted:
-            loop = metrics.loop_kpis(f)
+            loop = loop_figures.loop_kpis(f)
             body["loop"] = {
                 "within_sla": _rate(loop.within_sla),
                 "first_contact": _duration(loop.first_contact),

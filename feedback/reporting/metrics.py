@@ -21,12 +21,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
-from django.db import NotSupportedError, connection
 from django.db.models import (
     Count,
     Exists,
     F,
-    Func,
     OuterRef,
     Q,
     QuerySet,
@@ -35,14 +33,13 @@ from django.db.models import (
     Value,
 )
 from django.db.models.aggregates import Aggregate
-from django.db.models.fields import FloatField
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from feedback.reporting.models import AnswerRollup, InvitationRollup, RollupMark, RollupState
 from feedback.surveys.models import Invitation, InvitationPurpose, InvitationState, Response
 from feedback.surveys.scoring import Sentiment, SurveyKind, categories_with, score_range
-from feedback.tickets.models import Ticket, TicketSource, overdue_q
+from feedback.tickets.models import Ticket, overdue_q
 from touchpoints.models import Interaction, JourneyStage, Touchpoint
 
 # Below this many answers a score is noise (an NPS of 30 answers already has a margin of about
@@ -643,119 +640,6 @@ def open_tickets_by_touchpoint(
         .annotate(open=Count("id"), overdue=Count("id", filter=overdue_q(now)))
     )
     return {r["touchpoint_id"]: TicketCounts(r["open"], r["overdue"]) for r in rows}
-
-
-@dataclass(frozen=True)
-class Duration:
-    """The median of `n` durations, in seconds."""
-
-    n: int
-    median_seconds: float | None
-    minimum: int = MIN_TICKETS
-
-    @property
-    def enough(self) -> bool:
-        return self.n >= self.minimum and self.median_seconds is not None
-
-    @property
-    def median(self) -> timedelta | None:
-        return None if self.median_seconds is None else timedelta(seconds=self.median_seconds)
-
-
-@dataclass(frozen=True)
-class LoopKpis:
-    within_sla: Rate  # detractor tickets first contacted by their due time
-    first_contact: Duration  # created → first contact
-    resolve: Duration  # created → resolved
-    recovery: Rate  # follow-up answer back in the good band
-
-
-class SecondsBetween(Func):
-    """end − start in seconds, as a float, on PostgreSQL and SQLite."""
-
-    output_field = FloatField()
-
-    def __init__(self, start: str, end: str) -> None:
-        super().__init__(F(start), F(end))
-
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
-        start_sql, start_params = compiler.compile(self.source_expressions[0])
-        end_sql, end_params = compiler.compile(self.source_expressions[1])
-        if connection.vendor == "postgresql":
-            sql = f"EXTRACT(EPOCH FROM ({end_sql} - {start_sql}))::double precision"
-        elif connection.vendor == "sqlite":
-            sql = f"((julianday({end_sql}) - julianday({start_sql})) * 86400.0)"
-        else:
-            raise NotSupportedError(f"SecondsBetween is not written for {connection.vendor}.")
-        return sql, [*end_params, *start_params]
-
-
-class PercentileCont(Aggregate):
-    """PostgreSQL's ordered-set aggregate: the interpolated median of its expression."""
-
-    function = "PERCENTILE_CONT"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-
-def median_seconds(qs: QuerySet[Any], start: str, end: str) -> Duration:
-    """The median of `end − start` over the rows of `qs` that have both. One query.
-
-    PostgreSQL computes it with ``percentile_cont``. SQLite has no ordered-set aggregates, so
-    there the query sorts the durations and averages the one or two middle rows (``LIMIT`` and
-    ``OFFSET`` from the row count, a subquery): still one statement, and only the one or two
-    middle values leave the database.
-    """
-    rows = qs.filter(**{f"{start}__isnull": False, f"{end}__isnull": False}).order_by()
-    if connection.vendor == "postgresql":
-        row = rows.aggregate(n=Count("id"), median=PercentileCont(SecondsBetween(start, end)))
-        return Duration(row["n"], row["median"])
-    return _median_by_offset(rows, start, end)
-
-
-def _median_by_offset(rows: QuerySet[Any], start: str, end: str) -> Duration:
-    inner, params = rows.annotate(d=SecondsBetween(start, end)).values("d").query.sql_with_params()
-    # COUNT(*) is read twice from the same subquery; SQLite plans it once per use, which is
-    # two index scans of the filtered rows, not a loop.
-    sql = (
-        f"SELECT (SELECT COUNT(*) FROM ({inner}) AS c), AVG(d) FROM ("
-        f" SELECT d FROM ({inner}) AS s ORDER BY d"
-        f" LIMIT 2 - (SELECT COUNT(*) FROM ({inner}) AS c2) %% 2"
-        f" OFFSET ((SELECT COUNT(*) FROM ({inner}) AS c3) - 1) / 2"
-        f") AS middle"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *params, *params, *params])
-        n, median = cursor.fetchone()
-    # julianday() is a float of days with sub-millisecond noise, so keep milliseconds.
-    return Duration(n or 0, None if median is None else round(float(median), 3))
-
-
-def loop_kpis(f: MetricFilters, *, now: datetime | None = None) -> LoopKpis:
-    """How the loop is closed for the tickets created in the period. Three queries: the two
-    rates (conditional counts), then one per median.
-
-    Within SLA: of the tickets opened by an answer, the share first contacted by `due_at`.
-    A ticket still inside its SLA and not yet contacted has no outcome yet and is left out, so
-    a fresh ticket does not count as a miss. Recovery: of the tickets whose follow-up was
-    answered (`recovered` set), the share that came back in the good band."""
-    now = now or timezone.now()
-    tickets = Ticket.objects.filter(_filter_q(f, TICKET_PATHS)).order_by()
-    from_answers = Q(source=TicketSource.RESPONSE, due_at__isnull=False)
-    decided = Q(first_contact_at__isnull=False) | Q(due_at__lt=now)
-    in_time = Q(first_contact_at__isnull=False, first_contact_at__lte=F("due_at"))
-    row = tickets.aggregate(
-        sla_n=Count("id", filter=from_answers & decided),
-        sla_hits=Count("id", filter=from_answers & in_time),
-        recovery_n=Count("id", filter=Q(recovered__isnull=False)),
-        recovery_hits=Count("id", filter=Q(recovered=True)),
-    )
-    return LoopKpis(
-        within_sla=Rate(row["sla_n"], row["sla_hits"], MIN_TICKETS),
-        first_contact=median_seconds(tickets, "created_at", "first_contact_at"),
-        resolve=median_seconds(tickets, "created_at", "resolved_at"),
-        recovery=Rate(row["recovery_n"], row["recovery_hits"], MIN_TICKETS),
-    )
 
 
 # --- The journey map ----------------------------------------------------------------------------

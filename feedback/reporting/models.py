@@ -92,3 +92,34 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"until {self.until}"
+
+
+class TicketRollup(models.Model):
+    """Tickets created on one local day with the same survey (the answer's), touchpoint and
+    customer segment: the loop figures' counts, and the durations to first contact and to
+    resolve as histograms over feedback.reporting.loop's fixed log-scale buckets (lists of
+    counts), which merge across rows by adding them."""
+
+    day = models.DateField()
+    survey = models.ForeignKey("feedback.Survey", null=True, **_LINK)
+    touchpoint = models.ForeignKey("touchpoints.Touchpoint", null=True, **_LINK)
+    # Null when the row has no customer: the raw figures group those apart from "" too.
+    segment = models.CharField(max_length=64, null=True, blank=True)
+    created = models.PositiveIntegerField()
+    # Tickets opened by an answer with an SLA: contacted, contacted by due_at, not contacted.
+    sla_contacted = models.PositiveIntegerField()
+    sla_hits = models.PositiveIntegerField()
+    sla_waiting = models.PositiveIntegerField()
+    # The latest due_at of the waiting ones: once past, every one of them is a miss; before,
+    # the reads count that day's misses from the raw rows (days inside the SLA window).
+    sla_waiting_due_max = models.DateTimeField(null=True)
+    recovery_n = models.PositiveIntegerField()
+    recovery_hits = models.PositiveIntegerField()
+    first_contact = models.JSONField()
+    resolve = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="ticket_rollup_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.created} tickets"

@@ -15,6 +15,7 @@ from cxcrm.tasking import enqueue_on_commit
 from feedback.reporting.rollups import rollups_mark, rollups_mark_customer
 from feedback.reporting.tasks import rollups_refresh
 from feedback.surveys.signals import invitation_sent, response_changed
+from feedback.tickets.signals import ticket_changed
 
 
 def _refresh_after_commit(days: Iterable[date]) -> None:
@@ -42,3 +43,8 @@ def _invitation_sent(sender: Any, invitation_id: int, sent_at: datetime, **kwarg
 @receiver(customer_segment_changed, dispatch_uid="reporting-rollups-segment")
 def _segment_changed(sender: Any, customer_id: int, **kwargs: Any) -> None:
     _refresh_after_commit(rollups_mark_customer(customer_id=customer_id))
+
+
+@receiver(ticket_changed, dispatch_uid="reporting-rollups-ticket")
+def _ticket_changed(sender: Any, created_at: datetime, **kwargs: Any) -> None:
+    rollups_touch(moments=[created_at])

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, F, Max, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from feedback.reporting import metrics
+from feedback.reporting import loop, metrics
 from feedback.reporting.metrics import SENT_STATES, MetricFilters
 from feedback.reporting.models import (
     AnswerRollup,
@@ -27,8 +28,10 @@ from feedback.reporting.models import (
     RollupDay,
     RollupMark,
     RollupState,
+    TicketRollup,
 )
 from feedback.surveys.models import Invitation, InvitationPurpose, InvitationState, Response
+from feedback.tickets.models import Ticket, TicketSource
 
 # Rows written per INSERT when a rebuild fills many days.
 BATCH = 2000
@@ -65,6 +68,7 @@ def rollups_mark_customer(*, customer_id: int) -> list[date]:
         *Invitation.objects.filter(customer_id=customer_id, sent_at__isnull=False).values_list(
             "sent_at", flat=True
         ),
+        *Ticket.objects.filter(customer_id=customer_id).values_list("created_at", flat=True),
     ]
     return rollups_mark(moments=moments)
 
@@ -133,14 +137,86 @@ def _invitation_rows(first: date, last: date) -> list[InvitationRollup]:
     ]
 
 
+def _ticket_rows(first: date, last: date) -> list[TicketRollup]:
+    """The tickets of days first … last, one row per group: read ticket by ticket (the
+    durations go into histograms, which SQL does not build portably), one query."""
+    since, _ = day_bounds(first)
+    _, until = day_bounds(last)
+    tz = timezone.get_default_timezone()
+    tickets = (
+        Ticket.objects.filter(created_at__gte=since, created_at__lt=until)
+        .order_by()
+        .annotate(
+            r_day=TruncDate("created_at", tzinfo=tz),
+            r_segment=F("customer__segment"),
+            fc=loop.SecondsBetween("created_at", "first_contact_at"),
+            res=loop.SecondsBetween("created_at", "resolved_at"),
+        )
+        .values_list(
+            "r_day",
+            "response__survey_id",
+            "touchpoint_id",
+            "r_segment",
+            "source",
+            "due_at",
+            "first_contact_at",
+            "recovered",
+            "fc",
+            "res",
+        )
+    )
+    rows: dict[tuple[Any, ...], TicketRollup] = {}
+    for day, survey, touchpoint, segment, source, due, contact, recovered, fc, res in tickets:
+        row = rows.get((day, survey, touchpoint, segment))
+        if row is None:
+            row = rows[(day, survey, touchpoint, segment)] = TicketRollup(
+                day=day,
+                survey_id=survey,
+                touchpoint_id=touchpoint,
+                segment=segment,
+                **dict.fromkeys(_TICKET_COUNTS, 0),
+                first_contact=[0] * loop.SIZE,
+                resolve=[0] * loop.SIZE,
+            )
+        row.created += 1
+        if source == TicketSource.RESPONSE and due is not None:
+            if contact is None:
+                row.sla_waiting += 1
+                if row.sla_waiting_due_max is None or due > row.sla_waiting_due_max:
+                    row.sla_waiting_due_max = due
+            else:
+                row.sla_contacted += 1
+                row.sla_hits += contact <= due
+        if recovered is not None:
+            row.recovery_n += 1
+            row.recovery_hits += recovered
+        if fc is not None:
+            row.first_contact[loop.bucket_of(fc)] += 1
+        if res is not None:
+            row.resolve[loop.bucket_of(res)] += 1
+    return list(rows.values())
+
+
+_TICKET_COUNTS = (
+    "created",
+    "sla_contacted",
+    "sla_hits",
+    "sla_waiting",
+    "recovery_n",
+    "recovery_hits",
+)
+
+
 def _recompute(first: date, last: date) -> int:
     AnswerRollup.objects.filter(day__gte=first, day__lte=last).delete()
     InvitationRollup.objects.filter(day__gte=first, day__lte=last).delete()
+    TicketRollup.objects.filter(day__gte=first, day__lte=last).delete()
     answers = AnswerRollup.objects.bulk_create(_answer_rows(first, last), batch_size=BATCH)
     invitations = InvitationRollup.objects.bulk_create(
         _invitation_rows(first, last), batch_size=BATCH
     )
-    return len(answers) + len(invitations)
+    tickets = TicketRollup.objects.bulk_create(_ticket_rows(first, last), batch_size=BATCH)
+    return len(answers) + len(invitations) + len(tickets)
 
 
 @transaction.atomic
@@ -190,6 +266,7 @@ def rollups_rebuild(
             Invitation.objects.filter(sent_at__isnull=False)
             .order_by("sent_at")
             .values_list("sent_at", flat=True)[:1],
+            Ticket.objects.order_by("created_at").values_list("created_at", flat=True)[:1],
         ]
         known = [day_of(m) for qs in firsts for m in qs]
         since = min(known) if known else today

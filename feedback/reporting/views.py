@@ -25,12 +25,13 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 
+from feedback.reporting import loop as loop_figures
 from feedback.reporting import metrics, query
 from feedback.reporting.charts import Point, line_chart, sparkline
+from feedback.reporting.loop import Duration
 from feedback.reporting.metrics import (
     MIN_SAMPLE,
     Bucket,
-    Duration,
     MetricFilters,
     Rate,
     Summary,
@@ -377,7 +378,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     trends = metrics.score_trends(f, bucket)
     rate = metrics.response_rate(f)
     tickets = metrics.open_tickets(f, now=now)
-    loop = metrics.loop_kpis(f, now=now)
+    loop = loop_figures.loop_kpis(f, now=now)
     stages = metrics.breakdown(f, "stage")
     queue = _queue_params(f)
     # The queue's own "overdue" filter (feedback.tickets.models.overdue_q), not a copy of the rule.

@@ -52,6 +52,7 @@ from feedback.tickets.models import (
     TicketSource,
     TicketStatus,
 )
+from feedback.tickets.signals import ticket_changed
 
 AGENT_GROUP = "Agent"
 MANAGER_GROUP = "Manager"
@@ -116,6 +117,9 @@ def ticket_event_record(
     note: str = "",
     now: datetime | None = None,
 ) -> TicketEvent:
+    # Every change of a ticket writes an event here, so this is where its loop figures
+    # (rolled up by the day it was created) are announced to the rollups.
+    ticket_changed.send(sender=Ticket, created_at=ticket.created_at)
     return TicketEvent.objects.create(
         created_at=now or timezone.now(),
         ticket=ticket,

@@ -1,6 +1,7 @@
 """The rollups give every figure of the dashboard, the journey map and the metrics API exactly
-as the raw rows do: after a rebuild, after random changes through the services (answers
-changed, new answers, segments changed, customers erased) before their refresh ran (marked
+as the raw rows do (the loop's medians within the histograms' stated bound): after a rebuild,
+after random changes through the services (answers changed, new answers, segments changed,
+customers erased, tickets contacted, resolved and reopened) before their refresh ran (marked
 days read raw) and after it."""
 
 from __future__ import annotations
@@ -16,19 +17,28 @@ from hypothesis import strategies as st
 
 from customers.privacy import customer_erase
 from customers.services import customer_upsert
-from feedback.reporting import metrics
+from feedback.reporting import loop, metrics
 from feedback.reporting.metrics import MetricFilters
 from feedback.reporting.models import AnswerRollup, RollupMark, RollupState
 from feedback.reporting.rollups import rollups_rebuild, rollups_refresh
 from feedback.surveys.models import InvitationState, Response
 from feedback.surveys.scoring import SurveyKind
 from feedback.surveys.services.responses import response_record
+from feedback.tickets.models import Ticket, TicketSource, TicketStatus
+from feedback.tickets.services import (
+    TicketError,
+    ticket_log_contact,
+    ticket_reopen,
+    ticket_resolve,
+)
 from tests.factories import (
     CustomerFactory,
     InteractionFactory,
     InvitationFactory,
     ResponseFactory,
+    RootCauseFactory,
     SurveyFactory,
+    TicketFactory,
     TouchpointFactory,
 )
 from touchpoints.models import JourneyStage
@@ -74,6 +84,24 @@ def _world(rng: random.Random) -> list[Any]:
                 score=rng.randint(lo, hi),
                 submitted_at=sent + timedelta(hours=rng.randint(0, 30)),
             )
+    for _ in range(30):
+        # Created within 80 days: a resolve "now" stays under the histograms' 90-day top.
+        created = timezone.now() - timedelta(days=rng.randint(0, 80), minutes=rng.randint(0, 1439))
+        contact = created + timedelta(minutes=rng.choice([0, 0.5, 5, 90, 600, 3000]))
+        resolved = contact + timedelta(hours=rng.randint(0, 200))
+        responses = list(Response.objects.filter(ticket__isnull=True)[:1])
+        TicketFactory(
+            customer=rng.choice(customers),
+            touchpoint=rng.choice(tps),
+            response=responses[0] if responses and rng.random() < 0.7 else None,
+            source=TicketSource.RESPONSE if rng.random() < 0.8 else TicketSource.STAFF,
+            created_at=created,
+            due_at=created + timedelta(hours=rng.choice([4, 24, 48])),
+            first_contact_at=contact if rng.random() < 0.7 else None,
+            resolved_at=resolved if rng.random() < 0.5 else None,
+            status=TicketStatus.OPEN,
+            recovered=rng.choice([None, None, True, False]),
+        )
     assert today
     return [tps, surveys, customers, invitations]
 
@@ -99,10 +127,43 @@ def _figures(source: metrics.Source, tps: list[Any], surveys: list[Any]) -> dict
     return out
 
 
+def _loop_figures(source: metrics.Source, tps: list[Any], surveys: list[Any]) -> dict[str, Any]:
+    today, now = timezone.localdate(), timezone.now()
+    out: dict[str, Any] = {}
+    filters = [{}, {"touchpoints": (tps[0].pk,)}, {"segment": "vip"}, {"survey": surveys[0].pk}]
+    filters += [{"stage": tps[1].stage}, {"channel": "web"}]
+    for days in (1, 7, 30, 90, 365):
+        for extra in filters:
+            f = MetricFilters.between(today - timedelta(days=days - 1), today, **extra)
+            out[f"loop{days}{sorted(extra.items())}"] = loop.loop_kpis(f, now=now, source=source)
+    return out
+
+
+def _assert_close(rolled: loop.Duration, raw: loop.Duration, key: str) -> None:
+    assert rolled.n == raw.n, key
+    if raw.median_seconds is None:
+        assert rolled.median_seconds is None, key
+        return
+    assert rolled.median_seconds is not None, key
+    # The stated bound: ±ERROR relative from a minute on, 30 s below (loop's docstring).
+    bound = raw.median_seconds * loop.ERROR + loop.LOW / 2 + 0.01
+    assert abs(rolled.median_seconds - raw.median_seconds) <= bound, key
+
+
 def _assert_same(tps: list[Any], surveys: list[Any]) -> None:
     rolled, raw = _figures("rollups", tps, surveys), _figures("raw", tps, surveys)
     for key in raw:
         assert rolled[key] == raw[key], key
+    rolled, raw = _loop_figures("rollups", tps, surveys), _loop_figures("raw", tps, surveys)
+    for key, exact in raw.items():
+        got = rolled[key]
+        assert (got.within_sla, got.recovery, got.created) == (
+            exact.within_sla,
+            exact.recovery,
+            exact.created,
+        ), key
+        _assert_close(got.first_contact, exact.first_contact, key)
+        _assert_close(got.resolve, exact.resolve, key)
 
 
 def _change(rng: random.Random, customers: list[Any], invitations: list[Any]) -> None:
@@ -112,6 +173,18 @@ def _change(rng: random.Random, customers: list[Any], invitations: list[Any]) ->
     for customer in rng.sample(customers, 2):
         customer_upsert(external_id=customer.external_id, segment=rng.choice(["vip", "smb", ""]))
     customer_erase(customer_id=rng.choice(customers).pk)
+    cause = RootCauseFactory(name="Late delivery")
+    for ticket in rng.sample(list(Ticket.objects.all()), 8):
+        action = rng.choice(["contact", "resolve", "reopen"])
+        try:
+            if action == "contact":
+                ticket_log_contact(ticket_id=ticket.pk, actor=None)
+            elif action == "resolve":
+                ticket_resolve(ticket_id=ticket.pk, root_cause=cause)
+            else:
+                ticket_reopen(ticket_id=ticket.pk)
+        except TicketError:
+            pass  # already resolved: the change the draw wanted is not allowed
 
 
 @settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
@@ -138,5 +211,6 @@ def test_every_figure_from_the_rollups_equals_the_raw_one(
         rollups_refresh(day=day)
     assert not RollupMark.objects.filter(day__lt=timezone.localdate()).exists()
     _assert_same(tps, surveys)
-    Response.objects.all().delete()  # hypothesis reuses the database between examples
+    Ticket.objects.all().delete()  # hypothesis reuses the database between examples
+    Response.objects.all().delete()
     rollups_rebuild(since=date(2000, 1, 1))
