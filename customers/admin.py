@@ -16,6 +16,7 @@ from customers.csv_import import CustomerImporter
 from customers.models import AuditAction, AuditEntry, Customer
 from customers.privacy import audit_record, customer_erase, customer_export
 from customers.profile import profile_panels
+from customers.signals import customer_segment_changed
 from cxcrm.admin_lists import BigTableAdminMixin, fixed_choices_filter, recent_filter
 from cxcrm.csv_export import CsvExportMixin
 from cxcrm.csv_import import CsvImportMixin
@@ -196,6 +197,9 @@ class CustomerAdmin(
 
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
+        if change and "segment" in form.changed_data:
+            # Figures are grouped by segment: the apps above recompute this customer's days.
+            customer_segment_changed.send(sender=Customer, customer_id=obj.pk)
         audit_record(
             actor=request.user,
             action=AuditAction.CHANGED if change else AuditAction.ADDED,

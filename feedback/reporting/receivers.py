@@ -14,7 +14,7 @@ from customers.signals import customer_segment_changed
 from cxcrm.tasking import enqueue_on_commit
 from feedback.reporting.rollups import rollups_mark, rollups_mark_customer
 from feedback.reporting.tasks import rollups_refresh
-from feedback.surveys.signals import invitation_sent, response_changed
+from feedback.surveys.signals import figures_changed, invitation_sent, response_changed
 from feedback.tickets.signals import ticket_changed
 
 
@@ -48,3 +48,8 @@ def _segment_changed(sender: Any, customer_id: int, **kwargs: Any) -> None:
 @receiver(ticket_changed, dispatch_uid="reporting-rollups-ticket")
 def _ticket_changed(sender: Any, created_at: datetime, **kwargs: Any) -> None:
     rollups_touch(moments=[created_at])
+
+
+@receiver(figures_changed, dispatch_uid="reporting-rollups-figures")
+def _figures_changed(sender: Any, moments: Iterable[datetime | None], **kwargs: Any) -> None:
+    rollups_touch(moments=moments)

@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from cxcrm.admin_lists import BigTableAdminMixin, recent_filter
+from feedback.surveys import signals
 from feedback.surveys.emails import render_invitation
 from feedback.surveys.models import EmailKind, Invitation, OutboundEmail, Response, Survey
 from feedback.surveys.services.invitations import invitation_cancel, invitation_resend
@@ -140,6 +141,25 @@ class InvitationAdmin(BigTableAdminMixin, admin.ModelAdmin):
     ]
     actions = ["resend_now", "cancel_unsent"]
 
+    # Saves and deletes through the admin's own forms bypass the services: the sending days
+    # they move are announced for the reporting rollups (see ResponseAdmin).
+    def save_model(self, request: HttpRequest, obj: Invitation, form: Any, change: bool) -> None:
+        before = (
+            Invitation.objects.filter(pk=obj.pk).values_list("sent_at", flat=True).first()
+            if change
+            else None
+        )
+        super().save_model(request, obj, form, change)
+        signals.figures_changed.send(sender=Invitation, moments=[before, obj.sent_at])
+
+    def delete_model(self, request: HttpRequest, obj: Invitation) -> None:
+        self.delete_queryset(request, Invitation.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        moments = list(queryset.values_list("sent_at", flat=True))
+        super().delete_queryset(request, queryset)
+        signals.figures_changed.send(sender=Invitation, moments=moments)
+
     @admin.action(
         description="Resend now (sent, failed or cancelled invitations)", permissions=["change"]
     )
@@ -222,6 +242,30 @@ class ResponseAdmin(BigTableAdminMixin, admin.ModelAdmin):
             # An answer stays tied to the invitation it came in on.
             fields.append("invitation")
         return fields
+
+    # The admin's own saves and deletes bypass the services: the days whose figures they move
+    # (before and after the change) are announced, so the reporting rollups recompute them.
+    def save_model(self, request: HttpRequest, obj: Response, form: Any, change: bool) -> None:
+        before = (
+            Response.objects.filter(pk=obj.pk).values_list("submitted_at", flat=True).first()
+            if change
+            else None
+        )
+        super().save_model(request, obj, form, change)
+        sent_at = obj.invitation.sent_at if obj.invitation_id else None
+        signals.figures_changed.send(sender=Response, moments=[before, obj.submitted_at, sent_at])
+
+    def delete_model(self, request: HttpRequest, obj: Response) -> None:
+        self.delete_queryset(request, Response.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Response]) -> None:
+        moments = [
+            moment
+            for pair in queryset.values_list("submitted_at", "invitation__sent_at")
+            for moment in pair
+        ]
+        super().delete_queryset(request, queryset)
+        signals.figures_changed.send(sender=Response, moments=moments)
 
     @admin.display(description="Comment")
     def comment_excerpt(self, obj: Response) -> SafeString | str:

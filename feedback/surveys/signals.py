@@ -15,3 +15,8 @@ outbound_email_accepted = Signal()
 # An invitation was sent (its email accepted for delivery), in the transaction that records
 # it: kwargs ``invitation_id`` and ``sent_at``. The reporting rollups mark its day.
 invitation_sent = Signal()
+
+# Rows the figures count (answers, invitations) were changed or deleted outside the services (the
+# admin's own forms and delete): kwarg ``moments``, the datetimes whose days' figures moved,
+# sent in the transaction of the change. The reporting rollups mark those days.
+figures_changed = Signal()

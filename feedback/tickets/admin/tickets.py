@@ -84,6 +84,7 @@ from feedback.tickets.services import (
     ticket_set_priority,
     ticket_set_status,
 )
+from feedback.tickets.signals import ticket_changed
 from feedback.tickets.work import UNCHANGED, ticket_work_summary, ticket_work_update
 
 # A bulk action works through at most this many tickets per submit (one transaction each).
@@ -655,6 +656,17 @@ class TicketAdmin(AuditedViewMixin, admin.ModelAdmin):
             object_id=ticket.pk,
         )
         return workspace_response(self, request, ticket, list(TICKET_ACTIONS))
+
+    # A delete bypasses the services' events: the created days it moves are announced for the
+    # reporting rollups, like every change (feedback.tickets.signals).
+    def delete_model(self, request: HttpRequest, obj: Ticket) -> None:
+        self.delete_queryset(request, Ticket.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+        days = list(queryset.values_list("created_at", flat=True))
+        super().delete_queryset(request, queryset)
+        for created_at in days:
+            ticket_changed.send(sender=Ticket, created_at=created_at)
 
     def save_model(self, request: HttpRequest, obj: Ticket, form: Any, change: bool) -> None:
         due_changed = False
