@@ -232,7 +232,7 @@ def test_admin_saves_and_deletes_keep_the_rollups_equal_to_the_raw_rows(
 
     from customers.models import Customer
 
-    tps, surveys, customers, _ = _world(random.Random(7))
+    tps, surveys, _, _ = _world(random.Random(7))
     rollups_rebuild()
     request = rf.post("/")
     request.user = admin_user
