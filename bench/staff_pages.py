@@ -13,10 +13,13 @@
    new rollup tables). ``--small-db``/``--big-db`` name other databases (``--keep`` keeps them).
 2. Each page of issue 20's table (the dashboard at 90 and 365 days, the journey map, the
    metrics API, the triage queue and the ticket list) and every changelist over a big table,
-   through Django's test Client as a signed-in superuser (full middleware stack), two
-   warm-ups then ``--reps`` requests (default 5); the median per page on each database.
+   through Django's test Client as a signed-in superuser (full middleware stack), ``--reps``
+   rounds (default 5) of one warm-up and one timed request on each database in turn, the
+   order alternating; the median per page on each database.
 3. Per page: ``ratio = median on the big database / median on the small one``, target
    <= 1.5; ``ok`` when every page meets it. The last line printed is one JSON object.
+4. ``--explain``: each page's three slowest statements on the big database, with
+   ``EXPLAIN (ANALYZE, BUFFERS)``, written to bench/explain/staff_pages.txt.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from bench import admin as admin_bench
@@ -36,6 +41,7 @@ TARGET = 1.5
 SMALL_DB = "staff_pages_small"
 BIG_DB = "staff_pages_big"
 QUICK_DB = "staff_pages_quick"
+EXPLAIN_FILE = "bench/explain/staff_pages.txt"
 PAGES = [
     "/admin/dashboard/",
     "/admin/dashboard/?period=365",
@@ -144,11 +150,54 @@ def timed_get(client: Any, url: str) -> float:
     return elapsed * 1000
 
 
-def measure(client: Any, url: str, reps: int) -> tuple[float, int]:
-    for _ in range(2):  # connections, caches, templates
-        timed_get(client, url)
-    runs = [timed_get(client, url) for _ in range(reps)]
-    return statistics.median(runs), len(admin_bench.captured(client, url))
+def use(name: str) -> None:
+    """Switch Django to database ``name``. The cache (locmem, one per process) is emptied: a
+    filter's or a figure's cached value from one database must not be timed on the other."""
+    from django.core.cache import cache
+
+    admin_bench.connect(name)
+    cache.clear()
+
+
+def measure(clients: dict[str, Any], dbs: dict[str, str], url: str, reps: int) -> dict[str, Any]:
+    """Median ms per side and the big side's query count. The sides take turns, one timed
+    request each after a warm-up (reconnection, cache), in alternating order (small, big, big,
+    small…): a load that comes and goes on a shared machine then falls on both sides alike,
+    where timing all of one database before the other put it on one side only."""
+    runs: dict[str, list[float]] = {side: [] for side in dbs}
+    for rep in range(reps):
+        order = list(dbs) if rep % 2 == 0 else list(reversed(dbs))
+        for side in order:
+            use(dbs[side])
+            timed_get(clients[side], url)
+            runs[side].append(timed_get(clients[side], url))
+    queries = {}
+    for side, name in dbs.items():
+        use(name)
+        timed_get(clients[side], url)
+        queries[side] = len(admin_bench.captured(clients[side], url))
+    return {side: (statistics.median(runs[side]), queries[side]) for side in dbs}
+
+
+def write_explain(clients: dict[str, Any], big_db: str, path: Path) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of each page's three slowest statements on the big database
+    (the session and user look-ups left out): where a page's time goes as the data grows."""
+    use(big_db)
+    lines = [f"EXPLAIN (ANALYZE, BUFFERS) on {big_db} (python -m bench.staff_pages --explain)", ""]
+    for url in PAGES:
+        timed_get(clients["big"], url)
+        queries = [
+            q
+            for q in admin_bench.captured(clients["big"], url)
+            if q["sql"].lstrip().upper().startswith("SELECT")
+            and not re.search(r'FROM "(django_session|auth_user)"', q["sql"])
+        ]
+        queries.sort(key=lambda q: float(q["time"]), reverse=True)
+        for q in queries[:3]:
+            lines += [f"== {url} ({q['time']} s)", q["sql"], "", admin_bench.explain(q["sql"]), ""]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+    print(f"EXPLAIN output written to {path.relative_to(admin_bench.ROOT)}")
 
 
 def main() -> int:
@@ -156,6 +205,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="200,000 answers, not 1,000,000")
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument(
+        "--explain", action="store_true", help=f"write the big side's plans to {EXPLAIN_FILE}"
+    )
     parser.add_argument("--small-db", default=SMALL_DB, help="the 10,000-answer database")
     parser.add_argument("--big-db", help=f"the big database (default {BIG_DB}, --quick {QUICK_DB})")
     args = parser.parse_args()
@@ -184,13 +236,17 @@ def main() -> int:
         # Other jobs on a shared 2-core machine skew one side more than the other: say how busy
         # it was (the 1-minute load average before and after the timed requests).
         load_before = os.getloadavg()[0]
+        dbs = {"small": small_db, "big": big_db}
         with override_settings(STORAGES=storages):
-            for label, name in (("small", small_db), ("big", big_db)):
-                admin_bench.connect(name)
-                client = signed_in()
-                for url in PAGES:
-                    ms, queries = measure(client, url, reps)
-                    results.setdefault(url, {})[label] = (ms, queries)
+            clients = {}
+            for side, name in dbs.items():  # each session lives in its own database
+                use(name)
+                clients[side] = signed_in()
+            for url in PAGES:
+                timed_get(clients["big"], url)  # templates compiled, modules imported
+                results[url] = measure(clients, dbs, url, reps)
+            if args.explain:
+                write_explain(clients, big_db, admin_bench.ROOT / EXPLAIN_FILE)
         pages = []
         for url in PAGES:
             (s_ms, s_q), (b_ms, b_q) = results[url]["small"], results[url]["big"]
