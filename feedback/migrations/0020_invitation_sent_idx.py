@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("feedback", "0018_admin_list_indexes"),
+        ("feedback", "0019_ticket_rollups"),
     ]
 
     operations = [
