@@ -1,39 +1,47 @@
 """Every staff page at 10,000 answers and at a million, in the same run: is it flat?
 
-``python -m bench.staff_pages [--quick] [--reps N] [--keep]``
+``python -m bench.staff_pages [--quick] [--reps N] [--keep] [--small-db NAME] [--big-db NAME]``
 
 1. Two databases seeded by ``bench.seed`` (fixed seed) in the proportions of issue 20's seed
    command (customers and tickets a fifth of the answers, one interaction and one invitation
-   per answer): ``scans_staff_small`` with 10,000 answers and ``scans_staff_big`` with
-   1,000,000 (--quick: ``scans_staff_quick``, 200,000). The tables bench.seed leaves empty
+   per answer): ``staff_pages_small`` with 10,000 answers and ``staff_pages_big`` with
+   1,000,000 (--quick: ``staff_pages_quick``, 200,000). The tables bench.seed leaves empty
    are filled here in proportion, by SQL from the seeded rows: an outbound email per
    invitation, two events and a message per ticket, an inbound email per ten invitations, a
    webhook delivery per answer, an audit entry per customer. Each database is reused when it
-   holds those counts; ``migrate`` runs on it either way (new indexes).
+   holds those counts; ``migrate`` and ``rollups_rebuild`` run on it either way (new indexes,
+   new rollup tables). ``--small-db``/``--big-db`` name other databases (``--keep`` keeps them).
 2. Each page of issue 20's table (the dashboard at 90 and 365 days, the journey map, the
    metrics API, the triage queue and the ticket list) and every changelist over a big table,
-   through Django's test Client as a signed-in superuser (full middleware stack), two
-   warm-ups then ``--reps`` requests (default 5); the median per page on each database.
+   through Django's test Client as a signed-in superuser (full middleware stack), ``--reps``
+   rounds (default 5) of one warm-up and one timed request on each database in turn, the
+   order alternating; the median per page on each database.
 3. Per page: ``ratio = median on the big database / median on the small one``, target
    <= 1.5; ``ok`` when every page meets it. The last line printed is one JSON object.
+4. ``--explain``: each page's three slowest statements on the big database, with
+   ``EXPLAIN (ANALYZE, BUFFERS)``, written to bench/explain/staff_pages.txt.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from bench import admin as admin_bench
 from bench import seed as seeding
 
 TARGET = 1.5
-SMALL_DB = "scans_staff_small"
-BIG_DB = "scans_staff_big"
-QUICK_DB = "scans_staff_quick"
+SMALL_DB = "staff_pages_small"
+BIG_DB = "staff_pages_big"
+QUICK_DB = "staff_pages_quick"
+EXPLAIN_FILE = "bench/explain/staff_pages.txt"
 PAGES = [
     "/admin/dashboard/",
     "/admin/dashboard/?period=365",
@@ -123,6 +131,9 @@ def prepare(name: str, counts: dict[str, int]) -> float:
     if admin_bench.existing_counts(name) == counts:
         print(f"reusing {name} ({counts['responses']:,} answers)", flush=True)
         seeding.migrate(name)
+        # A database seeded before a rollup table existed has it empty: the pages would show
+        # (and time) nothing. bench.seed rebuilds after seeding, so a fresh one needs no more.
+        seeding.rollups_rebuild(name)
         admin_bench.configure(name)
     else:
         admin_bench.prepare(name, counts)
@@ -139,11 +150,54 @@ def timed_get(client: Any, url: str) -> float:
     return elapsed * 1000
 
 
-def measure(client: Any, url: str, reps: int) -> tuple[float, int]:
-    for _ in range(2):  # connections, caches, templates
-        timed_get(client, url)
-    runs = [timed_get(client, url) for _ in range(reps)]
-    return statistics.median(runs), len(admin_bench.captured(client, url))
+def use(name: str) -> None:
+    """Switch Django to database ``name``. The cache (locmem, one per process) is emptied: a
+    filter's or a figure's cached value from one database must not be timed on the other."""
+    from django.core.cache import cache
+
+    admin_bench.connect(name)
+    cache.clear()
+
+
+def measure(clients: dict[str, Any], dbs: dict[str, str], url: str, reps: int) -> dict[str, Any]:
+    """Median ms per side and the big side's query count. The sides take turns, one timed
+    request each after a warm-up (reconnection, cache), in alternating order (small, big, big,
+    small…): a load that comes and goes on a shared machine then falls on both sides alike,
+    where timing all of one database before the other put it on one side only."""
+    runs: dict[str, list[float]] = {side: [] for side in dbs}
+    for rep in range(reps):
+        order = list(dbs) if rep % 2 == 0 else list(reversed(dbs))
+        for side in order:
+            use(dbs[side])
+            timed_get(clients[side], url)
+            runs[side].append(timed_get(clients[side], url))
+    queries = {}
+    for side, name in dbs.items():
+        use(name)
+        timed_get(clients[side], url)
+        queries[side] = len(admin_bench.captured(clients[side], url))
+    return {side: (statistics.median(runs[side]), queries[side]) for side in dbs}
+
+
+def write_explain(clients: dict[str, Any], big_db: str, path: Path) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of each page's three slowest statements on the big database
+    (the session and user look-ups left out): where a page's time goes as the data grows."""
+    use(big_db)
+    lines = [f"EXPLAIN (ANALYZE, BUFFERS) on {big_db} (python -m bench.staff_pages --explain)", ""]
+    for url in PAGES:
+        timed_get(clients["big"], url)
+        queries = [
+            q
+            for q in admin_bench.captured(clients["big"], url)
+            if q["sql"].lstrip().upper().startswith("SELECT")
+            and not re.search(r'FROM "(django_session|auth_user)"', q["sql"])
+        ]
+        queries.sort(key=lambda q: float(q["time"]), reverse=True)
+        for q in queries[:3]:
+            lines += [f"== {url} ({q['time']} s)", q["sql"], "", admin_bench.explain(q["sql"]), ""]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+    print(f"EXPLAIN output written to {path.relative_to(admin_bench.ROOT)}")
 
 
 def main() -> int:
@@ -151,13 +205,19 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="200,000 answers, not 1,000,000")
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument(
+        "--explain", action="store_true", help=f"write the big side's plans to {EXPLAIN_FILE}"
+    )
+    parser.add_argument("--small-db", default=SMALL_DB, help="the 10,000-answer database")
+    parser.add_argument("--big-db", help=f"the big database (default {BIG_DB}, --quick {QUICK_DB})")
     args = parser.parse_args()
-    big_db = QUICK_DB if args.quick else BIG_DB
+    small_db = args.small_db
+    big_db = args.big_db or (QUICK_DB if args.quick else BIG_DB)
     big_answers = 200_000 if args.quick else 1_000_000
     small, big = counts_for(10_000), counts_for(big_answers)
     reps = max(3, args.reps)
     try:
-        seed_s = prepare(SMALL_DB, small)
+        seed_s = prepare(small_db, small)
         seed_s += prepare(big_db, big)
         from django.conf import settings
         from django.contrib.auth import get_user_model
@@ -173,13 +233,20 @@ def main() -> int:
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         }
         results: dict[str, dict[str, Any]] = {}
+        # Other jobs on a shared 2-core machine skew one side more than the other: say how busy
+        # it was (the 1-minute load average before and after the timed requests).
+        load_before = os.getloadavg()[0]
+        dbs = {"small": small_db, "big": big_db}
         with override_settings(STORAGES=storages):
-            for label, name in (("small", SMALL_DB), ("big", big_db)):
-                admin_bench.connect(name)
-                client = signed_in()
-                for url in PAGES:
-                    ms, queries = measure(client, url, reps)
-                    results.setdefault(url, {})[label] = (ms, queries)
+            clients = {}
+            for side, name in dbs.items():  # each session lives in its own database
+                use(name)
+                clients[side] = signed_in()
+            for url in PAGES:
+                timed_get(clients["big"], url)  # templates compiled, modules imported
+                results[url] = measure(clients, dbs, url, reps)
+            if args.explain:
+                write_explain(clients, big_db, admin_bench.ROOT / EXPLAIN_FILE)
         pages = []
         for url in PAGES:
             (s_ms, s_q), (b_ms, b_q) = results[url]["small"], results[url]["big"]
@@ -199,6 +266,7 @@ def main() -> int:
                 f"{url:40} {s_ms:8.1f} ms ({s_q:2} q) -> {b_ms:8.1f} ms ({b_q:2} q)"
                 f"  {ratio:5.2f}x {'ok' if ok else 'MISSES'}"
             )
+        print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
         worst = max(pages, key=lambda p: p["ratio"])
         result = {
             "bench": "staff_pages",
@@ -213,6 +281,7 @@ def main() -> int:
             "ok": all(p["ok"] for p in pages),
             "pages": pages,
             "seed_s": round(seed_s, 1),
+            "load": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         }
         print(json.dumps(result))
     finally:
@@ -221,7 +290,7 @@ def main() -> int:
         connections.close_all()
         if not args.keep:
             seeding.drop_database(big_db)
-            seeding.drop_database(SMALL_DB)
+            seeding.drop_database(small_db)
     return 0
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
@@ -109,6 +110,19 @@ def known_segments() -> QuerySet[Customer, str]:
         .order_by("segment")
         .values_list("segment", flat=True)
         .distinct()
+    )
+
+
+# How long the dashboard's segment choices are reused (as the triage queue's filter choices).
+SEGMENT_CHOICES_TIMEOUT = 60
+
+
+def segment_choices() -> list[str]:
+    """``known_segments()`` cached for a minute: its DISTINCT reads every customer (7 ms at
+    40,000, growing with the table) and the dashboard asks on every load. A segment first
+    used in the last minute is missing from the choices until then."""
+    return cache.get_or_set(
+        "cxcrm:reporting:segments", lambda: list(known_segments()), SEGMENT_CHOICES_TIMEOUT
     )
 
 

@@ -69,7 +69,7 @@ class PeriodForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.segments = list(query.known_segments())
+        self.segments = query.segment_choices()
         self.fields["segment"].widget.choices = [("", "All segments")] + [
             (s, s) for s in self.segments
         ]

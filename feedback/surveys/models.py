@@ -302,6 +302,14 @@ class Invitation(models.Model):
                 condition=~Q(purpose=InvitationPurpose.SURVEY),
                 name="invitation_not_survey_idx",
             ),
+            # The response rate's raw tail (invitations sent since the rollups were built, or
+            # on days marked for rebuilding) is a range of sent_at: without this it read every
+            # invitation (41 ms at 200,000, growing with the table).
+            models.Index(
+                fields=["sent_at"],
+                condition=Q(purpose=InvitationPurpose.SURVEY, sent_at__isnull=False),
+                name="invitation_sent_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -101,3 +101,24 @@ def test_customer_language_filter_lists_settings_languages(admin_client: Client)
     CustomerFactory(language="en")
     page = admin_client.get(_url(Customer), {"language": "pl"})
     assert list(page.context["cl"].result_list) == [polish]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("model", BIG_TABLES, ids=lambda m: m._meta.label)
+def test_the_first_page_is_read_in_index_order(admin_client: Client, model: type[Model]) -> None:
+    """The changelist's queryset (its default order, its joins), cut to a page, walks an
+    index and stops: a full Sort would read the whole table at any size (an Incremental Sort,
+    ties of the indexed column put in id order, reads only the rows it returns). Sequential
+    scans are priced out and the page is one row, so that the planner, on a test table too
+    small to prefer any index by itself, picks the ordered index whenever one exists."""
+    if connection.vendor != "postgresql":
+        pytest.skip("reads PostgreSQL's plan")
+    table = model._meta.db_table
+    page = admin_client.get(_url(model))
+    assert page.status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # until the test's transaction ends
+    plan = page.context["cl"].queryset[:1].explain()
+    assert f"Seq Scan on {table}" not in plan, plan
+    assert not re.search(r"(^|->)\s*Sort  \(", plan, re.MULTILINE), plan
+    assert re.search(rf"Index (Only )?Scan( Backward)? using \S+ on {table}\b", plan), plan

@@ -355,3 +355,17 @@ def test_chart_axis_text_stays_readable_when_the_chart_scales_down() -> None:
     # A score card is at least 300 px wide (one column on a 390 px phone); the browser test
     # measures the real size at 1366 px.
     assert size * 300 / CHART_WIDTH >= 10.5
+
+
+def test_segment_choices_are_read_from_the_customers_once_a_minute() -> None:
+    from feedback.reporting import query
+
+    CustomerFactory(segment="vip")
+    CustomerFactory(segment="")
+    assert query.segment_choices() == ["vip"]
+    CustomerFactory(segment="b2b")
+    with CaptureQueriesContext(connection) as ctx:
+        assert query.segment_choices() == ["vip"]  # the cached list: no DISTINCT over customers
+    assert len(ctx) == 0
+    cache.clear()  # what the minute's end does
+    assert query.segment_choices() == ["b2b", "vip"]
