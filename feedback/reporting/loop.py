@@ -214,8 +214,14 @@ def durations(tickets: QuerySet[Ticket]) -> Iterable[tuple[float | None, float |
     ).values_list("fc", "res")
 
 
+# The pages read the loop raw: the rollup read merges one histogram per rollup row in Python,
+# about a row per ticket at a million answers, and measured slower than the three raw queries
+# (bench/README.md, bench.staff_pages). It stays maintained and checked until it sums in SQL.
+LOOP_SOURCE: Source = "raw"
+
+
 def loop_kpis(
-    f: MetricFilters, *, now: datetime | None = None, source: Source = "rollups"
+    f: MetricFilters, *, now: datetime | None = None, source: Source = LOOP_SOURCE
 ) -> LoopKpis:
     """How the loop is closed for the tickets created in the period.
 

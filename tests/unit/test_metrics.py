@@ -504,7 +504,7 @@ def test_loop_kpis_from_the_rollups_are_four_queries() -> None:
         _ticket(t0, first_contact_at=t0 + timedelta(minutes=minutes))
     f = MetricFilters.between(NOW.date() - timedelta(days=364), NOW.date())
     with CaptureQueriesContext(connection) as ctx:
-        kpis = loop.loop_kpis(f, now=NOW)
+        kpis = loop.loop_kpis(f, now=NOW, source="rollups")
     # 1 marked days' counts, 2 their durations, 3 the rollup rows; 4 (SLA misses of days still
     # inside an SLA) only when a rollup row has a ticket waiting: none here.
     assert len(ctx) <= 4
