@@ -15,7 +15,7 @@ from feedback.tickets.models import SavedReply, Ticket
 
 PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
 PLACEHOLDERS = {
-    "customer_name": "the customer's name (else “there”)",
+    "customer_name": "the customer's name (left out, with its comma, when unknown)",
     "order": "the order reference of the answer's interaction",
     "agent": "your name",
     "ticket": "the ticket number, e.g. #42",
@@ -51,7 +51,7 @@ def placeholder_values(ticket: Ticket, agent: Any) -> dict[str, str]:
     if agent is not None:
         agent_name = agent.get_full_name() or agent.get_username()
     return {
-        "customer_name": customer.name or "there",
+        "customer_name": customer.name,
         "order": interaction.order_ref if interaction is not None else "",
         "agent": agent_name,
         "ticket": f"#{ticket.pk}",
@@ -59,8 +59,20 @@ def placeholder_values(ticket: Ticket, agent: Any) -> dict[str, str]:
     }
 
 
+# The separators around a placeholder that go with it when its value is empty: "Hello
+# {customer_name}," → "Hello,", "Здравствуйте, {customer_name}!" → "Здравствуйте!",
+# "{customer_name}，您好！" → "您好！" (no English filler word in another language).
+_SEPARATORS = "[ \t]*[,，،]?[ \t]*"
+
+
 def saved_reply_render(body: str, values: dict[str, str]) -> str:
-    """Each known placeholder replaced by its value; anything else left as written."""
+    """Each known placeholder replaced by its value; anything else left as written. An
+    empty value takes its separator with it, so no ", ," or stray space is left."""
+    for name, value in values.items():
+        if not value:
+            token = re.escape("{" + name + "}")
+            body = re.sub(rf"(?m)^{token}{_SEPARATORS}", "", body)
+            body = re.sub(rf"{_SEPARATORS}{token}", "", body)
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), body)
 
 

@@ -254,6 +254,23 @@ def test_rendering_is_plain_substitution() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Hello {customer_name},\n\nSorry.", "Hello,\n\nSorry."),
+        ("Dzień dobry, {customer_name},\nprzepraszamy.", "Dzień dobry,\nprzepraszamy."),
+        ("Здравствуйте, {customer_name}!", "Здравствуйте!"),
+        ("{customer_name}，您好！", "您好！"),
+        ("مرحبًا {customer_name}،", "مرحبًا،"),
+        ("Your order {order} is late.", "Your order is late."),
+    ],
+)
+def test_an_unknown_name_or_order_is_left_out_with_its_separator(body: str, expected: str) -> None:
+    # No English filler ("there") in a Polish greeting, no ", ," or stray space.
+    values = {"customer_name": "", "order": "", "agent": "Tess", "ticket": "#1", "subject": "x"}
+    assert saved_reply_render(body, values) == expected
+
+
 def test_the_picker_lists_the_customers_language_first_and_hides_others_personal(
     agent: Any,
 ) -> None:
