@@ -16,6 +16,7 @@ from typing import Any
 from feedback.demo.data import CALL_NOTE, CUSTOMER_REPLY, ROOT_CAUSES, STAFF_ASK, STAFF_RESOLVED
 from feedback.surveys.models import OutboundEmail
 from feedback.surveys.services.sending import outbound_email_send
+from feedback.tickets.emails import agent_name
 from feedback.tickets.models import RootCause, SavedReply, Ticket, TicketMessage, TicketStatus
 from feedback.tickets.services import (
     TicketError,
@@ -159,9 +160,7 @@ class TicketWork:
         ticket = Ticket.objects.select_related("customer").get(pk=pk)
         customer = ticket.customer
         name = customer.name if customer.language == "zh-hans" else customer.name.split()[0]
-        body = template[customer.language].format(
-            name=name, agent=agent.get_full_name() or agent.get_username()
-        )
+        body = template[customer.language].format(name=name, agent=agent_name(agent))
         try:
             reply = ticket_reply(ticket_id=pk, body=body, actor=agent, now=at)
         except TicketError:

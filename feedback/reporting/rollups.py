@@ -50,6 +50,11 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, end
 
 
+def _span(first: date, last: date) -> tuple[datetime, datetime, Any]:
+    """Days first … last (included) as [since, until) and the rollups' time zone."""
+    return day_bounds(first)[0], day_bounds(last)[1], timezone.get_default_timezone()
+
+
 def rollups_mark(*, moments: Iterable[datetime | None]) -> list[date]:
     """Mark the days of these moments (an answer's submitted_at, an invitation's sent_at)
     dirty, in the caller's transaction; returns the days, for the caller to refresh after
@@ -75,9 +80,7 @@ def rollups_mark_customer(*, customer_id: int) -> list[date]:
 
 def _answer_rows(first: date, last: date) -> list[AnswerRollup]:
     """Days first … last (included) from the raw answers: one grouped query."""
-    since, _ = day_bounds(first)
-    _, until = day_bounds(last)
-    tz = timezone.get_default_timezone()
+    since, until, tz = _span(first, last)
     rows = (
         metrics._answers(MetricFilters(since=since, until=until))
         .annotate(
@@ -106,9 +109,7 @@ def _answer_rows(first: date, last: date) -> list[AnswerRollup]:
 
 
 def _invitation_rows(first: date, last: date) -> list[InvitationRollup]:
-    since, _ = day_bounds(first)
-    _, until = day_bounds(last)
-    tz = timezone.get_default_timezone()
+    since, until, tz = _span(first, last)
     rows = (
         Invitation.objects.filter(
             purpose=InvitationPurpose.SURVEY,
@@ -140,9 +141,7 @@ def _invitation_rows(first: date, last: date) -> list[InvitationRollup]:
 def _ticket_rows(first: date, last: date) -> list[TicketRollup]:
     """The tickets of days first … last, one row per group: read ticket by ticket (the
     durations go into histograms, which SQL does not build portably), one query."""
-    since, _ = day_bounds(first)
-    _, until = day_bounds(last)
-    tz = timezone.get_default_timezone()
+    since, until, tz = _span(first, last)
     tickets = (
         Ticket.objects.filter(created_at__gte=since, created_at__lt=until)
         .order_by()

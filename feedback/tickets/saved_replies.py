@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
+from feedback.tickets.emails import agent_name
 from feedback.tickets.models import SavedReply, Ticket
 
 PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
@@ -47,13 +48,10 @@ def placeholder_values(ticket: Ticket, agent: Any) -> dict[str, str]:
     interaction = None
     if ticket.response is not None and ticket.response.invitation is not None:
         interaction = ticket.response.invitation.interaction
-    agent_name = ""
-    if agent is not None:
-        agent_name = agent.get_full_name() or agent.get_username()
     return {
         "customer_name": customer.name,
         "order": interaction.order_ref if interaction is not None else "",
-        "agent": agent_name,
+        "agent": agent_name(agent),
         "ticket": f"#{ticket.pk}",
         "subject": ticket.subject,
     }
