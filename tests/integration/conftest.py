@@ -8,9 +8,11 @@ where an unreachable server is a failure: CI must exercise the real parts.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -237,6 +239,110 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
     server.start()
     yield server
     server.stop()
+
+
+class PrivatePostgres:
+    """A PostgreSQL 15 cluster of the test's own (initdb in a temporary directory, a free port,
+    trust auth, fsync off: a crash here is the server's, not the machine's, so commits
+    survive it), so a fault test can crash, stop and restart it without touching the
+    machine's shared server. As root the cluster runs as the `postgres` user (PostgreSQL
+    refuses root). `url` is a DATABASE_URL for its `postgres` database; `create_database`
+    makes another."""
+
+    def __init__(self) -> None:
+        from tests.smtp import free_port
+
+        self.port = free_port()
+        self.bin = _postgres_bin()
+        # Not pytest's tmp_path: its parent is private to the user running pytest, and the
+        # server may run as `postgres`.
+        self.dir = Path(tempfile.mkdtemp(prefix="cxcrm-pg-"))
+        self.data = self.dir / "data"
+        self.log = self.dir / "server.log"
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+            self._as = ["runuser", "-u", "postgres", "--"]
+        else:
+            self._as = []
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([*self._as, *args], check=True, capture_output=True, timeout=120)
+
+    def init(self) -> None:
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} "
+            "-c fsync=off -c full_page_writes=off"
+        )
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "120",
+            "start",
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        """`immediate` is a crash: no checkpoint, the next start recovers from the WAL."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def running(self) -> bool:
+        done = subprocess.run(
+            [*self._as, str(self.bin / "pg_ctl"), "-D", str(self.data), "status"],
+            capture_output=True,
+        )
+        return done.returncode == 0
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def destroy(self) -> None:
+        if self.data.exists() and self.running():
+            self.stop("immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _postgres_bin() -> Path:
+    """The newest installed server's binaries (Debian keeps them off PATH)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    if not found:
+        raise RuntimeError("no PostgreSQL server binaries under /usr/lib/postgresql")
+    return found[-1].parent
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    server = PrivatePostgres()
+    server.init()
+    server.start()
+    yield server
+    server.destroy()
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 30.0, every: float = 0.1) -> object:
