@@ -24,18 +24,9 @@ from django.db.models.aggregates import Aggregate
 from django.db.models.fields import FloatField
 from django.utils import timezone
 
-from feedback.reporting.metrics import (
-    MIN_TICKETS,
-    TICKET_PATHS,
-    MetricFilters,
-    Rate,
-    Source,
-    _filter_q,
-    _marked_q,
-    _rollup_days,
-    _rollup_q,
-    _start_of,
-)
+from feedback.reporting.coverage import coverage, grain_for, marked_q, rollup_days, rollup_q
+from feedback.reporting.filters import TICKET_PATHS, MetricFilters, filter_q, start_of
+from feedback.reporting.metrics import MIN_TICKETS, Rate, Source
 from feedback.reporting.models import TicketRollup
 from feedback.tickets.models import Ticket, TicketSource
 
@@ -214,10 +205,9 @@ def durations(tickets: QuerySet[Ticket]) -> Iterable[tuple[float | None, float |
     ).values_list("fc", "res")
 
 
-# The pages read the loop raw: the rollup read merges one histogram per rollup row in Python,
-# about a row per ticket at a million answers, and measured slower than the three raw queries
-# (bench/README.md, bench.staff_pages). It stays maintained and checked until it sums in SQL.
-LOOP_SOURCE: Source = "raw"
+# The pages read the loop from the rollups' totals grain (a row a day) unless a filter needs a
+# finer one; "raw" is what they are checked against.
+LOOP_SOURCE: Source = "rollups"
 
 
 def loop_kpis(
@@ -233,15 +223,16 @@ def loop_kpis(
     Raw: three queries, exact medians. Rollups: four (the rollup rows; the marked days' counts
     and durations; the misses of days still inside an SLA), whatever the period's length."""
     now = now or timezone.now()
-    tickets = Ticket.objects.filter(_filter_q(f, TICKET_PATHS)).order_by()
-    days = _rollup_days(f) if source == "rollups" else None
-    if days is None:
+    tickets = Ticket.objects.filter(filter_q(f, TICKET_PATHS)).order_by()
+    days = rollup_days(f) if source == "rollups" else None
+    cov = coverage() if days is not None else None
+    if days is None or cov is None:
         return _kpis(
             _counts(tickets, now),
             median_seconds(tickets, "created_at", "first_contact_at"),
             median_seconds(tickets, "created_at", "resolved_at"),
         )
-    raw = tickets.filter(_marked_q("created_at"))
+    raw = tickets.filter(marked_q("created_at", cov))
     row = _counts(raw, now)
     first_contact, resolve = [0] * SIZE, [0] * SIZE
     for fc, res in durations(raw):
@@ -250,7 +241,7 @@ def loop_kpis(
         if res is not None:
             resolve[bucket_of(res)] += 1
     waiting_days: set[Any] = set()
-    for r in TicketRollup.objects.filter(_rollup_q(f, days)).order_by().values():
+    for r in TicketRollup.objects.filter(rollup_q(f, days, grain_for(f), cov)).order_by().values():
         row["created"] += r["created"]
         row["sla_n"] += r["sla_contacted"]
         row["sla_hits"] += r["sla_hits"]
@@ -268,10 +259,10 @@ def loop_kpis(
         # of the last SLA window, a range each on the created_at index).
         within = Q()
         for day in waiting_days:
-            within |= Q(created_at__gte=_start_of(day), created_at__lt=_start_of(day + ONE_DAY))
+            within |= Q(created_at__gte=start_of(day), created_at__lt=start_of(day + ONE_DAY))
         row["sla_n"] += (
             tickets.filter(within, FROM_ANSWERS, first_contact_at__isnull=True, due_at__lt=now)
-            .exclude(_marked_q("created_at"))
+            .exclude(marked_q("created_at", cov))
             .count()
         )
     return _kpis(

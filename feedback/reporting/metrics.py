@@ -3,8 +3,8 @@
 Every figure is one SQL query of conditional aggregates (``Count(filter=Q(...))``, ``Sum``)
 over ``Response``, ``Invitation`` or ``Ticket``; the rows are never loaded, so a figure costs
 the same for ten answers as for a million. Grouped figures (by kind, by bucket, by touchpoint)
-are still one query each. The filters are applied by one function (`_filter_q`) so every figure
-answers the same question.
+are still one query each. The filters are applied by one function (`filters.filter_q`) so
+every figure answers the same question.
 
 Answer categories come from `feedback.surveys.scoring`; no threshold is written here.
 Follow-up answers (the recovery survey after a resolved ticket) are left out of the scores: they
@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from django.db.models import (
@@ -28,7 +28,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
 )
@@ -36,7 +35,24 @@ from django.db.models.aggregates import Aggregate
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
-from feedback.reporting.models import AnswerRollup, InvitationRollup, RollupMark, RollupState
+from feedback.reporting.coverage import (
+    Key,
+    coverage,
+    grain_for,
+    marked_q,
+    one_coverage,
+    rollup_days,
+    rollup_q,
+)
+from feedback.reporting.filters import (
+    INTERACTION_PATHS,
+    INVITATION_PATHS,
+    RESPONSE_PATHS,
+    TICKET_PATHS,
+    MetricFilters,
+    filter_q,
+)
+from feedback.reporting.models import AnswerRollup, InvitationRollup
 from feedback.surveys.models import Invitation, InvitationPurpose, InvitationState, Response
 from feedback.surveys.scoring import Sentiment, SurveyKind, categories_with, score_range
 from feedback.tickets.models import Ticket, overdue_q
@@ -72,84 +88,7 @@ BAD = _categories(Sentiment.BAD)
 assert not (set(GOOD) & set(NEUTRAL) or set(GOOD) & set(BAD) or set(NEUTRAL) & set(BAD))
 
 
-# --- Filters ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MetricFilters:
-    """What every figure is restricted to. `until` is exclusive; empty values mean "all".
-    `channel` is the touchpoint's channel (web, store, delivery…), not how the answer came in."""
-
-    since: datetime | None = None
-    until: datetime | None = None
-    touchpoints: tuple[int, ...] = ()
-    stage: str = ""
-    segment: str = ""
-    survey: int | None = None
-    channel: str = ""
-
-    @classmethod
-    def last_days(cls, days: int, *, now: datetime | None = None, **other: Any) -> MetricFilters:
-        """The last `days` calendar days, today included, in the current time zone: whole days
-        so that day buckets are complete."""
-        today = timezone.localdate(now or timezone.now())
-        since = _start_of(today - timedelta(days=days - 1))
-        return cls(since=since, until=_start_of(today + timedelta(days=1)), **other)
-
-    @classmethod
-    def between(cls, first: date, last: date, **other: Any) -> MetricFilters:
-        """From the start of `first` to the end of `last` (both days included)."""
-        return cls(since=_start_of(first), until=_start_of(last + timedelta(days=1)), **other)
-
-    def previous(self) -> MetricFilters | None:
-        """The period of the same length just before this one (for "compared with")."""
-        if self.since is None or self.until is None:
-            return None
-        return replace(self, since=self.since - (self.until - self.since), until=self.since)
-
-
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-@dataclass(frozen=True)
-class _Paths:
-    """Where each filter finds its value from a given model."""
-
-    time: str
-    touchpoint: str
-    customer: str
-    survey: str
-
-
-RESPONSE_PATHS = _Paths("submitted_at", "touchpoint", "customer", "survey_id")
-INVITATION_PATHS = _Paths("sent_at", "interaction__touchpoint", "customer", "survey_id")
-TICKET_PATHS = _Paths("created_at", "touchpoint", "customer", "response__survey_id")
-INTERACTION_PATHS = _Paths("occurred_at", "touchpoint", "customer", "")
-
-
-def _filter_q(f: MetricFilters, paths: _Paths, *, period: bool = True) -> Q:
-    q = Q()
-    if period and f.since is not None:
-        q &= Q(**{f"{paths.time}__gte": f.since})
-    if period and f.until is not None:
-        q &= Q(**{f"{paths.time}__lt": f.until})
-    if f.touchpoints:
-        q &= Q(**{f"{paths.touchpoint}_id__in": f.touchpoints})
-    if f.stage:
-        q &= Q(**{f"{paths.touchpoint}__stage": f.stage})
-    if f.channel:
-        q &= Q(**{f"{paths.touchpoint}__channel": f.channel})
-    if f.segment:
-        q &= Q(**{f"{paths.customer}__segment": f.segment})
-    if f.survey is not None:
-        if not paths.survey:
-            return Q(pk__in=[])  # interactions belong to no survey
-        q &= Q(**{paths.survey: f.survey})
-    return q
-
-
-def _answers(f: MetricFilters) -> QuerySet[Response]:
+def survey_answers(f: MetricFilters) -> QuerySet[Response]:
     # Answers without an invitation (API, imports) are survey answers too; only follow-ups go.
     # NOT EXISTS: an anti-join against the few non-survey invitations (a partial index holds
     # them), where a LEFT JOIN would hash every invitation to read each answer's purpose
@@ -157,64 +96,7 @@ def _answers(f: MetricFilters) -> QuerySet[Response]:
     follow_ups = Invitation.objects.filter(pk=OuterRef("invitation_id")).exclude(
         purpose=InvitationPurpose.SURVEY
     )
-    return Response.objects.filter(~Exists(follow_ups), _filter_q(f, RESPONSE_PATHS)).order_by()
-
-
-# --- Rollups ------------------------------------------------------------------------------------
-
-
-def _rollup_days(f: MetricFilters) -> tuple[date | None, date | None] | None:
-    """The period as whole days of the rollups' calendar (start included, end excluded), or
-    None when it is not (a request in another time zone, a period cut mid-day): raw rows then."""
-    if timezone.get_current_timezone_name() != timezone.get_default_timezone_name():
-        return None
-    days: list[date | None] = []
-    for moment in (f.since, f.until):
-        if moment is None:
-            days.append(None)
-            continue
-        day = timezone.localdate(moment)
-        if _start_of(day) != moment:
-            return None
-        days.append(day)
-    return days[0], days[1]
-
-
-def _rollup_q(f: MetricFilters, days: tuple[date | None, date | None]) -> Q:
-    """The rollup rows of clean days matching the filters (stage and channel read from the
-    touchpoint now, as the raw figures do)."""
-    q = ~Exists(RollupMark.objects.filter(day=OuterRef("day")))
-    q &= Q(day__lt=Subquery(RollupState.objects.values("until")[:1]))
-    first, end = days
-    if first is not None:
-        q &= Q(day__gte=first)
-    if end is not None:
-        q &= Q(day__lt=end)
-    if f.touchpoints:
-        q &= Q(touchpoint_id__in=f.touchpoints)
-    if f.stage:
-        q &= Q(touchpoint__stage=f.stage)
-    if f.channel:
-        q &= Q(touchpoint__channel=f.channel)
-    if f.segment:
-        q &= Q(segment=f.segment)
-    if f.survey is not None:
-        q &= Q(survey_id=f.survey)
-    return q
-
-
-def _marked_q(time: str) -> Q:
-    """Raw rows of days not rolled up: from the rollups' end on, or everywhere when they were
-    never built, and of marked days. The lower bound (the earliest mark) lets the database
-    read the time index from there, not the whole period: marks are few and mostly today's."""
-    marks = RollupMark.objects.filter(start__lte=OuterRef(time), end__gt=OuterRef(time))
-    earliest = RollupMark.objects.order_by("start").values("start")[:1]
-    state = RollupState.objects.all()
-    return (
-        ~Exists(state)
-        | Q(**{f"{time}__gte": Subquery(state.values("start")[:1])})
-        | (Q(Exists(marks)) & Q(**{f"{time}__gte": Subquery(earliest)}))
-    )
+    return Response.objects.filter(~Exists(follow_ups), filter_q(f, RESPONSE_PATHS)).order_by()
 
 
 _ROLLUP_SCORE_SUMS: dict[str, Aggregate] = {
@@ -225,7 +107,6 @@ _ROLLUP_SCORE_SUMS: dict[str, Aggregate] = {
     "score_sum": Sum("score_sum"),
     "score_sq_sum": Sum("score_sq_sum"),
 }
-Key = tuple[Any, Any]  # (expression on the raw answers, expression on AnswerRollup)
 
 
 def _grouped(
@@ -272,12 +153,13 @@ def _answer_groups(
     f: MetricFilters, keys: Mapping[str, Key], source: Source = "rollups"
 ) -> list[dict[str, Any]]:
     """Every kind's score sums per key. One query, whichever the source."""
-    days = _rollup_days(f) if source == "rollups" else None
-    if days is None:
-        return _grouped(_answers(f), None, keys, _SCORE_AGGREGATES, _ROLLUP_SCORE_SUMS)
-    rolled = AnswerRollup.objects.filter(_rollup_q(f, days)).order_by()
-    raw = _answers(f).filter(_marked_q("submitted_at"))
-    return _grouped(raw, rolled, keys, _SCORE_AGGREGATES, _ROLLUP_SCORE_SUMS)
+    days = rollup_days(f) if source == "rollups" else None
+    cov = coverage() if days is not None else None
+    if days is None or cov is None:
+        return _grouped(survey_answers(f), None, keys, SCORE_AGGREGATES, _ROLLUP_SCORE_SUMS)
+    rolled = AnswerRollup.objects.filter(rollup_q(f, days, grain_for(f, keys), cov)).order_by()
+    raw = survey_answers(f).filter(marked_q("submitted_at", cov))
+    return _grouped(raw, rolled, keys, SCORE_AGGREGATES, _ROLLUP_SCORE_SUMS)
 
 
 KIND_KEY: Key = (F("kind"), F("kind"))
@@ -379,7 +261,7 @@ class Summary:
         )
 
 
-_SCORE_AGGREGATES: dict[str, Aggregate] = {
+SCORE_AGGREGATES: dict[str, Aggregate] = {
     "n": Count("id"),
     "good": Count("id", filter=Q(category__in=GOOD)),
     "neutral": Count("id", filter=Q(category__in=NEUTRAL)),
@@ -588,16 +470,17 @@ def response_rate(f: MetricFilters, source: Source = "rollups") -> Rate:
     """Of the survey invitations sent in the period, the share answered. Follow-ups are left
     out (their rate says how reachable complainers are, not how the journey is). One query."""
     raw = Invitation.objects.filter(
-        _filter_q(f, INVITATION_PATHS),
+        filter_q(f, INVITATION_PATHS),
         purpose=InvitationPurpose.SURVEY,
         state__in=SENT_STATES,
         sent_at__isnull=False,
     ).order_by()
-    days = _rollup_days(f) if source == "rollups" else None
+    days = rollup_days(f) if source == "rollups" else None
+    cov = coverage() if days is not None else None
     rolled = None
-    if days is not None:
-        raw = raw.filter(_marked_q("sent_at"))
-        rolled = InvitationRollup.objects.filter(_rollup_q(f, days)).order_by()
+    if days is not None and cov is not None:
+        raw = raw.filter(marked_q("sent_at", cov))
+        rolled = InvitationRollup.objects.filter(rollup_q(f, days, grain_for(f), cov)).order_by()
     sums = {"n": Count("id"), "hits": Count("id", filter=Q(state=InvitationState.RESPONDED))}
     everything: Key = (Value(1), Value(1))  # one group: constants are not grouped by
     rows = _grouped(
@@ -621,7 +504,7 @@ def open_tickets(f: MetricFilters, *, now: datetime | None = None) -> TicketCoun
     now = now or timezone.now()
     row = (
         Ticket.objects.open()
-        .filter(_filter_q(f, TICKET_PATHS, period=False))
+        .filter(filter_q(f, TICKET_PATHS, period=False))
         .order_by()
         .aggregate(open=Count("id"), overdue=Count("id", filter=overdue_q(now)))
     )
@@ -634,7 +517,7 @@ def open_tickets_by_touchpoint(
     now = now or timezone.now()
     rows = (
         Ticket.objects.open()
-        .filter(_filter_q(f, TICKET_PATHS, period=False))
+        .filter(filter_q(f, TICKET_PATHS, period=False))
         .order_by()
         .values("touchpoint_id")
         .annotate(open=Count("id"), overdue=Count("id", filter=overdue_q(now)))
@@ -684,12 +567,13 @@ def journey_map(
     Touchpoints that are inactive and had no answers in the period are left out."""
     now = now or timezone.now()
     touchpoints = list(Touchpoint.objects.order_by("stage", "name"))
-    scores = by_touchpoint(f, source)
-    previous_f = f.previous()
-    before = by_touchpoint(previous_f, source) if previous_f is not None else {}
-    trends = touchpoint_trends(f, bucket, source)
+    with one_coverage():
+        scores = by_touchpoint(f, source)
+        previous_f = f.previous()
+        before = by_touchpoint(previous_f, source) if previous_f is not None else {}
+        trends = touchpoint_trends(f, bucket, source)
     volume = dict(
-        Interaction.objects.filter(_filter_q(f, INTERACTION_PATHS))
+        Interaction.objects.filter(filter_q(f, INTERACTION_PATHS))
         .order_by()
         .values_list("touchpoint_id")
         .annotate(n=Count("id"))

@@ -14,12 +14,40 @@ from django.db import models
 _LINK = {"on_delete": models.DO_NOTHING, "db_constraint": False, "related_name": "+"}
 
 
+class Grain(models.TextChoices):
+    """Which of survey, touchpoint and segment a rollup row keeps. A day is stored at every
+    grain: `full` rows keep all three (any combination of filters reads them), the others sum
+    the full rows over what they drop, so a figure that needs one dimension or none reads a
+    few rows per day whatever the number of answers (issue 20: flat at a million)."""
+
+    FULL = "full"
+    ALL = "all"  # the day's totals
+    SURVEY = "survey"
+    TOUCHPOINT = "touchpoint"
+    SEGMENT = "segment"
+
+
+# What each grain keeps of (survey, touchpoint, segment); the columns it drops are null.
+GRAIN_KEEPS: dict[str, tuple[str, ...]] = {
+    Grain.FULL: ("survey_id", "touchpoint_id", "segment"),
+    Grain.ALL: (),
+    Grain.SURVEY: ("survey_id",),
+    Grain.TOUCHPOINT: ("touchpoint_id",),
+    Grain.SEGMENT: ("segment",),
+}
+
+
+def _grain_field() -> models.CharField:
+    return models.CharField(max_length=10, choices=Grain.choices, default=Grain.FULL)
+
+
 class AnswerRollup(models.Model):
-    """Survey answers (follow-ups left out, as in metrics._answers) of one local day with the
+    """Survey answers (follow-ups left out, as in metrics.survey_answers) of one local day with the
     same survey, touchpoint, customer segment and kind. The sums give every Summary figure,
     including the margin (score_sq_sum)."""
 
     day = models.DateField()
+    grain = _grain_field()
     survey = models.ForeignKey("feedback.Survey", null=True, **_LINK)
     touchpoint = models.ForeignKey("touchpoints.Touchpoint", null=True, **_LINK)
     # Null when the row has no customer: the raw figures group those apart from "" too.
@@ -33,7 +61,10 @@ class AnswerRollup(models.Model):
     score_sq_sum = models.BigIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["day"], name="answer_rollup_day")]
+        indexes = [
+            models.Index(fields=["day"], name="answer_rollup_day"),
+            models.Index(fields=["grain", "day"], name="answer_rollup_grain_day"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.kind}: {self.n}"
@@ -44,6 +75,7 @@ class InvitationRollup(models.Model):
     (the interaction's) and customer segment: how many, how many answered."""
 
     day = models.DateField()
+    grain = _grain_field()
     survey = models.ForeignKey("feedback.Survey", null=True, **_LINK)
     touchpoint = models.ForeignKey("touchpoints.Touchpoint", null=True, **_LINK)
     # Null when the row has no customer: the raw figures group those apart from "" too.
@@ -52,7 +84,10 @@ class InvitationRollup(models.Model):
     answered = models.PositiveIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["day"], name="invitation_rollup_day")]
+        indexes = [
+            models.Index(fields=["day"], name="invitation_rollup_day"),
+            models.Index(fields=["grain", "day"], name="invitation_rollup_grain_day"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.day}: {self.answered}/{self.sent}"
@@ -101,6 +136,7 @@ class TicketRollup(models.Model):
     counts), which merge across rows by adding them."""
 
     day = models.DateField()
+    grain = _grain_field()
     survey = models.ForeignKey("feedback.Survey", null=True, **_LINK)
     touchpoint = models.ForeignKey("touchpoints.Touchpoint", null=True, **_LINK)
     # Null when the row has no customer: the raw figures group those apart from "" too.
@@ -119,7 +155,10 @@ class TicketRollup(models.Model):
     resolve = models.JSONField()
 
     class Meta:
-        indexes = [models.Index(fields=["day"], name="ticket_rollup_day")]
+        indexes = [
+            models.Index(fields=["day"], name="ticket_rollup_day"),
+            models.Index(fields=["grain", "day"], name="ticket_rollup_grain_day"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.day}: {self.created} tickets"

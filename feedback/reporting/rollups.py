@@ -23,7 +23,9 @@ from django.utils import timezone
 from feedback.reporting import loop, metrics
 from feedback.reporting.metrics import SENT_STATES, MetricFilters
 from feedback.reporting.models import (
+    GRAIN_KEEPS,
     AnswerRollup,
+    Grain,
     InvitationRollup,
     RollupDay,
     RollupMark,
@@ -82,13 +84,13 @@ def _answer_rows(first: date, last: date) -> list[AnswerRollup]:
     """Days first … last (included) from the raw answers: one grouped query."""
     since, until, tz = _span(first, last)
     rows = (
-        metrics._answers(MetricFilters(since=since, until=until))
+        metrics.survey_answers(MetricFilters(since=since, until=until))
         .annotate(
             r_day=TruncDate("submitted_at", tzinfo=tz),
             r_segment=F("customer__segment"),
         )
         .values("r_day", "survey_id", "touchpoint_id", "r_segment", "kind")
-        .annotate(**metrics._SCORE_AGGREGATES)
+        .annotate(**metrics.SCORE_AGGREGATES)
     )
     return [
         AnswerRollup(
@@ -206,15 +208,68 @@ _TICKET_COUNTS = (
 )
 
 
+_ANSWER_SUMS = ("n", "good", "neutral", "bad", "score_sum", "score_sq_sum")
+
+
+def _coarse(
+    fine: list[Any],
+    *,
+    key: tuple[str, ...] = (),
+    sums: tuple[str, ...] = (),
+    histograms: tuple[str, ...] = (),
+    latest: tuple[str, ...] = (),
+) -> list[Any]:
+    """The full-grain rows summed into every coarser grain (models.Grain): per day, `key`
+    and what the grain keeps, `sums` added, `histograms` added bucket by bucket, the
+    maximum of `latest`."""
+    coarse: list[Any] = []
+    for grain, keeps in GRAIN_KEEPS.items():
+        if grain == Grain.FULL:
+            continue
+        rows: dict[tuple[Any, ...], Any] = {}
+        for r in fine:
+            kept = {name: getattr(r, name) for name in (*key, *keeps)}
+            group = (r.day, *kept.values())
+            row = rows.get(group)
+            if row is None:
+                row = rows[group] = type(r)(
+                    day=r.day,
+                    grain=grain,
+                    **kept,
+                    **dict.fromkeys(sums, 0),
+                    **{h: [0] * loop.SIZE for h in histograms},
+                    **dict.fromkeys(latest),
+                )
+            for name in sums:
+                setattr(row, name, getattr(row, name) + getattr(r, name))
+            for name in histograms:
+                loop.histogram_add(getattr(row, name), getattr(r, name))
+            for name in latest:
+                value, top = getattr(r, name), getattr(row, name)
+                if value is not None and (top is None or value > top):
+                    setattr(row, name, value)
+        coarse.extend(rows.values())
+    return coarse
+
+
 def _recompute(first: date, last: date) -> int:
     AnswerRollup.objects.filter(day__gte=first, day__lte=last).delete()
     InvitationRollup.objects.filter(day__gte=first, day__lte=last).delete()
     TicketRollup.objects.filter(day__gte=first, day__lte=last).delete()
-    answers = AnswerRollup.objects.bulk_create(_answer_rows(first, last), batch_size=BATCH)
-    invitations = InvitationRollup.objects.bulk_create(
-        _invitation_rows(first, last), batch_size=BATCH
+    answers = _answer_rows(first, last)
+    answers += _coarse(answers, key=("kind",), sums=_ANSWER_SUMS)
+    invitations = _invitation_rows(first, last)
+    invitations += _coarse(invitations, sums=("sent", "answered"))
+    tickets = _ticket_rows(first, last)
+    tickets += _coarse(
+        tickets,
+        sums=_TICKET_COUNTS,
+        histograms=("first_contact", "resolve"),
+        latest=("sla_waiting_due_max",),
     )
-    tickets = TicketRollup.objects.bulk_create(_ticket_rows(first, last), batch_size=BATCH)
+    AnswerRollup.objects.bulk_create(answers, batch_size=BATCH)
+    InvitationRollup.objects.bulk_create(invitations, batch_size=BATCH)
+    TicketRollup.objects.bulk_create(tickets, batch_size=BATCH)
     return len(answers) + len(invitations) + len(tickets)
 
 

@@ -294,9 +294,9 @@ class Invitation(models.Model):
             models.Index(fields=["survey", "state"], name="invitation_survey_state_idx"),
             # The admin's list, newest first (its default order), a page at a time.
             models.Index(fields=["-scheduled_for", "-id"], name="invitation_scheduled_idx"),
-            # Scores leave out answers to follow-ups (feedback.reporting.metrics._answers) by an
-            # anti-join
-            # against these few invitations, not a join of every answer to its invitation.
+            # Scores leave out answers to follow-ups (feedback.reporting.metrics.survey_answers)
+            # by an anti-join against these few invitations, not a join of every answer to its
+            # invitation.
             models.Index(
                 fields=["id"],
                 condition=~Q(purpose=InvitationPurpose.SURVEY),

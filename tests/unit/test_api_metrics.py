@@ -78,9 +78,10 @@ def test_grouping_is_a_fixed_number_of_queries(read_client: Any, group_by: str) 
     few = count()
     ResponseFactory.create_batch(18, score=9)
     many = count()
-    # 1 the API key, 2 the scores of every kind, 3 the response rate, 4-6 the loop KPIs
-    # (feedback.reporting.metrics.loop_kpis), 7 open and overdue tickets, 8 the grouped scores.
-    assert few == many == 8
+    # 1 the API key, 2 the rollups' coverage (feedback.reporting.coverage), 3 the scores of
+    # every kind, 4 the response rate, 5-7 the loop KPIs (feedback.reporting.loop.loop_kpis; raw
+    # here: no rollups were built), 8 open and overdue tickets, 9 the grouped scores.
+    assert few == many == 9
 
 
 @pytest.mark.parametrize(
@@ -167,10 +168,10 @@ def test_grouping_by_a_dimension_and_a_bucket_is_a_fixed_number_of_queries(
     few = count()
     ResponseFactory.create_batch(18, score=9)
     many = count()
-    # 1 the API key, 2 the scores of every kind, 3 the response rate, 4-6 the loop KPIs
-    # (feedback.reporting.metrics.loop_kpis), 7 open and overdue tickets, 8 the scores grouped
-    # by the dimension and the bucket.
-    assert few == many == 8
+    # 1 the API key, 2 the rollups' coverage, 3 the scores of every kind, 4 the response rate,
+    # 5-7 the loop KPIs (feedback.reporting.loop.loop_kpis), 8 open and overdue tickets, 9 the
+    # scores grouped by the dimension and the bucket.
+    assert few == many == 9
 
 
 def test_only_the_figures_asked_for_are_computed(read_client: Any) -> None:
@@ -181,8 +182,8 @@ def test_only_the_figures_asked_for_are_computed(read_client: Any) -> None:
     with CaptureQueriesContext(connection) as ctx:
         body = read_client.get(URL, params).json()
 
-    # 1 the API key, 2 the scores grouped by touchpoint and month.
-    assert len(ctx) == 2
+    # 1 the API key, 2 the rollups' coverage, 3 the scores grouped by touchpoint and month.
+    assert len(ctx) == 3
     assert set(body) == {"since", "until", "groups"}
     both = read_client.get(URL, {"fields": ["scores", "loop"]}).json()
     assert set(both) == {"since", "until", "scores", "loop"}

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from feedback.reporting import loop, metrics, query
+from feedback.reporting import coverage, loop, metrics, query
 from feedback.reporting.metrics import MIN_SAMPLE, MetricFilters, Summary
 from feedback.surveys.models import InvitationPurpose, InvitationState, Response
 from feedback.surveys.scoring import SurveyKind
@@ -71,6 +71,15 @@ def answers(kind: str, scores: list[int], **kwargs: Any) -> None:
 # --- Scores ------------------------------------------------------------------------------------
 
 
+
+@pytest.fixture
+def coverage_read() -> Any:
+    """A figure's own queries: the rollups' coverage is read first, as a page does once for
+    all its figures (feedback.reporting.coverage.one_coverage)."""
+    with coverage.one_coverage():
+        coverage.coverage()
+        yield
+
 def test_nps_by_hand_with_its_category_boundaries() -> None:
     # 10 10 9 9 9: promoters (9 is the lowest promoter); 8 7: passives; 6 5 0: detractors.
     answers(SurveyKind.NPS, [10, 10, 9, 9, 9, 8, 7, 6, 5, 0])
@@ -116,7 +125,7 @@ def test_no_answers_give_no_value() -> None:
     assert (s.n, s.value, s.margin, s.enough) == (0, None, None, False)
 
 
-def test_all_three_kinds_in_one_query() -> None:
+def test_all_three_kinds_in_one_query(coverage_read: None) -> None:
     answers(SurveyKind.NPS, [10, 0])
     answers(SurveyKind.CSAT, [5])
     with CaptureQueriesContext(connection) as ctx:
@@ -213,7 +222,7 @@ def test_trend_buckets_by_day_week_and_month_with_empty_buckets_kept() -> None:
     ]
 
 
-def test_trends_of_all_kinds_are_one_query() -> None:
+def test_trends_of_all_kinds_are_one_query(coverage_read: None) -> None:
     answers(SurveyKind.NPS, [9])
     answers(SurveyKind.CES, [7])
     with CaptureQueriesContext(connection) as ctx:
@@ -231,7 +240,7 @@ def test_unknown_bucket_is_refused() -> None:
 # --- Breakdowns --------------------------------------------------------------------------------
 
 
-def test_breakdown_by_touchpoint_stage_and_segment() -> None:
+def test_breakdown_by_touchpoint_stage_and_segment(coverage_read: None) -> None:
     shop = TouchpointFactory(slug="shop", stage=JourneyStage.ORDER)
     van = TouchpointFactory(slug="van", stage=JourneyStage.USAGE)
     answer(SurveyKind.NPS, 10, touchpoint=shop, segment="vip")
@@ -246,7 +255,7 @@ def test_breakdown_by_touchpoint_stage_and_segment() -> None:
     assert metrics.breakdown(ALL, "segment")["vip"]["csat"].value == 0
 
 
-def test_breakdown_trends_by_touchpoint_and_month_in_one_query() -> None:
+def test_breakdown_trends_by_touchpoint_and_month_in_one_query(coverage_read: None) -> None:
     shop = TouchpointFactory(slug="shop", stage=JourneyStage.ORDER)
     van = TouchpointFactory(slug="van", stage=JourneyStage.USAGE)
     answers(SurveyKind.NPS, [10, 0], touchpoint=shop, at=datetime(2026, 2, 27, tzinfo=UTC))
