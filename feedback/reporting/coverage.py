@@ -102,13 +102,13 @@ def coverage() -> Coverage | None:
     held = _HELD.get()
     if held:
         return held[0]
-    found = _readcoverage()
+    found = read_coverage()
     if held is not None:
         held.append(found)
     return found
 
 
-def _readcoverage() -> Coverage | None:
+def read_coverage() -> Coverage | None:
     """The rollups' state and marks in one query; None when they were never built. Read into
     Python so that the figure's query carries them as constants: index ranges on the raw
     side, where correlated subqueries made PostgreSQL read every row of the period

@@ -71,7 +71,6 @@ def answers(kind: str, scores: list[int], **kwargs: Any) -> None:
 # --- Scores ------------------------------------------------------------------------------------
 
 
-
 @pytest.fixture
 def coverage_read() -> Any:
     """A figure's own queries: the rollups' coverage is read first, as a page does once for
@@ -79,6 +78,7 @@ def coverage_read() -> Any:
     with coverage.one_coverage():
         coverage.coverage()
         yield
+
 
 def test_nps_by_hand_with_its_category_boundaries() -> None:
     # 10 10 9 9 9: promoters (9 is the lowest promoter); 8 7: passives; 6 5 0: detractors.
