@@ -39,7 +39,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import database_url, drop_database
+from bench.common import drop_database
 
 ROOT = Path(__file__).resolve().parents[1]
 DB = "bench_rollup_writes"
@@ -209,9 +209,10 @@ def main() -> int:
     }
     print()
     for t, r in by_threads.items():
+        none, marks_rate, in_txn = (medians[f"{way}@{t}"] for way in WAYS)
         print(
-            f"{t} thread(s): none {medians[f'none@{t}']:,.0f}/s, marks {medians[f'marks@{t}']:,.0f}/s"
-            f" (ratio {r['ratio']}), in_txn {medians[f'in_txn@{t}']:,.0f}/s ({r['in_txn_ratio']})"
+            f"{t} thread(s): none {none:,.0f}/s, marks {marks_rate:,.0f}/s (ratio {r['ratio']}),"
+            f" in_txn {in_txn:,.0f}/s ({r['in_txn_ratio']})"
         )
     print(f"marks written by the `marks` way: {marks:,}")
     worst = min(r["ratio"] for r in by_threads.values())
