@@ -93,8 +93,10 @@ class DemoSize:
 
 
 # "full" is what `make run` shows (a year, so the dashboards' trends have solid points);
-# "small" keeps the tests that seed the demo fast.
+# "small" keeps the tests that seed the demo fast; "tiny" (a week) is for tests that need the
+# demo's catalogue and a few of everything, not its figures.
 SIZES = {
+    "tiny": DemoSize(days=7, customers=30, interactions=90),
     "small": DemoSize(days=90, customers=240, interactions=1200),
     "full": DemoSize(
         days=365,

@@ -81,7 +81,7 @@ def sign_in_as_manager(page: Watched, origin: str) -> None:
 
 
 def test_swagger_try_it_out_records_the_documented_purchase(live_server: Any, watched) -> None:  # type: ignore[no-untyped-def]
-    call_command("seed_demo", "--seed", "42", "--size", "small", "--no-progress", verbosity=0)
+    call_command("seed_demo", "--seed", "42", "--size", "tiny", "--no-progress", verbosity=0)
     key = api_key_create(name="swagger", scopes="read,write").key
     page = watched()
     sign_in_as_manager(page, live_server.url)
