@@ -27,7 +27,15 @@ from bench.common import drop_database
 ROOT = Path(__file__).resolve().parents[1]
 # The ones on the shared million-row database first, so that it is seeded once.
 SCALE = ["admin", "cursor", "metrics", "peer"]
-BENCHES = [*SCALE, "staff_pages", "api", "dispatch", "dispatch_scale", "survey_page"]
+BENCHES = [
+    *SCALE,
+    "staff_pages",
+    "rollup_writes",
+    "api",
+    "dispatch",
+    "dispatch_scale",
+    "survey_page",
+]
 
 
 def json_lines(output: str) -> list[dict[str, object]]:

@@ -252,10 +252,9 @@ def _coarse(
     return coarse
 
 
-def _recompute(first: date, last: date) -> int:
-    AnswerRollup.objects.filter(day__gte=first, day__lte=last).delete()
-    InvitationRollup.objects.filter(day__gte=first, day__lte=last).delete()
-    TicketRollup.objects.filter(day__gte=first, day__lte=last).delete()
+def rollup_rows(first: date, last: date) -> tuple[list[Any], list[Any], list[Any]]:
+    """Days first … last (included) from the raw rows, at every grain: the answer, invitation
+    and ticket rollup rows a recompute writes."""
     answers = _answer_rows(first, last)
     answers += _coarse(answers, key=("kind",), sums=_ANSWER_SUMS)
     invitations = _invitation_rows(first, last)
@@ -267,6 +266,14 @@ def _recompute(first: date, last: date) -> int:
         histograms=("first_contact", "resolve"),
         latest=("sla_waiting_due_max",),
     )
+    return answers, invitations, tickets
+
+
+def _recompute(first: date, last: date) -> int:
+    AnswerRollup.objects.filter(day__gte=first, day__lte=last).delete()
+    InvitationRollup.objects.filter(day__gte=first, day__lte=last).delete()
+    TicketRollup.objects.filter(day__gte=first, day__lte=last).delete()
+    answers, invitations, tickets = rollup_rows(first, last)
     AnswerRollup.objects.bulk_create(answers, batch_size=BATCH)
     InvitationRollup.objects.bulk_create(invitations, batch_size=BATCH)
     TicketRollup.objects.bulk_create(tickets, batch_size=BATCH)

@@ -1,6 +1,7 @@
 """Refreshing a day's rollups on PostgreSQL: two refreshes of one day at once (two threads,
 two connections) end with that day's rows once, equal to a recompute from the raw rows; a
-refresh run again changes nothing."""
+refresh run again changes nothing; an answer recorded by the product is rolled up by a real
+Celery worker after commit."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from feedback.reporting import rollups
-from feedback.reporting.models import AnswerRollup, RollupMark, TicketRollup
+from feedback.reporting.models import AnswerRollup, Grain, RollupMark, TicketRollup
 from feedback.reporting.rollups import day_of, rollups_mark, rollups_rebuild, rollups_refresh
 from feedback.surveys.models import InvitationState
+from feedback.surveys.services.responses import response_record
 from tests.factories import (
     InteractionFactory,
     InvitationFactory,
@@ -23,20 +25,27 @@ from tests.factories import (
     SurveyFactory,
     TicketFactory,
 )
+from tests.integration.conftest import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-ANSWER_FIELDS = ("day", "survey_id", "touchpoint_id", "segment", "kind", "n", "good", "bad")
-TICKET_FIELDS = ("day", "touchpoint_id", "created", "sla_contacted", "first_contact", "resolve")
+ANSWER_FIELDS = ("day", "grain", "survey_id", "touchpoint_id", "segment", "kind", "n", "good")
+TICKET_FIELDS = ("day", "grain", "touchpoint_id", "created", "sla_contacted", "first_contact")
 
 
 def _rows(model: Any, fields: tuple[str, ...], day: Any) -> list[tuple[Any, ...]]:
     return sorted(map(repr, model.objects.filter(day=day).values_list(*fields)))
 
 
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Grain) else value
+
+
 def _expected(day: Any) -> tuple[list[Any], list[Any]]:
-    answers = [tuple(getattr(r, f) for f in ANSWER_FIELDS) for r in rollups._answer_rows(day, day)]
-    tickets = [tuple(getattr(r, f) for f in TICKET_FIELDS) for r in rollups._ticket_rows(day, day)]
+    answer_rows, _, ticket_rows = rollups.rollup_rows(day, day)
+    # As read back from the database: the grain as plain text, not the enum member.
+    answers = [tuple(_plain(getattr(r, f)) for f in ANSWER_FIELDS) for r in answer_rows]
+    tickets = [tuple(_plain(getattr(r, f)) for f in TICKET_FIELDS) for r in ticket_rows]
     return sorted(map(repr, answers)), sorted(map(repr, tickets))
 
 
@@ -97,7 +106,8 @@ def test_two_refreshes_of_one_day_at_once_leave_it_counted_once() -> None:
         answers, tickets = _expected(day)
         assert _rows(AnswerRollup, ANSWER_FIELDS, day) == answers
         assert _rows(TicketRollup, TICKET_FIELDS, day) == tickets
-        assert sum(AnswerRollup.objects.filter(day=day).values_list("n", flat=True)) == 12
+        totals = AnswerRollup.objects.filter(day=day, grain=Grain.ALL)
+        assert sum(totals.values_list("n", flat=True)) == 12
 
 
 def test_a_refresh_run_again_changes_nothing() -> None:
@@ -116,3 +126,32 @@ def test_a_refresh_run_again_changes_nothing() -> None:
         _rows(TicketRollup, TICKET_FIELDS, day),
     ) == first
     assert first[0] and first[1]
+
+
+def test_a_worker_rolls_up_an_answer_after_its_commit(celery_worker, redis_broker) -> None:  # type: ignore[no-untyped-def]
+    moment = timezone.now() - timedelta(days=2)
+    day = day_of(moment)
+    _world(moment)
+    rollups_rebuild()
+    survey = SurveyFactory()
+    interaction = InteractionFactory()
+    invitation = InvitationFactory(
+        survey=survey,
+        customer=interaction.customer,
+        interaction=interaction,
+        state=InvitationState.SENT,
+        sent_at=moment,
+    )
+    celery_worker(name="rollups")
+
+    with transaction.atomic():
+        response_record(invitation_id=invitation.pk, score=3, now=moment + timedelta(hours=1))
+        # The day is marked in the answer's transaction: read raw until the worker is done.
+        assert RollupMark.objects.filter(day=day).exists()
+
+    wait_for(lambda: not RollupMark.objects.filter(day=day).exists(), timeout=60)
+    totals = AnswerRollup.objects.filter(day=day, grain=Grain.ALL)
+    assert sum(totals.values_list("n", flat=True)) == 13
+    answers, tickets = _expected(day)
+    assert _rows(AnswerRollup, ANSWER_FIELDS, day) == answers
+    assert _rows(TicketRollup, TICKET_FIELDS, day) == tickets
