@@ -107,6 +107,11 @@ def priority_name(priority: int) -> str:
     return TicketPriority(priority).name.lower()
 
 
+# Event actions that change no loop figure (feedback.reporting.loop reads created_at, source,
+# due_at, first_contact_at, resolved_at, recovered and the ticket's touchpoint and customer).
+ACTIONS_OUTSIDE_THE_LOOP = frozenset({"assignee", "priority", "escalated"})
+
+
 def ticket_event_record(
     ticket: Ticket,
     action: str,
@@ -118,8 +123,10 @@ def ticket_event_record(
     now: datetime | None = None,
 ) -> TicketEvent:
     # Every change of a ticket writes an event here, so this is where its loop figures
-    # (rolled up by the day it was created) are announced to the rollups.
-    ticket_changed.send(sender=Ticket, created_at=ticket.created_at)
+    # (rolled up by the day it was created) are announced to the rollups; who works it and how
+    # urgent it is move none of them, and would only make the day re-read raw and recomputed.
+    if action not in ACTIONS_OUTSIDE_THE_LOOP:
+        ticket_changed.send(sender=Ticket, created_at=ticket.created_at)
     return TicketEvent.objects.create(
         created_at=now or timezone.now(),
         ticket=ticket,

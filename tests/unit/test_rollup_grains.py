@@ -152,3 +152,20 @@ def test_without_a_rebuild_every_figure_is_read_raw() -> None:
     with CaptureQueriesContext(connection) as ctx:
         assert metrics.score_summaries(f) == metrics.score_summaries(f, "raw")
     assert "ANSWERROLLUP" not in ctx.captured_queries[1]["sql"].upper()
+
+
+def test_who_works_a_ticket_and_how_urgent_it_is_mark_no_day(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from feedback.tickets.models import TicketPriority
+    from feedback.tickets.services import ticket_log_contact, ticket_set_priority
+    from tests.factories import UserFactory
+
+    ticket = TicketFactory()
+    agent = UserFactory(is_staff=True)
+    with django_capture_on_commit_callbacks(execute=False):
+        ticket_set_priority(ticket_id=ticket.pk, priority=TicketPriority.URGENT, actor=agent)
+    assert not RollupMark.objects.exists()
+    with django_capture_on_commit_callbacks(execute=False):
+        ticket_log_contact(ticket_id=ticket.pk, actor=agent)
+    assert RollupMark.objects.filter(day=timezone.localdate(ticket.created_at)).exists()
