@@ -14,6 +14,8 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 
+from cxcrm.unavailable import API_DETAIL
+
 ERROR = {
     "type": "object",
     "description": "Every error but bad input: one message.",
@@ -123,7 +125,7 @@ RESPONSES: dict[str, tuple[str, str, str, dict[str, Any]]] = {
         {
             "unavailable": _example(
                 "Unavailable",
-                {"detail": "The service is temporarily unavailable: try again in a moment."},
+                {"detail": API_DETAIL},
             )
         },
     ),
