@@ -51,6 +51,8 @@ CSRF_TRUSTED_ORIGINS = [SITE_URL]
 # --- Transport and browser security (all on outside DEBUG; `check --deploy` passes) ----------
 _SECURE = not DEBUG and SITE_URL.startswith("https://")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _SECURE)
+# Load balancers probe /healthz over plain HTTP inside the network: answer, do not redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("CXCRM_BEHIND_TLS_PROXY", False) else None
 )
@@ -120,6 +122,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Right after the session and user are available: it loads them, so that a database
+    # outage is answered with a clean 503 (cxcrm/unavailable.py) instead of a 500.
+    "cxcrm.unavailable.DatabaseUnavailableMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "cxcrm.accounts.RequireMFAMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -163,6 +168,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # libpq's connect_timeout: a database host that does not answer (rather than refusing)
+    # costs a request, and /healthz, this many seconds instead of the system's TCP timeout.
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1, maximum=600),
+    }
     # Opt-in: psycopg prepares a statement once it ran this many times on a connection (with
     # Django's server-side binding), so PostgreSQL plans a hot lookup once per connection. Off
     # by default: a prepared statement may settle on a generic plan, which cannot use a partial
@@ -553,4 +564,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # A database outage logs one WARNING per request (cxcrm.unavailable); Django's ERROR line
+    # for the same 503 would double it.
+    "filters": {
+        "skip_service_unavailable": {
+            "()": "django.utils.log.CallbackFilter",
+            "callback": "ext://cxcrm.unavailable.skip_service_unavailable",
+        }
+    },
+    "loggers": {"django.request": {"filters": ["skip_service_unavailable"]}},
 }

@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 
 from customers.api.views import CustomerViewSet
 from cxcrm.api.docs import getting_started, redoc_view
+from cxcrm.health import healthz
 from cxcrm.webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from feedback.reporting import views as dashboard
 from feedback.reporting.api import MetricsViewSet
@@ -55,6 +56,8 @@ urlpatterns = [
     # The public pages first: every emailed link opens one. Their paths (s/, u/, inbound/)
     # overlap none of the others.
     path("", include("feedback.urls")),
+    # Database, broker and cache reachable? For load balancers and monitoring (no auth).
+    path("healthz", healthz, name="healthz"),
     # Before the admin's include, whose catch-all would otherwise answer these paths with 404.
     path("admin/dashboard/", dashboard.dashboard, name="dashboard"),
     path("admin/journey-map/", dashboard.journey_map, name="journey-map"),

@@ -6,6 +6,10 @@ bad input; a body over
 DATA_UPLOAD_MAX_MEMORY_SIZE (Django's RequestDataTooBig, raised while DRF reads ``request.body``)
 is the same 413 as one over CXCRM_API_MAX_BODY_BYTES.
 
+While the database is unreachable, its errors (cxcrm.unavailable.DATABASE_ERRORS) are a 503
+``{"detail": ...}`` with ``Retry-After``, here for the API's views and in ``server_error`` for
+what reaches Django's 500 handler.
+
 Errors that happen before a view runs (no URL matched, a bad request refused by a middleware)
 are answered by Django's error views; ``bad_request``, ``page_not_found``, ``permission_denied``
 and ``server_error`` (handler400… in the URLconf) answer them in the same JSON shape under /api/.
@@ -14,6 +18,7 @@ and ``server_error`` (handler400… in the URLconf) answer them in the same JSON
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig
@@ -28,6 +33,13 @@ from rest_framework.views import exception_handler
 
 from cxcrm.api.parsers import too_large
 from cxcrm.errors import InUseError, ServiceError
+from cxcrm.unavailable import (
+    API_DETAIL,
+    DATABASE_ERRORS,
+    RETRY_AFTER_SECONDS,
+    log_unavailable,
+    unavailable_response,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +52,20 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class ServiceUnavailable(exceptions.APIException):
+    """The database cannot be reached: the client retries after Retry-After seconds."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = API_DETAIL
+    default_code = "unavailable"
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, DATABASE_ERRORS):
+        # Authentication (the key's lookup), the view or its service lost the database.
+        log_unavailable(context["request"], exc)
+        exc = ServiceUnavailable()
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, InUseError):
         exc = Conflict(str(exc))
@@ -60,6 +84,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     response = exception_handler(exc, context)
     if response is not None and response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
         response.data = {"detail": str(response.data.get("detail", "Too many requests."))}
+    if isinstance(exc, ServiceUnavailable) and response is not None:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
@@ -93,6 +119,11 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this while it handles the exception (DEBUG off), so it is still the current
+    # one: a database error raised outside a view (a session saved after the view) is a 503.
+    current = sys.exc_info()[1]
+    if isinstance(current, DATABASE_ERRORS):
+        return unavailable_response(request, current)
     if _is_api(request):
         return JsonResponse({"detail": "Server error."}, status=500)
     return defaults.server_error(request)

@@ -14,6 +14,8 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 
+from cxcrm.unavailable import API_DETAIL
+
 ERROR = {
     "type": "object",
     "description": "Every error but bad input: one message.",
@@ -114,8 +116,21 @@ RESPONSES: dict[str, tuple[str, str, str, dict[str, Any]]] = {
             )
         },
     ),
+    "503": (
+        "ServiceUnavailable",
+        "Error",
+        "The database cannot be reached for a moment (a restart, a fail-over): retry after "
+        "the Retry-After header's seconds (re-sent interactions are idempotent by source and "
+        "external_id).",
+        {
+            "unavailable": _example(
+                "Unavailable",
+                {"detail": API_DETAIL},
+            )
+        },
+    ),
 }
-EVERY_OPERATION = ["400", "401", "403", "404", "429"]
+EVERY_OPERATION = ["400", "401", "403", "404", "429", "503"]
 WITH_BODY = ["413", "415"]
 # Errors only some operations answer: a view declares the status (with its description) and
 # the error's shape is added here.

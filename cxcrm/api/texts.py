@@ -78,7 +78,8 @@ Every error is JSON: `{{"detail": "…"}}`, or for bad input the fields' message
 `{{"field": ["…"]}}` (for a list of interactions, one such object per item, `{{}}` for the good
 ones). `400` bad input, `401` no or bad key, `403` the key's scope or the user's role does not
 allow it, `404` no such object, `413` body too large, `415` not JSON, `429` too many requests
-(wait `Retry-After` seconds). The schema documents them on every operation (components
+(wait `Retry-After` seconds), `503` the database cannot be reached for a moment (retry after
+`Retry-After` seconds). The schema documents them on every operation (components
 `Error` and `ValidationError`).
 
 ## Webhooks

@@ -110,6 +110,8 @@ PAGES: dict[str, tuple[str, ...]] = {
     "dashboard": MANAGERS,
     "journey-map": MANAGERS,
     "ticket-queue": STAFF_ONLY,
+    # Public: load balancers and monitoring probe it with no key or session; it shows no data.
+    "healthz": EVERYONE,
     "admin:customers_customer_import": ("admin",),
     "admin:customers_customer_export": STAFF_ONLY,
     "admin:touchpoints_interaction_import": ("admin",),
@@ -324,7 +326,7 @@ def url_patterns(patterns: list[Any], namespace: str = "") -> Iterator[tuple[str
 
 def staff_pages() -> dict[str, URLPattern]:
     """Every named page under /admin/ that is not a model's stock page, plus the staff pages
-    mounted beside the admin."""
+    mounted beside the admin and the public health check."""
     stock = {
         f"admin:{label.replace('.', '_')}_{page}"
         for label in registered_models()
@@ -332,7 +334,8 @@ def staff_pages() -> dict[str, URLPattern]:
     }
     pages = {}
     for name, pattern in url_patterns(get_resolver().url_patterns):
-        in_admin = name.startswith("admin:") or name in ("dashboard", "journey-map", "ticket-queue")
+        beside = ("dashboard", "journey-map", "ticket-queue", "healthz")
+        in_admin = name.startswith("admin:") or name in beside
         if in_admin and name not in stock:
             pages[name] = pattern
     return pages
