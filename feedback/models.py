@@ -8,6 +8,13 @@ from feedback.inbound.models import (
     InboundSource,
     InboundStatus,
 )
+from feedback.insights.models import (
+    InsightAlert,
+    InsightSource,
+    TextSentiment,
+    Topic,
+    TopicAssignment,
+)
 from feedback.reporting.models import (
     AnswerRollup,
     InvitationRollup,
@@ -49,9 +56,12 @@ __all__ = [
     "AnswerRollup",
     "EmailKind",
     "EmailStatus",
+    "EngineState",
     "InboundEmail",
     "InboundSource",
     "InboundStatus",
+    "InsightAlert",
+    "InsightSource",
     "Invitation",
     "InvitationPurpose",
     "InvitationRollup",
@@ -65,6 +75,7 @@ __all__ = [
     "RollupState",
     "RootCause",
     "Survey",
+    "TextSentiment",
     "Ticket",
     "TicketEvent",
     "TicketMessage",
@@ -72,6 +83,8 @@ __all__ = [
     "TicketQuerySet",
     "TicketSource",
     "TicketStatus",
+    "Topic",
+    "TopicAssignment",
     "new_token",
     "overdue_q",
 ]

@@ -36,6 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("feedback.surveys",),
     ("feedback.tickets",),
     ("feedback.inbound",),
+    ("feedback.insights",),
     ("feedback.reporting",),
 )
 # Composition roots: they wire the layers together (Django's URLconf, the app registry's
