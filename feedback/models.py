@@ -9,6 +9,9 @@ from feedback.inbound.models import (
     InboundStatus,
 )
 from feedback.insights.models import (
+    AlertKind,
+    CommentInsight,
+    EngineState,
     InsightAlert,
     InsightSource,
     TextSentiment,
@@ -53,7 +56,9 @@ __all__ = [
     "INBOUND_NEEDS_ATTENTION",
     "OPEN_TICKET_STATUSES",
     "TOKEN_BYTES",
+    "AlertKind",
     "AnswerRollup",
+    "CommentInsight",
     "EmailKind",
     "EmailStatus",
     "EngineState",
