@@ -39,7 +39,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import drop_database
+from bench.common import drop_database, recreate_database
 
 ROOT = Path(__file__).resolve().parents[1]
 DB = "bench_rollup_writes"
@@ -52,6 +52,7 @@ def _setup(n_invitations: int) -> list[int]:
     """Seed customers and interactions (bench.seed), then open invitations with the ORM."""
     from bench import seed as seeding
 
+    recreate_database(DB)
     seeding.seed(
         DB,
         {"customers": 2000, "interactions": n_invitations, "responses": 0, "tickets": 0},
