@@ -16,7 +16,7 @@ import secrets
 import smtplib
 import socket
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from types import TracebackType
 
@@ -42,6 +42,9 @@ class SendResult:
     outcome: Outcome
     error: str = ""
     hard_bounce: bool = False
+    # An earlier try of this same message whose connection dropped before the server's reply:
+    # the server may have kept it (its error is here), so a success after it may be a repeat.
+    lost_reply: str = ""
 
     @property
     def ok(self) -> bool:
@@ -126,22 +129,30 @@ class Mailer:
             self.backend.close()
 
     def send(self, message: EmailMessage) -> SendResult:
+        """Send one message; a dropped connection is opened again and the message tried once
+        more. smtplib does not say at which step the connection dropped (before MAIL FROM, or
+        after the message's final dot), so that first try is reported as ``lost_reply``: the
+        server may have kept it."""
         if self.open_error is not None:
             return self.open_error
+        lost_reply = ""
         for attempt in (1, 2):
             try:
                 sent = self.backend.send_messages([message])
             except smtplib.SMTPServerDisconnected as exc:
                 # The server closed an idle connection or answered 421: the next message
                 # needs a new one. A second drop in a row is the server's state, not ours.
+                lost_reply = classify(exc).error
                 if attempt == 2 or not self._reopen():
-                    return classify(exc)
+                    return replace(classify(exc), lost_reply=lost_reply)
                 continue
             except Exception as exc:  # noqa: BLE001 - every failure is classified, none may escape
-                return classify(exc)
+                return replace(classify(exc), lost_reply=lost_reply)
             if not sent:
-                return SendResult(Outcome.PERMANENT, "the email backend sent nothing")
-            return SENT
+                return SendResult(
+                    Outcome.PERMANENT, "the email backend sent nothing", lost_reply=lost_reply
+                )
+            return replace(SENT, lost_reply=lost_reply) if lost_reply else SENT
         return SendResult(Outcome.TRANSIENT, "unreachable")  # pragma: no cover
 
     def _open(self) -> bool:

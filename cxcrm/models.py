@@ -18,6 +18,8 @@ class WorkerHeartbeat(models.Model):
 
     class Meta:
         ordering = ["-seen_at"]
+        # The admin's system status page (workers, stuck claims, the last dispatch error).
+        permissions = [("view_systemstatus", "Can view the system status")]
 
     def __str__(self) -> str:
         return f"{self.hostname} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"

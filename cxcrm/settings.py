@@ -372,6 +372,10 @@ CXCRM_DISPATCH_BATCH_SIZE = env_int("CXCRM_DISPATCH_BATCH_SIZE", 100, minimum=1,
 CXCRM_DISPATCH_PARALLEL = env_int("CXCRM_DISPATCH_PARALLEL", 4, minimum=1, maximum=64)
 CXCRM_DISPATCH_TIME_BUDGET = env_int("CXCRM_DISPATCH_TIME_BUDGET", 45, minimum=1)
 CXCRM_DISPATCH_LEASE_SECONDS = env_int("CXCRM_DISPATCH_LEASE_SECONDS", 600, minimum=5)
+# How often the maintenance worker returns claims past their lease (feedback.release_stale).
+CXCRM_DISPATCH_RELEASE_INTERVAL_SECONDS = env_int(
+    "CXCRM_DISPATCH_RELEASE_INTERVAL_SECONDS", 15, minimum=1
+)
 CXCRM_DISPATCH_MAX_ATTEMPTS = env_int("CXCRM_DISPATCH_MAX_ATTEMPTS", 10, minimum=1)
 CXCRM_DISPATCH_RETRY_BASE_SECONDS = env_int("CXCRM_DISPATCH_RETRY_BASE_SECONDS", 60, minimum=1)
 CXCRM_DISPATCH_RETRY_MAX_SECONDS = env_int("CXCRM_DISPATCH_RETRY_MAX_SECONDS", 6 * 3600, minimum=1)
@@ -383,6 +387,13 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-due-invitations": {
         "task": "feedback.dispatch_due",
         "schedule": float(CXCRM_DISPATCH_INTERVAL_SECONDS),
+    },
+    # On the maintenance queue (CELERY_TASK_ROUTES); a tick not run by the next one is dropped.
+    "release-stale-claims": {
+        "task": "feedback.release_stale",
+        "schedule": float(CXCRM_DISPATCH_RELEASE_INTERVAL_SECONDS),
+        # django-celery-beat's name for the message's expiry (PeriodicTask.expire_seconds).
+        "options": {"expire_seconds": CXCRM_DISPATCH_RELEASE_INTERVAL_SECONDS},
     },
     "remind-non-responders": {
         "task": "feedback.remind_due",
@@ -519,7 +530,12 @@ CXCRM_WEBHOOK_TIMEOUT_SECONDS = env_int("CXCRM_WEBHOOK_TIMEOUT_SECONDS", 15, min
 # Endpoints on loopback or private networks: allowed while developing, refused in production
 # (an API key could otherwise make the server probe its own network).
 CXCRM_WEBHOOK_ALLOW_PRIVATE = env_bool("CXCRM_WEBHOOK_ALLOW_PRIVATE", DEBUG)
-CELERY_TASK_ROUTES = {"webhooks.*": {"queue": "webhooks"}}
+# Webhook deliveries wait on other servers; releasing stale claims must never wait behind
+# sending tasks: each has a queue and a worker process of its own (Procfile).
+CELERY_TASK_ROUTES = {
+    "webhooks.*": {"queue": "webhooks"},
+    "feedback.release_stale": {"queue": "maintenance"},
+}
 CELERY_IMPORTS = [
     "cxcrm.webhooks.tasks",
     "feedback.surveys.tasks",

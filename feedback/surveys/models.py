@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from cxcrm.mail import message_id_new
 from cxcrm.text import control_character_error
 from feedback.surveys.scoring import (
     Category,
@@ -30,6 +31,11 @@ TOKEN_BYTES = 32  # 256 random bits; token_urlsafe(32) is 43 characters.
 
 def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def invitation_message_id() -> str:
+    """The Message-ID of an invitation's email, drawn when the invitation is made."""
+    return message_id_new(str(settings.INBOUND_EMAIL_DOMAIN))
 
 
 # A survey's texts per language: what each language's object may hold, and how long each text
@@ -253,12 +259,21 @@ class Invitation(models.Model):
     claimed_at = models.DateTimeField(
         null=True, blank=True, help_text="When a worker took it for sending (lease start)."
     )
+    claimed_by = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The worker process holding the claim (host:pid), with claimed_at its claim.",
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
-    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # Chosen when the invitation is made, before any attempt, and sent on every attempt: a
+    # server or ESP that already accepted it can drop a repeat sent after a lost reply.
+    message_id = models.CharField(
+        max_length=255, blank=True, db_index=True, default=invitation_message_id
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -426,6 +441,14 @@ class OutboundEmail(models.Model):
     body_html = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    possibly_delivered = models.BooleanField(
+        default=False,
+        help_text=(
+            "The server may have accepted this attempt although its reply never arrived (a "
+            "dropped connection, or a worker that stopped): a later attempt with the same "
+            "Message-ID may be a duplicate."
+        ),
+    )
     customer = models.ForeignKey(
         "customers.Customer",
         on_delete=models.SET_NULL,

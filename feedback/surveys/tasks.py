@@ -11,6 +11,7 @@ from django.conf import settings
 
 from cxcrm.mail import Outcome
 from feedback.surveys.services.dispatch import (
+    dispatch_error_note,
     invitations_dispatch,
     invitations_due_count,
     invitations_expire_due,
@@ -53,12 +54,21 @@ def send_due() -> dict[str, int]:
     stats = invitations_dispatch()
     if stats.errors:
         log.warning("dispatch errors (first %d): %s", len(stats.errors), stats.errors)
+        dispatch_error_note(stats.errors[-1])
     return {
         "claimed": stats.claimed,
         "sent": stats.sent,
         "deferred": stats.deferred,
         "failed": stats.failed,
     }
+
+
+@shared_task(name="feedback.release_stale", soft_time_limit=50, time_limit=60, max_retries=0)
+def release_stale() -> int:
+    """Beat, every CXCRM_DISPATCH_RELEASE_INTERVAL_SECONDS, on the ``maintenance`` queue (a
+    worker of its own): claims whose worker died come back when their lease ends, never later
+    because every dispatch process is busy sending."""
+    return invitations_release_stale()
 
 
 @shared_task(name="feedback.remind_due", soft_time_limit=240, time_limit=300, max_retries=0)

@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from customers.models import Customer
-from feedback.surveys.models import Invitation, InvitationState, Survey
+from feedback.surveys.models import Invitation, InvitationState, Survey, invitation_message_id
 from feedback.tickets.models import OPEN_TICKET_STATUSES, Ticket
 from touchpoints.models import Touchpoint
 from touchpoints.services import NewInteraction
@@ -87,7 +87,8 @@ def invitation_resend(*, invitation_id: int) -> bool:
     invitation.last_error = ""
     invitation.claimed_at = None
     invitation.sent_at = None
-    invitation.message_id = ""
+    # A resend is a new email (a new Message-ID); retries of it will share this one.
+    invitation.message_id = invitation_message_id()
     if invitation.expires_at and invitation.expires_at <= now:
         invitation.expires_at = now + timedelta(days=invitation.survey.expires_after_days)
     invitation.save()
