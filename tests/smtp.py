@@ -1,8 +1,10 @@
 """A real SMTP server for tests (aiosmtpd on a free loopback port) that catches every message
-and can be told to misbehave: answer 451 for a while, or refuse some recipients with 550."""
+and can be told to misbehave: answer 451 for a while, refuse some recipients with 550, take its
+time over each message, or keep a message and drop the connection before its 250 reply."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -30,6 +32,11 @@ class CatchingHandler:
         self.refuse_rcpt: Callable[[str], str | None] = lambda address: None
         self.defer_until: float = 0.0
         self.defer_reply = "451 4.3.0 Try again later"
+        # Seconds spent on each message before answering (a busy server).
+        self.delay = 0.0
+        # Keep the n-th message (1-based, counting every message kept) and cut the connection
+        # instead of answering 250: the client cannot know that the message was kept.
+        self.cut_after: set[int] = set()
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -47,9 +54,14 @@ class CatchingHandler:
         assert isinstance(raw, bytes)
         parsed = message_from_bytes(raw, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self.lock:
             self.messages.append(parsed)
             self.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
+            cut = len(self.messages) in self.cut_after
+        if cut and server.transport is not None:
+            server.transport.close()
         return "250 Message accepted for delivery"
 
 
