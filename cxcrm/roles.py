@@ -70,6 +70,8 @@ MANAGER_PERMISSIONS = AGENT_PERMISSIONS | {
     "cxcrm.delete_webhookendpoint",
     "cxcrm.view_webhookdelivery",
     "cxcrm.change_webhookdelivery",
+    # The system status page: stuck claims, the last dispatch error, worker heartbeats.
+    "cxcrm.view_systemstatus",
 }
 
 

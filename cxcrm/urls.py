@@ -13,6 +13,7 @@ from cxcrm.health import healthz
 from cxcrm.webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from feedback.reporting import views as dashboard
 from feedback.reporting.api import MetricsViewSet
+from feedback.surveys import status as system_status
 from feedback.surveys.api.views import InvitationViewSet, ResponseViewSet, SurveyViewSet
 from feedback.tickets.admin import queue as triage
 from feedback.tickets.api.views import RootCauseViewSet, TicketViewSet
@@ -62,6 +63,7 @@ urlpatterns = [
     path("admin/dashboard/", dashboard.dashboard, name="dashboard"),
     path("admin/journey-map/", dashboard.journey_map, name="journey-map"),
     path("admin/queue/", triage.queue, name="ticket-queue"),
+    path("admin/status/", system_status.status, name="system-status"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     # The REST API (/api/v1/...), its OpenAPI schema and docs (/api/schema/, /api/docs/).

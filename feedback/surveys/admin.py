@@ -112,6 +112,7 @@ class InvitationAdmin(BigTableAdminMixin, admin.ModelAdmin):
         "token",
         "state",
         "claimed_at",
+        "claimed_by",
         "sent_at",
         "reminded_at",
         "attempts",
@@ -129,6 +130,7 @@ class InvitationAdmin(BigTableAdminMixin, admin.ModelAdmin):
                 "fields": [
                     "token",
                     "claimed_at",
+                    "claimed_by",
                     "sent_at",
                     "reminded_at",
                     "attempts",
@@ -285,16 +287,38 @@ class OutboundEmailAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
     """The outbox: what was sent, to whom, and what it looked like."""
 
     list_display = ["created_at", "to_email", "subject", "kind", "status", "sent_at", "customer"]
-    list_filter = ["kind", "status", recent_filter("created_at", "created")]
+    list_filter = ["kind", "status", "possibly_delivered", recent_filter("created_at", "created")]
     list_select_related = ["customer"]
     search_fields = ["to_email", "subject", "message_id__exact"]
     search_help_text = (
         "An exact Message-ID, or part of the address or subject (reads every email: slow)."
     )
-    readonly_fields = ["html_preview", "text_preview", "html_source"]
+    readonly_fields = ["delivery_doubt", "html_preview", "text_preview", "html_source"]
+
+    @admin.display(description="Possibly delivered")
+    def delivery_doubt(self, obj: OutboundEmail) -> str:
+        if not obj.possibly_delivered:
+            return "No"
+        return (
+            "Yes: the connection was lost before the server's reply, so the server may have "
+            "kept this attempt; the next attempt (same Message-ID) may be a duplicate."
+        )
+
     fieldsets = [
         (None, {"fields": ["to_email", "from_email", "subject", "kind", "status"]}),
-        ("Delivery", {"fields": ["message_id", "created_at", "sent_at", "error", "headers"]}),
+        (
+            "Delivery",
+            {
+                "fields": [
+                    "message_id",
+                    "created_at",
+                    "sent_at",
+                    "delivery_doubt",
+                    "error",
+                    "headers",
+                ]
+            },
+        ),
         ("Related", {"fields": ["customer", "invitation", "ticket"]}),
         # The bodies as rendered (a survey email's are rendered again from its invitation),
         # never the stored columns, which are empty for survey emails and read as "-".

@@ -112,6 +112,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "ticket-queue": STAFF_ONLY,
     # Public: load balancers and monitoring probe it with no key or session; it shows no data.
     "healthz": EVERYONE,
+    "system-status": MANAGERS,
     "admin:customers_customer_import": ("admin",),
     "admin:customers_customer_export": STAFF_ONLY,
     "admin:touchpoints_interaction_import": ("admin",),
@@ -334,7 +335,7 @@ def staff_pages() -> dict[str, URLPattern]:
     }
     pages = {}
     for name, pattern in url_patterns(get_resolver().url_patterns):
-        beside = ("dashboard", "journey-map", "ticket-queue", "healthz")
+        beside = ("dashboard", "journey-map", "ticket-queue", "healthz", "system-status")
         in_admin = name.startswith("admin:") or name in beside
         if in_admin and name not in stock:
             pages[name] = pattern
