@@ -160,8 +160,10 @@ def test_a_database_that_stays_away_leaves_the_claim_to_the_lease(monkeypatch) -
         )
         is None
     )
-    # Bounded backoff with jitter: growing waits, none past the cap, their sum within the wait.
-    assert len(waits) >= 2 and all(w <= 4.0 for w in waits) and sum(waits) <= 3.0
+    # Backoff with jitter, capped; the real clock's deadline ends it (no time passes here, so
+    # it ends when the next wait alone would pass the deadline).
+    assert len(waits) >= 2 and all(0 < w <= 4.0 for w in waits)
+    assert waits[-1] > waits[0]
     assert Invitation.objects.filter(id__in=ids, state=InvitationState.SENDING).count() == 2
 
 
