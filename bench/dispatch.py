@@ -198,8 +198,9 @@ def reset_invitations() -> None:
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE feedback_outboundemail")
         cursor.execute(
+            # Message-IDs stay: they are drawn when an invitation is made, as in production.
             "UPDATE feedback_invitation SET state = 'scheduled', sent_at = NULL, "
-            "claimed_at = NULL, attempts = 0, message_id = '', last_error = '', "
+            "claimed_at = NULL, claimed_by = '', attempts = 0, last_error = '', "
             "scheduled_for = now() - interval '1 minute'"
         )
         # Like the first repetition, start from a table without the last run's dead rows.
