@@ -18,7 +18,7 @@ def give_unsent_invitations_a_message_id(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("feedback", "0020_invitation_sent_idx"),
+        ("feedback", "0023_insights"),
     ]
 
     operations = [
