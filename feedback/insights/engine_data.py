@@ -1,0 +1,127 @@
+"""The engine's data: the default taxonomy, the team's labelled set with its fixed held-out
+split, and a byte-stable .npz writer for the shipped states (their bytes name MODEL_VERSION,
+so the same training must write the same file)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from feedback.insights.engine import DATA_DIR, LANGUAGES, TopicSpec
+
+LABELLED_DIR = DATA_DIR / "labelled"
+
+DEFAULT_TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(
+        "delivery",
+        "Delivery",
+        "how fast the order arrived, tracking, courier punctuality, delivery slots",
+    ),
+    TopicSpec(
+        "packaging_damage",
+        "Damaged item or packaging",
+        "item arrived broken, crushed box, leaking",
+    ),
+    TopicSpec(
+        "wrong_item",
+        "Wrong or missing item",
+        "wrong size/colour/product sent, parts missing, incomplete order",
+    ),
+    TopicSpec(
+        "product_quality",
+        "Product quality",
+        "defects, poor materials, not as described, broke after use (or praise of quality)",
+    ),
+    TopicSpec(
+        "price_value",
+        "Price and value",
+        "too expensive, hidden fees, discounts, value for money",
+    ),
+    TopicSpec(
+        "staff",
+        "Staff",
+        "friendliness, rudeness, competence of store staff or couriers",
+    ),
+    TopicSpec(
+        "customer_support",
+        "Customer support",
+        "reaching support, response time, unresolved issues, helpful agent",
+    ),
+    TopicSpec(
+        "website_app",
+        "Website and app",
+        "ordering online, search, checkout, payment errors, app crashes",
+    ),
+    TopicSpec(
+        "returns_refunds",
+        "Returns and refunds",
+        "returning items, refund delays, exchange process",
+    ),
+    TopicSpec(
+        "stock_availability",
+        "Stock and availability",
+        "out of stock, limited choice, items unavailable in store",
+    ),
+)
+DEFAULT_SLUGS = tuple(t.slug for t in DEFAULT_TOPICS)
+
+
+@dataclass(frozen=True)
+class Labelled:
+    id: str
+    lang: str
+    text: str
+    topics: tuple[str, ...]
+    sentiment: str
+    score: int | None
+
+    @property
+    def test(self) -> bool:
+        """The fixed held-out split: id numbers divisible by 3 (used by nobody's training)."""
+        return int(self.id.rsplit("-", 1)[1]) % 3 == 0
+
+
+def load_labelled(directory: Path = LABELLED_DIR) -> list[Labelled]:
+    rows = []
+    for lang in LANGUAGES:
+        path = directory / f"{lang}.jsonl"
+        if not path.exists():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                rows.append(
+                    Labelled(
+                        r["id"],
+                        r["lang"],
+                        r["text"],
+                        tuple(r["topics"]),
+                        r["sentiment"],
+                        r["score"],
+                    )
+                )
+    return rows
+
+
+def topic_matrix(rows: list[Labelled], slugs: tuple[str, ...] = DEFAULT_SLUGS) -> np.ndarray:
+    return np.array([[s in r.topics for s in slugs] for r in rows], dtype=bool).reshape(
+        len(rows), len(slugs)
+    )
+
+
+def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """np.savez stamps each member with the current time; this writes a fixed one."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(arrays):
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.asarray(arrays[name]), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, member.getvalue())
+    path.write_bytes(buffer.getvalue())

@@ -1,0 +1,283 @@
+"""The engine's fitting and scoring arithmetic (feedback.insights.engine): logistic heads per
+topic and for sentiment, threshold calibration, the example-similarity fallback, and the
+shipped states' file format. Shared by the engine, train_default and bench/insights.py, so
+that what is measured is what runs."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+DIM = 384
+SENTIMENTS = ("negative", "neutral", "positive")
+# Regularisation of the heads (inverse strength), chosen by cross-validation on TRAIN
+# (bench/insights.py prints the comparison).
+TOPIC_C = 4.0
+SENTIMENT_C = 4.0
+# A staff correction counts as this many labelled texts: it is about this deployment.
+CORRECTION_WEIGHT = 4.0
+# How far past the similarity threshold a score reaches certainty (cosines of e5 are packed
+# into a narrow band: 0.1 separates unrelated from paraphrase).
+SIMILARITY_SPREAD = 0.1
+SEED = 18
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -40, 40)))
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    z = np.exp(x - x.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+def rescale(prob: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+    """Maps each topic's probability so that its own threshold lands on 0.5: one cut-off for
+    all topics downstream, while the ranking within a topic is kept."""
+    threshold = np.clip(threshold, 1e-3, 1 - 1e-3)
+    low = 0.5 * prob / threshold
+    high = 0.5 + 0.5 * (prob - threshold) / (1 - threshold)
+    return np.where(prob < threshold, low, high).astype(np.float32)
+
+
+def example_similarity(
+    embeddings: np.ndarray, prototype: np.ndarray, examples: np.ndarray
+) -> np.ndarray:
+    """A text's similarity to a topic: the best of its examples, else its description."""
+    if examples.shape[0]:
+        return (embeddings @ examples.T).max(axis=1)
+    return embeddings @ prototype
+
+
+def similarity_score(
+    embeddings: np.ndarray,
+    prototype: np.ndarray,
+    examples: np.ndarray,
+    negatives: np.ndarray,
+    thresholds: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """The fallback for topics without a trained head (added by staff): similarity to the
+    examples (or, without any, to the description as a query) around the threshold measured
+    on the labelled set; a text closer to a staff-rejected text than to any example is out."""
+    example_thr, prototype_thr = thresholds or _similarity_thresholds()
+    sims = example_similarity(embeddings, prototype, examples)
+    threshold = example_thr if examples.shape[0] else prototype_thr
+    score = np.clip(0.5 + 0.5 * (sims - threshold) / SIMILARITY_SPREAD, 0, 1)
+    if negatives.shape[0]:
+        rejected = (embeddings @ negatives.T).max(axis=1) > sims
+        score = np.where(rejected, np.minimum(score, 0.25), score)
+    return score.astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------------
+# Fitting
+# ---------------------------------------------------------------------------------------
+
+
+def fit_binary(
+    X: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None, C: float = TOPIC_C
+) -> tuple[np.ndarray, float]:
+    """One topic's head: logistic regression with balanced classes (a topic is in a tenth
+    of the texts). Returns (coef, intercept); a topic with no positives gets a head that
+    never fires."""
+    from sklearn.linear_model import LogisticRegression
+
+    if y.all() or not y.any():
+        return np.zeros(X.shape[1], dtype=np.float32), -10.0 if not y.any() else 10.0
+    model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
+    model.fit(X, y, sample_weight=weight)
+    return model.coef_[0].astype(np.float32), float(model.intercept_[0])
+
+
+def fit_heads(
+    X: np.ndarray, Y: np.ndarray, weight: np.ndarray | None = None, C: float = TOPIC_C
+) -> tuple[np.ndarray, np.ndarray]:
+    coefs, intercepts = [], []
+    for j in range(Y.shape[1]):
+        coef, intercept = fit_binary(X, Y[:, j], weight, C)
+        coefs.append(coef)
+        intercepts.append(intercept)
+    return np.stack(coefs), np.array(intercepts, dtype=np.float32)
+
+
+def folds(n: int, k: int = 5, seed: int = SEED) -> list[np.ndarray]:
+    order = np.random.default_rng(seed).permutation(n)
+    return [order[i::k] for i in range(k)]
+
+
+def out_of_fold(X: np.ndarray, Y: np.ndarray, k: int = 5, C: float = TOPIC_C) -> np.ndarray:
+    """Each text's head probabilities from heads that never saw it."""
+    prob = np.zeros(Y.shape, dtype=np.float32)
+    for held in folds(len(X), k):
+        train = np.setdiff1d(np.arange(len(X)), held)
+        coef, intercept = fit_heads(X[train], Y[train], C=C)
+        prob[held] = sigmoid(X[held] @ coef.T + intercept)
+    return prob
+
+
+def best_threshold(scores: np.ndarray, truth: np.ndarray) -> float:
+    """The cut-off maximising F1 of one topic, smoothed toward 0.5 (a few dozen positives)."""
+    grid = np.linspace(0.2, 0.9, 29)
+    f1s = []
+    for t in grid:
+        pred = scores >= t
+        tp = float((pred & truth).sum())
+        f1s.append(2 * tp / max(pred.sum() + truth.sum(), 1))
+    best = float(grid[int(np.argmax(f1s))])
+    return 0.5 * best + 0.25
+
+
+def calibrate(prob: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    return np.array([best_threshold(prob[:, j], Y[:, j]) for j in range(Y.shape[1])])
+
+
+def fit_sentiment(
+    X: np.ndarray, labels: Sequence[str], weight: np.ndarray | None = None, C: float = SENTIMENT_C
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.array([SENTIMENTS.index(label) for label in labels])
+    model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
+    model.fit(X, y, sample_weight=weight)
+    coef = np.zeros((len(SENTIMENTS), X.shape[1]), dtype=np.float32)
+    intercept = np.full(len(SENTIMENTS), -40.0, dtype=np.float32)
+    if len(model.classes_) == 2:  # binary: sklearn keeps one row for the second class
+        a, b = model.classes_
+        coef[b], intercept[b] = model.coef_[0], model.intercept_[0]
+        coef[a], intercept[a] = 0.0, 0.0
+    else:
+        coef[model.classes_] = model.coef_
+        intercept[model.classes_] = model.intercept_
+    return coef, intercept, np.array(SENTIMENTS)
+
+
+# ---------------------------------------------------------------------------------------
+# Shipped states
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DefaultTopics:
+    slugs: tuple[str, ...]
+    coef: np.ndarray
+    intercept: np.ndarray
+    threshold: np.ndarray
+    X: np.ndarray  # the labelled TRAIN embeddings, to refit with corrections
+    Y: np.ndarray  # (n, topics) bool
+    similarity_thresholds: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Heads:
+    coef: np.ndarray
+    intercept: np.ndarray
+    threshold: np.ndarray
+    has_head: np.ndarray
+
+
+@lru_cache(maxsize=2)
+def default_topics(path: Path) -> DefaultTopics:
+    if not path.exists():
+        return DefaultTopics(
+            (),
+            np.zeros((0, DIM)),
+            np.zeros(0),
+            np.zeros(0),
+            np.zeros((0, DIM)),
+            np.zeros((0, 0), bool),
+            (0.85, 0.82),
+        )
+    with np.load(path, allow_pickle=False) as data:
+        return DefaultTopics(
+            slugs=tuple(str(s) for s in data["slugs"]),
+            coef=data["coef"].astype(np.float32),
+            intercept=data["intercept"].astype(np.float32),
+            threshold=data["threshold"].astype(np.float32),
+            X=data["X"].astype(np.float32),
+            Y=data["Y"].astype(bool),
+            similarity_thresholds=(float(data["similarity"][0]), float(data["similarity"][1])),
+        )
+
+
+def _similarity_thresholds() -> tuple[float, float]:
+    from feedback.insights.engine import TOPICS_FILE
+
+    return default_topics(TOPICS_FILE).similarity_thresholds
+
+
+def topic_heads(
+    default: DefaultTopics,
+    slugs: Sequence[str],
+    corrected: np.ndarray,
+    corrected_slugs: Sequence[str],
+    corrected_present: Sequence[bool],
+) -> Heads:
+    """The heads for a taxonomy: the shipped head of each default topic, refitted with the
+    staff corrections of that topic as extra examples (the labelled set plus them)."""
+    k = len(slugs)
+    coef = np.zeros((k, DIM), dtype=np.float32)
+    intercept = np.zeros(k, dtype=np.float32)
+    threshold = np.full(k, 0.5, dtype=np.float32)
+    has_head = np.zeros(k, dtype=bool)
+    present = np.asarray(corrected_present, dtype=bool)
+    for j, slug in enumerate(slugs):
+        if slug not in default.slugs:
+            continue
+        d = default.slugs.index(slug)
+        has_head[j] = True
+        threshold[j] = default.threshold[d]
+        mine = np.array([s == slug for s in corrected_slugs], dtype=bool)
+        if not mine.any():
+            coef[j], intercept[j] = default.coef[d], default.intercept[d]
+            continue
+        X = np.concatenate([default.X, corrected[mine]])
+        y = np.concatenate([default.Y[:, d], present[mine]])
+        weight = np.concatenate([np.ones(len(default.X)), np.full(mine.sum(), CORRECTION_WEIGHT)])
+        coef[j], intercept[j] = fit_binary(X, y, weight)
+    return Heads(coef, intercept, threshold, has_head)
+
+
+def load_sentiment_state(
+    state: bytes | None, default_path: Path
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if state is None:
+        if not default_path.exists():  # before the first train_default: all neutral
+            coef = np.zeros((len(SENTIMENTS), DIM), dtype=np.float32)
+            return coef, np.array([0.0, 1.0, 0.0], dtype=np.float32), np.array(SENTIMENTS)
+        source = default_path.read_bytes()
+    else:
+        source = state
+    with np.load(io.BytesIO(source), allow_pickle=False) as data:
+        return (
+            data["coef"].astype(np.float32),
+            data["intercept"].astype(np.float32),
+            np.array([str(c) for c in data["classes"]]),
+        )
+
+
+def fit_sentiment_state(default_path: Path, embeddings: np.ndarray, labels: Sequence[str]) -> bytes:
+    """The default training set plus a deployment's scored comments, theirs weighted so that
+    they count at least as much as ours together (up to five times each)."""
+    X = np.asarray(embeddings, dtype=np.float32).reshape(-1, DIM)
+    labels = list(labels)
+    if len(labels) != len(X):
+        raise ValueError("one label per embedding")
+    unknown = sorted({label for label in labels if label not in SENTIMENTS})
+    if unknown:
+        raise ValueError(f"unknown sentiment labels: {', '.join(unknown)}")
+    with np.load(default_path, allow_pickle=False) as data:
+        base_X = data["X"].astype(np.float32)
+        base_y = [str(s) for s in data["y"]]
+    w = float(np.clip(len(base_X) / max(len(X), 1), 1.0, 5.0))
+    weight = np.concatenate([np.ones(len(base_X)), np.full(len(X), w)])
+    coef, intercept, classes = fit_sentiment(np.concatenate([base_X, X]), base_y + labels, weight)
+    buffer = io.BytesIO()
+    np.savez_compressed(
+        buffer, coef=coef, intercept=intercept, classes=classes, trained_on=np.array([len(X)])
+    )
+    return buffer.getvalue()
