@@ -180,6 +180,7 @@ class _TopicModel:
     near: np.ndarray  # (c, DIM): corrections' embeddings
     near_slug: tuple[int, ...]  # index of the topic of each correction
     near_present: np.ndarray  # (c,) bool
+    similarity_thresholds: tuple[float, float]  # of the fallback: with examples, without
 
 
 class Engine:
@@ -293,6 +294,7 @@ class Engine:
             near=near,
             near_slug=tuple(index[c.slug] for c in corrections),
             near_present=np.array([c.present for c in corrections], dtype=bool),
+            similarity_thresholds=default.similarity_thresholds,
         )
 
     def topic_scores(self, model: _TopicModel, embeddings: np.ndarray) -> np.ndarray:
@@ -308,7 +310,11 @@ class Engine:
             scores[:, heads] = engine_fit.rescale(prob, model.threshold[heads])
         for j in np.flatnonzero(~model.has_head):
             scores[:, j] = engine_fit.similarity_score(
-                embeddings, model.prototypes[j], model.examples[j], model.negatives[j]
+                embeddings,
+                model.prototypes[j],
+                model.examples[j],
+                model.negatives[j],
+                model.similarity_thresholds,
             )
         if model.near.shape[0]:
             sims = embeddings @ model.near.T  # (n, c)

@@ -59,12 +59,12 @@ def similarity_score(
     prototype: np.ndarray,
     examples: np.ndarray,
     negatives: np.ndarray,
-    thresholds: tuple[float, float] | None = None,
+    thresholds: tuple[float, float],
 ) -> np.ndarray:
     """The fallback for topics without a trained head (added by staff): similarity to the
     examples (or, without any, to the description as a query) around the threshold measured
     on the labelled set; a text closer to a staff-rejected text than to any example is out."""
-    example_thr, prototype_thr = thresholds or _similarity_thresholds()
+    example_thr, prototype_thr = thresholds
     sims = example_similarity(embeddings, prototype, examples)
     threshold = example_thr if examples.shape[0] else prototype_thr
     score = np.clip(0.5 + 0.5 * (sims - threshold) / SIMILARITY_SPREAD, 0, 1)
@@ -202,12 +202,6 @@ def default_topics(path: Path) -> DefaultTopics:
             Y=data["Y"].astype(bool),
             similarity_thresholds=(float(data["similarity"][0]), float(data["similarity"][1])),
         )
-
-
-def _similarity_thresholds() -> tuple[float, float]:
-    from feedback.insights.engine import TOPICS_FILE
-
-    return default_topics(TOPICS_FILE).similarity_thresholds
 
 
 def topic_heads(
