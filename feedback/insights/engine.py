@@ -165,7 +165,7 @@ class _LanguageId:
 
 
 @dataclass(frozen=True)
-class _TopicModel:
+class TopicModel:
     """What enrich needs for one taxonomy (+ corrections): a head per topic that has one,
     example embeddings for the others, the corrections' embeddings for the near rule."""
 
@@ -189,7 +189,7 @@ class Engine:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._text_cache: dict[tuple[str, bool], np.ndarray] = {}
-        self._topic_models: dict[str, _TopicModel] = {}
+        self._topic_models: dict[str, TopicModel] = {}
         self._sentiment = engine_fit.load_sentiment_state(None, SENTIMENT_FILE)
 
     # -- embedding -------------------------------------------------------------------
@@ -213,7 +213,7 @@ class Engine:
     def language(self, text: str) -> str:
         return self._language_id.detect(text)
 
-    def _embed_cached(self, texts: Sequence[str], query: bool) -> np.ndarray:
+    def embed_cached(self, texts: Sequence[str], query: bool) -> np.ndarray:
         """Topic descriptions and examples are embedded once per process."""
         missing = [t for t in dict.fromkeys(texts) if (t, query) not in self._text_cache]
         if missing:
@@ -240,15 +240,15 @@ class Engine:
             digest.update(np.asarray(c.embedding, dtype="<f2").tobytes())
         return digest.hexdigest()[:16]
 
-    def _topic_model(
-        self, topics: Sequence[TopicSpec], corrections: Sequence[Correction]
-    ) -> _TopicModel:
+    def topic_model(
+        self, topics: Sequence[TopicSpec], corrections: Sequence[Correction] = ()
+    ) -> TopicModel:
         key = self.taxonomy_version(topics, corrections)
         with self._lock:
             cached = self._topic_models.get(key)
         if cached is not None:
             return cached
-        built = self._build_topic_model(topics, corrections)
+        built = self.build_topic_model(topics, corrections)
         with self._lock:
             # A few taxonomies at most live at once (before/after an edit).
             if len(self._topic_models) >= 8:
@@ -256,12 +256,16 @@ class Engine:
             self._topic_models[key] = built
         return built
 
-    def _build_topic_model(
-        self, topics: Sequence[TopicSpec], corrections: Sequence[Correction]
-    ) -> _TopicModel:
+    def build_topic_model(
+        self,
+        topics: Sequence[TopicSpec],
+        corrections: Sequence[Correction],
+        default: engine_fit.DefaultTopics | None = None,
+    ) -> TopicModel:
+        """`default`: the shipped heads unless given (the bench passes heads of its folds)."""
         slugs = tuple(t.slug for t in topics)
         index = {slug: i for i, slug in enumerate(slugs)}
-        default = engine_fit.default_topics(TOPICS_FILE)
+        default = default or engine_fit.default_topics(TOPICS_FILE)
         corrections = [c for c in corrections if c.slug in index]
         near = (
             np.stack([np.asarray(c.embedding, dtype=np.float32) for c in corrections])
@@ -271,7 +275,7 @@ class Engine:
         heads = engine_fit.topic_heads(
             default, slugs, near, [c.slug for c in corrections], [c.present for c in corrections]
         )
-        prototypes = self._embed_cached([f"{t.name}: {t.description}" for t in topics], True)
+        prototypes = self.embed_cached([f"{t.name}: {t.description}" for t in topics], True)
         examples, negatives = [], []
         for topic in topics:
             said = [j for j, c in enumerate(corrections) if c.slug == topic.slug and c.present]
@@ -279,10 +283,10 @@ class Engine:
                 j for j, c in enumerate(corrections) if c.slug == topic.slug and not c.present
             ]
             examples.append(
-                np.concatenate([self._embed_cached(list(topic.examples), False), near[said]])
+                np.concatenate([self.embed_cached(list(topic.examples), False), near[said]])
             )
             negatives.append(near[denied])
-        return _TopicModel(
+        return TopicModel(
             slugs=slugs,
             coef=heads.coef,
             intercept=heads.intercept,
@@ -297,7 +301,7 @@ class Engine:
             similarity_thresholds=default.similarity_thresholds,
         )
 
-    def topic_scores(self, model: _TopicModel, embeddings: np.ndarray) -> np.ndarray:
+    def topic_scores(self, model: TopicModel, embeddings: np.ndarray) -> np.ndarray:
         """(n, topics) confidences in [0, 1], already divided by each topic's threshold's
         share: a topic is kept when its score is ≥ 0.5."""
         n, k = embeddings.shape[0], len(model.slugs)
@@ -354,7 +358,7 @@ class Engine:
         if not texts:
             return []
         embeddings = self.embed(texts)
-        model = self._topic_model(topics, corrections)
+        model = self.topic_model(topics, corrections)
         scores = self.topic_scores(model, embeddings)
         sentiments = self.sentiment(embeddings)
         out = []

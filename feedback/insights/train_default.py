@@ -74,7 +74,7 @@ def train(rows: list[Labelled], engine: Engine) -> tuple[dict, dict]:
     Y = topic_matrix(train_rows)
     coef, intercept = engine_fit.fit_heads(X, Y)
     threshold = engine_fit.calibrate(engine_fit.out_of_fold(X, Y), Y)
-    prototypes = engine._embed_cached([f"{t.name}: {t.description}" for t in DEFAULT_TOPICS], True)
+    prototypes = engine.embed_cached([f"{t.name}: {t.description}" for t in DEFAULT_TOPICS], True)
     example_threshold = best_cut(example_oof(X, Y, prototypes), Y)
     prototype_threshold = best_cut(X @ prototypes.T, Y)
     topics = {
