@@ -180,7 +180,8 @@ class TopicModel:
     near: np.ndarray  # (c, DIM): corrections' embeddings
     near_slug: tuple[int, ...]  # index of the topic of each correction
     near_present: np.ndarray  # (c,) bool
-    similarity_thresholds: tuple[float, float]  # of the fallback: with examples, without
+    background: np.ndarray  # the labelled TRAIN embeddings, the fallback's yardstick
+    background_languages: np.ndarray
 
 
 class Engine:
@@ -298,10 +299,16 @@ class Engine:
             near=near,
             near_slug=tuple(index[c.slug] for c in corrections),
             near_present=np.array([c.present for c in corrections], dtype=bool),
-            similarity_thresholds=default.similarity_thresholds,
+            background=default.X,
+            background_languages=default.languages,
         )
 
-    def topic_scores(self, model: TopicModel, embeddings: np.ndarray) -> np.ndarray:
+    def topic_scores(
+        self,
+        model: TopicModel,
+        embeddings: np.ndarray,
+        languages: Sequence[str] | None = None,
+    ) -> np.ndarray:
         """(n, topics) confidences in [0, 1], already divided by each topic's threshold's
         share: a topic is kept when its score is ≥ 0.5."""
         n, k = embeddings.shape[0], len(model.slugs)
@@ -315,10 +322,12 @@ class Engine:
         for j in np.flatnonzero(~model.has_head):
             scores[:, j] = engine_fit.similarity_score(
                 embeddings,
+                languages,
                 model.prototypes[j],
                 model.examples[j],
                 model.negatives[j],
-                model.similarity_thresholds,
+                model.background,
+                model.background_languages,
             )
         if model.near.shape[0]:
             sims = embeddings @ model.near.T  # (n, c)
@@ -359,10 +368,11 @@ class Engine:
             return []
         embeddings = self.embed(texts)
         model = self.topic_model(topics, corrections)
-        scores = self.topic_scores(model, embeddings)
+        languages = [self.language(text) for text in texts]
+        scores = self.topic_scores(model, embeddings, languages)
         sentiments = self.sentiment(embeddings)
         out = []
-        for i, text in enumerate(texts):
+        for i in range(len(texts)):
             order = np.argsort(-scores[i], kind="stable")[:MAX_TOPICS]
             found = tuple(
                 (model.slugs[j], round(float(scores[i, j]), 4))
@@ -372,7 +382,7 @@ class Engine:
             label, confidence = sentiments[i]
             out.append(
                 Enriched(
-                    language=self.language(text),
+                    language=languages[i],
                     embedding=embeddings[i],
                     topics=found,
                     sentiment=label,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,13 +17,15 @@ DIM = 384
 SENTIMENTS = ("negative", "neutral", "positive")
 # Regularisation of the heads (inverse strength), chosen by cross-validation on TRAIN
 # (bench/insights.py prints the comparison).
-TOPIC_C = 4.0
-SENTIMENT_C = 4.0
+TOPIC_C = 16.0
+SENTIMENT_C = 16.0
 # A staff correction counts as this many labelled texts: it is about this deployment.
 CORRECTION_WEIGHT = 4.0
-# How far past the similarity threshold a score reaches certainty (cosines of e5 are packed
-# into a narrow band: 0.1 separates unrelated from paraphrase).
-SIMILARITY_SPREAD = 0.1
+# The fallback's cut-off: a text this many standard deviations more similar to a topic's
+# example than the example's usual similarity to texts of that language (the same complaint
+# in another language scores 2.5-5.5, unrelated texts mostly below 2); certainty at +2.
+SIMILARITY_Z = 2.4
+SIMILARITY_SPREAD_Z = 0.5
 SEED = 18
 
 
@@ -56,20 +58,37 @@ def example_similarity(
 
 def similarity_score(
     embeddings: np.ndarray,
+    languages: Sequence[str] | None,
     prototype: np.ndarray,
     examples: np.ndarray,
     negatives: np.ndarray,
-    thresholds: tuple[float, float],
+    background: np.ndarray,
+    background_languages: np.ndarray,
 ) -> np.ndarray:
-    """The fallback for topics without a trained head (added by staff): similarity to the
-    examples (or, without any, to the description as a query) around the threshold measured
-    on the labelled set; a text closer to a staff-rejected text than to any example is out."""
-    example_thr, prototype_thr = thresholds
-    sims = example_similarity(embeddings, prototype, examples)
-    threshold = example_thr if examples.shape[0] else prototype_thr
-    score = np.clip(0.5 + 0.5 * (sims - threshold) / SIMILARITY_SPREAD, 0, 1)
+    """The fallback for topics without a trained head (added by staff). e5's cosines depend
+    on the pair of languages (an English example is nearer to any English text than to its
+    Chinese paraphrase), so a text's similarity to each example is measured against how
+    similar that example is to the labelled texts in the text's language: a z-score, the
+    best over the examples (or, without any, the description as a query). A text closer to
+    a staff-rejected text than to any example is out."""
+    anchors = examples if examples.shape[0] else prototype.reshape(1, -1)
+    sims = embeddings @ anchors.T  # (n, anchors)
+    z = np.zeros(len(embeddings), dtype=np.float32)
+    langs = list(languages) if languages is not None else [""] * len(embeddings)
+    for lang in set(langs):
+        rows = np.array([x == lang for x in langs])
+        same = background[background_languages == lang] if background.shape[0] else background
+        if same.shape[0] < 10:  # a language we have no labelled texts in: all of them
+            same = background
+        if same.shape[0] < 2:
+            z[rows] = (sims[rows].max(axis=1) - 0.85) / 0.03
+            continue
+        spread = anchors @ same.T  # (anchors, background)
+        mean, std = spread.mean(axis=1), spread.std(axis=1) + 1e-6
+        z[rows] = ((sims[rows] - mean) / std).max(axis=1)
+    score = np.clip(0.5 + (z - SIMILARITY_Z) / (4 * SIMILARITY_SPREAD_Z), 0, 1)
     if negatives.shape[0]:
-        rejected = (embeddings @ negatives.T).max(axis=1) > sims
+        rejected = (embeddings @ negatives.T).max(axis=1) > sims.max(axis=1)
         score = np.where(rejected, np.minimum(score, 0.25), score)
     return score.astype(np.float32)
 
@@ -170,6 +189,7 @@ class DefaultTopics:
     X: np.ndarray  # the labelled TRAIN embeddings, to refit with corrections
     Y: np.ndarray  # (n, topics) bool
     similarity_thresholds: tuple[float, float]
+    languages: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))
 
 
 @dataclass(frozen=True)
@@ -201,6 +221,7 @@ def default_topics(path: Path) -> DefaultTopics:
             X=data["X"].astype(np.float32),
             Y=data["Y"].astype(bool),
             similarity_thresholds=(float(data["similarity"][0]), float(data["similarity"][1])),
+            languages=data["languages"].astype(str),
         )
 
 

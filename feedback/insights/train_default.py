@@ -85,6 +85,7 @@ def train(rows: list[Labelled], engine: Engine) -> tuple[dict, dict]:
         "X": X.astype(np.float16),
         "Y": Y,
         "similarity": np.array([example_threshold, prototype_threshold], dtype=np.float32),
+        "languages": np.array([r.lang for r in train_rows]),
     }
     labels = [r.sentiment for r in train_rows]
     s_coef, s_intercept, classes = engine_fit.fit_sentiment(X, labels)
