@@ -35,6 +35,7 @@ BENCHES = [
     "dispatch",
     "dispatch_scale",
     "survey_page",
+    "insights",
 ]
 
 
