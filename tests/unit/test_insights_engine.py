@@ -109,12 +109,10 @@ def test_sentiment_of_obvious_cases_in_five_languages(
 
 
 def test_enrich_keeps_at_most_two_topics_best_first(engine: Engine) -> None:
-    text = (
-        "The courier was rude, the box was crushed, the mug inside broken, the wrong colour, "
-        "support never replied, the app crashed at checkout and the refund is still pending."
-    )
+    # Three topics in one sentence: the engine keeps the two it is surest of.
+    text = "The parcel came a week late, the box was crushed and the app crashed at checkout."
     (enriched,) = engine.enrich([text], DEFAULT_TOPICS)
-    assert 1 <= len(enriched.topics) <= MAX_TOPICS
+    assert len(enriched.topics) == MAX_TOPICS == 2
     confidences = [c for _, c in enriched.topics]
     assert confidences == sorted(confidences, reverse=True)
     assert enriched.language in LANGUAGES
