@@ -109,7 +109,8 @@ def fit_binary(
     if y.all() or not y.any():
         return np.zeros(X.shape[1], dtype=np.float32), -10.0 if not y.any() else 10.0
     model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
-    model.fit(X, y, sample_weight=weight)
+    # float64: lbfgs on float32 input is twenty times slower here (sklearn 1.9).
+    model.fit(np.asarray(X, dtype=np.float64), y, sample_weight=weight)
     return model.coef_[0].astype(np.float32), float(model.intercept_[0])
 
 
@@ -162,7 +163,7 @@ def fit_sentiment(
 
     y = np.array([SENTIMENTS.index(label) for label in labels])
     model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
-    model.fit(X, y, sample_weight=weight)
+    model.fit(np.asarray(X, dtype=np.float64), y, sample_weight=weight)
     coef = np.zeros((len(SENTIMENTS), X.shape[1]), dtype=np.float32)
     intercept = np.full(len(SENTIMENTS), -40.0, dtype=np.float32)
     if len(model.classes_) == 2:  # binary: sklearn keeps one row for the second class
