@@ -418,14 +418,16 @@ class _Replay(TicketWork):
         # through the jammed depot (the demo's alert needs the answers a real week would have).
         surge_from = max(self.start, self.now - timedelta(days=SURGE_DAYS + 3))
         extra = round(self.size.interactions * SURGE_EXTRA_VISITS * SURGE_DAYS / self.size.days)
-        for _ in range(extra):
+        wave: list[tuple[datetime, _Person, str, dict[str, Any]]] = []
+        while len(wave) < extra:
             person = rng.choices(self.people, cum_weights=weights)[0]
             start = self._visit_time(max(surge_from, person.since))
-            rows += [
+            wave += [
                 (at, person, slug, meta)
                 for slug, at, meta in self._journey(person, start, kind="online")
                 if at <= self.now
             ]
+        rows += wave
         rows.sort(key=lambda row: row[0])
         self.visits = rows
 
