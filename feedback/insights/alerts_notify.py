@@ -104,14 +104,21 @@ def _subject_name(alert: InsightAlert) -> str:
 # --- Slack and Microsoft Teams ---------------------------------------------------------------
 
 
+def slack_escape(text: str) -> str:
+    """Slack's escaping of message text: a touchpoint or topic named "<!channel>" must not
+    ping a whole channel."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def slack_payload(alert: InsightAlert) -> dict[str, Any]:
     """Slack's incoming-webhook message: ``text`` (notifications and fallbacks) and blocks."""
     title = f"{alert.get_kind_display()}: {_subject_name(alert)}"
+    summary = slack_escape(alert.summary)
     return {
-        "text": f"{title}. {alert.summary}",
+        "text": f"{slack_escape(title)}. {summary}",
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": alert.summary[:3000]}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": summary[:3000]}},
             {
                 "type": "context",
                 "elements": [

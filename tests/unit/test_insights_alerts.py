@@ -274,3 +274,6 @@ def test_chat_payloads_carry_the_summary(people: dict[str, Any]) -> None:
     assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert card["content"]["body"][1]["text"] == "Bad answers doubled."
     assert set(alert_data(alert)) >= {"id", "kind", "episode", "summary", "figures", "grown_topics"}
+    # Slack reads <!channel> in text as a mention: names are escaped.
+    tp.name = "<!channel> & co"
+    assert "&lt;!channel&gt; &amp; co" in slack_payload(alert)["text"]
