@@ -531,9 +531,11 @@ CXCRM_WEBHOOK_TIMEOUT_SECONDS = env_int("CXCRM_WEBHOOK_TIMEOUT_SECONDS", 15, min
 # (an API key could otherwise make the server probe its own network).
 CXCRM_WEBHOOK_ALLOW_PRIVATE = env_bool("CXCRM_WEBHOOK_ALLOW_PRIVATE", DEBUG)
 # Webhook deliveries wait on other servers; releasing stale claims must never wait behind
-# sending tasks: each has a queue and a worker process of its own (Procfile).
+# sending tasks: each has a queue and a worker process of its own (Procfile). Posting an
+# alert to Slack/Teams is an outgoing HTTP call too: it waits on the webhooks queue.
 CELERY_TASK_ROUTES = {
     "webhooks.*": {"queue": "webhooks"},
+    "insights.alert_chat": {"queue": "webhooks"},
     "feedback.release_stale": {"queue": "maintenance"},
 }
 CELERY_IMPORTS = [
@@ -542,8 +544,15 @@ CELERY_IMPORTS = [
     "feedback.tickets.tasks",
     "feedback.inbound.tasks",
     "feedback.reporting.tasks",
+    "feedback.insights.alerts_notify",
+    "feedback.insights.alerts_tasks",
 ]
 CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "webhooks.sweep", "schedule": 60.0}
+# --- Insight alerts (feedback/insights/alerts.py) -------------------------------------------
+# Slack and Microsoft Teams incoming-webhook URLs ("" is off); the webhook URL rules apply.
+CXCRM_ALERT_SLACK_URL = env_str("CXCRM_ALERT_SLACK_URL", "").strip()
+CXCRM_ALERT_TEAMS_URL = env_str("CXCRM_ALERT_TEAMS_URL", "").strip()
+CELERY_BEAT_SCHEDULE["insights-alerts"] = {"task": "insights.alerts_evaluate", "schedule": 3600.0}
 
 # --- Product --------------------------------------------------------------------------------
 CXCRM_BRAND_NAME = env_str("CXCRM_BRAND_NAME", "cxcrm")

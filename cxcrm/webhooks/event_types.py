@@ -6,6 +6,7 @@ TICKET_CREATED = "ticket.created"
 TICKET_UPDATED = "ticket.updated"
 TICKET_RESOLVED = "ticket.resolved"
 CUSTOMER_UNSUBSCRIBED = "customer.unsubscribed"
+INSIGHT_ALERT = "insight.alert"
 EVENTS = (
     RESPONSE_CREATED,
     RESPONSE_UPDATED,
@@ -13,4 +14,5 @@ EVENTS = (
     TICKET_UPDATED,
     TICKET_RESOLVED,
     CUSTOMER_UNSUBSCRIBED,
+    INSIGHT_ALERT,
 )

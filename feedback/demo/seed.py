@@ -37,6 +37,14 @@ from tqdm import tqdm
 
 from customers.models import Customer, SuppressionReason
 from customers.services import customer_suppress, customer_unsubscribe, customer_upsert
+from feedback.demo.comments import (
+    EXTRA,
+    SIDE_THEMES,
+    SURGE_DAYS,
+    SURGE_EXTRA_VISITS,
+    SURGE_TOUCHPOINT,
+    SURGE_WORSE,
+)
 from feedback.demo.data import (
     BASKETS,
     CAUSES_BY_TOUCHPOINT,
@@ -406,6 +414,20 @@ class _Replay(TicketWork):
                 for slug, at, meta in self._journey(person, start)
                 if at <= self.now
             ]
+        # The wave's promotion: more online orders in its days, hence more deliveries, all
+        # through the jammed depot (the demo's alert needs the answers a real week would have).
+        surge_from = max(self.start, self.now - timedelta(days=SURGE_DAYS + 3))
+        extra = round(self.size.interactions * SURGE_EXTRA_VISITS * SURGE_DAYS / self.size.days)
+        wave: list[tuple[datetime, _Person, str, dict[str, Any]]] = []
+        while len(wave) < extra:
+            person = rng.choices(self.people, cum_weights=weights)[0]
+            start = self._visit_time(max(surge_from, person.since))
+            wave += [
+                (at, person, slug, meta)
+                for slug, at, meta in self._journey(person, start, kind="online")
+                if at <= self.now
+            ]
+        rows += wave
         rows.sort(key=lambda row: row[0])
         self.visits = rows
 
@@ -423,7 +445,7 @@ class _Replay(TicketWork):
                 return at
 
     def _journey(
-        self, customer: _Person, t: datetime
+        self, customer: _Person, t: datetime, kind: str = ""
     ) -> list[tuple[str, datetime, dict[str, Any]]]:
         """One visit of the customer's path: browsing, an online or store purchase with its
         delivery, a support contact, app use, or a marketplace order we deliver."""
@@ -435,7 +457,7 @@ class _Replay(TicketWork):
         def add(slug: str, at: datetime, **meta: Any) -> None:
             steps.append((slug, at, meta))
 
-        kind = _pick(
+        kind = kind or _pick(
             rng, (("browse", 18), ("online", 36), ("store", 14), ("support", 16), ("app", 10),
                   ("marketplace", 6)),
         )  # fmt: skip
@@ -615,6 +637,8 @@ class _Replay(TicketWork):
         }[SurveyKind(kind)]
         age = (self.now - at) / (self.now - self.start)
         worse = 0.8 + 0.45 * age + (0.35 if slug in ("home-delivery", "support-call") else 0)
+        if self.in_surge(slug, at):
+            worse *= SURGE_WORSE
         if recovery:  # asked again after a resolved ticket: mostly won back
             worse = 0.4
         low = BANDS[kind][0].low
@@ -623,6 +647,21 @@ class _Replay(TicketWork):
             for i, w in enumerate(weights)
         ]
         return low + self.rng.choices(range(len(weights)), weights=adjusted)[0]
+
+    def in_surge(self, slug: str, at: datetime) -> bool:
+        """Whether an answer about ``slug`` at ``at`` falls in the delivery wave."""
+        return slug == SURGE_TOUCHPOINT and self.now - at <= timedelta(days=SURGE_DAYS)
+
+    def _comment(self, slug: str, at: datetime, section: str, language: str, bad: bool) -> str:
+        """What the customer writes: the wave's complaints at its touchpoint in its days, now
+        and then a side theme (a wrong item, stock, a return), else the cause's or mood's."""
+        rng = self.rng
+        if bad and self.in_surge(slug, at):
+            return rng.choice(EXTRA["Delivery surge"][language])
+        side = SIDE_THEMES.get(slug)
+        if bad and side is not None and rng.random() < side[1]:
+            return rng.choice(EXTRA[side[0]][language])
+        return rng.choice(COMMENTS[section][language])
 
     def _answer(self, inv: Invitation, at: datetime, *, recovery: bool) -> None:
         """The customer answers (a click in the email, the web page, or a reply); the loop opens
@@ -635,6 +674,8 @@ class _Replay(TicketWork):
         cause = _pick(
             rng, CAUSES_BY_TOUCHPOINT.get(touchpoint.slug, CAUSES_BY_TOUCHPOINT["checkout"])
         )
+        if sentiment == Sentiment.BAD and self.in_surge(touchpoint.slug, at):
+            cause = "Late delivery"
         topic = {"nps": "purchase", "ces": "support"}.get(kind) or (
             "app" if touchpoint.slug == "mobile-app" else "delivery"
         )
@@ -642,7 +683,8 @@ class _Replay(TicketWork):
         comment = ""
         if channel == "reply" or rng.random() < (0.85 if sentiment == Sentiment.BAD else 0.5):
             section = cause if sentiment == Sentiment.BAD else f"{sentiment} {topic}"
-            comment = rng.choice(COMMENTS[section][customer.language])
+            bad = sentiment == Sentiment.BAD
+            comment = self._comment(touchpoint.slug, at, section, customer.language, bad)
         result = response_record(
             invitation_id=inv.pk, score=score, comment=comment, channel=channel,
             language=customer.language, now=at,

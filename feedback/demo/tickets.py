@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from feedback.demo.comments import EXTRA, SURGE_DAYS, SURGE_TOUCHPOINT
 from feedback.demo.data import CALL_NOTE, CUSTOMER_REPLY, ROOT_CAUSES, STAFF_ASK, STAFF_RESOLVED
 from feedback.surveys.models import OutboundEmail
 from feedback.surveys.services.sending import outbound_email_send
@@ -42,6 +43,7 @@ class TicketWork:
     staff: dict[str, Any]
     causes: dict[str, RootCause]
     later: Callable[[datetime, Callable[[], None]], None]
+    touchpoints: dict[str, Any]
     recent = 0  # tickets opened in the last 30 days so far
 
     def work(self, ticket: Ticket, cause: str, created: datetime) -> None:
@@ -70,6 +72,18 @@ class TicketWork:
             f"SO-{rng.randrange(100000, 999999)}")  # fmt: skip
         pk = ticket.pk
         sent: list[TicketMessage] = []
+        replies = CUSTOMER_REPLY
+        surge = self.touchpoints.get(SURGE_TOUCHPOINT)
+        if (
+            surge
+            and ticket.touchpoint_id == surge.pk
+            and self.now - created <= timedelta(days=SURGE_DAYS)
+        ):
+            # In the delivery wave the customer's answer says what they are going through.
+            replies = {
+                language: f"{rng.choice(EXTRA['Delivery surge reply'][language])}\n{text}"
+                for language, text in CUSTOMER_REPLY.items()
+            }
 
         def agent() -> Any:
             assignee = Ticket.objects.select_related("assignee").get(pk=pk).assignee
@@ -95,7 +109,7 @@ class TicketWork:
                 ticket_log_contact(ticket_id=pk, actor=me, note=CALL_NOTE, now=contact)
 
         def customer_answers() -> None:
-            self._customer_writes(pk, CUSTOMER_REPLY, order, sent, reply)
+            self._customer_writes(pk, replies, order, sent, reply)
 
         def resolve(at: datetime, *, ask_again: bool) -> None:
             me = agent()

@@ -315,9 +315,9 @@ def test_ticket_change_page_query_count_does_not_grow_with_messages(admin_client
     # 1 session, 2 user, 3 the MFA group check, 4 the audit entry (viewed), 5 the ticket joined
     # with customer, assignee, touchpoint, response, survey, its interaction and root cause,
     # 6-12 the page's context (tests/unit/test_ticket_admin.py names them), 13 the next ticket
-    # in the queue, 14 saved replies (picker), 15 staff users (work panel), 16 active root
-    # causes (resolve form).
-    assert many == 16
+    # in the queue, 14 saved replies (picker), 15 the comment's insight (the insights panel,
+    # none here: no more), 16 staff users (work panel), 17 active root causes (resolve form).
+    assert many == 17
 
 
 def test_a_note_added_on_the_ticket_page_is_authored_by_the_staff_user(

@@ -209,8 +209,9 @@ def test_ticket_page_runs_the_same_queries_for_2_and_40_items(agent_client: Clie
     # replies, 10 events joined with their actors, 11 interactions joined with touchpoints,
     # 12 invitations joined with surveys, 13 answers joined with touchpoints, 14 the
     # customer's tickets; the workspace: 15 the next ticket in the queue, 16 saved replies
-    # (picker), 17 staff users (work panel), 18 active root causes (resolve form).
-    assert many == 18
+    # (picker), 17 the comment's insight (the insights panel: none here, so no more), 18 staff
+    # users (work panel), 19 active root causes (resolve form).
+    assert many == 19
 
 
 def test_ticket_page_shows_the_answer_thread_timeline_and_forms(agent_client: Client) -> None:

@@ -29,6 +29,7 @@ from feedback.tickets.admin.forms import (
     ResolveForm,
     WorkForm,
 )
+from feedback.tickets.admin.panels import workspace_panels
 from feedback.tickets.models import Ticket
 from feedback.tickets.saved_replies import (
     placeholder_values,
@@ -142,6 +143,7 @@ def workspace_response(
         "consent": consent_state(customer),
         "story": customer_story(page["timeline"]),
         "answers": response_answers(ticket),
+        "panels": workspace_panels(ticket, request),
         "last_resolved": last_resolved,
         "next_url": reverse("admin:feedback_ticket_change", args=[next_id]) if next_id else "",
         "queue_url": reverse("admin:feedback_ticket_changelist"),
