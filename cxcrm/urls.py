@@ -11,6 +11,7 @@ from customers.api.views import CustomerViewSet
 from cxcrm.api.docs import getting_started, redoc_view
 from cxcrm.health import healthz
 from cxcrm.webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
+from feedback.insights.api import analysis as insights_analysis
 from feedback.reporting import views as dashboard
 from feedback.reporting.api import MetricsViewSet
 from feedback.surveys import status as system_status
@@ -35,6 +36,8 @@ router.register("webhooks", WebhookEndpointViewSet, basename="webhookendpoint")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhookdelivery")
 
 api_urlpatterns = [
+    # Comment intelligence's figures (issue 18); the insights API module takes these over.
+    path("v1/insights/", include(insights_analysis.urlpatterns)),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's script as a file of its own: the CSP allows no

@@ -138,6 +138,12 @@ API_TAGS = [
         "description": "Why things went wrong: a resolved ticket names one.",
     },
     {
+        "name": "insights",
+        "description": "What customers talk about, read from their comments on this server "
+        "in five languages: per-topic volume, share, scores and trend, and the key drivers "
+        "(which topics and touchpoints move the score, with 95% intervals).",
+    },
+    {
         "name": "metrics",
         "description": "The dashboard's figures: NPS, CSAT, CES, response rate and the "
         "close-the-loop KPIs, over a period, grouped by time or by touchpoint, stage, "

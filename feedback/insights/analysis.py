@@ -46,6 +46,8 @@ KINDS: tuple[str, ...] = tuple(k.value for k in SurveyKind)
 # this many answers: the dashboard's minimum for a score (an NPS of 30 answers is already
 # ±30 points wide, so a difference of two is wider still).
 MIN_DRIVER_SAMPLE = 30
+# A topic's score is shown from this many answers, as every score of the dashboard.
+MIN_SAMPLE = 30
 Z95 = 1.96
 # Answers' comments: what the scores of a topic are read from (follow-ups left out).
 SCORED_SOURCES = (InsightSource.ANSWER, InsightSource.EXTERNAL)
@@ -135,6 +137,23 @@ class Counts:
     def pct_bad(self) -> float | None:
         return 100.0 * self.bad / self.n if self.n else None
 
+    @property
+    def pct_good(self) -> float | None:
+        return 100.0 * self.good / self.n if self.n else None
+
+    @property
+    def value(self) -> float | None:
+        """As the dashboard shows it: NPS, CSAT % satisfied, CES mean score."""
+        if self.kind == SurveyKind.NPS:
+            return self.net
+        if self.kind == SurveyKind.CSAT:
+            return self.pct_good
+        return self.score_sum / self.n if self.n else None
+
+    @property
+    def enough(self) -> bool:
+        return self.n >= MIN_SAMPLE
+
     def __sub__(self, other: Counts) -> Counts:
         return Counts(
             self.kind,
@@ -179,6 +198,7 @@ class TopicFigures:
     slug: str
     name: str
     touchpoint_id: int | None
+    touchpoint_slug: str | None
     volume: int  # comments mentioning it
     negative: int  # of those, read as negative
     positive: int
@@ -231,12 +251,15 @@ def _weeks(first: date, last: date) -> list[date]:
 
 
 def topic_metrics(
-    scope: Scope, *, by_touchpoint: bool = False, limit: int | None = None
+    scope: Scope, *, by_touchpoint: bool = False, limit: int | None = None, trend: bool = True
 ) -> list[TopicFigures]:
     """Every mentioned topic (per touchpoint with `by_touchpoint`), most mentioned first (at
     most `limit`). Four queries whatever the volume: the comments (per touchpoint), the
-    mentions, the mentioning answers' scores, the weekly trend."""
+    mentions, the mentioning answers' scores, the weekly trend (none with `trend` false)."""
     group = ["topic_id", "insight__touchpoint_id"] if by_touchpoint else ["topic_id"]
+    names = ["topic__slug", "topic__name"]
+    if by_touchpoint:
+        names.append("insight__touchpoint__slug")
     if by_touchpoint:
         per_tp = analysed(scope).values("touchpoint_id").annotate(n=Count("id"))
         denominators = {r["touchpoint_id"]: r["n"] for r in per_tp}
@@ -245,7 +268,7 @@ def topic_metrics(
     negative = Q(insight__sentiment=TextSentiment.NEGATIVE)
     volumes = (
         mentions(scope)
-        .values(*group, "topic__slug", "topic__name")
+        .values(*group, *names)
         .annotate(
             n=Count("id"),
             negative=Count("id", filter=negative),
@@ -269,11 +292,14 @@ def topic_metrics(
     week = TruncWeek(TruncDate("insight__occurred_at", tzinfo=tz))
     weekly: dict[tuple[Any, ...], dict[date, int]] = defaultdict(dict)
     found_weeks = set()
-    for r in mentions(scope).annotate(week=week).values(*group, "week").annotate(n=Count("id")):
+    by_week = mentions(scope).annotate(week=week).values(*group, "week").annotate(n=Count("id"))
+    for r in by_week if trend else ():
         start = r["week"].date() if isinstance(r["week"], datetime) else r["week"]
         weekly[tuple(r[g] for g in group)][start] = r["n"]
         found_weeks.add(start)
-    if scope.since is not None and scope.until is not None:
+    if not trend:
+        weeks = []
+    elif scope.since is not None and scope.until is not None:
         first = timezone.localdate(scope.since)
         last = timezone.localdate(scope.until - timedelta(microseconds=1))
         weeks = _weeks(first, last)
@@ -290,6 +316,7 @@ def topic_metrics(
                 slug=r["topic__slug"],
                 name=r["topic__name"],
                 touchpoint_id=tp,
+                touchpoint_slug=r.get("insight__touchpoint__slug"),
                 volume=r["n"],
                 negative=r["negative"],
                 positive=r["positive"],

@@ -195,6 +195,8 @@ API: dict[str, tuple[str, ...]] = {
     "rootcause-detail PATCH": (*MANAGERS, "write"),
     "rootcause-detail DELETE": (*MANAGERS, "write"),
     "metrics-list GET": (*MANAGERS, *READERS),
+    "insights-topic-metrics GET": (*MANAGERS, *READERS),
+    "insights-drivers GET": (*MANAGERS, *READERS),
     "webhookendpoint-list GET": (*MANAGERS, *READERS),
     "webhookendpoint-list POST": (*MANAGERS, "write"),
     "webhookendpoint-detail GET": (*MANAGERS, *READERS),
