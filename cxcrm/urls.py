@@ -12,6 +12,7 @@ from cxcrm.api.docs import getting_started, redoc_view
 from cxcrm.health import healthz
 from cxcrm.webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from feedback.insights.api import analysis as insights_analysis
+from feedback.reporting import topics as insight_pages
 from feedback.reporting import views as dashboard
 from feedback.reporting.api import MetricsViewSet
 from feedback.surveys import status as system_status
@@ -67,6 +68,7 @@ urlpatterns = [
     path("admin/journey-map/", dashboard.journey_map, name="journey-map"),
     path("admin/queue/", triage.queue, name="ticket-queue"),
     path("admin/status/", system_status.status, name="system-status"),
+    path("admin/emerging-themes/", insight_pages.emerging_themes, name="emerging-themes"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     # The REST API (/api/v1/...), its OpenAPI schema and docs (/api/schema/, /api/docs/).

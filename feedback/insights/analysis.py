@@ -251,11 +251,17 @@ def _weeks(first: date, last: date) -> list[date]:
 
 
 def topic_metrics(
-    scope: Scope, *, by_touchpoint: bool = False, limit: int | None = None, trend: bool = True
+    scope: Scope,
+    *,
+    by_touchpoint: bool = False,
+    limit: int | None = None,
+    trend: bool = True,
+    comments: int | None = None,
 ) -> list[TopicFigures]:
     """Every mentioned topic (per touchpoint with `by_touchpoint`), most mentioned first (at
-    most `limit`). Four queries whatever the volume: the comments (per touchpoint), the
-    mentions, the mentioning answers' scores, the weekly trend (none with `trend` false)."""
+    most `limit`). Four queries whatever the volume: the comments (per touchpoint; none when
+    the caller has the count, `comments`), the mentions, the mentioning answers' scores, the
+    weekly trend (none with `trend` false)."""
     group = ["topic_id", "insight__touchpoint_id"] if by_touchpoint else ["topic_id"]
     names = ["topic__slug", "topic__name"]
     if by_touchpoint:
@@ -264,7 +270,7 @@ def topic_metrics(
         per_tp = analysed(scope).values("touchpoint_id").annotate(n=Count("id"))
         denominators = {r["touchpoint_id"]: r["n"] for r in per_tp}
     else:
-        denominators = {None: analysed(scope).count()}
+        denominators = {None: analysed(scope).count() if comments is None else comments}
     negative = Q(insight__sentiment=TextSentiment.NEGATIVE)
     volumes = (
         mentions(scope)

@@ -25,7 +25,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 
-from feedback.reporting import coverage, metrics, query
+from feedback.insights import analysis
+from feedback.reporting import coverage, metrics, query, topics
 from feedback.reporting import loop as loop_figures
 from feedback.reporting.charts import Point, line_chart, sparkline
 from feedback.reporting.loop import Duration
@@ -116,8 +117,11 @@ class DashboardForm(PeriodForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Loaded here, once: a callable would be read again each time the select is rendered.
-        touchpoints = Touchpoint.objects.order_by("stage", "name").values_list("slug", "name")
-        self.fields["touchpoint"].widget.choices = [("", "All touchpoints"), *touchpoints]
+        # Their ids too: the key drivers name the touchpoints of the breakdown by id.
+        rows = Touchpoint.objects.order_by("stage", "name").values_list("id", "slug", "name")
+        self.touchpoint_names = {pk: (slug, name) for pk, slug, name in rows}
+        choices = [(slug, name) for _, slug, name in rows]
+        self.fields["touchpoint"].widget.choices = [("", "All touchpoints"), *choices]
 
     def query_params(self, data: dict[str, Any]) -> dict[str, Any]:
         touchpoint = data.get("touchpoint")
@@ -362,10 +366,11 @@ def _context(request: HttpRequest, title: str, form: PeriodForm) -> dict[str, An
 
 
 def dashboard_view(request: HttpRequest) -> HttpResponse:
-    """NPS, CSAT, CES with their trends, response rate, the ticket queue and the loop KPIs.
-    Ten queries whatever the volume: the form's touchpoint and segment choices, the three
-    scores, their trends, the response rate, open tickets, the loop KPIs (three), and the
-    stage breakdown; plus the admin's own (session, user)."""
+    """NPS, CSAT, CES with their trends, response rate, the ticket queue and the loop KPIs,
+    and what customers talk about. Fifteen queries whatever the volume: the form's
+    touchpoint and segment choices, the three scores, their trends, the response rate, open
+    tickets, the loop KPIs (three), the stage and touchpoint breakdowns, and the topics
+    (comments, mentions, their scores, their trend); plus the admin's own (session, user)."""
     _require_permission(request)
     form = _bound(DashboardForm, request.GET)
     context = _context(request, "Dashboard", form)
@@ -381,6 +386,8 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         tickets = metrics.open_tickets(f, now=now)
         loop = loop_figures.loop_kpis(f, now=now)
         stages = metrics.breakdown(f, "stage")
+        per_touchpoint = metrics.breakdown(f, "touchpoint")
+    talk = topics.dashboard_section(f, per_touchpoint, form.touchpoint_names)
     queue = _queue_params(f)
     # The queue's own "overdue" filter (feedback.tickets.models.overdue_q), not a copy of the rule.
     overdue = {**queue, "queue": "overdue"}
@@ -431,6 +438,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             ],
             "stage_rows": _breakdown_rows(stages, dict(JourneyStage.choices)),
             "kinds": [KIND_TITLES[SurveyKind(k)][0] for k in metrics.KINDS],
+            "talk": talk,
         }
     )
     return TemplateResponse(request, "admin/dashboard.html", context)
@@ -445,15 +453,17 @@ def health_hue(net: float | None) -> int | None:
 
 
 def journey_map_view(request: HttpRequest) -> HttpResponse:
-    """The six stages as columns and each touchpoint as a card: which touchpoint hurts.
-    Seven queries whatever the volume: segment choices, touchpoints, scores now and in the
-    previous period, the trends, interactions and open tickets per touchpoint."""
+    """The six stages as columns and each touchpoint as a card: which touchpoint hurts, and
+    its top complaints. Eight queries whatever the volume: segment choices, touchpoints,
+    scores now and in the previous period, the trends, interactions and open tickets per
+    touchpoint, the topics of its negative comments."""
     _require_permission(request)
     form = _bound(PeriodForm, request.GET)
     context = _context(request, "Journey map", form)
     if not form.is_valid():
         return TemplateResponse(request, "admin/journey_map.html", context)
     f, bucket = form.filters(), form.auto_bucket()
+    complaints = analysis.top_complaints(topics.scope_of(f))
     columns = []
     for column in metrics.journey_map(f, bucket=bucket):
         cards = []
@@ -483,6 +493,7 @@ def journey_map_view(request: HttpRequest) -> HttpResponse:
                         label=f"{card.touchpoint.name}: net score per {bucket}",
                     ),
                     "url": _ticket_url(touchpoint__id__exact=str(card.touchpoint.pk)),
+                    "complaints": complaints.get(card.touchpoint.pk, []),
                 }
             )
         columns.append({"column": column, "cards": cards})

@@ -250,12 +250,15 @@ def _count(client: Client, url: str) -> int:
 # choices (both loaded with the form), 6 the rollups' coverage (read once for every figure),
 # 7 scores of the three kinds, 8 their trends, 9 response rate, 10 open and overdue tickets,
 # 11 SLA and recovery counts, 12 median to first contact, 13 median to resolve (the loop reads
-# raw here: no rollups were built), 14 the stage breakdown.
-DASHBOARD_QUERIES = 14
+# raw here: no rollups were built), 14 the stage breakdown, 15 the touchpoint breakdown (the
+# touchpoints' key drivers), 16 the analysed comments and their answers' totals per kind,
+# 17 the topics' mentions, 18 the mentioning answers' scores, 19 the mentions per week.
+DASHBOARD_QUERIES = 19
 # 1 session, 2 user, 3 MFA check, 4 segment choices, 5 touchpoints, 6 the rollups' coverage,
 # 7 scores per touchpoint, 8 the same in the previous period, 9 trends per touchpoint,
-# 10 interactions per touchpoint, 11 open tickets per touchpoint.
-JOURNEY_QUERIES = 11
+# 10 interactions per touchpoint, 11 open tickets per touchpoint, 12 each touchpoint's top
+# complaints (the topics of its negative comments).
+JOURNEY_QUERIES = 12
 
 
 @pytest.mark.parametrize(

@@ -110,6 +110,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "dashboard": MANAGERS,
     "journey-map": MANAGERS,
     "ticket-queue": STAFF_ONLY,
+    "emerging-themes": MANAGERS,
     # Public: load balancers and monitoring probe it with no key or session; it shows no data.
     "healthz": EVERYONE,
     "system-status": MANAGERS,
@@ -337,7 +338,14 @@ def staff_pages() -> dict[str, URLPattern]:
     }
     pages = {}
     for name, pattern in url_patterns(get_resolver().url_patterns):
-        beside = ("dashboard", "journey-map", "ticket-queue", "healthz", "system-status")
+        beside = (
+            "dashboard",
+            "journey-map",
+            "ticket-queue",
+            "emerging-themes",
+            "healthz",
+            "system-status",
+        )
         in_admin = name.startswith("admin:") or name in beside
         if in_admin and name not in stock:
             pages[name] = pattern

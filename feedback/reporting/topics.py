@@ -1,0 +1,190 @@
+"""What customers talk about, on the staff pages: the dashboard's topics and key drivers, the
+journey map's top complaints, and the emerging themes page (/admin/emerging-themes/), where a
+Manager turns a theme into a topic. The figures are feedback.insights.analysis's; this module
+hands it the dashboard's filters and formats what comes back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.formats import date_format
+
+from feedback.insights import analysis
+from feedback.insights.analysis import Counts, Driver, Scope, TopicFigures
+from feedback.reporting.charts import Point, sparkline
+from feedback.reporting.metrics import MetricFilters, Summary
+from feedback.surveys.scoring import SurveyKind
+
+VIEW_PERMISSION = "feedback.view_dashboard"
+CREATE_PERMISSION = "feedback.add_topic"
+# The dashboard lists the most mentioned topics and the strongest drivers; the API has all.
+TOP_TOPICS = 8
+TOP_DRIVERS = 5
+
+
+def scope_of(f: MetricFilters) -> Scope:
+    return Scope(
+        since=f.since,
+        until=f.until,
+        touchpoints=f.touchpoints,
+        stage=f.stage,
+        channel=f.channel,
+        segment=f.segment,
+        survey=f.survey,
+    )
+
+
+def _counts(s: Summary) -> Counts:
+    return Counts(s.kind, s.n, s.good, s.neutral, s.bad, s.score_sum, s.score_sq_sum)
+
+
+def _nps(c: Counts) -> str:
+    if not c.enough or c.net is None:
+        return ""
+    return f"{c.net:+.0f}" if round(c.net) else "0"
+
+
+def _topic_row(f: TopicFigures) -> dict[str, Any]:
+    peak = max((n for _, n in f.trend), default=0)
+    points = [
+        Point(
+            date_format(week, "j M"),
+            float(n),
+            title=f"week of {date_format(week, 'j M')}: {n} comment{'s' if n != 1 else ''}",
+        )
+        for week, n in f.trend
+    ]
+    nps = f.scores[SurveyKind.NPS]
+    return {
+        "name": f.name,
+        "slug": f.slug,
+        "volume": f.volume,
+        "share": "–" if f.share is None else f"{f.share:.0f}%",
+        "negative": f"{100 * f.negative / f.volume:.0f}%" if f.volume else "–",
+        "nps": _nps(nps),
+        "nps_n": nps.n,
+        "spark": sparkline(
+            points, y_min=0, y_max=max(peak, 1), label=f"{f.name}: comments per week"
+        ),
+    }
+
+
+def _driver_row(d: Driver, widest: float) -> dict[str, Any]:
+    assert d.effect is not None and d.impact is not None
+    return {
+        "driver": d,
+        "name": d.name,
+        "effect": f"{d.effect:+.0f}",
+        "interval": f"{d.effect_low:+.0f} to {d.effect_high:+.0f}",
+        "impact": f"{d.impact:+.1f}",
+        "width": f"{min(100.0, 100 * abs(d.impact) / widest):.1f}" if widest else "0",
+        "down": d.impact < 0,
+    }
+
+
+def _drivers(found: list[Driver]) -> tuple[list[dict[str, Any]], int]:
+    shown = [d for d in found if d.enough][:TOP_DRIVERS]
+    widest = max((abs(d.impact or 0.0) for d in shown), default=0.0)
+    return [_driver_row(d, widest) for d in shown], sum(1 for d in found if not d.enough)
+
+
+def dashboard_section(
+    f: MetricFilters,
+    by_touchpoint: Mapping[Any, Mapping[str, Summary]],
+    touchpoint_names: Mapping[int, tuple[str, str]],
+) -> dict[str, Any]:
+    """The "What customers talk about" section. Five queries: the comments and the answers'
+    totals, the topics' mentions, their scores, their trend (`by_touchpoint`, the dashboard's
+    breakdown, gives the touchpoints' drivers without one more)."""
+    scope = scope_of(f)
+    totals = analysis.totals(scope)
+    figures = analysis.topic_metrics(scope, limit=TOP_TOPICS, comments=totals.comments)
+    topic_drivers, topics_hidden = _drivers(analysis.topic_drivers(figures, totals))
+    nps = {
+        tp: _counts(kinds[SurveyKind.NPS])
+        for tp, kinds in by_touchpoint.items()
+        if SurveyKind.NPS in kinds
+    }
+    tp_drivers, tps_hidden = _drivers(analysis.touchpoint_drivers(nps, touchpoint_names))
+    return {
+        "comments": totals.comments,
+        "topic_rows": [_topic_row(t) for t in figures],
+        "topic_drivers": topic_drivers,
+        "touchpoint_drivers": tp_drivers,
+        "drivers_hidden": topics_hidden + tps_hidden,
+        "driver_minimum": analysis.MIN_DRIVER_SAMPLE,
+    }
+
+
+# --- Emerging themes ----------------------------------------------------------------------------
+
+
+class ThemeForm(forms.Form):
+    name = forms.CharField(max_length=80)
+    description = forms.CharField(max_length=500, required=False)
+
+    def quotes(self) -> list[int]:
+        # The quotes' comment ids; topic_from_theme reads their text again by id.
+        values = self.data.getlist("quote") if hasattr(self.data, "getlist") else []
+        return [int(v) for v in values if v.isdigit() and len(v) < 19][:10]
+
+
+def _topic_url(topic: Any) -> str:
+    try:
+        return reverse("admin:feedback_topic_change", args=[topic.pk])
+    except NoReverseMatch:  # the taxonomy's admin is not registered (yet)
+        return ""
+
+
+def emerging_themes_view(request: HttpRequest) -> HttpResponse:
+    """Recent comments no topic covers, clustered; POST: one becomes a topic (its examples
+    are the theme's quotes). Reading needs the dashboard's permission, creating a topic the
+    taxonomy's (Managers)."""
+    if not request.user.has_perm(VIEW_PERMISSION):
+        raise PermissionDenied("You need the “view dashboard” permission (Manager role).")
+    may_create = request.user.has_perm(CREATE_PERMISSION)
+    errors: list[str] = []
+    if request.method == "POST":
+        if not may_create:
+            raise PermissionDenied("Your role may not add topics.")
+        form = ThemeForm(request.POST)
+        if form.is_valid():
+            try:
+                topic = analysis.topic_from_theme(
+                    form.cleaned_data["name"],
+                    form.quotes(),
+                    form.cleaned_data["description"],
+                )
+            except ValidationError as e:
+                errors = [m for ms in e.message_dict.values() for m in ms]
+            else:
+                messages.success(
+                    request,
+                    f"Topic “{topic.name}” created; the next enrichment assigns it.",
+                )
+                return HttpResponseRedirect(_topic_url(topic) or reverse("emerging-themes"))
+        else:
+            errors = [f"{k}: {m}" for k, ms in form.errors.items() for m in ms]
+    themes = analysis.emerging_themes()
+    context = {
+        **admin.site.each_context(request),
+        "title": "Emerging themes",
+        "themes": themes,
+        "may_create": may_create,
+        "errors": errors,
+        "days": analysis.THEME_DAYS,
+        "min_size": analysis.MIN_THEME_SIZE,
+    }
+    return TemplateResponse(
+        request, "admin/emerging_themes.html", context, status=400 if errors else 200
+    )
+
+
+emerging_themes = admin.site.admin_view(emerging_themes_view)
