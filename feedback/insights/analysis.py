@@ -612,7 +612,8 @@ def _name(members: list[set[str]], everyone: Counter[str], total: int) -> tuple[
     def score(w: str) -> float:
         return inside[w] / size - (everyone[w] - inside[w]) / outside_n
 
-    best = sorted((w for w in inside if inside[w] >= 2), key=lambda w: (-score(w), w))
+    # Ties go to the longer word: "wrapping" says more than "please".
+    best = sorted((w for w in inside if inside[w] >= 2), key=lambda w: (-score(w), -len(w), w))
     return tuple(best[:3])
 
 
@@ -675,7 +676,7 @@ def emerging_themes(
             if len(quotes) == QUOTES:
                 break
         top = _name([vocab[i] for i in members], everyone, len(kept))
-        name = ", ".join(top).capitalize() if top else quotes[0].text[:40]
+        name = ", ".join(top[:2]).capitalize() if top else quotes[0].text[:40]
         themes.append(
             Theme(
                 name=name,
