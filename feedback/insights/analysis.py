@@ -544,7 +544,8 @@ def touchpoint_counts(
 
 DIMENSIONS = 384
 # Recent comments that no topic covers: the last this many days, the newest this many at most
-# (average-linkage clustering holds n² distances: 2,000 comments are 16 MB and a second).
+# (average-linkage clustering holds n² distances: 2,000 comments are 16 MB and a second); the
+# languages' means are read from twice as many recent comments, covered or not.
 THEME_DAYS = 30
 MAX_THEME_COMMENTS = 2000
 # A cluster smaller than this is an anecdote, not a theme.
@@ -622,14 +623,22 @@ def _name(members: list[set[str]], everyone: Counter[str], total: int) -> tuple[
     return tuple(best[:3])
 
 
-def _centred(matrix: np.ndarray, languages: Sequence[str]) -> np.ndarray:
-    """Each row minus its language's mean (the mean of all for a rare language), unit length."""
-    langs = np.array(languages, dtype=object)
-    centred = matrix - matrix.mean(axis=0)
+def _centred(
+    matrix: np.ndarray,
+    languages: Sequence[str],
+    reference: np.ndarray,
+    ref_languages: Sequence[str],
+) -> np.ndarray:
+    """Each row minus its language's mean over `reference` (all the recent comments, covered
+    or not, so that one theme filling a language's untopiced comments is not taken for the
+    language), or the mean of all for a rare language; unit length."""
+    langs, ref_langs = np.array(languages, dtype=object), np.array(ref_languages, dtype=object)
+    centred = matrix - reference.mean(axis=0)
     for lang in set(languages):
-        rows = langs == lang
-        if rows.sum() >= CENTRE_MIN:
-            centred[rows] = matrix[rows] - matrix[rows].mean(axis=0)
+        ref_rows = ref_langs == lang
+        if ref_rows.sum() >= CENTRE_MIN:
+            rows = langs == lang
+            centred[rows] = matrix[rows] - reference[ref_rows].mean(axis=0)
     norms = np.linalg.norm(centred, axis=1, keepdims=True)
     return centred / np.where(norms > 0, norms, 1.0)
 
@@ -651,23 +660,31 @@ def emerging_themes(
     covered = TopicAssignment.objects.filter(
         insight=OuterRef("pk"), removed=False, topic__active=True
     )
+    # All the recent comments (their languages' means), the untopiced ones to cluster.
     rows = list(
         CommentInsight.objects.filter(
             occurred_at__gte=since, enriched_at__isnull=False, embedding__isnull=False
         )
-        .exclude(Exists(covered))
+        .annotate(covered=Exists(covered))
         .order_by("-occurred_at", "-id")
-        .values_list("id", "text", "language", "embedding")[:limit]
+        .values_list("id", "text", "language", "embedding", "covered")[: 2 * limit]
     )
-    kept, vectors = [], []
+    kept, vectors, ref_languages, reference = [], [], [], []
     for row in rows:
         vector = unpack(row[3])
-        if vector is not None and np.isfinite(vector).all() and np.linalg.norm(vector) > 0:
+        if vector is None or not np.isfinite(vector).all() or np.linalg.norm(vector) == 0:
+            continue
+        vector = vector / np.linalg.norm(vector)
+        reference.append(vector)
+        ref_languages.append(row[2])
+        if not row[4] and len(kept) < limit:
             kept.append(row)
-            vectors.append(vector / np.linalg.norm(vector))
+            vectors.append(vector)
     if len(kept) < max(min_size, 2):
         return []
-    matrix = _centred(np.vstack(vectors), [row[2] for row in kept])
+    matrix = _centred(
+        np.vstack(vectors), [row[2] for row in kept], np.vstack(reference), ref_languages
+    )
     labels = AgglomerativeClustering(
         n_clusters=None, distance_threshold=distance, metric="cosine", linkage="average"
     ).fit_predict(matrix)
