@@ -11,7 +11,6 @@ from customers.api.views import CustomerViewSet
 from cxcrm.api.docs import getting_started, redoc_view
 from cxcrm.health import healthz
 from cxcrm.webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
-from feedback.insights.api import analysis as insights_analysis
 from feedback.reporting import topics as insight_pages
 from feedback.reporting import views as dashboard
 from feedback.reporting.api import MetricsViewSet
@@ -37,9 +36,9 @@ router.register("webhooks", WebhookEndpointViewSet, basename="webhookendpoint")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhookdelivery")
 
 api_urlpatterns = [
-    # Comment intelligence's figures (issue 18); the insights API module takes these over.
-    path("v1/insights/", include(insights_analysis.urlpatterns)),
     path("v1/", include(router.urls)),
+    # Per-topic metrics and key drivers (feedback/insights/api/analysis.py).
+    path("v1/", include("feedback.insights.api.analysis")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's script as a file of its own: the CSP allows no
     # inline scripts.

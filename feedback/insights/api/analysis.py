@@ -1,6 +1,6 @@
 """GET /api/v1/insights/topics/metrics/ and GET /api/v1/insights/drivers/: what customers talk
 about and what moves the score, for integrators (feedback.insights.analysis: the dashboard's
-figures, by its rules). The core API module includes `urlpatterns` under /api/v1/insights/.
+figures, by its rules). cxcrm.urls includes `urlpatterns` under /api/v1/.
 
 The period parameters mean what they mean on /api/v1/metrics/ (the last 7/30/90/365 days, or
 since/until, 90 days by default). feedback.reporting.query holds that rule but sits above this
@@ -310,12 +310,12 @@ class DriversViewSet(_AnalysisView):
         )
 
 
-# Under /api/v1/insights/ (the core API module includes them).
+# Under /api/v1/ (cxcrm.urls includes them beside the router's insights routes).
 urlpatterns = [
     path(
-        "topics/metrics/",
+        "insights/topics/metrics/",
         TopicMetricsViewSet.as_view({"get": "list"}),
         name="insights-topic-metrics",
     ),
-    path("drivers/", DriversViewSet.as_view({"get": "list"}), name="insights-drivers"),
+    path("insights/drivers/", DriversViewSet.as_view({"get": "list"}), name="insights-drivers"),
 ]
