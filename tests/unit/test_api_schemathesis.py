@@ -65,6 +65,9 @@ DATABASE_RULES = [
     "POST /api/v1/root-causes/",
     "PATCH /api/v1/root-causes/{id}/",
     "GET /api/v1/metrics/",
+    # The same period and filter rules as the metrics (issue 18's analysis).
+    "GET /api/v1/insights/topics/metrics/",
+    "GET /api/v1/insights/drivers/",
     "GET /api/v1/interactions/",
     "GET /api/v1/invitations/",
     "GET /api/v1/responses/",

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.urls import path
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -147,6 +147,8 @@ class TopicRowSerializer(serializers.Serializer):
     trend = WeekSerializer(many=True)
 
 
+# One object, not a list: the views answer a `list` action with a single body.
+@extend_schema_serializer(many=False)
 class TopicMetricsSerializer(serializers.Serializer):
     since = serializers.DateField()
     until = serializers.DateField()
@@ -177,6 +179,7 @@ class DriverSerializer(serializers.Serializer):
     significant = serializers.BooleanField(help_text="The effect's 95% interval leaves out 0.")
 
 
+@extend_schema_serializer(many=False)
 class DriversSerializer(serializers.Serializer):
     since = serializers.DateField()
     until = serializers.DateField()
