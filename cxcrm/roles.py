@@ -42,6 +42,11 @@ AGENT_PERMISSIONS = frozenset(
         "feedback.view_response",
         "feedback.view_outboundemail",
         "feedback.view_inboundemail",
+        # Comment insights: read the taxonomy and the enriched texts; correct a text's topics.
+        "feedback.view_topic",
+        "feedback.view_commentinsight",
+        "feedback.view_topicassignment",
+        "feedback.change_topicassignment",
     }
 )
 MANAGER_PERMISSIONS = AGENT_PERMISSIONS | {
@@ -60,6 +65,11 @@ MANAGER_PERMISSIONS = AGENT_PERMISSIONS | {
     "touchpoints.change_touchpoint",
     "touchpoints.delete_touchpoint",
     "feedback.view_dashboard",
+    # Keep the taxonomy of comment topics; read the insight alerts.
+    "feedback.add_topic",
+    "feedback.change_topic",
+    "feedback.delete_topic",
+    "feedback.view_insightalert",
     # Resend or cancel invitations; process an inbound email again.
     "feedback.change_invitation",
     "feedback.change_inboundemail",

@@ -546,6 +546,7 @@ CELERY_IMPORTS = [
     "feedback.reporting.tasks",
     "feedback.insights.alerts_notify",
     "feedback.insights.alerts_tasks",
+    "feedback.insights.tasks",
 ]
 CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "webhooks.sweep", "schedule": 60.0}
 # --- Insight alerts (feedback/insights/alerts.py) -------------------------------------------
@@ -553,6 +554,21 @@ CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "webhooks.sweep", "schedule": 
 CXCRM_ALERT_SLACK_URL = env_str("CXCRM_ALERT_SLACK_URL", "").strip()
 CXCRM_ALERT_TEAMS_URL = env_str("CXCRM_ALERT_TEAMS_URL", "").strip()
 CELERY_BEAT_SCHEDULE["insights-alerts"] = {"task": "insights.alerts_evaluate", "schedule": 3600.0}
+
+# --- Comment insights (feedback/insights) ---------------------------------------------------
+# Texts per embedding call of the enrichment task (one batch is written in one transaction).
+CXCRM_INSIGHTS_BATCH = env_int("CXCRM_INSIGHTS_BATCH", 64, minimum=1, maximum=1000)
+# How often beat looks for texts a lost enqueue (broker down) or a taxonomy change left pending.
+CXCRM_INSIGHTS_SWEEP_SECONDS = env_int("CXCRM_INSIGHTS_SWEEP_SECONDS", 120, minimum=10)
+CELERY_BEAT_SCHEDULE["insights-sweep"] = {
+    "task": "feedback.insights_sweep",
+    "schedule": float(CXCRM_INSIGHTS_SWEEP_SECONDS),
+}
+# Adapt the sentiment model to the scored comments (it keeps the shipped one below 200).
+CELERY_BEAT_SCHEDULE["insights-train-sentiment"] = {
+    "task": "feedback.insights_train_sentiment",
+    "schedule": 86400.0,
+}
 
 # --- Product --------------------------------------------------------------------------------
 CXCRM_BRAND_NAME = env_str("CXCRM_BRAND_NAME", "cxcrm")

@@ -11,6 +11,7 @@ from customers.api.views import CustomerViewSet
 from cxcrm.api.docs import getting_started, redoc_view
 from cxcrm.health import healthz
 from cxcrm.webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
+from feedback.insights.api.views import InsightViewSet, TopicViewSet
 from feedback.reporting import topics as insight_pages
 from feedback.reporting import views as dashboard
 from feedback.reporting.api import MetricsViewSet
@@ -34,6 +35,8 @@ router.register("root-causes", RootCauseViewSet, basename="rootcause")
 router.register("metrics", MetricsViewSet, basename="metrics")
 router.register("webhooks", WebhookEndpointViewSet, basename="webhookendpoint")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhookdelivery")
+router.register("insights/topics", TopicViewSet, basename="topic")
+router.register("insights", InsightViewSet, basename="insights")
 
 api_urlpatterns = [
     path("v1/", include(router.urls)),

@@ -150,6 +150,12 @@ API_TAGS = [
         "channel, segment or survey.",
     },
     {
+        "name": "insights",
+        "description": "Comment intelligence, computed on this server: the language, topics "
+        "and sentiment of texts (`analyze`), and the taxonomy of topics (`topics`; Managers "
+        "and write keys change it, every comment's topics follow in the background).",
+    },
+    {
         "name": "webhooks",
         "description": "Endpoints that receive signed events. The events, their payloads, "
         "signature headers and retries are documented on `POST /api/v1/webhooks/` (its "

@@ -36,6 +36,7 @@ from customers.services import CustomerError, customer_create_from_email, custom
 from feedback.inbound import parsing as inbound
 from feedback.inbound.limits import OverLimit
 from feedback.inbound.models import InboundEmail, InboundSource, InboundStatus
+from feedback.inbound.signals import inbound_email_read
 from feedback.surveys.models import Invitation, OutboundEmail, Response, ResponseChannel
 from feedback.surveys.scoring import score_range
 from feedback.surveys.selectors import invitation_by_token
@@ -213,6 +214,7 @@ def _process(row: InboundEmail, now: datetime) -> InboundEmail:
             row.save(
                 update_fields=["status", "note", "processed_at", "invitation", "response", "ticket"]
             )
+            inbound_email_read.send(sender=InboundEmail, inbound_email=row)
     except Exception as exc:
         # The savepoint rolled back whatever was half-recorded; the message itself stays.
         log.exception("inbound email %s could not be processed", row.pk)
@@ -485,6 +487,7 @@ def _record_on_ticket(row: InboundEmail, ticket: Ticket, note: str, now: datetim
     row.ticket, row.status, row.processed_at = ticket, InboundStatus.MATCHED_TICKET, now
     row.note = inbound.scrub(f"{row.note.rstrip()} {note}".strip())[:2000]
     row.save(update_fields=["ticket", "status", "processed_at", "note"])
+    inbound_email_read.send(sender=InboundEmail, inbound_email=row)
 
 
 @transaction.atomic

@@ -52,7 +52,7 @@ from feedback.tickets.models import (
     TicketSource,
     TicketStatus,
 )
-from feedback.tickets.signals import ticket_changed
+from feedback.tickets.signals import customer_message_added, ticket_changed
 
 AGENT_GROUP = "Agent"
 MANAGER_GROUP = "Manager"
@@ -741,12 +741,13 @@ def ticket_create(
         ticket_event_record(ticket, "assignee", actor=actor, to_value=assignee.get_username())
     body = (body or "").replace("\x00", "").strip()
     if body:
-        TicketMessage.objects.create(
+        message = TicketMessage.objects.create(
             ticket=ticket,
             direction=MessageDirection.INBOUND,
             from_email=customer.email,
             body=body[:20000],
         )
+        customer_message_added.send(sender=TicketMessage, message=message)
     if assignee is not None and assignee.email and getattr(actor, "pk", None) != assignee.pk:
         _alert(ticket, [assignee.email], "ticket_assigned")
     events.ticket_created(ticket)
@@ -788,6 +789,7 @@ def ticket_message_receive(
         in_reply_to=in_reply_to[:255],
         created_at=now,
     )
+    customer_message_added.send(sender=TicketMessage, message=message)
     note = REOPENED_BY_REPLY.get(TicketStatus(ticket.status)) if ticket.status else None
     if note:
         _status_move(ticket, TicketStatus.OPEN, note=note, now=now)

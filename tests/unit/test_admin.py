@@ -30,6 +30,13 @@ from cxcrm.models import ApiKey, WebhookDelivery, WebhookEndpoint, WorkerHeartbe
 from cxcrm.services import heartbeat_record
 from cxcrm.webhooks.services import webhook_endpoint_create
 from feedback.inbound.models import InboundEmail
+from feedback.insights.models import (
+    CommentInsight,
+    EngineState,
+    InsightAlert,
+    Topic,
+    TopicAssignment,
+)
 from feedback.surveys.models import Invitation, OutboundEmail, Response, Survey
 from feedback.tickets.models import (
     MessageDirection,
@@ -90,6 +97,67 @@ def _inbound_email() -> InboundEmail:
     )
 
 
+_serial = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _no_default_topics() -> None:
+    # The migrations seed ten topics; the lists here count the rows the test made.
+    Topic.objects.all().delete()
+
+
+def _topic() -> Topic:
+    n = next(_serial)
+    return Topic.objects.create(
+        name=f"Topic {n}", slug=f"topic-{n}", description="Gift wrap", examples=["wrap it"]
+    )
+
+
+def _insight(*, topic: bool = True) -> CommentInsight:
+    response = ResponseFactory(comment="The courier left it in the rain.")
+    insight = CommentInsight.objects.create(
+        source="answer",
+        source_id=response.pk,
+        text=response.comment,
+        occurred_at=response.submitted_at,
+        response=response,
+        customer=response.customer,
+        touchpoint=response.touchpoint,
+        language="en",
+        embedding=bytes(768),
+        sentiment="negative",
+        sentiment_confidence=0.9,
+    )
+    if topic:
+        TopicAssignment.objects.create(insight=insight, topic=_topic(), confidence=0.8)
+    return insight
+
+
+def _assignment() -> TopicAssignment:
+    return TopicAssignment.objects.create(
+        insight=_insight(topic=False),
+        topic=_topic(),
+        confidence=1,
+        by_staff=True,
+        corrected_by=_staff(),
+    )
+
+
+def _alert() -> InsightAlert:
+    n = next(_serial)
+    return InsightAlert.objects.create(
+        kind="topic_surge",
+        episode=f"surge:{n}",
+        topic=_topic(),
+        touchpoint=TouchpointFactory(),
+        summary="Delivery complaints doubled",
+    )
+
+
+def _engine_state() -> EngineState:
+    return EngineState.objects.create(kind=f"kind-{next(_serial)}", version="v1", state=b"x")
+
+
 def _heartbeat() -> WorkerHeartbeat:
     return heartbeat_record(hostname=f"worker-{next(_hostnames)}")
 
@@ -129,6 +197,11 @@ BUILDERS: dict[type[Model], Callable[[], Model]] = {
     AuditEntry: lambda: audit_record(
         actor=_staff(), action="viewed", object_type="customer", object_id=1
     ),
+    Topic: _topic,
+    CommentInsight: _insight,
+    TopicAssignment: _assignment,
+    InsightAlert: _alert,
+    EngineState: _engine_state,
 }
 
 VIEW_ONLY = {
@@ -139,6 +212,10 @@ VIEW_ONLY = {
     OutboundEmail,
     InboundEmail,
     AuditEntry,
+    CommentInsight,
+    TopicAssignment,
+    InsightAlert,
+    EngineState,
 }
 
 # Queries per changelist page, whatever the number of rows. Every page starts with
@@ -187,6 +264,17 @@ CHANGELIST_QUERIES: dict[type[Model], int] = {
     InboundEmail: 5,
     # 4 capped COUNT, 5 page (no relation shown; object types and channels from a list).
     AuditEntry: 5,
+    # 4-5 COUNTs, 6 page.
+    Topic: 6,
+    # 4 the topics (topic filter), 5 the topics again (correction menus), 6 capped COUNT,
+    # 7 page, 8 prefetch of the page's live topics joined with their topic.
+    CommentInsight: 8,
+    # 4 capped COUNT, 5 page joined with insight, topic and the correcting user.
+    TopicAssignment: 5,
+    # 4 capped COUNT, 5 page joined with touchpoint and topic.
+    InsightAlert: 5,
+    # 4-5 COUNTs, 6 page (state deferred).
+    EngineState: 6,
 }
 
 
@@ -250,6 +338,9 @@ def test_change_form_shows_every_field(
     # OutboundEmail's bodies are shown as rendered (text_preview, html_source): a survey
     # email's stored columns are empty and it is rendered again from its invitation.
     shown |= {"body_text", "body_html"} if {"text_preview", "html_source"} <= shown else set()
+    # Insights' embeddings and the engine's state are bytes, shown by their size.
+    shown |= {"embedding"} if "embedding_summary" in shown else set()
+    shown |= {"state"} if "state_summary" in shown else set()
     # OutboundEmail.possibly_delivered is shown in words by delivery_doubt (what it means).
     shown |= {"possibly_delivered"} if "delivery_doubt" in shown else set()
     assert {f.name for f in fields if not f.primary_key} - shown == set()

@@ -177,9 +177,9 @@ def test_an_answer_from_a_kiosk_is_scored_and_closes_the_loop(
     assert reply.status_code == 201, reply.json()
     body = reply.json()
     assert (body["category"], body["channel"], body["invitation"]) == ("detractor", "api", None)
-    # After commit: the ticket sync, the webhook delivery and the refresh of the answer's day
-    # in the reporting rollups are enqueued.
-    assert len(callbacks) == 3
+    # After commit: the ticket sync, the webhook delivery, the refresh of the answer's day
+    # in the reporting rollups and the comment's enrichment (insights) are enqueued.
+    assert len(callbacks) == 4
     assert WebhookDelivery.objects.get().event == "response.created"
 
 

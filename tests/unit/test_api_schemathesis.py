@@ -64,6 +64,9 @@ DATABASE_RULES = [
     "PATCH /api/v1/surveys/{id}/",
     "POST /api/v1/root-causes/",
     "PATCH /api/v1/root-causes/{id}/",
+    # The taxonomy: a new topic needs a name, and names are unique.
+    "POST /api/v1/insights/topics/",
+    "PATCH /api/v1/insights/topics/{id}/",
     "GET /api/v1/metrics/",
     # The same period and filter rules as the metrics (issue 18's analysis).
     "GET /api/v1/insights/topics/metrics/",

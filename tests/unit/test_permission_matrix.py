@@ -40,6 +40,13 @@ from cxcrm.api.keys import api_key_create
 from cxcrm.models import WebhookDelivery, WebhookEndpoint, WorkerHeartbeat
 from cxcrm.roles import ADMIN, AGENT, MANAGER, MANAGER_PERMISSIONS
 from feedback.inbound.models import InboundEmail, InboundSource
+from feedback.insights.models import (
+    CommentInsight,
+    EngineState,
+    InsightAlert,
+    Topic,
+    TopicAssignment,
+)
 from feedback.tickets.models import SavedReply
 from tests.factories import (
     OutboundEmailFactory,
@@ -93,6 +100,11 @@ MODELS: dict[str, dict[str, str]] = {
     "feedback.ticketevent": {"agent": "v", "manager": "v", "admin": "vd"},
     "feedback.ticket": {"agent": "vac", "manager": "vac", "admin": "vacd"},
     "feedback.savedreply": {"agent": "v", "manager": "vacd", "admin": "vacd"},
+    "feedback.topic": {"agent": "v", "manager": "vacd", "admin": "vacd"},
+    "feedback.commentinsight": {"agent": "v", "manager": "v", "admin": "vd"},
+    "feedback.topicassignment": {"agent": "v", "manager": "v", "admin": "vd"},
+    "feedback.insightalert": {"manager": "v", "admin": "vd"},
+    "feedback.enginestate": {"admin": "vd"},
 }
 STAFF_ONLY = STAFF  # pages every signed-in staff member may open
 MANAGERS = ("manager", "admin")
@@ -125,6 +137,8 @@ PAGES: dict[str, tuple[str, ...]] = {
     "admin:feedback_ticket_contact": STAFF_ONLY,
     "admin:feedback_ticket_resolve": STAFF_ONLY,
     "admin:feedback_ticket_reopen": STAFF_ONLY,
+    # One-click topic corrections (POST only; GET answers 405 to whoever may post).
+    "admin:feedback_commentinsight_correct": STAFF_ONLY,
 }
 # Admin actions ("app.model:action") → the roles that get them.
 ACTIONS: dict[str, tuple[str, ...]] = {
@@ -198,6 +212,13 @@ API: dict[str, tuple[str, ...]] = {
     "metrics-list GET": (*MANAGERS, *READERS),
     "insights-topic-metrics GET": (*MANAGERS, *READERS),
     "insights-drivers GET": (*MANAGERS, *READERS),
+    "topic-list GET": (*STAFF, *READERS),
+    "topic-list POST": (*MANAGERS, "write"),
+    "topic-detail GET": (*STAFF, *READERS),
+    "topic-detail PATCH": (*MANAGERS, "write"),
+    "topic-detail DELETE": (*MANAGERS, "write"),
+    # Analyzing stores nothing: a read key may POST it.
+    "insights-analyze POST": (*STAFF, *READERS),
     "webhookendpoint-list GET": (*MANAGERS, *READERS),
     "webhookendpoint-list POST": (*MANAGERS, "write"),
     "webhookendpoint-detail GET": (*MANAGERS, *READERS),
@@ -289,6 +310,25 @@ def build_world() -> World:
             name="Sorry", body="Hello {customer_name}, about {order}: {agent}"
         ),
     }
+    topic = Topic.objects.get(slug="delivery")
+    insight = CommentInsight.objects.create(
+        source="answer",
+        source_id=response.pk,
+        text="Late again",
+        occurred_at=response.submitted_at,
+        response=response,
+    )
+    objects["feedback.topic"] = topic
+    objects["feedback.commentinsight"] = insight
+    objects["feedback.topicassignment"] = TopicAssignment.objects.create(
+        insight=insight, topic=topic, confidence=0.9
+    )
+    objects["feedback.insightalert"] = InsightAlert.objects.create(
+        kind="topic_surge", episode="matrix", topic=topic, summary="Delivery doubled"
+    )
+    objects["feedback.enginestate"] = EngineState.objects.create(
+        kind="sentiment", version="v", state=b"x"
+    )
     LogEntry.objects.log_actions(
         user_id=owner.pk, queryset=[ticket.customer], action_flag=ADDITION, single_object=True
     )
