@@ -138,12 +138,6 @@ API_TAGS = [
         "description": "Why things went wrong: a resolved ticket names one.",
     },
     {
-        "name": "insights",
-        "description": "What customers talk about, read from their comments on this server "
-        "in five languages: per-topic volume, share, scores and trend, and the key drivers "
-        "(which topics and touchpoints move the score, with 95% intervals).",
-    },
-    {
         "name": "metrics",
         "description": "The dashboard's figures: NPS, CSAT, CES, response rate and the "
         "close-the-loop KPIs, over a period, grouped by time or by touchpoint, stage, "
@@ -152,8 +146,11 @@ API_TAGS = [
     {
         "name": "insights",
         "description": "Comment intelligence, computed on this server: the language, topics "
-        "and sentiment of texts (`analyze`), and the taxonomy of topics (`topics`; Managers "
-        "and write keys change it, every comment's topics follow in the background).",
+        "and sentiment of texts (`analyze`), the taxonomy of topics (`topics`; Managers and "
+        "write keys change it, every comment's topics follow in the background), and what "
+        "customers talk about in five languages: per-topic volume, share, scores and trend "
+        "(`topics/metrics`), and the key drivers (`drivers`: which topics and touchpoints "
+        "move the score, with 95% intervals).",
     },
     {
         "name": "webhooks",

@@ -36,6 +36,12 @@ from tests.factories import CustomerFactory, SurveyFactory, TouchpointFactory, U
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _no_default_topics(db: Any) -> None:
+    # Migration 0025 seeds the ten default topics; these tests build their own taxonomy.
+    Topic.objects.all().delete()
+
+
 def _now() -> datetime:
     return datetime.fromisoformat("2026-12-03T12:00:00+00:00")
 

@@ -23,6 +23,13 @@ from tests.factories import CustomerFactory, SurveyFactory, TouchpointFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _no_default_topics(db: Any) -> None:
+    # Migration 0025 seeds the ten default topics; these tests build their own taxonomy.
+    Topic.objects.all().delete()
+
+
 NOW = timezone.now()
 
 

@@ -18,6 +18,14 @@ from tests.factories import UserFactory
 from tests.unit.test_insights_analysis import World, comment, topic
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_default_topics(db: Any) -> None:
+    # Migration 0025 seeds the ten default topics; these tests build their own taxonomy.
+    Topic.objects.all().delete()
+
+
 DASHBOARD = "/admin/dashboard/"
 JOURNEY = "/admin/journey-map/"
 THEMES = "/admin/emerging-themes/"

@@ -22,6 +22,13 @@ from tests.factories import ResponseFactory, RootCauseFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _no_default_topics(db: Any) -> None:
+    # Migration 0025 seeds the ten default topics; these tests build their own taxonomy.
+    Topic.objects.all().delete()
+
+
 RNG = np.random.default_rng(18)
 BASE = RNG.normal(size=384)
 
@@ -94,8 +101,10 @@ def test_the_panel_shows_topics_sentiment_and_the_closest_resolved_tickets(
     assert f"#{far.pk} " not in html
     assert "Refunded the delivery fee." in html and "Sent a replacement." in html
     assert "Suggested root cause: <strong>Late delivery</strong>" in html
-    # No correction endpoint yet: the topics are read-only (no remove button).
-    assert "cx-topic-remove" not in html
+    # One-click correction: each topic has its remove button, posting to the insights admin's
+    # correction endpoint.
+    assert 'aria-label="Remove the topic Delivery"' in html
+    assert "/correct/" in html
 
 
 def test_no_panel_before_the_text_is_enriched(admin_client: Client) -> None:
@@ -131,3 +140,26 @@ def test_unpack_reads_the_stored_float16() -> None:
     v = _vector(0.3)
     assert np.allclose(unpack(_pack(v)), v, atol=1e-3)
     assert unpack(_pack(v)).dtype == np.float32
+
+
+def test_the_panels_remove_button_posts_a_correction_the_endpoint_takes(
+    admin_client: Client,
+) -> None:
+    import re
+
+    ticket = TicketFactory(response=ResponseFactory(score=1, comment="Parcel late again."))
+    insight = _insight(ticket, _vector(0.0), sentiment="negative", sentiment_confidence=0.9)
+    delivery = Topic.objects.create(name="Delivery", slug="delivery")
+    TopicAssignment.objects.create(insight=insight, topic=delivery, confidence=0.88)
+    html = _page(admin_client, ticket)
+    form = re.search(r'<form method="post" action="([^"]+)" class="cx-topic-form">', html)
+    topic = re.search(r'name="topic" value="([^"]+)"', html)
+    assert form and topic
+
+    reply = admin_client.post(
+        form.group(1), {"topic": topic.group(1), "present": "0"}, HTTP_REFERER="/admin/"
+    )
+
+    assert reply.status_code == 302
+    kept = TopicAssignment.objects.get(insight=insight, topic=delivery)
+    assert kept.removed and kept.by_staff
