@@ -6,7 +6,7 @@ Celery worker after commit."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +15,13 @@ from django.utils import timezone
 
 from feedback.reporting import rollups
 from feedback.reporting.models import AnswerRollup, Grain, RollupMark, TicketRollup
-from feedback.reporting.rollups import day_of, rollups_mark, rollups_rebuild, rollups_refresh
+from feedback.reporting.rollups import (
+    day_bounds,
+    day_of,
+    rollups_mark,
+    rollups_rebuild,
+    rollups_refresh,
+)
 from feedback.surveys.models import InvitationState
 from feedback.surveys.services.responses import response_record
 from tests.factories import (
@@ -35,6 +41,12 @@ TICKET_FIELDS = ("day", "grain", "touchpoint_id", "created", "sla_contacted", "f
 
 def _rows(model: Any, fields: tuple[str, ...], day: Any) -> list[tuple[Any, ...]]:
     return sorted(map(repr, model.objects.filter(day=day).values_list(*fields)))
+
+
+def _noon(*, days_ago: int) -> datetime:
+    # Noon of a past day: the worlds below span minutes to hours after it, and must stay on
+    # one day whatever the time the test runs (at 23:50 they crossed midnight).
+    return day_bounds(timezone.localdate() - timedelta(days=days_ago))[0] + timedelta(hours=12)
 
 
 def _plain(value: Any) -> Any:
@@ -86,7 +98,7 @@ def _refresh(day: Any, start: threading.Barrier, outcomes: list[bool]) -> None:
 
 
 def test_two_refreshes_of_one_day_at_once_leave_it_counted_once() -> None:
-    moment = timezone.now() - timedelta(days=3)
+    moment = _noon(days_ago=3)
     day = day_of(moment)
     _world(moment)
     rollups_rebuild()
@@ -111,7 +123,7 @@ def test_two_refreshes_of_one_day_at_once_leave_it_counted_once() -> None:
 
 
 def test_a_refresh_run_again_changes_nothing() -> None:
-    moment = timezone.now() - timedelta(days=2)
+    moment = _noon(days_ago=2)
     day = day_of(moment)
     _world(moment)
     rollups_rebuild()
@@ -129,7 +141,7 @@ def test_a_refresh_run_again_changes_nothing() -> None:
 
 
 def test_a_worker_rolls_up_an_answer_after_its_commit(celery_worker, redis_broker) -> None:  # type: ignore[no-untyped-def]
-    moment = timezone.now() - timedelta(days=2)
+    moment = _noon(days_ago=2)
     day = day_of(moment)
     _world(moment)
     rollups_rebuild()
