@@ -1,6 +1,7 @@
 """Every staff page at 10,000 answers and at a million, in the same run: is it flat?
 
-``python -m bench.staff_pages [--quick] [--reps N] [--keep] [--keep-rollups] [--small-db NAME] [--big-db NAME]``
+``python -m bench.staff_pages [--quick] [--reps N] [--keep] [--keep-rollups] [--small-db NAME]
+[--big-db NAME]``
 
 1. Two databases seeded by ``bench.seed`` (fixed seed) in the proportions of issue 20's seed
    command (customers and tickets a fifth of the answers, one interaction and one invitation
