@@ -31,6 +31,7 @@ from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 from django.utils.text import slugify
 
+from feedback.insights import engine
 from feedback.insights.models import (
     CommentInsight,
     InsightSource,
@@ -542,7 +543,7 @@ def touchpoint_counts(
 
 # --- Emerging themes ----------------------------------------------------------------------------
 
-DIMENSIONS = 384
+DIMENSIONS = engine.DIM
 # Recent comments that no topic covers: the last this many days, the newest this many at most
 # (average-linkage clustering holds n² distances: 2,000 comments are 16 MB and a second); the
 # languages' means are read from twice as many recent comments, covered or not.
@@ -565,10 +566,10 @@ QUOTES = 3
 def unpack(blob: bytes | memoryview) -> np.ndarray | None:
     """An embedding as stored (models.CommentInsight: 384 little-endian float16 values), as
     float32; None for anything else (a row half-written by another version)."""
-    raw = bytes(blob)
-    if len(raw) != DIMENSIONS * 2:
+    try:
+        return engine.unpack(bytes(blob))
+    except ValueError:
         return None
-    return np.frombuffer(raw, dtype="<f2").astype(np.float32)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy
 
+from feedback.insights.engine import unpack
 from feedback.insights.models import CommentInsight, InsightSource, Topic, TopicAssignment
 from feedback.tickets.admin.panels import WorkspacePanel, workspace_panel_register
 from feedback.tickets.models import Ticket, TicketStatus
@@ -29,11 +30,6 @@ SIMILAR_FLOOR = 0.80
 # The correction endpoint (feedback.insights admin, written by the pipeline's owner): POST
 # topic=<slug>, present=1|0, next=<url>. Until it exists the topics are shown read-only.
 CORRECTION_URL_NAME = "admin:feedback_commentinsight_correct"
-
-
-def unpack(blob: bytes | memoryview) -> np.ndarray:
-    """An embedding as stored (384 little-endian float16) as float32."""
-    return np.frombuffer(bytes(blob), dtype="<f2").astype(np.float32)
 
 
 def ticket_insight(ticket: Ticket) -> CommentInsight | None:
