@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkerHeartbeat(models.Model):
@@ -152,3 +153,30 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.endpoint_id} ({self.status})"
+
+
+# --- Staff preferences ------------------------------------------------------------------------
+
+
+class StaffPreference(models.Model):
+    """A staff member's language and time zone for the back-office and the emails sent to them.
+
+    Empty means "not chosen": pages follow the browser's language and the site's time zone,
+    emails the site's language (LANGUAGE_CODE). Values are checked by the form
+    (cxcrm.staff_prefs), so that adding a language to settings needs no migration."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_preference",
+        verbose_name=_("user"),
+    )
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("staff preference")
+        verbose_name_plural = _("staff preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.language or '-'} / {self.time_zone or '-'}"
