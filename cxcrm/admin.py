@@ -12,7 +12,15 @@ from django.utils.html import format_html
 
 from cxcrm.admin_lists import BigTableAdminMixin, fixed_choices_filter, recent_filter
 from cxcrm.api.keys import api_key_create, api_key_revoke, clean_scopes
-from cxcrm.models import ApiKey, ApiScope, WebhookDelivery, WebhookEndpoint, WorkerHeartbeat
+from cxcrm.models import (
+    ApiKey,
+    ApiScope,
+    StaffPreference,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WorkerHeartbeat,
+)
+from cxcrm.staff_prefs import StaffPreferenceAdmin
 from cxcrm.webhooks.event_types import EVENTS
 from cxcrm.webhooks.events import webhook_redeliver
 from cxcrm.webhooks.services import (
@@ -24,6 +32,10 @@ from cxcrm.webhooks.services import (
 
 # The beat schedules the heartbeat every 60 s; three missed beats mean the worker is gone.
 HEARTBEAT_STALE_AFTER = timedelta(minutes=3)
+
+
+# Admins set a colleague's language and time zone; everyone sets their own on /admin/preferences/.
+admin.site.register(StaffPreference, StaffPreferenceAdmin)
 
 
 @admin.register(WorkerHeartbeat)

@@ -125,6 +125,8 @@ MIDDLEWARE = [
     # Right after the session and user are available: it loads them, so that a database
     # outage is answered with a clean 503 (cxcrm/unavailable.py) instead of a 500.
     "cxcrm.unavailable.DatabaseUnavailableMiddleware",
+    # The staff member's chosen language and time zone, over the browser's (cxcrm.staff_prefs).
+    "cxcrm.staff_prefs.StaffLocaleMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "cxcrm.accounts.RequireMFAMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

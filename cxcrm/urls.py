@@ -10,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 from customers.api.views import CustomerViewSet
 from cxcrm.api.docs import getting_started, redoc_view
 from cxcrm.health import healthz
+from cxcrm.staff_prefs import preferences
 from cxcrm.webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from feedback.insights.api.views import InsightViewSet, TopicViewSet
 from feedback.reporting import topics as insight_pages
@@ -70,6 +71,7 @@ urlpatterns = [
     path("admin/journey-map/", dashboard.journey_map, name="journey-map"),
     path("admin/queue/", triage.queue, name="ticket-queue"),
     path("admin/status/", system_status.status, name="system-status"),
+    path("admin/preferences/", preferences, name="staff-preferences"),
     path("admin/emerging-themes/", insight_pages.emerging_themes, name="emerging-themes"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

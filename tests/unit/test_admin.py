@@ -26,7 +26,13 @@ from django.utils import timezone
 from customers.models import AuditEntry, Customer
 from customers.privacy import audit_record
 from cxcrm.api.keys import api_key_create
-from cxcrm.models import ApiKey, WebhookDelivery, WebhookEndpoint, WorkerHeartbeat
+from cxcrm.models import (
+    ApiKey,
+    StaffPreference,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WorkerHeartbeat,
+)
 from cxcrm.services import heartbeat_record
 from cxcrm.webhooks.services import webhook_endpoint_create
 from feedback.inbound.models import InboundEmail
@@ -179,6 +185,7 @@ BUILDERS: dict[type[Model], Callable[[], Model]] = {
     WebhookEndpoint: _webhook_endpoint,
     WebhookDelivery: _webhook_delivery,
     WorkerHeartbeat: _heartbeat,
+    StaffPreference: lambda: StaffPreference.objects.create(user=_staff(), language="ru"),
     Customer: CustomerFactory,
     Touchpoint: lambda: TouchpointFactory(owner=_staff()),
     Interaction: lambda: InteractionFactory(
@@ -254,6 +261,8 @@ CHANGELIST_QUERIES: dict[type[Model], int] = {
     OutboundEmail: 5,
     # 4-5 COUNTs, 6 page.
     WorkerHeartbeat: 6,
+    # 4-5 COUNTs, 6 page joined with the user.
+    StaffPreference: 6,
     # 4-5 COUNTs, 6 page joined with the creator.
     ApiKey: 6,
     # 4-5 COUNTs, 6 page.

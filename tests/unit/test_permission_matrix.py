@@ -37,7 +37,7 @@ from rest_framework.test import APIClient
 
 from customers.models import AuditEntry
 from cxcrm.api.keys import api_key_create
-from cxcrm.models import WebhookDelivery, WebhookEndpoint, WorkerHeartbeat
+from cxcrm.models import StaffPreference, WebhookDelivery, WebhookEndpoint, WorkerHeartbeat
 from cxcrm.roles import ADMIN, AGENT, MANAGER, MANAGER_PERMISSIONS
 from feedback.inbound.models import InboundEmail, InboundSource
 from feedback.insights.models import (
@@ -83,6 +83,7 @@ MODELS: dict[str, dict[str, str]] = {
     "socialaccount.socialtoken": ALL,
     "socialaccount.socialaccount": ALL,
     "cxcrm.workerheartbeat": {"admin": "vd"},
+    "cxcrm.staffpreference": ALL,
     "cxcrm.apikey": ALL,
     "cxcrm.webhookendpoint": {"manager": "vacd", "admin": "vacd"},
     "cxcrm.webhookdelivery": {"manager": "v", "admin": "vd"},
@@ -126,6 +127,8 @@ PAGES: dict[str, tuple[str, ...]] = {
     # Public: load balancers and monitoring probe it with no key or session; it shows no data.
     "healthz": EVERYONE,
     "system-status": MANAGERS,
+    # Everyone's own language and time zone.
+    "staff-preferences": STAFF_ONLY,
     "admin:customers_customer_import": ("admin",),
     "admin:customers_customer_export": STAFF_ONLY,
     "admin:touchpoints_interaction_import": ("admin",),
@@ -284,6 +287,7 @@ def build_world() -> World:
             app=app, account=account, token="t"
         ),
         "cxcrm.workerheartbeat": WorkerHeartbeat.objects.create(hostname="celery@matrix"),
+        "cxcrm.staffpreference": StaffPreference.objects.create(user=owner, language="pl"),
         "cxcrm.apikey": api_key_create(name="matrix", scopes="read", created_by=owner).api_key,
         "cxcrm.webhookendpoint": endpoint,
         "cxcrm.webhookdelivery": WebhookDelivery.objects.create(
@@ -385,6 +389,7 @@ def staff_pages() -> dict[str, URLPattern]:
             "emerging-themes",
             "healthz",
             "system-status",
+            "staff-preferences",
         )
         in_admin = name.startswith("admin:") or name in beside
         if in_admin and name not in stock:
