@@ -12,7 +12,7 @@ RUN_SITE_URL := $(or $(SITE_URL),http://127.0.0.1:$(PORT))
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cxcrm
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install install-dev run test lint fmt unit integration clean bench-deps
+.PHONY: install install-dev run test lint fmt unit integration clean bench-deps messages
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/activate
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 locale/%.mo: locale/%.po
 	msgfmt --check -o $@ $<
+
+# After changing a translatable string: update the catalogues, translate, commit the .po files.
+messages: install-dev
+	$(PY) manage.py catalogues
 
 install: $(VENV)/.installed $(MO_FILES)
 install-dev: $(VENV)/.installed-dev $(MO_FILES)
