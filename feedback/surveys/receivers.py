@@ -8,8 +8,10 @@ from typing import Any
 from anymail.signals import AnymailTrackingEvent, tracking
 from django.conf import settings
 from django.dispatch import receiver
+from django.utils.translation import gettext as _
 
 from cxcrm.models import WebhookEndpoint
+from cxcrm.staff_prefs import recipients_by_locale, staff_locale
 from cxcrm.webhooks.signals import endpoint_disabled
 from feedback.surveys.models import EmailKind
 from feedback.surveys.services.invitations import invitations_schedule_for_many
@@ -48,14 +50,21 @@ def on_tracking_event(
 def on_endpoint_disabled(
     sender: Any, endpoint: WebhookEndpoint, owner: str, reason: str, **kwargs: Any
 ) -> None:
-    outbound_email_queue(
-        to=owner,
-        subject=f"[{settings.CXCRM_BRAND_NAME}] Webhook endpoint disabled: {endpoint.url}"[:255],
-        text=(
-            f"We stopped sending events to {endpoint.url} because {reason}\n\n"
-            "Fix the receiver, then turn the endpoint back on in the admin "
-            "(Webhook endpoints) or through the API (PATCH active=true). "
-            "Deliveries that failed can be sent again from the delivery log.\n"
-        ),
-        kind=EmailKind.SYSTEM,
-    )
+    # The owner is often a staff member: the email is in their language (the reason is the
+    # stored, English, disabled_reason).
+    for locale, addresses in recipients_by_locale([owner]):
+        with staff_locale(locale):
+            subject = _("[%(brand)s] Webhook endpoint disabled: %(url)s") % {
+                "brand": settings.CXCRM_BRAND_NAME,
+                "url": endpoint.url,
+            }
+            text = _(
+                "We stopped sending events to %(url)s because %(reason)s\n\n"
+                "Fix the receiver, then turn the endpoint back on in the admin "
+                "(Webhook endpoints) or through the API (PATCH active=true). "
+                "Deliveries that failed can be sent again from the delivery log.\n"
+            ) % {"url": endpoint.url, "reason": reason}
+        for address in addresses:
+            outbound_email_queue(
+                to=address, subject=subject[:255], text=text, kind=EmailKind.SYSTEM
+            )

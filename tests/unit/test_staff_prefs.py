@@ -152,3 +152,17 @@ def test_staff_locale_activates_language_and_time_zone_for_its_block() -> None:
         assert translation.get_language() == "pl"
         assert timezone.get_current_timezone_name() == "Europe/Warsaw"
     assert translation.get_language() != "pl"
+
+
+def test_the_webhook_disabled_email_reaches_its_owner() -> None:
+    from cxcrm.models import WebhookEndpoint
+    from cxcrm.webhooks.services import webhook_endpoint_disable
+    from feedback.surveys.models import OutboundEmail
+
+    endpoint = WebhookEndpoint.objects.create(
+        url="https://hooks.example.com/cx", secret="s", owner_email="olga@example.com"
+    )
+    assert webhook_endpoint_disable(endpoint_id=endpoint.pk, reason="it answered 410 Gone.")
+    email = OutboundEmail.objects.get(to_email="olga@example.com")
+    assert "https://hooks.example.com/cx" in email.subject
+    assert "it answered 410 Gone." in email.body_text
