@@ -7,6 +7,8 @@ from collections import Counter
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import AuditAction, Customer
 from customers.privacy import audit_record
@@ -18,7 +20,7 @@ class CustomerImporter(Importer):
     model = Customer
     columns = ("external_id", "email", "name", "phone", "language", "country", "segment")
     required = ("external_id",)
-    help = (
+    help = _(
         "One customer per row, matched on external_id: a new id creates the customer, a known one "
         "updates it. An empty cell keeps the stored value (an import never blanks data)."
     )
@@ -36,7 +38,10 @@ class CustomerImporter(Importer):
         for result in results:
             external_id = result.cells["external_id"]
             if external_id in seen:
-                result.fail(f"external_id {external_id!r} is also on line {seen[external_id]}.")
+                result.fail(
+                    gettext("external_id %(value)s is also on line %(line)s.")
+                    % {"value": repr(external_id), "line": seen[external_id]}
+                )
                 continue
             seen[external_id] = result.line
             values = {
@@ -48,7 +53,7 @@ class CustomerImporter(Importer):
                 values["language"] = values["language"].lower()
             customer = existing.get(external_id)
             if customer is not None and customer.erased_at is not None:
-                result.fail("This customer was erased; their data cannot be set again.")
+                result.fail(gettext("This customer was erased; their data cannot be set again."))
                 continue
             # Validated by the model's own rules, as customer_upsert does before saving.
             candidate = Customer(external_id=external_id)
@@ -73,7 +78,9 @@ class CustomerImporter(Importer):
             if customer is None:
                 result.status = NEW
             elif changed:
-                result.status, result.note = UPDATE, "changes " + ", ".join(changed)
+                # Translators: %(columns)s lists CSV column names (not translated).
+                note = gettext("changes %(columns)s") % {"columns": ", ".join(changed)}
+                result.status, result.note = UPDATE, note
             else:
                 result.status = UNCHANGED
             result.data = {n: values[n] for n in changed} if customer else values
@@ -90,7 +97,10 @@ class CustomerImporter(Importer):
                 )
             except (CustomerError, ValidationError) as exc:
                 messages_ = field_errors(exc) if isinstance(exc, ValidationError) else [str(exc)]
-                raise CsvFileError(f"Line {result.line}: {' '.join(messages_)}") from exc
+                raise CsvFileError(
+                    gettext("Line %(line)s: %(errors)s")
+                    % {"line": result.line, "errors": " ".join(messages_)}
+                ) from exc
             counts["created" if created else "updated"] += 1
         audit_record(
             actor=request.user,
@@ -99,7 +109,11 @@ class CustomerImporter(Importer):
             object_id=f"csv:{counts['created'] + counts['updated']}",
             summary=f"CSV import: {counts['created']} new, {counts['updated']} updated",
         )
-        return (
-            f"Imported customers: {counts['created']} new, {counts['updated']} updated, "
-            f"{counts['unchanged']} unchanged."
-        )
+        # Labels with a colon: the counts stay out of the words, whatever the plural forms.
+        return gettext(
+            "Customers imported. New: %(created)d, updated: %(updated)d, unchanged: %(unchanged)d."
+        ) % {
+            "created": counts["created"],
+            "updated": counts["updated"],
+            "unchanged": counts["unchanged"],
+        }

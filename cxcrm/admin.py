@@ -9,6 +9,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from cxcrm.admin_lists import BigTableAdminMixin, fixed_choices_filter, recent_filter
 from cxcrm.api.keys import api_key_create, api_key_revoke, clean_scopes
@@ -47,7 +49,7 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
     ordering = ["-seen_at"]
     readonly_fields = ["hostname", "seen_at", "beats", "alive"]
 
-    @admin.display(boolean=True, description="Alive")
+    @admin.display(boolean=True, description=_("Alive"))
     def alive(self, obj: WorkerHeartbeat) -> bool:
         return obj.seen_at >= timezone.now() - HEARTBEAT_STALE_AFTER
 
@@ -67,7 +69,7 @@ class ApiKeyForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
         choices=ApiScope.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text="A write key can also read.",
+        help_text=_("A write key can also read."),
     )
 
     class Meta:
@@ -93,7 +95,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return [
             (None, {"fields": ["name", "scopes", "revoked_at"]}),
             (
-                "Issued",
+                pgettext_lazy("API key fieldset", "Issued"),
                 {"fields": ["prefix", "secret_hash", "created_by", "created_at", "last_used_at"]},
             ),
         ]
@@ -103,7 +105,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             return []
         return ["prefix", "secret_hash", "created_by", "created_at", "last_used_at"]
 
-    @admin.display(description="Key", ordering="prefix")
+    @admin.display(description=pgettext_lazy("API key", "Key"), ordering="prefix")
     def shown_prefix(self, obj: ApiKey) -> str:
         return f"cx_{obj.prefix}_…"
 
@@ -121,13 +123,18 @@ class ApiKeyAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
         messages.warning(
             request,
-            format_html("The key is shown this once; copy it now: <code>{}</code>", made.key),
+            format_html(
+                gettext("The key is shown this once; copy it now: <code>{key}</code>"), key=made.key
+            ),
         )
 
-    @admin.action(description="Revoke the selected keys", permissions=["change"])
+    @admin.action(description=_("Revoke the selected keys"), permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         done = sum(api_key_revoke(api_key_id=pk) for pk in queryset.values_list("pk", flat=True))
-        messages.success(request, f"Revoked {done} key(s).")
+        messages.success(
+            request,
+            ngettext("Revoked %(count)d key.", "Revoked %(count)d keys.", done) % {"count": done},
+        )
 
 
 class WebhookEndpointForm(forms.ModelForm):
@@ -169,11 +176,13 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["url", "description", "events", "active", "owner_email", "api_key"]}),
         (
-            "Signing and health",
+            _("Signing and health"),
             {
                 "fields": WEBHOOK_HEALTH_FIELDS,
-                "description": "Receivers verify the webhook-signature header with this secret "
-                "(Standard Webhooks).",
+                "description": _(
+                    "Receivers verify the webhook-signature header with this secret "
+                    "(Standard Webhooks)."
+                ),
             },
         ),
     ]
@@ -221,19 +230,21 @@ class WebhookDeliveryAdmin(BigTableAdminMixin, admin.ModelAdmin):
     # Events from the catalogue, not SELECT DISTINCT over the log.
     list_filter = [
         "status",
-        fixed_choices_filter("event", "event", lambda: [(e, e) for e in EVENTS]),
-        recent_filter("created_at", "created"),
+        fixed_choices_filter(
+            "event", pgettext_lazy("list filter title", "event"), lambda: [(e, e) for e in EVENTS]
+        ),
+        recent_filter("created_at", pgettext_lazy("list filter title", "created")),
     ]
     list_select_related = ["endpoint"]
     search_fields = ["message_id__exact", "endpoint__url"]
-    search_help_text = (
+    search_help_text = _(
         "An exact message id, or part of the endpoint's URL (reads every delivery: slow)."
     )
     actions = ["redeliver"]
     fieldsets = [
         (None, {"fields": ["endpoint", "event", "message_id", "subject", "status", "attempts"]}),
         (
-            "Last attempt",
+            _("Last attempt"),
             {
                 "fields": [
                     "response_code",
@@ -247,7 +258,7 @@ class WebhookDeliveryAdmin(BigTableAdminMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        ("Payload", {"fields": ["payload"]}),
+        (_("Payload"), {"fields": ["payload"]}),
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -263,12 +274,18 @@ class WebhookDeliveryAdmin(BigTableAdminMixin, admin.ModelAdmin):
         # right (cxcrm.roles: Manager and Admin).
         return request.user.has_perm("cxcrm.change_webhookdelivery")
 
-    @admin.action(description="Deliver the selected events again", permissions=["redeliver"])
+    @admin.action(description=_("Deliver the selected events again"), permissions=["redeliver"])
     def redeliver(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         ids = list(queryset.values_list("pk", flat=True)[:1000])
         sent = sum(webhook_redeliver(delivery_id=pk) is not None for pk in ids)
-        messages.success(
-            request,
-            f"Queued {sent} delivery(ies) again; "
-            f"{len(ids) - sent} skipped (their data was erased).",
-        )
+        skipped = len(ids) - sent
+        text = ngettext(
+            "Queued %(count)d delivery again.", "Queued %(count)d deliveries again.", sent
+        ) % {"count": sent}
+        if skipped:
+            text += " " + ngettext(
+                "%(count)d skipped: its data was erased.",
+                "%(count)d skipped: their data was erased.",
+                skipped,
+            ) % {"count": skipped}
+        messages.success(request, text)

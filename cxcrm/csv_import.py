@@ -32,12 +32,18 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.formats import number_format
+from django.utils.functional import Promise
+from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from cxcrm.text import control_character_error
 
 MAX_ROWS = 10_000
 PREVIEW_ROWS = 100
 PENDING_SECONDS = 3600
+StrOrPromise = str | Promise
 _DELIMITERS = (",", ";", "\t")
 
 
@@ -57,14 +63,18 @@ def decode(raw: bytes) -> tuple[str, str]:
     """The text of the file and the encoding it was read with: UTF-8 (with or without Excel's
     BOM), else Windows-1252, which is what Excel on Windows writes for "CSV (comma delimited)"."""
     if not raw.strip():
-        raise CsvFileError("The file is empty.")
+        raise CsvFileError(gettext("The file is empty."))
     if raw.startswith(b"PK\x03\x04") or raw.startswith(b"\xd0\xcf\x11\xe0"):
         raise CsvFileError(
-            "This is a spreadsheet file (.xlsx/.xls), not CSV. In Excel use "
-            "File → Save As → “CSV UTF-8 (comma delimited)”."
+            gettext(
+                "This is a spreadsheet file (.xlsx/.xls), not CSV. In Excel use "
+                "File → Save As → “CSV UTF-8 (comma delimited)”."
+            )
         )
     if b"\x00" in raw:
-        raise CsvFileError("This is not a text file (it contains binary data). Upload a CSV file.")
+        raise CsvFileError(
+            gettext("This is not a text file (it contains binary data). Upload a CSV file.")
+        )
     try:
         return raw.decode("utf-8-sig"), "UTF-8"
     except UnicodeDecodeError:
@@ -73,7 +83,7 @@ def decode(raw: bytes) -> tuple[str, str]:
         text = raw.decode("cp1252")
     except UnicodeDecodeError as exc:
         raise CsvFileError(
-            "The file is neither UTF-8 nor Windows-1252 text. Save it as “CSV UTF-8”."
+            gettext("The file is neither UTF-8 nor Windows-1252 text. Save it as “CSV UTF-8”.")
         ) from exc
     return text, "Windows-1252"
 
@@ -87,24 +97,51 @@ def parse(raw: bytes, *, columns: tuple[str, ...], required: tuple[str, ...]) ->
     try:
         header_row = next((r for r in reader if any(c.strip() for c in r)), None)
         if header_row is None:
-            raise CsvFileError("The file is empty.")
+            raise CsvFileError(gettext("The file is empty."))
         headers = [h.strip().lower() for h in header_row]
         duplicated = sorted({h for h in headers if headers.count(h) > 1 and h})
         missing = [c for c in required if c not in headers]
         unknown = [h for h in headers if h not in columns]
+        # Column names are the file's own (a machine format): they are quoted, not translated.
         problems = []
         if missing:
-            problems.append(f"missing required column(s): {', '.join(missing)}")
+            problems.append(
+                ngettext(
+                    "missing required column: %(columns)s",
+                    "missing required columns: %(columns)s",
+                    len(missing),
+                )
+                % {"columns": ", ".join(missing)}
+            )
         if unknown:
-            shown = ", ".join(repr(h) if h else "(blank)" for h in unknown[:10])
-            problems.append(f"unknown column(s): {shown}")
+            shown = ", ".join(repr(h) if h else gettext("(blank)") for h in unknown[:10])
+            problems.append(
+                ngettext(
+                    "unknown column: %(columns)s", "unknown columns: %(columns)s", len(unknown)
+                )
+                % {"columns": shown}
+            )
         if duplicated:
-            problems.append(f"column(s) given twice: {', '.join(duplicated)}")
+            problems.append(
+                ngettext(
+                    "column given twice: %(columns)s",
+                    "columns given twice: %(columns)s",
+                    len(duplicated),
+                )
+                % {"columns": ", ".join(duplicated)}
+            )
         if problems:
             raise CsvFileError(
-                "The header row does not match: "
-                + "; ".join(problems)
-                + f". Expected columns: {', '.join(columns)} (required: {', '.join(required)})."
+                # Translators: %(problems)s is a list of the problems above, joined by "; ".
+                gettext(
+                    "The header row does not match: %(problems)s. Expected columns: "
+                    "%(columns)s (required: %(required)s)."
+                )
+                % {
+                    "problems": "; ".join(problems),
+                    "columns": ", ".join(columns),
+                    "required": ", ".join(required),
+                }
             )
         rows: list[tuple[int, dict[str, str]]] = []
         # A quoted cell may span lines: a row is named by the line it starts on.
@@ -115,24 +152,43 @@ def parse(raw: bytes, *, columns: tuple[str, ...], required: tuple[str, ...]) ->
                 continue
             if len(rows) >= MAX_ROWS:
                 raise CsvFileError(
-                    f"The file has more than {MAX_ROWS:,} rows; split it into smaller files."
+                    ngettext(
+                        "The file has more than %(count)s row; split it into smaller files.",
+                        "The file has more than %(count)s rows; split it into smaller files.",
+                        MAX_ROWS,
+                    )
+                    % {"count": number_format(MAX_ROWS, force_grouping=True)}
                 )
             if len(cells) > len(headers):
                 # Kept as a row with an error so the preview points at it.
-                rows.append(
-                    (start, {"__error__": f"{len(cells)} cells, the header has {len(headers)}"})
-                )
+                too_many = ngettext(
+                    "%(cells)d cell, but the header has only %(headers)d.",
+                    "%(cells)d cells, but the header has only %(headers)d.",
+                    len(cells),
+                ) % {"cells": len(cells), "headers": len(headers)}
+                rows.append((start, {"__error__": too_many}))
                 continue
             padded = [*cells, *[""] * (len(headers) - len(cells))]
             rows.append((start, {h: v.strip() for h, v in zip(headers, padded, strict=True)}))
     except csv.Error as exc:
-        raise CsvFileError(f"Line {reader.line_num} is not valid CSV: {exc}.") from exc
+        # The csv module's own reason stays in English: it is quoted, not translated.
+        raise CsvFileError(
+            gettext("Line %(line)s is not valid CSV: %(error)s.")
+            % {"line": reader.line_num, "error": exc}
+        ) from exc
     if not rows:
-        raise CsvFileError("The file has a header row but no data rows.")
+        raise CsvFileError(gettext("The file has a header row but no data rows."))
     return ParsedCsv(headers, rows, encoding, "tab" if delimiter == "\t" else delimiter)
 
 
 NEW, UPDATE, UNCHANGED, ERROR = "new", "update", "unchanged", "error"
+# What the preview's Status column shows for each row status (the status itself is a CSS class).
+STATUS_LABELS = {
+    NEW: pgettext_lazy("CSV import row status", "new"),
+    UPDATE: pgettext_lazy("CSV import row status", "update"),
+    UNCHANGED: pgettext_lazy("CSV import row status", "unchanged"),
+    ERROR: pgettext_lazy("CSV import row status", "error"),
+}
 
 
 @dataclass
@@ -143,6 +199,10 @@ class RowResult:
     errors: list[str] = field(default_factory=list)
     note: str = ""
     data: Any = None  # what the writer needs, set by the importer when the row is valid
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS[self.status])
 
     def fail(self, message: str) -> None:
         self.status = ERROR
@@ -159,7 +219,7 @@ class Importer:
     model: ClassVar[type]
     columns: ClassVar[tuple[str, ...]]
     required: ClassVar[tuple[str, ...]]
-    help: ClassVar[str]
+    help: ClassVar[StrOrPromise]
 
     def check(self, parsed: ParsedCsv) -> list[RowResult]:
         results = [RowResult(line, cells) for line, cells in parsed.rows]
@@ -169,7 +229,7 @@ class Importer:
                 continue
             for name in self.required:
                 if not result.cells.get(name, ""):
-                    result.fail(f"{name}: required.")
+                    result.fail(gettext("%(column)s: required.") % {"column": name})
             # Every column of an import is one line (names, ids, codes): the shared rule.
             for name, value in result.cells.items():
                 problem = control_character_error(value)
@@ -190,19 +250,24 @@ class Importer:
 
 
 def _size(n: int) -> str:
-    return f"{n / 1_000_000:.1f} MB" if n >= 100_000 else f"{n / 1000:.0f} KB"
+    # Decimal units, as the limit is set (CXCRM_CSV_IMPORT_MAX_BYTES), in the staff's notation.
+    if n >= 100_000:
+        return gettext("%(size)s MB") % {"size": number_format(n / 1_000_000, 1)}
+    return gettext("%(size)s KB") % {"size": number_format(round(n / 1000), force_grouping=True)}
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label="CSV file")
+    file = forms.FileField(label=_("CSV file"))
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         limit = settings.CXCRM_CSV_IMPORT_MAX_BYTES
         if upload.size > limit:
             raise ValidationError(
-                f"The file is {_size(upload.size)}; the limit is {_size(limit)}. "
-                "Split it into smaller files."
+                gettext(
+                    "The file is %(size)s; the limit is %(limit)s. Split it into smaller files."
+                )
+                % {"size": _size(upload.size), "limit": _size(limit)}
             )
         return upload
 
@@ -238,7 +303,9 @@ class CsvImportMixin:
         context: dict[str, Any] = {
             **model_admin.admin_site.each_context(request),
             "opts": opts,
-            "title": f"Import {opts.verbose_name_plural} from CSV",
+            # Translators: %(things)s is what is imported, e.g. "Customers" (a page title).
+            "title": gettext("Import from CSV: %(things)s")
+            % {"things": capfirst(opts.verbose_name_plural)},
             "importer": importer,
             "max_mb": settings.CXCRM_CSV_IMPORT_MAX_BYTES / 1_000_000,
             "max_rows": MAX_ROWS,
@@ -287,7 +354,9 @@ class CsvImportMixin:
             has_errors=bool(errors),
             token=token,
             columns=list(parsed.headers),
-            title=f"Preview: import {context['opts'].verbose_name_plural}",
+            # Translators: %(things)s is what is imported, e.g. "Customers" (a page title).
+            title=gettext("Import preview: %(things)s")
+            % {"things": capfirst(context["opts"].verbose_name_plural)},
         )
         return TemplateResponse(request, "admin/csv_preview.html", context)
 
@@ -300,7 +369,8 @@ class CsvImportMixin:
         pending = cache.get(key)
         if pending is None:
             messages.error(
-                request, "This preview has expired or was already imported. Upload the file again."
+                request,
+                gettext("This preview has expired or was already imported. Upload the file again."),
             )
             return HttpResponseRedirect(here)
         raw = zlib.decompress(pending["text"])
@@ -317,7 +387,7 @@ class CsvImportMixin:
             with transaction.atomic():
                 summary = importer.write(results, request)
         except CsvFileError as exc:
-            messages.error(request, f"Nothing was imported. {exc}")
+            messages.error(request, gettext("Nothing was imported. %(reason)s") % {"reason": exc})
             return HttpResponseRedirect(here)
         cache.delete(key)
         messages.success(request, summary)

@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 User = get_user_model()
 
@@ -34,21 +36,28 @@ class StaffUserAdmin(UserAdmin):
             {
                 "classes": ("wide",),
                 "fields": ("username", "email", "usable_password", "password1", "password2"),
-                "description": "Leave the password unusable and use “Invite by email” to let "
-                "the person choose their own.",
+                "description": _(
+                    "Leave the password unusable and use “Invite by email” to let "
+                    "the person choose their own."
+                ),
             },
         ),
     )
 
-    @admin.action(description="Invite by email (set-password link)", permissions=["change"])
+    @admin.action(description=_("Invite by email (set-password link)"), permissions=["change"])
     def invite_by_email(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         sent = sum(staff_invite(user=user, request=request) for user in queryset)
         skipped = queryset.count() - sent
-        self.message_user(
-            request,
-            f"Sent {sent} invitation(s); {skipped} skipped (no email address or inactive).",
-            messages.SUCCESS if sent else messages.WARNING,
-        )
+        text = ngettext("Sent %(count)d invitation.", "Sent %(count)d invitations.", sent) % {
+            "count": sent
+        }
+        if skipped:
+            text += " " + ngettext(
+                "%(count)d skipped: no email address, or inactive.",
+                "%(count)d skipped: no email address, or inactive.",
+                skipped,
+            ) % {"count": skipped}
+        self.message_user(request, text, messages.SUCCESS if sent else messages.WARNING)
 
 
 def register() -> None:

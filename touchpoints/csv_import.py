@@ -10,6 +10,9 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from customers.selectors import customer_resolve_many
 from cxcrm.csv_import import ERROR, NEW, UNCHANGED, Importer, RowResult
@@ -36,27 +39,41 @@ class InteractionImporter(Importer):
         "currency",
     )
     required = ("source", "external_id", "customer_external_id", "touchpoint", "occurred_at")
-    help = (
-        "One interaction (a purchase, a visit…) per row. (source, external_id) identifies it: a "
-        "row imported before is skipped, never doubled. The customer is named by its "
-        "external_id (import customers first), the touchpoint by its slug, occurred_at in ISO "
-        "8601 (2025-03-01T14:30:00+01:00; without an offset it is read in "
-        f"{settings.TIME_ZONE}). New interactions schedule their surveys' invitations."
+    help = format_lazy(
+        _(
+            "One interaction (a purchase, a visit…) per row. (source, external_id) identifies it: "
+            "a row imported before is skipped, never doubled. The customer is named by its "
+            "external_id (import customers first), the touchpoint by its slug, occurred_at in ISO "
+            "8601 (2025-03-01T14:30:00+01:00; without an offset it is read in {time_zone}). New "
+            "interactions schedule their surveys' invitations."
+        ),
+        time_zone=settings.TIME_ZONE,
     )
 
     def _row(self, result: RowResult) -> dict[str, Any] | None:
         cells = result.cells
         for name, length in (("source", 64), ("external_id", 191), ("order_ref", 120)):
             if len(cells.get(name, "")) > length:
-                result.fail(f"{name}: at most {length} characters.")
+                result.fail(
+                    ngettext(
+                        "%(column)s: at most %(count)d character.",
+                        "%(column)s: at most %(count)d characters.",
+                        length,
+                    )
+                    % {"column": name, "count": length}
+                )
         if not _SLUG.match(cells["touchpoint"]) or len(cells["touchpoint"]) > 80:
-            result.fail("touchpoint: give the touchpoint's slug (letters, digits, - and _).")
+            result.fail(
+                gettext("touchpoint: give the touchpoint's slug (letters, digits, - and _).")
+            )
         try:
             occurred_at = parse_datetime(cells["occurred_at"])
         except ValueError:
             occurred_at = None
         if occurred_at is None:
-            result.fail("occurred_at: not an ISO 8601 date and time, e.g. 2025-03-01T14:30:00Z.")
+            result.fail(
+                gettext("occurred_at: not an ISO 8601 date and time, e.g. 2025-03-01T14:30:00Z.")
+            )
         elif timezone.is_naive(occurred_at):
             occurred_at = timezone.make_aware(occurred_at)
         amount: Decimal | None = None
@@ -65,12 +82,14 @@ class InteractionImporter(Importer):
                 try:
                     amount = Decimal(cells["amount"]).quantize(_CENTS)
                 except InvalidOperation:
-                    result.fail("amount: not a number.")
+                    result.fail(gettext("amount: not a number."))
             else:
-                result.fail("amount: a number with at most 2 decimals and a dot, e.g. 49.90.")
+                result.fail(
+                    gettext("amount: a number with at most 2 decimals and a dot, e.g. 49.90.")
+                )
         currency = cells.get("currency", "").upper()
         if currency and not _CURRENCY.match(currency):
-            result.fail("currency: a three-letter ISO 4217 code such as EUR.")
+            result.fail(gettext("currency: a three-letter ISO 4217 code such as EUR."))
         if result.status == ERROR:
             return None
         return {
@@ -100,18 +119,22 @@ class InteractionImporter(Importer):
             touchpoint = touchpoints.get(result.cells["touchpoint"])
             if customer is None:
                 result.fail(
-                    f"customer_external_id: no customer {result.cells['customer_external_id']!r} "
-                    "(import customers first)."
+                    gettext("customer_external_id: no customer %(value)s (import customers first).")
+                    % {"value": repr(result.cells["customer_external_id"])}
                 )
             if touchpoint is None:
-                result.fail(f"touchpoint: no touchpoint with slug {result.cells['touchpoint']!r}.")
+                result.fail(
+                    gettext("touchpoint: no touchpoint with slug %(value)s.")
+                    % {"value": repr(result.cells["touchpoint"])}
+                )
             if result.status == ERROR:
                 continue
             key = (values["source"], values["external_id"])
             if key in known:
-                result.status, result.note = UNCHANGED, "already imported; skipped"
+                result.status, result.note = UNCHANGED, gettext("already imported; skipped")
             elif key in seen:
-                result.status, result.note = UNCHANGED, f"same as line {seen[key]}; recorded once"
+                note = gettext("same as line %(line)s; recorded once") % {"line": seen[key]}
+                result.status, result.note = UNCHANGED, note
             else:
                 seen[key] = result.line
                 result.status = NEW
@@ -125,7 +148,13 @@ class InteractionImporter(Importer):
         created = sum(1 for o in outcome if o.created)
         invitations = sum(o.invitations for o in outcome)
         skipped = len(results) - created
-        return (
-            f"Imported interactions: {created} new, {skipped} already there or repeated; "
-            f"{invitations} survey invitation(s) scheduled."
-        )
+        # Labels with a colon: the counts stay out of the words, whatever the plural forms.
+        imported = gettext(
+            "Interactions imported. New: %(created)d, already there or repeated: %(skipped)d."
+        ) % {"created": created, "skipped": skipped}
+        scheduled = ngettext(
+            "%(count)d survey invitation scheduled.",
+            "%(count)d survey invitations scheduled.",
+            invitations,
+        ) % {"count": invitations}
+        return f"{imported} {scheduled}"

@@ -191,7 +191,7 @@ def test_preview_of_a_good_customer_file_writes_nothing(admin_client: Client) ->
     assert response.context["counts"] == {"new": 1, "update": 1, "unchanged": 1, "error": 0}
     statuses = [(r.line, r.status) for r in response.context["results"]]
     assert statuses == [(2, "new"), (3, "update"), (4, "unchanged")]
-    assert "Confirm: import 3 row(s)" in response.content.decode()
+    assert "Confirm: import 3 rows" in response.content.decode()
     assert Customer.objects.count() == 2
     assert Customer.objects.get(external_id="c-2").name == "Old name"
 
@@ -230,8 +230,8 @@ def test_preview_shows_per_row_errors_and_confirm_imports_nothing(admin_client: 
 def test_wrong_headers_are_named(admin_client: Client) -> None:
     response = _upload(admin_client, CUSTOMERS_IMPORT, b"id,e-mail,name\n1,a@example.com,Ann\n")
     message = _file_error(response)
-    assert "missing required column(s): external_id" in message
-    assert "unknown column(s): 'id', 'e-mail'" in message
+    assert "missing required column: external_id" in message
+    assert "unknown columns: 'id', 'e-mail'" in message
 
 
 def test_interaction_headers_list_every_missing_column(admin_client: Client) -> None:
@@ -276,7 +276,7 @@ def test_too_many_rows_are_refused(admin_client: Client, monkeypatch: Any) -> No
 def test_a_row_with_too_many_cells_is_an_error(admin_client: Client) -> None:
     response = _upload(admin_client, CUSTOMERS_IMPORT, b"external_id,name\nc-1,Ann,extra\n")
     (row,) = response.context["results"]
-    assert row.errors == ["3 cells, the header has 2"]
+    assert row.errors == ["3 cells, but the header has only 2."]
 
 
 def test_windows_1252_file_with_accents(admin_client: Client) -> None:
@@ -322,7 +322,7 @@ def test_confirm_creates_and_updates_customers(admin_client: Client) -> None:
     response = admin_client.post(CUSTOMERS_IMPORT, {"token": preview.context["token"]}, follow=True)
 
     assert response.redirect_chain[-1][0] == reverse("admin:customers_customer_changelist")
-    assert "Imported customers: 1 new, 1 updated, 0 unchanged." in response.content.decode()
+    assert "Customers imported. New: 1, updated: 1, unchanged: 0." in response.content.decode()
     ann = Customer.objects.get(external_id="c-1")
     assert (ann.email, ann.name, ann.segment, ann.language) == (
         "one@example.com",
@@ -375,9 +375,10 @@ def test_confirm_imports_interactions_idempotently_and_schedules_surveys(
         INTERACTIONS_IMPORT, {"token": preview.context["token"]}, follow=True
     )
 
-    assert "2 new, 1 already there or repeated; 2 survey invitation(s)" in (
-        response.content.decode()
-    )
+    assert (
+        "Interactions imported. New: 2, already there or repeated: 1. "
+        "2 survey invitations scheduled."
+    ) in response.content.decode()
     first = Interaction.objects.get(source="shop", external_id="o-1")
     assert (first.touchpoint, str(first.amount), first.currency, first.order_ref) == (
         touchpoint,
