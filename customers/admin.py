@@ -10,7 +10,8 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.formats import date_format
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language_info, gettext, ngettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from customers.csv_import import CustomerImporter
 from customers.models import AuditAction, AuditEntry, Customer
@@ -23,8 +24,15 @@ from cxcrm.csv_import import CsvImportMixin
 
 # The audit trail's object types and channels, as written by audit_record's callers: its
 # filters list these rather than reading the distinct values of the whole trail.
-AUDIT_OBJECT_TYPES = [("customer", "customer"), ("ticket", "ticket")]
-AUDIT_CHANNELS = [("admin", "admin"), ("api", "API"), ("system", "system")]
+AUDIT_OBJECT_TYPES = [
+    ("customer", pgettext_lazy("audit object type", "customer")),
+    ("ticket", pgettext_lazy("audit object type", "ticket")),
+]
+AUDIT_CHANNELS = [
+    ("admin", pgettext_lazy("audit channel", "admin")),
+    ("api", pgettext_lazy("audit channel", "API")),
+    ("system", pgettext_lazy("audit channel", "system")),
+]
 
 
 class AuditedViewMixin:
@@ -51,16 +59,16 @@ class AuditedViewMixin:
 class ConsentFilter(admin.SimpleListFilter):
     """Why a customer can or cannot be emailed; mirrors CustomerQuerySet.reachable()."""
 
-    title = "consent"
+    title = pgettext_lazy("list filter title", "consent")
     parameter_name = "consent"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
         return [
-            ("reachable", "Reachable"),
-            ("unsubscribed", "Unsubscribed"),
-            ("suppressed", "Suppressed"),
-            ("erased", "Erased"),
-            ("no_email", "No email address"),
+            ("reachable", pgettext_lazy("customer consent", "Reachable")),
+            ("unsubscribed", pgettext_lazy("customer consent", "Unsubscribed")),
+            ("suppressed", pgettext_lazy("customer consent", "Suppressed")),
+            ("erased", pgettext_lazy("customer consent", "Erased")),
+            ("no_email", _("No email address")),
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Customer]) -> QuerySet[Customer]:
@@ -113,12 +121,16 @@ class CustomerAdmin(
     # segment have no list of their own: ?country=PL or ?segment=vip in the URL filters by them.
     list_filter = [
         ConsentFilter,
-        fixed_choices_filter("language", "language", lambda: list(settings.LANGUAGES)),
-        recent_filter("created_at", "created"),
+        fixed_choices_filter(
+            "language",
+            pgettext_lazy("list filter title", "language"),
+            lambda: list(settings.LANGUAGES),
+        ),
+        recent_filter("created_at", pgettext_lazy("list filter title", "created")),
     ]
     # email has an index (exact and prefix lookups); name has none.
     search_fields = ["email", "name", "=external_id"]
-    search_help_text = (
+    search_help_text = _(
         "Exact external id, or part of an email or name (a part of a name reads every customer:"
         " slow on a big list)."
     )
@@ -140,7 +152,7 @@ class CustomerAdmin(
         (None, {"fields": [("name", "email"), ("phone", "external_id")]}),
         (None, {"fields": [("language", "country", "segment")]}),
         (
-            "Consent",
+            _("Consent"),
             {
                 "fields": [
                     ("unsubscribed_at", "suppressed_at", "suppression_reason"),
@@ -152,7 +164,7 @@ class CustomerAdmin(
         ),
         # As stored (read-only: the API and imports set them); the header shows them as a table.
         (
-            "Tags and attributes, as stored",
+            _("Tags and attributes, as stored"),
             {"fields": ["tags", "attributes"], "classes": ["collapse"]},
         ),
     ]
@@ -191,7 +203,7 @@ class CustomerAdmin(
 
     actions = ["export_json", "erase_personal_data"]
 
-    @admin.display(boolean=True, description="Reachable")
+    @admin.display(boolean=True, description=pgettext_lazy("customer consent", "Reachable"))
     def reachable(self, obj: Customer) -> bool:
         return obj.is_reachable
 
@@ -216,7 +228,7 @@ class CustomerAdmin(
     def has_erase_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("customers.erase_customer")
 
-    @admin.action(description="Export all their data (JSON)", permissions=["export"])
+    @admin.action(description=_("Export all their data (JSON)"), permissions=["export"])
     def export_json(self, request: HttpRequest, queryset: QuerySet[Customer]) -> HttpResponse:
         ids = list(queryset.values_list("id", flat=True)[:100])
         exports = [customer_export(customer_id=pk, actor=request.user) for pk in ids]
@@ -231,7 +243,9 @@ class CustomerAdmin(
         response["Content-Disposition"] = f'attachment; filename="{name}.json"'
         return response
 
-    @admin.action(description="Erase personal data (keeps anonymous scores)", permissions=["erase"])
+    @admin.action(
+        description=_("Erase personal data (keeps anonymous scores)"), permissions=["erase"]
+    )
     def erase_personal_data(
         self, request: HttpRequest, queryset: QuerySet[Customer]
     ) -> HttpResponse | None:
@@ -242,7 +256,7 @@ class CustomerAdmin(
                 "admin/customers/erase_confirmation.html",
                 {
                     **self.admin_site.each_context(request),
-                    "title": "Erase personal data?",
+                    "title": gettext("Erase personal data?"),
                     "customers": queryset[:100],
                     "count": queryset.count(),
                     "ids": list(queryset.values_list("id", flat=True)[:100]),
@@ -253,30 +267,47 @@ class CustomerAdmin(
         ids = list(queryset.values_list("id", flat=True)[:100])
         for pk in ids:
             customer_erase(customer_id=pk, actor=request.user)
-        self.message_user(
-            request,
-            f"Erased the personal data of {len(ids)} customer(s); their scores stay, anonymous.",
-            messages.SUCCESS,
-        )
+        text = ngettext(
+            "Erased the personal data of %(count)d customer; their scores stay, anonymous.",
+            "Erased the personal data of %(count)d customers; their scores stay, anonymous.",
+            len(ids),
+        ) % {"count": len(ids)}
+        self.message_user(request, text, messages.SUCCESS)
         return None
 
 
+CONSENT_LABELS = {
+    "erased": pgettext_lazy("customer consent", "Erased"),
+    "suppressed": pgettext_lazy("customer consent", "Suppressed"),
+    "unsubscribed": pgettext_lazy("customer consent", "Unsubscribed"),
+    "no email": pgettext_lazy("customer consent", "No email"),
+    "subscribed": pgettext_lazy("customer consent", "Subscribed"),
+}
+
+
 def customer_profile(customer: Customer) -> dict[str, Any]:
-    """The page's header: who they are, in words (language by name), and whether we may
-    email them and why not."""
+    """The page's header: who they are, in words (language by name, in the staff member's
+    language), and whether we may email them and why not. ``consent`` is a key (a CSS class),
+    ``consent_label`` what the page shows."""
     try:
-        language = get_language_info(customer.language)["name"]
+        language = get_language_info(customer.language)["name_translated"]
     except KeyError:
         language = customer.language
     if customer.erased_at:
-        consent, reason = "erased", f"personal data erased {date_format(customer.erased_at)}"
+        consent = "erased"
+        reason = gettext("personal data erased on %(date)s") % {
+            "date": date_format(customer.erased_at)
+        }
     elif customer.suppressed_at:
         consent = "suppressed"
-        reason = customer.get_suppression_reason_display() or "suppressed"
+        reason = customer.get_suppression_reason_display() or ""
     elif customer.unsubscribed_at:
-        consent, reason = "unsubscribed", f"since {date_format(customer.unsubscribed_at)}"
+        consent = "unsubscribed"
+        reason = pgettext("unsubscribed since a date", "since %(date)s") % {
+            "date": date_format(customer.unsubscribed_at)
+        }
     elif not customer.email:
-        consent, reason = "no email", "no email address"
+        consent, reason = "no email", gettext("no email address")
     else:
         consent, reason = "subscribed", ""
     tags = customer.tags if isinstance(customer.tags, list) else []
@@ -284,6 +315,7 @@ def customer_profile(customer: Customer) -> dict[str, Any]:
     return {
         "language": language,
         "consent": consent,
+        "consent_label": CONSENT_LABELS[consent],
         "consent_reason": reason,
         "tags": [str(t) for t in tags],
         "attributes": [
@@ -298,12 +330,18 @@ class AuditEntryAdmin(BigTableAdminMixin, admin.ModelAdmin):
     list_display = ["at", "actor_label", "action", "object_type", "object_id", "channel", "summary"]
     list_filter = [
         "action",
-        fixed_choices_filter("object_type", "object type", lambda: AUDIT_OBJECT_TYPES),
-        fixed_choices_filter("channel", "channel", lambda: AUDIT_CHANNELS),
-        recent_filter("at", "when"),
+        fixed_choices_filter(
+            "object_type",
+            pgettext_lazy("list filter title", "object type"),
+            lambda: AUDIT_OBJECT_TYPES,
+        ),
+        fixed_choices_filter(
+            "channel", pgettext_lazy("list filter title", "channel"), lambda: AUDIT_CHANNELS
+        ),
+        recent_filter("at", pgettext_lazy("list filter title", "when")),
     ]
     search_fields = ["actor_label", "=object_id"]
-    search_help_text = "Exact object id, or part of who did it (reads the whole trail: slow)."
+    search_help_text = _("Exact object id, or part of who did it (reads the whole trail: slow).")
     list_select_related = ()
 
     def has_add_permission(self, request: HttpRequest) -> bool:

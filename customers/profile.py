@@ -10,13 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise
+
 from customers.models import Customer
 
 
 @dataclass(frozen=True)
 class ProfilePanel:
     key: str
-    title: str
+    title: str | Promise  # a gettext_lazy string: shown in the staff member's language
     template: str
     load: Callable[[Customer], dict[str, Any]]
     order: int = 100

@@ -32,6 +32,8 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeData
 from django.utils.text import capfirst, slugify
+from django.utils.translation import gettext, override
+from django.utils.translation import gettext_lazy as _
 
 CHUNK_SIZE = 2000
 # Spreadsheets run a cell that starts with one of these as a formula (CSV injection, OWASP).
@@ -97,12 +99,16 @@ def _rows(
 ) -> Iterator[list[str]]:
     for obj in queryset.iterator(chunk_size=CHUNK_SIZE):
         row = []
-        for name in columns:
-            try:
-                field, _attr, value = lookup_field(name, obj, model_admin)
-            except ObjectDoesNotExist:
-                field, value = None, None
-            row.append(_cell(value, field))
+        # A machine format: choice labels and display columns in the source language and
+        # notation, whatever the staff member's. Per row, not around the yield: the generator
+        # runs while the response streams, and must not leave its language on the thread.
+        with override(None):
+            for name in columns:
+                try:
+                    field, _attr, value = lookup_field(name, obj, model_admin)
+                except ObjectDoesNotExist:
+                    field, value = None, None
+                row.append(_cell(value, field))
         yield row
 
 
@@ -118,8 +124,11 @@ def csv_response(
 ) -> StreamingHttpResponse:
     model = model_admin.model
     columns = _columns(model_admin, request)
-    # Capitalised as the changelist shows them.
-    headers = [capfirst(str(label_for_field(n, model, model_admin))) for n in columns]
+    # Capitalised as the changelist shows them, but never translated: a file's columns stay
+    # the same for every staff member (scripts and spreadsheets read them by name).
+    with override(None):
+        headers = [capfirst(str(label_for_field(n, model, model_admin))) for n in columns]
+        name = slugify(model._meta.verbose_name_plural) or "export"
     # An admin may record the export (customers: the privacy audit trail).
     on_export = getattr(model_admin, "csv_exported", None)
     if on_export is not None:
@@ -134,12 +143,11 @@ def csv_response(
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    name = slugify(model._meta.verbose_name_plural) or "export"
     response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
     return response
 
 
-@admin.action(description="Export selected rows as CSV", permissions=["view"])
+@admin.action(description=_("Export selected rows as CSV"), permissions=["view"])
 def export_csv(
     model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
 ) -> StreamingHttpResponse:
@@ -172,7 +180,9 @@ class CsvExportMixin:
             changelist = model_admin.get_changelist_instance(request)
         except IncorrectLookupParameters:
             opts = model_admin.model._meta
-            messages.error(request, "The filters in the address are not valid; nothing exported.")
+            messages.error(
+                request, gettext("The filters in the address are not valid; nothing exported.")
+            )
             return HttpResponseRedirect(
                 reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
             )

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cxcrm.admin_lists import BigTableAdminMixin, recent_filter
 from cxcrm.csv_export import CsvExportMixin
@@ -21,9 +24,12 @@ class TouchpointAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "description", "active"]}),
-        ("Journey", {"fields": ["stage", "channel", "ownership"]}),
-        ("Ownership", {"fields": ["owner_team", "owner"]}),
-        ("Audit", {"fields": ["created_at", "updated_at"]}),
+        (_("Journey"), {"fields": ["stage", "channel", "ownership"]}),
+        (_("Ownership"), {"fields": ["owner_team", "owner"]}),
+        (
+            pgettext_lazy("fieldset: when the row was made and changed", "Audit"),
+            {"fields": ["created_at", "updated_at"]},
+        ),
     ]
 
 
@@ -42,23 +48,33 @@ class InteractionAdmin(BigTableAdminMixin, CsvImportMixin, CsvExportMixin, admin
         "amount_display",
     ]
     # Sources are the integrators' own names (no list of them): ?source=shop filters by one.
-    list_filter = ["touchpoint__stage", recent_filter("occurred_at", "occurred")]
+    list_filter = [
+        "touchpoint__stage",
+        recent_filter("occurred_at", pgettext_lazy("list filter title", "occurred")),
+    ]
     list_select_related = ["customer", "touchpoint"]
     # Ids are opaque: a partial match on them is noise, so they match exactly.
     # Exact lookups: each one an index (source/external id, order reference, customer email).
     search_fields = ["external_id__exact", "order_ref__exact", "customer__email__exact"]
-    search_help_text = "An exact external id, order reference or customer email."
+    search_help_text = _("An exact external id, order reference or customer email.")
     autocomplete_fields = ["customer", "touchpoint"]
     readonly_fields = ["created_at"]
     fieldsets = [
         (None, {"fields": ["customer", "touchpoint", "occurred_at"]}),
-        ("Source", {"fields": ["source", "external_id"]}),
-        ("Order", {"fields": ["order_ref", "amount", "currency"]}),
-        ("More", {"fields": ["metadata", "created_at"]}),
+        (
+            pgettext_lazy("fieldset: where an interaction came from", "Source"),
+            {"fields": ["source", "external_id"]},
+        ),
+        (
+            pgettext_lazy("fieldset: a purchase", "Order"),
+            {"fields": ["order_ref", "amount", "currency"]},
+        ),
+        (pgettext_lazy("fieldset: other details", "More"), {"fields": ["metadata", "created_at"]}),
     ]
 
-    @admin.display(description="Amount", ordering="amount")
+    @admin.display(description=_("Amount"), ordering="amount")
     def amount_display(self, obj: Interaction) -> str:
         if obj.amount is None:
             return ""
-        return f"{obj.amount} {obj.currency}".strip()
+        # In the staff member's notation (49,90 in Polish); the CSV export renders it untranslated.
+        return f"{number_format(obj.amount, 2)} {obj.currency}".strip()
