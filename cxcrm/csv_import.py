@@ -132,8 +132,8 @@ def parse(raw: bytes, *, columns: tuple[str, ...], required: tuple[str, ...]) ->
             )
         if problems:
             raise CsvFileError(
-                # Translators: %(problems)s is a list of the problems above, joined by "; ".
                 gettext(
+                    # Translators: %(problems)s is a list of the problems above, joined by "; ".
                     "The header row does not match: %(problems)s. Expected columns: "
                     "%(columns)s (required: %(required)s)."
                 )

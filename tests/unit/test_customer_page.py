@@ -69,7 +69,7 @@ def test_the_page_is_a_profile_with_history_and_a_compact_form() -> None:
     html = page.content.decode()
 
     assert "Russian" in html and "Subscribed" in html
-    assert '<th scope="row">plan</th><td dir="auto">pro</td>' in html
+    assert '<th scope="row" dir="auto">plan</th><td dir="auto">pro</td>' in html
     assert "Late again" in html and 'id="cx-panel-tickets"' in html
     assert 'name="attributes"' not in html and 'name="tags"' not in html  # not JSON boxes
     assert 'name="name"' in html and 'name="_save"' in html
