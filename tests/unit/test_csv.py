@@ -103,6 +103,25 @@ def test_export_link_with_search_and_relations(admin_client: Client) -> None:
     assert rows[1][6] == "'-5.00 EUR"
 
 
+def test_export_is_the_same_file_whatever_the_staff_members_language(
+    admin_client: Client,
+) -> None:
+    # The page shows the amount the Polish way; the file keeps one notation and English column
+    # names, so scripts and spreadsheets that read it by name work for every team.
+    InteractionFactory(external_id="order-1", amount="49.90", currency="EUR")
+    url = reverse("admin:touchpoints_interaction_export")
+
+    english = _csv(admin_client.get(url))
+    polish = _csv(admin_client.get(url, HTTP_ACCEPT_LANGUAGE="pl"))
+    page = admin_client.get(
+        reverse("admin:touchpoints_interaction_changelist"), HTTP_ACCEPT_LANGUAGE="pl"
+    )
+
+    assert "49,90 EUR" in page.content.decode()
+    assert polish == english
+    assert english[1][6] == "49.90 EUR"
+
+
 def test_export_action_on_all_filtered_rows(admin_client: Client) -> None:
     kept = [CustomerFactory(segment="vip") for _ in range(3)]
     CustomerFactory(segment="other")
