@@ -13,18 +13,24 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from cxcrm.staff_prefs import recipients_by_locale, staff_locale
+
 User = get_user_model()
 
 
 def staff_invite(*, user: Any, request: HttpRequest) -> bool:
     """Email the user a link to set their password (allauth's reset flow: the link is signed,
-    single-use and expires). Users without an email address cannot be invited."""
+    single-use and expires), in the invitee's language (their preference, if an Admin set it;
+    else the site's), not the inviting Admin's. Users without an email address cannot be
+    invited."""
     if not user.email or not user.is_active:
         return False
     form = ResetPasswordForm(data={"email": user.email})
     if not form.is_valid():
         return False
-    form.save(request)
+    for locale, _emails in recipients_by_locale([user.email]):
+        with staff_locale(locale):
+            form.save(request)
     return True
 
 
