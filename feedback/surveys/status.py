@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 
 from cxcrm.models import WorkerHeartbeat
 from cxcrm.workers import worker_beats
@@ -56,7 +57,9 @@ def stuck_claims(*, now: datetime) -> list[StuckClaim]:
         .order_by("oldest")[:MAX_ROWS]
     )
     return [
-        StuckClaim(row["claimed_by"] or "unknown worker", row["invitations"], row["oldest"])
+        StuckClaim(
+            row["claimed_by"] or gettext("unknown worker"), row["invitations"], row["oldest"]
+        )
         for row in rows
     ]
 
@@ -70,7 +73,7 @@ def status_view(request: HttpRequest) -> HttpResponse:
     last_error = dispatch_last_error()
     context = {
         **admin.site.each_context(request),
-        "title": "System status",
+        "title": gettext("System status"),
         "stuck": stuck_claims(now=now),
         "stuck_after_minutes": int(STUCK_AFTER.total_seconds() // 60),
         "possibly_delivered": OutboundEmail.objects.filter(
