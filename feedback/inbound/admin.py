@@ -12,6 +12,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 from customers.selectors import customers_by_email
@@ -33,12 +35,12 @@ RAW_PREVIEW_BYTES = 256 * 1024
 class InboundStatusFilter(admin.SimpleListFilter):
     """Statuses, the ones that need a person first (unmatched leads), plus all of those at once."""
 
-    title = "status"
+    title = pgettext_lazy("inbound email", "status")
     parameter_name = "status"
     ATTENTION = "attention"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(self.ATTENTION, "Needs attention")] + [
+        return [(self.ATTENTION, gettext("Needs attention"))] + [
             (value, label) for value, label in InboundStatus.choices
         ]
 
@@ -58,9 +60,9 @@ class AttachForm(forms.Form):
     """Which customer the mail is about: their number, or an address only one customer has."""
 
     customer = forms.CharField(
-        label="Customer (number or email address)",
+        label=_("Customer (number or email address)"),
         max_length=254,
-        help_text="Suggested: the customers with the sender's address.",
+        help_text=_("Suggested: the customers with the sender's address."),
     )
 
     def clean_customer(self) -> Customer:
@@ -68,14 +70,19 @@ class AttachForm(forms.Form):
         if value.isascii() and value.isdigit() and len(value) <= 18:
             found = Customer.objects.filter(pk=int(value), erased_at__isnull=True).first()
             if found is None:
-                raise forms.ValidationError(f"No customer #{value} (or they were erased).")
+                raise forms.ValidationError(
+                    gettext("No customer #%(number)s (or they were erased).") % {"number": value}
+                )
             return found
         matches = list(customers_by_email(value)[:2])
         if not matches:
-            raise forms.ValidationError(f"No customer has the address {value}.")
+            raise forms.ValidationError(
+                gettext("No customer has the address %(email)s.") % {"email": value}
+            )
         if len(matches) > 1:
             raise forms.ValidationError(
-                f"Several customers have the address {value}: give the customer's number."
+                gettext("Several customers have the address %(email)s: give the customer's number.")
+                % {"email": value}
             )
         return matches[0]
 
@@ -95,10 +102,14 @@ class InboundEmailAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
         "source",
         "note_excerpt",
     ]
-    list_filter = [InboundStatusFilter, "source", recent_filter("received_at", "received")]
+    list_filter = [
+        InboundStatusFilter,
+        "source",
+        recent_filter("received_at", pgettext_lazy("filter: emails", "received")),
+    ]
     list_select_related = ["invitation__customer", "ticket"]
     search_fields = ["from_email", "subject", "message_id__exact"]
-    search_help_text = (
+    search_help_text = _(
         "An exact Message-ID, or part of the sender or subject (reads every email: slow)."
     )
     fieldsets = [
@@ -117,13 +128,16 @@ class InboundEmailAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
             },
         ),
         (
-            "Message",
+            pgettext_lazy("an email", "Message"),
             {"fields": ["from_email", "to", "envelope_to", "subject", "message_id", "size"]},
         ),
-        ("Thread", {"fields": ["in_reply_to", "references"]}),
-        ("Matched", {"fields": ["invitation", "response", "ticket"]}),
-        ("New text", {"fields": ["text"]}),
-        ("Raw message", {"fields": ["raw_block"], "classes": ["collapse"]}),
+        (pgettext_lazy("email thread", "Thread"), {"fields": ["in_reply_to", "references"]}),
+        (
+            pgettext_lazy("what an email was matched to", "Matched"),
+            {"fields": ["invitation", "response", "ticket"]},
+        ),
+        (_("New text"), {"fields": ["text"]}),
+        (_("Raw message"), {"fields": ["raw_block"], "classes": ["collapse"]}),
     ]
     readonly_fields = ["raw_block"]
     actions = ["process_again", "create_ticket", "attach_to_customer"]
@@ -132,28 +146,33 @@ class InboundEmailAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
         # The raw message can be megabytes: never load it for a list, only on one message's page.
         return super().get_queryset(request).defer("raw")
 
-    @admin.display(description="Customer")
+    @admin.display(description=_("Customer"))
     def customer(self, obj: InboundEmail) -> str:
         return str(obj.invitation.customer) if obj.invitation else "—"
 
-    @admin.display(description="Note")
+    @admin.display(description=_("Note"))
     def note_excerpt(self, obj: InboundEmail) -> str:
         return excerpt(obj.note)
 
-    @admin.display(description="As received")
+    @admin.display(description=_("As received"))
     def raw_block(self, obj: InboundEmail) -> SafeString:
         raw = bytes(obj.raw or b"")
         # Decoded only for reading (bad bytes shown as U+FFFD); the stored bytes are untouched.
         shown = raw[:RAW_PREVIEW_BYTES].decode("utf-8", errors="replace")
         if len(raw) > RAW_PREVIEW_BYTES:
-            shown += f"\n\n[… {len(raw) - RAW_PREVIEW_BYTES} more bytes not shown]"
+            more = len(raw) - RAW_PREVIEW_BYTES
+            shown += "\n\n" + ngettext(
+                "[… %(n)s more byte not shown]", "[… %(n)s more bytes not shown]", more
+            ) % {"n": more}
         return format_html('<pre style="white-space:pre-wrap;max-height:40em">{}</pre>', shown)
 
     def has_process_permission(self, request: HttpRequest) -> bool:
         # The rows are read-only; processing again is a Manager's right (cxcrm.roles).
         return request.user.has_perm("feedback.change_inboundemail")
 
-    @admin.action(description="Process again (failed or stuck messages)", permissions=["process"])
+    @admin.action(
+        description=_("Process again (failed or stuck messages)"), permissions=["process"]
+    )
     def process_again(self, request: HttpRequest, queryset: QuerySet[InboundEmail]) -> None:
         # Only messages nothing was recorded for: matched ones would be recorded twice.
         ids = list(
@@ -163,10 +182,20 @@ class InboundEmailAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
         )
         results = [inbound_email_process(inbound_email_id=pk, again=True).status for pk in ids]
         failed = results.count(InboundStatus.ERROR)
+        skipped = queryset.count() - len(ids)
+        again = ngettext(
+            "%(n)s message processed again, %(failed)s of them failed again.",
+            "%(n)s messages processed again, %(failed)s of them failed again.",
+            len(ids),
+        ) % {"n": len(ids), "failed": failed}
+        left = ngettext(
+            "%(n)s skipped (only failed or stuck ones are processed).",
+            "%(n)s skipped (only failed or stuck ones are processed).",
+            skipped,
+        ) % {"n": skipped}
         self.message_user(
             request,
-            f"{len(ids)} message(s) processed again, {failed} failed again; "
-            f"{queryset.count() - len(ids)} skipped (only failed or stuck ones are processed).",
+            f"{again} {left}",
             messages.WARNING if failed or not ids else messages.SUCCESS,
         )
 
@@ -198,9 +227,13 @@ class InboundEmailAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
             self.message_user(
                 request,
                 format_html(
-                    "{} email(s) recorded on ticket(s) {}.",
-                    len(done),
-                    format_html(", ".join(["{}"] * len(done)), *done),
+                    ngettext(
+                        "{count} email recorded on ticket {tickets}.",
+                        "{count} emails recorded on tickets {tickets}.",
+                        len(done),
+                    ),
+                    count=len(done),
+                    tickets=format_html(", ".join(["{}"] * len(done)), *done),
                 ),
                 messages.SUCCESS,
             )
@@ -208,11 +241,19 @@ class InboundEmailAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
             self.message_user(request, " ".join(refused[:10]), messages.WARNING)
         if len(ids) > HANDLE_LIMIT:
             self.message_user(
-                request, f"Only the first {HANDLE_LIMIT} were handled: run it again.", messages.INFO
+                request,
+                ngettext(
+                    "Only the first %(n)s was handled: run it again.",
+                    "Only the first %(n)s were handled: run it again.",
+                    HANDLE_LIMIT,
+                )
+                % {"n": HANDLE_LIMIT},
+                messages.INFO,
             )
 
     @admin.action(
-        description="Create ticket (customer found by the sender's address)", permissions=["ticket"]
+        description=_("Create ticket (customer found by the sender's address)"),
+        permissions=["ticket"],
     )
     def create_ticket(self, request: HttpRequest, queryset: QuerySet[InboundEmail]) -> None:
         # Nobody with the sender's address: a new customer only for those who may add customers
@@ -226,7 +267,7 @@ class InboundEmailAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description="Attach to customer…", permissions=["ticket"])
+    @admin.action(description=_("Attach to customer…"), permissions=["ticket"])
     def attach_to_customer(
         self, request: HttpRequest, queryset: QuerySet[InboundEmail]
     ) -> HttpResponse | None:
@@ -251,7 +292,7 @@ class InboundEmailAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
             "admin/feedback/inboundemail/attach_form.html",
             {
                 **self.admin_site.each_context(request),
-                "title": "Attach email to a customer",
+                "title": gettext("Attach email to a customer"),
                 "opts": self.model._meta,
                 "form": form,
                 "rows": rows,

@@ -21,9 +21,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonR
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from cxcrm.admin_lists import BigTableAdminMixin, fixed_choices_filter, recent_filter
 from cxcrm.errors import ServiceError
@@ -77,8 +80,11 @@ class ExamplesField(forms.CharField):
 class TopicForm(forms.ModelForm):
     examples = ExamplesField(
         required=False,
-        help_text="One phrase a line, in any language: how customers say it (the model "
-        "finds the same words in the other languages).",
+        label=_("Examples"),
+        help_text=_(
+            "One phrase a line, in any language: how customers say it (the model "
+            "finds the same words in the other languages)."
+        ),
     )
 
     class Meta:
@@ -96,14 +102,14 @@ class TopicAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "description", "examples", "active"]}),
-        ("Record", {"fields": ["created_at", "updated_at"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]
 
-    @admin.display(description="Description")
+    @admin.display(description=_("Description"))
     def description_excerpt(self, obj: Topic) -> SafeString | str:
         return excerpt(obj.description)
 
-    @admin.display(description="Examples")
+    @admin.display(description=_("Examples"))
     def example_count(self, obj: Topic) -> int:
         return len(obj.examples or [])
 
@@ -128,7 +134,7 @@ class TopicAdmin(admin.ModelAdmin):
 class TopicFilter(admin.SimpleListFilter):
     """Texts with a topic (staff removals excluded). Choices: the taxonomy, one small query."""
 
-    title = "topic"
+    title = _("topic")
     parameter_name = "topic"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -166,15 +172,18 @@ def topics_with_buttons(insight: CommentInsight, menu: list[tuple[str, str]] | N
     chips = format_html_join(
         "",
         '<div class="insight-topic" title="{}">{}{} <button type="submit" formaction="{}" '
-        'formmethod="post" name="remove" value="{}" aria-label="Remove {}">×</button></div>',
+        'formmethod="post" name="remove" value="{}" aria-label="{}">×</button></div>',
         (
             (
-                "set by staff" if a.by_staff else f"confidence {a.confidence:.2f}",
+                gettext("set by staff")
+                if a.by_staff
+                else gettext("confidence %(confidence)s")
+                % {"confidence": number_format(round(a.confidence, 2), 2)},
                 a.topic.name,
                 " ✓" if a.by_staff else "",
                 url,
                 a.topic.pk,
-                a.topic.name,
+                gettext("Remove %(topic)s") % {"topic": a.topic.name},
             )
             for a in getattr(insight, "live_topics", [])
         ),
@@ -186,13 +195,16 @@ def topics_with_buttons(insight: CommentInsight, menu: list[tuple[str, str]] | N
         "", '<option value="{}">{}</option>', ((pk, name) for pk, name in menu if pk not in shown)
     )
     return format_html(
-        '{}<select name="add-topic-{}" aria-label="Topic to add"><option value="">+ topic…'
+        '{}<select name="add-topic-{}" aria-label="{}"><option value="">{}'
         '</option>{}</select> <button type="submit" formaction="{}" formmethod="post" '
-        'name="add" value="1">Add</button>',
+        'name="add" value="1">{}</button>',
         chips,
         insight.pk,
+        gettext("Topic to add"),
+        gettext("+ topic…"),
         options,
         url,
+        pgettext_lazy("add a topic", "Add"),
     )
 
 
@@ -212,20 +224,23 @@ class CommentInsightAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
     ]
     list_filter = [
         TopicFilter,
-        fixed_choices_filter("sentiment", "sentiment", lambda: list(TextSentiment.choices)),
-        fixed_choices_filter("language", "language", lambda: LANGUAGES),
-        fixed_choices_filter("source", "source", lambda: list(InsightSource.choices)),
-        recent_filter("occurred_at", "written"),
+        fixed_choices_filter("sentiment", _("sentiment"), lambda: list(TextSentiment.choices)),
+        fixed_choices_filter("language", _("language"), lambda: LANGUAGES),
+        fixed_choices_filter("source", _("source"), lambda: list(InsightSource.choices)),
+        recent_filter("occurred_at", pgettext_lazy("filter: when the text was written", "written")),
     ]
     search_fields = ["source_id__exact"]
-    search_help_text = "The id of the answer, ticket message or inbound email."
+    search_help_text = _("The id of the answer, ticket message or inbound email.")
     readonly_fields = ["embedding_summary", "created_at", "topics_column"]
     fieldsets = [
         (None, {"fields": ["text", "topics_column", "sentiment", "sentiment_confidence"]}),
-        ("Source", {"fields": ["source", "source_id", "occurred_at", "response", "ticket"]}),
-        ("About", {"fields": ["touchpoint", "customer", "language"]}),
+        (_("Source"), {"fields": ["source", "source_id", "occurred_at", "response", "ticket"]}),
         (
-            "Model",
+            pgettext_lazy("what a text is about", "About"),
+            {"fields": ["touchpoint", "customer", "language"]},
+        ),
+        (
+            pgettext_lazy("the language model", "Model"),
             {"fields": ["embedding_summary", "model_version", "enriched_at", "created_at"]},
         ),
     ]
@@ -257,17 +272,17 @@ class CommentInsightAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
         finally:
             _menu.reset(token)
 
-    @admin.display(description="Text")
+    @admin.display(description=_("Text"))
     def text_excerpt(self, obj: CommentInsight) -> SafeString | str:
         return excerpt(obj.text)
 
-    @admin.display(description="Topics")
+    @admin.display(description=_("Topics"))
     def topics_column(self, obj: CommentInsight) -> SafeString:
         return topics_with_buttons(obj, _menu.get())
 
-    @admin.display(description="Embedding")
+    @admin.display(description=_("Embedding"))
     def embedding_summary(self, obj: CommentInsight) -> str:
-        return "384 values (float16)" if obj.embedding else "—"
+        return gettext("%(n)s values (float16)") % {"n": 384} if obj.embedding else "—"
 
     def get_urls(self) -> list[Any]:
         return [
@@ -296,7 +311,7 @@ class CommentInsightAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
         insight_id, topic_id = _id(object_id), _id(topic)
         try:
             if insight_id is None or topic_id is None:
-                raise ServiceError("Choose a topic.")
+                raise ServiceError(gettext("Choose a topic."))
             services.topic_correct(
                 insight_id=insight_id, topic_id=topic_id, present=present, actor=request.user
             )
@@ -310,7 +325,9 @@ class CommentInsightAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
             return JsonResponse(
                 {"insight": insight_id, "topics": selectors.insight_topics(insight_id)}
             )
-        messages.success(request, "Topic removed." if not present else "Topic added.")
+        messages.success(
+            request, gettext("Topic removed.") if not present else gettext("Topic added.")
+        )
         return self._back(request)
 
     def _back(self, request: HttpRequest) -> HttpResponse:
@@ -335,7 +352,7 @@ class TopicAssignmentAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
     list_select_related = ["insight", "topic", "corrected_by"]
     fieldsets = [
         (None, {"fields": ["insight", "topic", "confidence"]}),
-        ("Correction", {"fields": ["by_staff", "removed", "corrected_by", "corrected_at"]}),
+        (_("Correction"), {"fields": ["by_staff", "removed", "corrected_by", "corrected_at"]}),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TopicAssignment]:
@@ -345,11 +362,11 @@ class TopicAssignmentAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
 @admin.register(InsightAlert)
 class InsightAlertAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
     list_display = ["raised_at", "kind", "summary", "touchpoint", "topic", "notified_at"]
-    list_filter = ["kind", recent_filter("raised_at", "raised")]
+    list_filter = ["kind", recent_filter("raised_at", pgettext_lazy("filter: alerts", "raised"))]
     list_select_related = ["touchpoint", "topic"]
     fieldsets = [
         (None, {"fields": ["kind", "summary", "touchpoint", "topic", "details"]}),
-        ("Record", {"fields": ["episode", "raised_at", "notified_at"]}),
+        (_("Record"), {"fields": ["episode", "raised_at", "notified_at"]}),
     ]
 
 
@@ -366,6 +383,7 @@ class EngineStateAdmin(ViewOnlyMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[EngineState]:
         return super().get_queryset(request).defer("state")
 
-    @admin.display(description="State")
+    @admin.display(description=pgettext_lazy("the engine's stored state", "State"))
     def state_summary(self, obj: EngineState) -> str:
-        return f"{len(obj.state or b'')} bytes"
+        size = len(obj.state or b"")
+        return ngettext("%(n)s byte", "%(n)s bytes", size) % {"n": size}

@@ -30,6 +30,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from feedback.insights import engine
 from feedback.insights.models import (
@@ -514,7 +515,7 @@ def touchpoint_drivers(
     for c in per_touchpoint.values():
         total = Counts(kind, *(getattr(total, f) + getattr(c, f) for f in _COUNT_FIELDS))
     return ranked(
-        driver("touchpoint", tp, *names.get(tp, ("", "No touchpoint")), c, total, minimum)
+        driver("touchpoint", tp, *names.get(tp, ("", gettext("No touchpoint"))), c, total, minimum)
         for tp, c in per_touchpoint.items()
         if tp is not None
     )
@@ -731,16 +732,18 @@ def topic_from_theme(name: str, quote_ids: Sequence[int], description: str = "")
     name = " ".join(name.split())
     errors: dict[str, str] = {}
     if not name:
-        errors["name"] = "Give the topic a name."
+        errors["name"] = gettext("Give the topic a name.")
     elif len(name) > Topic._meta.get_field("name").max_length:  # type: ignore[operator]
-        errors["name"] = "At most 80 characters."
+        errors["name"] = gettext("At most 80 characters.")
     texts = list(
         CommentInsight.objects.filter(pk__in=list(quote_ids)[:10]).values_list("text", flat=True)
     )
     if not texts:
-        errors["quotes"] = "The theme's comments are gone (erased or re-enriched); reload."
+        errors["quotes"] = gettext(
+            "The theme's comments are gone (erased or re-enriched); reload the page."
+        )
     if not errors and Topic.objects.filter(name__iexact=name).exists():
-        errors["name"] = f"A topic named “{name}” exists already."
+        errors["name"] = gettext("A topic named “%(name)s” exists already.") % {"name": name}
     if errors:
         raise ValidationError(errors)
     base = slugify(name)[:70] or "theme"
@@ -757,4 +760,6 @@ def topic_from_theme(name: str, quote_ids: Sequence[int], description: str = "")
                 examples=[t.strip()[:300] for t in texts],
             )
     except IntegrityError:  # the same name or slug saved meanwhile by someone else
-        raise ValidationError({"name": f"A topic named “{name}” exists already."}) from None
+        raise ValidationError(
+            {"name": gettext("A topic named “%(name)s” exists already.") % {"name": name}}
+        ) from None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ def line_chart(
         return top + plot_h * (1 - (clamped - y_min) / span)
 
     parts: list[str] = [
-        f'<svg class="cx-chart" viewBox="0 0 {width} {height}" role="img" '
+        # direction="ltr": time runs left to right on the axes of an rtl (Arabic) page too.
+        f'<svg class="cx-chart" viewBox="0 0 {width} {height}" direction="ltr" role="img" '
         f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(label)}</title>",
     ]
@@ -129,7 +131,7 @@ def line_chart(
     if not any(p.value is not None for p in points):
         parts.append(
             f'<text class="cx-empty" x="{left + plot_w / 2:.1f}" y="{top + plot_h / 2:.1f}" '
-            f'text-anchor="middle">No answers in this period</text>'
+            f'text-anchor="middle">{escape(gettext("No answers in this period"))}</text>'
         )
     parts.append("</svg>")
     # Safe: every interpolated text above went through escape().
@@ -160,7 +162,7 @@ def sparkline(
         if p.value is not None
     ]
     parts = [
-        f'<svg class="cx-spark" viewBox="0 0 {width} {height}" width="{width}" '
+        f'<svg class="cx-spark" viewBox="0 0 {width} {height}" direction="ltr" width="{width}" '
         f'height="{height}" role="img" aria-label="{escape(label)}" '
         'xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(label)}</title>",

@@ -5,7 +5,8 @@ Each door declares its own fields (a Django form renders a filter bar, a DRF ser
 OpenAPI schema), then hands the values to these functions; so the default period, the periods on
 offer, the date bounds and what an unknown touchpoint or segment gets are decided here once.
 Errors are Django `ValidationError`s keyed by the parameter's name: a form adds them to its
-fields, the API turns them into its 400.
+fields, the API turns them into its 400. Their texts are translated (the dashboard's staff read
+them): the API answers them in the request's language, as DRF does its own, English by default.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any, TypeVar
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 from feedback.reporting.metrics import Bucket, MetricFilters
@@ -26,11 +29,12 @@ from touchpoints.models import Touchpoint
 
 DEFAULT_DAYS = 90
 PERIODS = [
-    ("7", "Last 7 days"),
-    ("30", "Last 30 days"),
-    ("90", "Last 90 days"),
-    ("365", "Last 365 days"),
-    ("custom", "Dates below"),
+    ("7", _("Last 7 days")),
+    ("30", _("Last 30 days")),
+    ("90", _("Last 90 days")),
+    ("365", _("Last 365 days")),
+    # Translators: the period choice that uses the From and To dates of the filter bar.
+    ("custom", _("Dates below")),
 ]
 DEFAULT_PERIOD = str(DEFAULT_DAYS)
 assert DEFAULT_PERIOD in dict(PERIODS)
@@ -69,23 +73,38 @@ def period_resolve(
     if period and period != "custom":
         if period not in dict(PERIODS):
             choices = ", ".join(p for p, _ in PERIODS)
-            raise ValidationError({"period": f"Unknown period “{period}”; use one of {choices}."})
+            raise ValidationError(
+                {
+                    "period": gettext("Unknown period “%(period)s”; use one of %(choices)s.")
+                    % {"period": period, "choices": choices}
+                }
+            )
         days = int(period)
         return Period(today - timedelta(days=days - 1), today, period)
     latest = today + LATEST_AHEAD
     errors: dict[str, str] = {}
     for name, day in (("since", since), ("until", until)):
         if day is not None and not EARLIEST <= day <= latest:
-            errors[name] = f"Give a day from {EARLIEST.isoformat()} to {latest.isoformat()}."
+            errors[name] = gettext("Give a day from %(first)s to %(last)s.") % {
+                "first": EARLIEST.isoformat(),
+                "last": latest.isoformat(),
+            }
     if errors:
         raise ValidationError(errors)
     last = until or today
     first = since or last - timedelta(days=DEFAULT_DAYS - 1)
     if first > last:
-        raise ValidationError({"since": "The first day must not be after the last day."})
+        raise ValidationError({"since": gettext("The first day must not be after the last day.")})
     chosen = Period(first, last, "custom")
     if chosen.days > MAX_DAYS:
-        raise ValidationError({"since": f"At most {MAX_DAYS} days at a time."})
+        raise ValidationError(
+            {
+                "since": ngettext(
+                    "At most %(n)s day at a time.", "At most %(n)s days at a time.", MAX_DAYS
+                )
+                % {"n": MAX_DAYS}
+            }
+        )
     return chosen
 
 
@@ -99,7 +118,9 @@ def touchpoint_ids(slugs: Sequence[str]) -> tuple[int, ...]:
     unknown = [s for s in wanted if s not in found]
     if unknown:
         names = ", ".join(f"“{s}”" for s in unknown)
-        raise ValidationError({"touchpoint": f"No touchpoint with the slug {names}."})
+        raise ValidationError(
+            {"touchpoint": gettext("No touchpoint with the slug %(slugs)s.") % {"slugs": names}}
+        )
     return tuple(found[s] for s in wanted)
 
 
@@ -136,13 +157,18 @@ def segment_check(segment: str, *, known: Collection[str] | None = None) -> None
     else:
         found = known_segments().filter(segment=segment).exists()
     if not found:
-        raise ValidationError({"segment": f"No customer is in the segment “{segment}”."})
+        raise ValidationError(
+            {
+                "segment": gettext("No customer is in the segment “%(segment)s”.")
+                % {"segment": segment}
+            }
+        )
 
 
 def survey_check(survey: int | None) -> None:
     """Refuses a survey id that names no survey, as an unknown touchpoint is. One query."""
     if survey is not None and not Survey.objects.filter(pk=survey).exists():
-        raise ValidationError({"survey": f"No survey with the id {survey}."})
+        raise ValidationError({"survey": gettext("No survey with the id %(id)s.") % {"id": survey}})
 
 
 def metrics_query(

@@ -14,12 +14,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
-from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from feedback.insights import analysis
 from feedback.insights.analysis import Counts, Driver, Scope, TopicFigures
 from feedback.reporting.charts import Point, sparkline
 from feedback.reporting.metrics import MetricFilters, Summary
+from feedback.reporting.numbers import answers_n, day_month, percent, signed
 from feedback.surveys.scoring import SurveyKind
 
 VIEW_PERMISSION = "feedback.view_dashboard"
@@ -48,16 +50,17 @@ def _counts(s: Summary) -> Counts:
 def _nps(c: Counts) -> str:
     if not c.enough or c.net is None:
         return ""
-    return f"{c.net:+.0f}" if round(c.net) else "0"
+    return signed(c.net) if round(c.net) else "0"
 
 
 def _topic_row(f: TopicFigures) -> dict[str, Any]:
     peak = max((n for _, n in f.trend), default=0)
     points = [
         Point(
-            date_format(week, "j M"),
+            day_month(week),
             float(n),
-            title=f"week of {date_format(week, 'j M')}: {n} comment{'s' if n != 1 else ''}",
+            title=ngettext("week of %(date)s: %(n)s comment", "week of %(date)s: %(n)s comments", n)
+            % {"date": day_month(week), "n": n},
         )
         for week, n in f.trend
     ]
@@ -66,12 +69,16 @@ def _topic_row(f: TopicFigures) -> dict[str, Any]:
         "name": f.name,
         "slug": f.slug,
         "volume": f.volume,
-        "share": "–" if f.share is None else f"{f.share:.0f}%",
-        "negative": f"{100 * f.negative / f.volume:.0f}%" if f.volume else "–",
+        "share": "–" if f.share is None else percent(f.share),
+        "negative": percent(100 * f.negative / f.volume) if f.volume else "–",
         "nps": _nps(nps),
         "nps_n": nps.n,
+        "nps_label": answers_n(nps.n),
         "spark": sparkline(
-            points, y_min=0, y_max=max(peak, 1), label=f"{f.name}: comments per week"
+            points,
+            y_min=0,
+            y_max=max(peak, 1),
+            label=gettext("%(topic)s: comments per week") % {"topic": f.name},
         ),
     }
 
@@ -81,9 +88,12 @@ def _driver_row(d: Driver, widest: float) -> dict[str, Any]:
     return {
         "driver": d,
         "name": d.name,
-        "effect": f"{d.effect:+.0f}",
-        "interval": f"{d.effect_low:+.0f} to {d.effect_high:+.0f}",
-        "impact": f"{d.impact:+.1f}",
+        "effect": signed(d.effect),
+        # Translators: a confidence interval, e.g. "+3 to +17".
+        "interval": gettext("%(low)s to %(high)s")
+        % {"low": signed(d.effect_low), "high": signed(d.effect_high)},
+        "impact": signed(d.impact, 1),
+        "n_label": answers_n(d.n),
         "width": f"{min(100.0, 100 * abs(d.impact) / widest):.1f}" if widest else "0",
         "down": d.impact < 0,
     }
@@ -127,8 +137,8 @@ def dashboard_section(
 
 
 class ThemeForm(forms.Form):
-    name = forms.CharField(max_length=80)
-    description = forms.CharField(max_length=500, required=False)
+    name = forms.CharField(max_length=80, label=_("Topic name"))
+    description = forms.CharField(max_length=500, required=False, label=_("Description"))
 
     def quotes(self) -> list[int]:
         # The quotes' comment ids; topic_from_theme reads their text again by id.
@@ -141,6 +151,11 @@ def _topic_url(topic: Any) -> str:
         return reverse("admin:feedback_topic_change", args=[topic.pk])
     except NoReverseMatch:  # the taxonomy's admin is not registered (yet)
         return ""
+
+
+def _field_label(form: forms.Form, name: str) -> str:
+    field = form.fields.get(name)
+    return str(field.label) if field is not None and field.label else name
 
 
 def emerging_themes_view(request: HttpRequest) -> HttpResponse:
@@ -167,15 +182,20 @@ def emerging_themes_view(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Topic “{topic.name}” created; the next enrichment assigns it.",
+                    gettext("Topic “%(name)s” created; the next enrichment assigns it.")
+                    % {"name": topic.name},
                 )
                 return HttpResponseRedirect(_topic_url(topic) or reverse("emerging-themes"))
         else:
-            errors = [f"{k}: {m}" for k, ms in form.errors.items() for m in ms]
+            errors = [
+                gettext("%(field)s: %(error)s") % {"field": _field_label(form, k), "error": m}
+                for k, ms in form.errors.items()
+                for m in ms
+            ]
     themes = analysis.emerging_themes()
     context = {
         **admin.site.each_context(request),
-        "title": "Emerging themes",
+        "title": gettext("Emerging themes"),
         "themes": themes,
         "may_create": may_create,
         "errors": errors,

@@ -22,8 +22,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDi
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext, npgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from feedback.insights import analysis
 from feedback.reporting import coverage, metrics, query, topics
@@ -37,6 +38,16 @@ from feedback.reporting.metrics import (
     Rate,
     Summary,
     TrendPoint,
+)
+from feedback.reporting.numbers import (
+    answers_n,
+    date_range,
+    day_month,
+    day_month_year,
+    month_year,
+    number,
+    percent,
+    signed,
 )
 from feedback.surveys.scoring import SurveyKind, score_range
 from feedback.tickets.models import OPEN_TICKET_STATUSES
@@ -56,14 +67,20 @@ class PeriodForm(forms.Form):
     """The filter bar. Its fields render the choices; what the values mean and which are
     refused is feedback.reporting.query's, the API's rule too."""
 
-    period = forms.ChoiceField(choices=query.PERIODS, required=False)
+    period = forms.ChoiceField(choices=query.PERIODS, required=False, label=_("Period"))
     since = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label=pgettext_lazy("first day of a period", "From"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     until = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label=pgettext_lazy("last day of a period", "To"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
-    segment = forms.CharField(required=False, max_length=64, widget=forms.Select)
+    segment = forms.CharField(
+        required=False, max_length=64, widget=forms.Select, label=_("Segment")
+    )
     # Set by a successful clean().
     resolved: query.Period
     metric_filters: MetricFilters
@@ -71,7 +88,7 @@ class PeriodForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.segments = query.segment_choices()
-        self.fields["segment"].widget.choices = [("", "All segments")] + [
+        self.fields["segment"].widget.choices = [("", _("All segments"))] + [
             (s, s) for s in self.segments
         ]
 
@@ -106,13 +123,29 @@ class PeriodForm(forms.Form):
 
 
 class DashboardForm(PeriodForm):
-    touchpoint = forms.SlugField(required=False, max_length=80, widget=forms.Select)
-    stage = forms.ChoiceField(choices=[("", "All stages"), *JourneyStage.choices], required=False)
-    bucket = forms.ChoiceField(
-        choices=[("", "Auto"), ("day", "Day"), ("week", "Week"), ("month", "Month")],
-        required=False,
-        label="Group by",
+    touchpoint = forms.SlugField(
+        required=False, max_length=80, widget=forms.Select, label=_("Touchpoint")
     )
+    stage = forms.ChoiceField(
+        choices=[("", _("All stages")), *JourneyStage.choices],
+        required=False,
+        label=_("Journey stage"),
+    )
+    bucket = forms.ChoiceField(
+        choices=[
+            ("", pgettext_lazy("grouping of a chart", "Auto")),
+            ("day", pgettext_lazy("grouping of a chart", "Day")),
+            ("week", pgettext_lazy("grouping of a chart", "Week")),
+            ("month", pgettext_lazy("grouping of a chart", "Month")),
+        ],
+        required=False,
+        label=_("Group by"),
+    )
+    TOO_MANY = {
+        "day": _("Too many days for one chart; group by week or month."),
+        "week": _("Too many weeks for one chart; group by month."),
+        "month": _("Too many months for one chart; choose a shorter period."),
+    }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -121,7 +154,7 @@ class DashboardForm(PeriodForm):
         rows = Touchpoint.objects.order_by("stage", "name").values_list("id", "slug", "name")
         self.touchpoint_names = {pk: (slug, name) for pk, slug, name in rows}
         choices = [(slug, name) for _, slug, name in rows]
-        self.fields["touchpoint"].widget.choices = [("", "All touchpoints"), *choices]
+        self.fields["touchpoint"].widget.choices = [("", _("All touchpoints")), *choices]
 
     def query_params(self, data: dict[str, Any]) -> dict[str, Any]:
         touchpoint = data.get("touchpoint")
@@ -136,7 +169,7 @@ class DashboardForm(PeriodForm):
         if not self.errors and data.get("bucket"):
             per = {"day": 1, "week": 7, "month": 30}[data["bucket"]]
             if self.days() / per > MAX_POINTS:
-                self.add_error("bucket", f"Too many {data['bucket']}s; choose a longer unit.")
+                self.add_error("bucket", self.TOO_MANY[data["bucket"]])
         return data
 
     def chosen_bucket(self) -> Bucket:
@@ -156,9 +189,10 @@ def _bound(form_class: type[PeriodForm], params: QueryDict) -> PeriodForm:
 
 
 KIND_TITLES = {
-    SurveyKind.NPS: ("NPS", "Net Promoter Score"),
-    SurveyKind.CSAT: ("CSAT", "Customer satisfaction"),
-    SurveyKind.CES: ("CES", "Customer effort"),
+    # Translators: the survey kinds' abbreviations; keep them if your staff use the English ones.
+    SurveyKind.NPS: (pgettext_lazy("survey kind", "NPS"), _("Net Promoter Score")),
+    SurveyKind.CSAT: (pgettext_lazy("survey kind", "CSAT"), _("Customer satisfaction")),
+    SurveyKind.CES: (pgettext_lazy("survey kind", "CES"), _("Customer effort")),
 }
 SCALES: dict[str, tuple[float, float, list[float], float | None, str]] = {
     # y_min, y_max, ticks, reference line, suffix
@@ -166,11 +200,27 @@ SCALES: dict[str, tuple[float, float, list[float], float | None, str]] = {
     SurveyKind.CSAT: (0, 100, [0, 25, 50, 75, 100], None, "%"),
     SurveyKind.CES: (*score_range(SurveyKind.CES), list(range(1, 8)), None, ""),
 }
-SENTIMENT_LABELS = {
-    SurveyKind.NPS: ("promoters", "passives", "detractors"),
-    SurveyKind.CSAT: ("satisfied", "neutral", "dissatisfied"),
-    SurveyKind.CES: ("easy", "neutral", "difficult"),
-}
+
+
+def _share_labels(kind: str, good: int, neutral: int, bad: int) -> tuple[str, str, str]:
+    """The three categories' counts as words ("12 promoters"): a plural per count."""
+    if kind == SurveyKind.NPS:
+        return (
+            ngettext("%(n)s promoter", "%(n)s promoters", good) % {"n": good},
+            ngettext("%(n)s passive", "%(n)s passives", neutral) % {"n": neutral},
+            ngettext("%(n)s detractor", "%(n)s detractors", bad) % {"n": bad},
+        )
+    if kind == SurveyKind.CSAT:
+        return (
+            npgettext("CSAT answers", "%(n)s satisfied", "%(n)s satisfied", good) % {"n": good},
+            npgettext("CSAT answers", "%(n)s neutral", "%(n)s neutral", neutral) % {"n": neutral},
+            npgettext("CSAT answers", "%(n)s dissatisfied", "%(n)s dissatisfied", bad) % {"n": bad},
+        )
+    return (
+        npgettext("CES answers", "%(n)s easy", "%(n)s easy", good) % {"n": good},
+        npgettext("CES answers", "%(n)s neutral", "%(n)s neutral", neutral) % {"n": neutral},
+        npgettext("CES answers", "%(n)s difficult", "%(n)s difficult", bad) % {"n": bad},
+    )
 
 
 def format_value(summary: Summary) -> str:
@@ -178,17 +228,17 @@ def format_value(summary: Summary) -> str:
     if value is None:
         return "–"
     if summary.kind == SurveyKind.NPS:
-        return f"{value:+.0f}" if round(value) else "0"
+        return signed(value) if round(value) else "0"
     if summary.kind == SurveyKind.CSAT:
-        return f"{value:.0f}%"
-    return f"{value:.1f}"
+        return percent(value)
+    return number(value, 1)
 
 
 def format_margin(summary: Summary) -> str:
     margin = summary.margin
     if margin is None:
         return ""
-    return f"±{margin:.1f}" if summary.kind == SurveyKind.CES else f"±{margin:.0f}"
+    return "±" + number(margin, 1 if summary.kind == SurveyKind.CES else 0)
 
 
 def format_duration(duration: timedelta | None) -> str:
@@ -196,28 +246,51 @@ def format_duration(duration: timedelta | None) -> str:
         return "–"
     minutes = duration.total_seconds() / 60
     if minutes < 90:
-        return f"{minutes:.0f} min"
+        # Translators: a duration in minutes, e.g. "45 min".
+        return gettext("%(minutes)s min") % {"minutes": number(minutes)}
     hours = minutes / 60
     if hours < 48:
-        return f"{hours:.1f} h"
-    return f"{hours / 24:.1f} days"
+        # Translators: a duration in hours with one decimal, e.g. "3.5 h".
+        return gettext("%(hours)s h") % {"hours": number(hours, 1)}
+    # Translators: a duration in days with one decimal, e.g. "2.5 days": the number is never
+    # a whole one, so use the form your language uses after a decimal number (or "d").
+    return gettext("%(days)s days") % {"days": number(hours / 24, 1)}
 
 
 def period_label(since: date, until: date) -> str:
     """ "7 Jan – 6 Dec 2026", with the first year too when the period spans two years
     ("7 Dec 2025 – 6 Dec 2026"): a range that names one year must be in that year."""
-    start = "j M" if since.year == until.year else "j M Y"
-    return f"{date_format(since, start)} – {date_format(until, 'j M Y')}"
+    return date_range(since, until)
 
 
 def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0f}%"
+    return "–" if value is None else percent(value)
 
 
 def _bucket_label(start: date, bucket: Bucket) -> str:
     if bucket == "month":
-        return date_format(start, "M Y")
-    return date_format(start, "j M")
+        return month_year(start)
+    return day_month(start)
+
+
+def per_bucket(what: str, bucket: Bucket) -> str:
+    """A chart's name: "NPS per week" (`what` is already translated)."""
+    if bucket == "day":
+        return gettext("%(what)s per day") % {"what": what}
+    if bucket == "week":
+        return gettext("%(what)s per week") % {"what": what}
+    return gettext("%(what)s per month") % {"what": what}
+
+
+def _point_title(label: str, bucket: Bucket, value: float | None, summary: Summary) -> str:
+    """A chart point's tooltip: "week of 7 Jan: 42.0 (n=58)"."""
+    when = gettext("week of %(date)s") % {"date": label} if bucket == "week" else label
+    if value is None:
+        return gettext("%(when)s: no answers") % {"when": when}
+    figures = {"when": when, "value": number(value, 1), "n": summary.n, "min": MIN_SAMPLE}
+    if summary.enough:
+        return gettext("%(when)s: %(value)s (n=%(n)s)") % figures
+    return gettext("%(when)s: %(value)s (n=%(n)s, too few answers: fewer than %(min)s)") % figures
 
 
 def _points(
@@ -227,11 +300,8 @@ def _points(
     for tp in trend:
         s = tp.summary
         label = _bucket_label(tp.start, bucket)
-        prefix = "week of " if bucket == "week" else ""
         v = value(s)
-        note = "" if s.enough else f", too few answers (fewer than {MIN_SAMPLE})"
-        title = f"{prefix}{label}: " + ("no answers" if v is None else f"{v:.1f} (n={s.n}{note})")
-        points.append(Point(label, v, weak=not s.enough, title=title))
+        points.append(Point(label, v, weak=not s.enough, title=_point_title(label, bucket, v, s)))
     return points
 
 
@@ -246,23 +316,28 @@ class ScoreCard:
     caption: str
     shares: list[tuple[str, float, str]]  # (css class, percent, label)
     chart: SafeString
+    n_label: str
+
+
+def _caption(summary: Summary) -> str:
+    if summary.kind == SurveyKind.CES:
+        # Translators: under the CES score, e.g. "mean on 1–7 · 62% easy".
+        return gettext("mean on 1–7 · %(percent)s easy") % {"percent": _percent(summary.pct_good)}
+    if summary.kind == SurveyKind.CSAT:
+        return gettext("share answering 4 or 5")
+    # Translators: how NPS is computed, under the score ("%%" is a percent sign).
+    return gettext("%% promoters − %% detractors") % {}
 
 
 def _score_card(summary: Summary, trend: Sequence[TrendPoint], bucket: Bucket) -> ScoreCard:
     kind = summary.kind
     short, title = KIND_TITLES[SurveyKind(kind)]
     y_min, y_max, ticks, reference, suffix = SCALES[kind]
-    good, neutral, bad = SENTIMENT_LABELS[kind]
-    if kind == SurveyKind.CES:
-        caption = f"mean on 1–7 · {_percent(summary.pct_good)} easy"
-    elif kind == SurveyKind.CSAT:
-        caption = "share answering 4 or 5"
-    else:
-        caption = "% promoters − % detractors"
+    good, neutral, bad = _share_labels(kind, summary.good, summary.neutral, summary.bad)
     shares = [
-        ("good", summary.pct_good or 0.0, f"{summary.good} {good}"),
-        ("neutral", summary.pct_neutral or 0.0, f"{summary.neutral} {neutral}"),
-        ("bad", summary.pct_bad or 0.0, f"{summary.bad} {bad}"),
+        ("good", summary.pct_good or 0.0, good),
+        ("neutral", summary.pct_neutral or 0.0, neutral),
+        ("bad", summary.pct_bad or 0.0, bad),
     ]
     chart = line_chart(
         _points(trend, bucket, lambda s: s.value),
@@ -271,18 +346,19 @@ def _score_card(summary: Summary, trend: Sequence[TrendPoint], bucket: Bucket) -
         y_ticks=ticks,
         reference=reference,
         y_suffix=suffix,
-        label=f"{short} per {bucket}",
+        label=per_bucket(str(short), bucket),
     )
     return ScoreCard(
         kind,
-        short,
-        title,
+        str(short),
+        str(title),
         summary,
         format_value(summary),
         format_margin(summary),
-        caption,
+        _caption(summary),
         shares,
         chart,
+        answers_n(summary.n),
     )
 
 
@@ -292,13 +368,17 @@ class Kpi:
     value: str
     n: int
     enough: bool
-    unit: str  # what n counts
+    count: str  # "n = 12 tickets": n and what it counts
     help: str
     minimum: int
 
 
-def _rate_kpi(title: str, rate: Rate, unit: str, help: str) -> Kpi:
-    return Kpi(title, _percent(rate.value), rate.n, rate.enough, unit, help, rate.minimum)
+def tickets_n(n: int) -> str:
+    return ngettext("n = %(n)s ticket", "n = %(n)s tickets", n) % {"n": n}
+
+
+def _rate_kpi(title: str, rate: Rate, count: Callable[[int], str], help: str) -> Kpi:
+    return Kpi(title, _percent(rate.value), rate.n, rate.enough, count(rate.n), help, rate.minimum)
 
 
 def _duration_kpi(title: str, duration: Duration, help: str) -> Kpi:
@@ -307,7 +387,7 @@ def _duration_kpi(title: str, duration: Duration, help: str) -> Kpi:
         format_duration(duration.median),
         duration.n,
         duration.enough,
-        "tickets",
+        tickets_n(duration.n),
         help,
         duration.minimum,
     )
@@ -373,7 +453,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     (comments, mentions, their scores, their trend); plus the admin's own (session, user)."""
     _require_permission(request)
     form = _bound(DashboardForm, request.GET)
-    context = _context(request, "Dashboard", form)
+    context = _context(request, gettext("Dashboard"), form)
     if not form.is_valid():
         return TemplateResponse(request, "admin/dashboard.html", context)
     assert isinstance(form, DashboardForm)
@@ -400,48 +480,118 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             "since": since,
             "until": until,
             "period_label": period_label(since, until),
+            "days_label": _days_label(since, until),
+            "bucket_label": {
+                "day": gettext("trends per day"),
+                "week": gettext("trends per week"),
+                "month": gettext("trends per month"),
+            }[bucket],
             "scores": [_score_card(summaries[k], trends[k], bucket) for k in metrics.KINDS],
             "response_rate": _rate_kpi(
-                "Response rate",
+                gettext("Response rate"),
                 rate,
-                "invitations sent",
-                "Survey invitations sent in the period that were answered.",
+                lambda n: (
+                    ngettext("n = %(n)s invitation sent", "n = %(n)s invitations sent", n)
+                    % {"n": n}
+                ),
+                gettext("Survey invitations sent in the period that were answered."),
             ),
             "tickets": tickets,
             "open_url": _ticket_url(**queue),
             "overdue_url": _ticket_url(**overdue),
             "kpis": [
                 _rate_kpi(
-                    "Contacted within SLA",
+                    gettext("Contacted within SLA"),
                     loop.within_sla,
-                    "tickets",
-                    "Tickets from unhappy answers whose first contact came by the SLA "
-                    "deadline (tickets still inside their SLA are not counted yet).",
+                    tickets_n,
+                    gettext(
+                        "Tickets from unhappy answers whose first contact came by the SLA "
+                        "deadline (tickets still inside their SLA are not counted yet)."
+                    ),
                 ),
                 _duration_kpi(
-                    "Median time to first contact",
+                    gettext("Median time to first contact"),
                     loop.first_contact,
-                    "From the ticket's creation to the first contact with the customer.",
+                    gettext("From the ticket's creation to the first contact with the customer."),
                 ),
                 _duration_kpi(
-                    "Median time to resolve",
+                    gettext("Median time to resolve"),
                     loop.resolve,
-                    "From the ticket's creation to its resolution.",
+                    gettext("From the ticket's creation to its resolution."),
                 ),
                 _rate_kpi(
-                    "Recovery rate",
+                    gettext("Recovery rate"),
                     loop.recovery,
-                    "follow-ups answered",
-                    "Follow-up answers after a resolved ticket that came back in the good "
-                    "band (promoter, satisfied, easy).",
+                    lambda n: (
+                        ngettext("n = %(n)s follow-up answered", "n = %(n)s follow-ups answered", n)
+                        % {"n": n}
+                    ),
+                    gettext(
+                        "Follow-up answers after a resolved ticket that came back in the good "
+                        "band (promoter, satisfied, easy)."
+                    ),
                 ),
             ],
             "stage_rows": _breakdown_rows(stages, dict(JourneyStage.choices)),
             "kinds": [KIND_TITLES[SurveyKind(k)][0] for k in metrics.KINDS],
+            "weak_note": _weak_note(bucket),
             "talk": talk,
         }
     )
     return TemplateResponse(request, "admin/dashboard.html", context)
+
+
+def _days_label(since: date, until: date) -> str:
+    """The scope line's dates, both years written: "7 Jan 2026 – 6 Dec 2026"."""
+    # Translators: a range of days, e.g. "7 Jan – 6 Dec 2026".
+    return gettext("%(since)s – %(until)s") % {
+        "since": day_month_year(since),
+        "until": day_month_year(until),
+    }
+
+
+def _weak_note(bucket: Bucket) -> str:
+    """What a hollow point means, in the chosen grouping."""
+    notes = {
+        "day": ngettext(
+            "Hollow points and dashed lines: fewer than %(min)s answer in that day.",
+            "Hollow points and dashed lines: fewer than %(min)s answers in that day.",
+            MIN_SAMPLE,
+        ),
+        "week": ngettext(
+            "Hollow points and dashed lines: fewer than %(min)s answer in that week.",
+            "Hollow points and dashed lines: fewer than %(min)s answers in that week.",
+            MIN_SAMPLE,
+        ),
+        "month": ngettext(
+            "Hollow points and dashed lines: fewer than %(min)s answer in that month.",
+            "Hollow points and dashed lines: fewer than %(min)s answers in that month.",
+            MIN_SAMPLE,
+        ),
+    }
+    return notes[bucket] % {"min": MIN_SAMPLE}
+
+
+def _line_note(bucket: Bucket) -> str:
+    """The journey map's note on its sparklines, in the chosen grouping."""
+    notes = {
+        "day": ngettext(
+            "The line shows it per day; hollow points had fewer than %(min)s answer.",
+            "The line shows it per day; hollow points had fewer than %(min)s answers.",
+            MIN_SAMPLE,
+        ),
+        "week": ngettext(
+            "The line shows it per week; hollow points had fewer than %(min)s answer.",
+            "The line shows it per week; hollow points had fewer than %(min)s answers.",
+            MIN_SAMPLE,
+        ),
+        "month": ngettext(
+            "The line shows it per month; hollow points had fewer than %(min)s answer.",
+            "The line shows it per month; hollow points had fewer than %(min)s answers.",
+            MIN_SAMPLE,
+        ),
+    }
+    return notes[bucket] % {"min": MIN_SAMPLE}
 
 
 def health_hue(net: float | None) -> int | None:
@@ -459,7 +609,7 @@ def journey_map_view(request: HttpRequest) -> HttpResponse:
     touchpoint, the topics of its negative comments."""
     _require_permission(request)
     form = _bound(PeriodForm, request.GET)
-    context = _context(request, "Journey map", form)
+    context = _context(request, gettext("Journey map"), form)
     if not form.is_valid():
         return TemplateResponse(request, "admin/journey_map.html", context)
     f, bucket = form.filters(), form.auto_bucket()
@@ -475,22 +625,28 @@ def journey_map_view(request: HttpRequest) -> HttpResponse:
                     "card": card,
                     "tp": card.touchpoint,
                     "hue": health_hue(overall.net) if overall.enough else None,
-                    "net": f"{overall.net:+.0f}" if overall.net is not None else "–",
+                    "net": signed(overall.net) if overall.net is not None else "–",
                     "scores": [
                         {
                             "short": KIND_TITLES[SurveyKind(kind)][0],
                             "summary": s,
                             "value": format_value(s),
                             "margin": format_margin(s),
+                            "n_label": answers_n(s.n),
                         }
                         for kind, s in card.scores.items()
                     ],
-                    "delta": None if card.delta is None else f"{card.delta:+.0f}",
+                    "delta": None if card.delta is None else signed(card.delta),
+                    "down": card.delta is not None and round(card.delta) < 0,
                     "spark": sparkline(
                         net_points,
                         y_min=-100,
                         y_max=100,
-                        label=f"{card.touchpoint.name}: net score per {bucket}",
+                        label=gettext("%(touchpoint)s: %(chart)s")
+                        % {
+                            "touchpoint": card.touchpoint.name,
+                            "chart": per_bucket(gettext("net score"), bucket),
+                        },
                     ),
                     "url": _ticket_url(touchpoint__id__exact=str(card.touchpoint.pk)),
                     "complaints": complaints.get(card.touchpoint.pk, []),
@@ -498,12 +654,17 @@ def journey_map_view(request: HttpRequest) -> HttpResponse:
             )
         columns.append({"column": column, "cards": cards})
     assert f.since is not None and f.until is not None
+    since = timezone.localdate(f.since)
+    until = timezone.localdate(f.until - timedelta(microseconds=1))
     context.update(
         {
             "columns": columns,
             "bucket": bucket,
-            "since": timezone.localdate(f.since),
-            "until": timezone.localdate(f.until - timedelta(microseconds=1)),
+            "since": since,
+            "until": until,
+            "days_label": _days_label(since, until),
+            "weak_note": _weak_note(bucket),
+            "line_note": _line_note(bucket),
         }
     )
     return TemplateResponse(request, "admin/journey_map.html", context)

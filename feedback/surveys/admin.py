@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from cxcrm.admin_lists import BigTableAdminMixin, recent_filter
 from feedback.surveys import signals
@@ -57,9 +59,12 @@ class SurveyAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "kind", "active", "default_language"]}),
-        ("Trigger", {"fields": ["trigger_touchpoints", "trigger_stage", "sample_percent"]}),
         (
-            "Timing",
+            pgettext_lazy("what starts a survey", "Trigger"),
+            {"fields": ["trigger_touchpoints", "trigger_stage", "sample_percent"]},
+        ),
+        (
+            _("Timing"),
             {
                 "fields": [
                     "delay",
@@ -69,23 +74,23 @@ class SurveyAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Texts", {"fields": ["texts"]}),
+        (_("Texts"), {"fields": ["texts"]}),
         (
-            "Close the loop",
+            _("Close the loop"),
             {"fields": ["loop_enabled", "ticket_categories", "sla_hours", "acknowledge_customer"]},
         ),
-        ("Audit", {"fields": ["created_at", "updated_at"]}),
+        (_("Audit"), {"fields": ["created_at", "updated_at"]}),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Survey]:
         # The trigger column lists touchpoints: one prefetch per page instead of one per row.
         return super().get_queryset(request).prefetch_related("trigger_touchpoints")
 
-    @admin.display(description="Trigger")
+    @admin.display(description=pgettext_lazy("what starts a survey", "Trigger"))
     def trigger(self, obj: Survey) -> str:
         parts = [tp.name for tp in obj.trigger_touchpoints.all()]
         if obj.trigger_stage:
-            parts.append(f"stage: {obj.get_trigger_stage_display()}")
+            parts.append(gettext("stage: %(stage)s") % {"stage": obj.get_trigger_stage_display()})
         return ", ".join(parts) or "—"
 
 
@@ -101,10 +106,15 @@ class InvitationAdmin(BigTableAdminMixin, admin.ModelAdmin):
         "sent_at",
         "attempts",
     ]
-    list_filter = ["state", "purpose", "survey", recent_filter("scheduled_for", "scheduled")]
+    list_filter = [
+        "state",
+        "purpose",
+        "survey",
+        recent_filter("scheduled_for", pgettext_lazy("filter: invitations", "scheduled")),
+    ]
     list_select_related = ["customer", "survey"]
     search_fields = ["token__exact", "customer__email__exact", "message_id__exact"]
-    search_help_text = "An exact token, customer email or Message-ID."
+    search_help_text = _("An exact token, customer email or Message-ID.")
     autocomplete_fields = ["survey", "customer", "interaction", "ticket"]
     # The state machine belongs to the dispatcher: a hand-set "sent" without sent_at would break
     # a constraint the form cannot check (sent_at is not in the form), so state is shown only.
@@ -123,9 +133,9 @@ class InvitationAdmin(BigTableAdminMixin, admin.ModelAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["survey", "customer", "purpose", "interaction", "ticket"]}),
-        ("Schedule", {"fields": ["state", "scheduled_for", "expires_at"]}),
+        (_("Schedule"), {"fields": ["state", "scheduled_for", "expires_at"]}),
         (
-            "Delivery",
+            _("Delivery"),
             {
                 "fields": [
                     "token",
@@ -139,7 +149,7 @@ class InvitationAdmin(BigTableAdminMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        ("Audit", {"fields": ["created_at", "updated_at"]}),
+        (_("Audit"), {"fields": ["created_at", "updated_at"]}),
     ]
     actions = ["resend_now", "cancel_unsent"]
 
@@ -163,29 +173,44 @@ class InvitationAdmin(BigTableAdminMixin, admin.ModelAdmin):
         signals.figures_changed.send(sender=Invitation, moments=moments)
 
     @admin.action(
-        description="Resend now (sent, failed or cancelled invitations)", permissions=["change"]
+        description=_("Resend now (sent, failed or cancelled invitations)"),
+        permissions=["change"],
     )
     def resend_now(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
         ids = list(queryset.values_list("id", flat=True))
         done = sum(invitation_resend(invitation_id=pk) for pk in ids)
         skipped = len(ids) - done
+        queued = ngettext(
+            "%(n)s invitation queued to go out now.",
+            "%(n)s invitations queued to go out now.",
+            done,
+        ) % {"n": done}
+        left = ngettext(
+            "%(n)s skipped (already answered, expired, still scheduled, or the customer "
+            "cannot be emailed).",
+            "%(n)s skipped (already answered, expired, still scheduled, or the customer "
+            "cannot be emailed).",
+            skipped,
+        ) % {"n": skipped}
         self.message_user(
-            request,
-            f"{done} invitation(s) queued to go out now; {skipped} skipped (already answered, "
-            "expired, still scheduled, or the customer cannot be emailed).",
-            messages.SUCCESS if done else messages.WARNING,
+            request, f"{queued} {left}", messages.SUCCESS if done else messages.WARNING
         )
 
-    @admin.action(description="Cancel (invitations not sent yet)", permissions=["change"])
+    @admin.action(description=_("Cancel (invitations not sent yet)"), permissions=["change"])
     def cancel_unsent(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
         ids = list(queryset.values_list("id", flat=True))
         done = sum(
             invitation_cancel(invitation_id=pk, reason=f"Cancelled by {request.user}") for pk in ids
         )
+        gone = len(ids) - done
+        cancelled = ngettext(
+            "%(n)s invitation cancelled.", "%(n)s invitations cancelled.", done
+        ) % {"n": done}
+        sent = ngettext("%(n)s had already gone out.", "%(n)s had already gone out.", gone) % {
+            "n": gone
+        }
         self.message_user(
-            request,
-            f"{done} invitation(s) cancelled; {len(ids) - done} had already gone out.",
-            messages.SUCCESS if done else messages.WARNING,
+            request, f"{cancelled} {sent}", messages.SUCCESS if done else messages.WARNING
         )
 
 
@@ -216,12 +241,12 @@ class ResponseAdmin(BigTableAdminMixin, admin.ModelAdmin):
         "channel",
         "survey",
         "touchpoint__stage",
-        recent_filter("submitted_at", "submitted"),
+        recent_filter("submitted_at", pgettext_lazy("filter: answers", "submitted")),
     ]
     # "ticket" is the reverse one-to-one: joined so the ticket column costs no query per row.
     list_select_related = ["customer", "survey", "touchpoint", "ticket"]
     search_fields = ["comment", "customer__email__exact"]
-    search_help_text = (
+    search_help_text = _(
         "A customer's exact email, or words of a comment (reads every answer: slow on a big list;"
         " narrow it with a date filter first)."
     )
@@ -233,9 +258,9 @@ class ResponseAdmin(BigTableAdminMixin, admin.ModelAdmin):
     readonly_fields = ["category", "ticket_link", "updated_at", "history"]
     fieldsets = [
         (None, {"fields": ["invitation", "survey", "customer", "touchpoint"]}),
-        ("Answer", {"fields": ["kind", "score", "category", "comment", "answers"]}),
-        ("Context", {"fields": ["language", "channel", "submitted_at", "ticket_link"]}),
-        ("Audit", {"fields": ["updated_at", "history"]}),
+        (_("Answer"), {"fields": ["kind", "score", "category", "comment", "answers"]}),
+        (_("Context"), {"fields": ["language", "channel", "submitted_at", "ticket_link"]}),
+        (_("Audit"), {"fields": ["updated_at", "history"]}),
     ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Response | None = None) -> list[str]:
@@ -269,11 +294,11 @@ class ResponseAdmin(BigTableAdminMixin, admin.ModelAdmin):
         super().delete_queryset(request, queryset)
         signals.figures_changed.send(sender=Response, moments=moments)
 
-    @admin.display(description="Comment")
+    @admin.display(description=_("Comment"))
     def comment_excerpt(self, obj: Response) -> SafeString | str:
         return excerpt(obj.comment)
 
-    @admin.display(description="Ticket")
+    @admin.display(description=_("Ticket"))
     def ticket_link(self, obj: Response) -> str:
         try:
             ticket = obj.ticket
@@ -287,19 +312,24 @@ class OutboundEmailAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
     """The outbox: what was sent, to whom, and what it looked like."""
 
     list_display = ["created_at", "to_email", "subject", "kind", "status", "sent_at", "customer"]
-    list_filter = ["kind", "status", "possibly_delivered", recent_filter("created_at", "created")]
+    list_filter = [
+        "kind",
+        "status",
+        "possibly_delivered",
+        recent_filter("created_at", pgettext_lazy("filter: emails", "created")),
+    ]
     list_select_related = ["customer"]
     search_fields = ["to_email", "subject", "message_id__exact"]
-    search_help_text = (
+    search_help_text = _(
         "An exact Message-ID, or part of the address or subject (reads every email: slow)."
     )
     readonly_fields = ["delivery_doubt", "html_preview", "text_preview", "html_source"]
 
-    @admin.display(description="Possibly delivered")
+    @admin.display(description=_("Possibly delivered"))
     def delivery_doubt(self, obj: OutboundEmail) -> str:
         if not obj.possibly_delivered:
-            return "No"
-        return (
+            return pgettext("possibly delivered", "No")
+        return gettext(
             "Yes: the connection was lost before the server's reply, so the server may have "
             "kept this attempt; the next attempt (same Message-ID) may be a duplicate."
         )
@@ -307,7 +337,7 @@ class OutboundEmailAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["to_email", "from_email", "subject", "kind", "status"]}),
         (
-            "Delivery",
+            _("Delivery"),
             {
                 "fields": [
                     "message_id",
@@ -319,12 +349,12 @@ class OutboundEmailAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        ("Related", {"fields": ["customer", "invitation", "ticket"]}),
+        (_("Related"), {"fields": ["customer", "invitation", "ticket"]}),
         # The bodies as rendered (a survey email's are rendered again from its invitation),
         # never the stored columns, which are empty for survey emails and read as "-".
-        ("Text body", {"fields": ["text_preview"]}),
-        ("HTML body", {"fields": ["html_preview"]}),
-        ("HTML source", {"fields": ["html_source"], "classes": ["collapse"]}),
+        (_("Text body"), {"fields": ["text_preview"]}),
+        (_("HTML body"), {"fields": ["html_preview"]}),
+        (_("HTML source"), {"fields": ["html_source"], "classes": ["collapse"]}),
     ]
 
     @staticmethod
@@ -338,12 +368,12 @@ class OutboundEmailAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
         rendered = render_invitation(obj.invitation, reminder=obj.kind == EmailKind.REMINDER)
         return rendered.text, rendered.html
 
-    @admin.display(description="Text")
+    @admin.display(description=_("Text"))
     def text_preview(self, obj: OutboundEmail) -> SafeString | str:
         text = self._bodies(obj)[0]
         return format_html("<pre style='white-space:pre-wrap'>{}</pre>", text) if text else "—"
 
-    @admin.display(description="Rendered")
+    @admin.display(description=_("Rendered"))
     def html_preview(self, obj: OutboundEmail) -> SafeString | str:
         html = self._bodies(obj)[1]
         if not html:
@@ -351,13 +381,14 @@ class OutboundEmailAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
         # format_html escapes the body into the attribute; the empty sandbox forbids scripts,
         # forms, plugins, navigation and same-origin access inside the frame.
         return format_html(
-            '<iframe sandbox="" referrerpolicy="no-referrer" srcdoc="{}" title="HTML body"'
+            '<iframe sandbox="" referrerpolicy="no-referrer" srcdoc="{}" title="{}"'
             ' style="width:640px;max-width:100%;min-height:560px;border:1px solid #ccc;'
             'background:#fff"></iframe>',
             html,
+            gettext("HTML body"),
         )
 
-    @admin.display(description="HTML")
+    @admin.display(description=pgettext_lazy("the email's HTML source", "HTML"))
     def html_source(self, obj: OutboundEmail) -> SafeString | str:
         html = self._bodies(obj)[1]
         return format_html("<pre style='white-space:pre-wrap'>{}</pre>", html) if html else "—"

@@ -253,7 +253,7 @@ def test_queue_leads_with_the_overdue_uncontacted_ticket_and_mail_becomes_a_tick
     laptop.check(f"input[name=_selected_action][value='{mail.pk}']")
     laptop.select_option("select[name=action]", "create_ticket")
     laptop.locator("button[name=index]").first.click()
-    laptop.get_by_text("email(s) recorded on ticket(s)").wait_for()
+    laptop.get_by_text("1 email recorded on ticket").wait_for()
     made = Ticket.objects.get(subject="Where is my order?")
     assert made.customer == ana and made.messages.get().body == "Order 1042 has not arrived."
 

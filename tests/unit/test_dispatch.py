@@ -290,6 +290,6 @@ def test_admin_actions_resend_and_cancel(admin_client) -> None:  # type: ignore[
     page = admin_client.post(
         url, {"action": "cancel_unsent", "_selected_action": [scheduled.pk]}, follow=True
     )
-    assert "1 invitation(s) cancelled" in page.content.decode()
+    assert "1 invitation cancelled. 0 had already gone out." in page.content.decode()
     scheduled.refresh_from_db()
     assert scheduled.state == InvitationState.CANCELLED

@@ -74,7 +74,7 @@ def test_create_ticket_finds_the_customer_by_the_senders_address() -> None:
     )
     row.refresh_from_db()
     assert (row.ticket, row.status) == (ticket, InboundStatus.MATCHED_TICKET)
-    assert f"on ticket(s) #{ticket.pk}" in " ".join(messages_of(page)).replace(
+    assert f"1 email recorded on ticket #{ticket.pk}" in " ".join(messages_of(page)).replace(
         f'<a href="{reverse("admin:feedback_ticket_change", args=[ticket.pk])}">', ""
     ).replace("</a>", "")
 
