@@ -181,8 +181,8 @@ class Survey(models.Model):
     texts = models.JSONField(
         default=dict,
         blank=True,
-        # Translators: translate "Per language" only; the JSON keys stay in English.
         help_text=_(
+            # Translators: translate "Per language" only; the JSON keys stay in English.
             'Per language: {"en": {"subject": ..., "question": ..., '
             '"followup": {"detractor": ..., "passive": ..., "promoter": ...}}}.'
         ),
