@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class WorkerHeartbeat(models.Model):
@@ -13,14 +14,16 @@ class WorkerHeartbeat(models.Model):
     the integration tests use the same task to prove a worker writes to the database.
     """
 
-    hostname = models.CharField(max_length=255, unique=True)
-    seen_at = models.DateTimeField(default=timezone.now)
-    beats = models.PositiveBigIntegerField(default=0)
+    hostname = models.CharField(max_length=255, unique=True, verbose_name=_("host name"))
+    seen_at = models.DateTimeField(default=timezone.now, verbose_name=_("last seen at"))
+    beats = models.PositiveBigIntegerField(default=0, verbose_name=_("heartbeats"))
 
     class Meta:
         ordering = ["-seen_at"]
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
         # The admin's system status page (workers, stuck claims, the last dispatch error).
-        permissions = [("view_systemstatus", "Can view the system status")]
+        permissions = [("view_systemstatus", _("Can view the system status"))]
 
     def __str__(self) -> str:
         return f"{self.hostname} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"
@@ -30,32 +33,43 @@ class WorkerHeartbeat(models.Model):
 
 
 class ApiScope(models.TextChoices):
-    READ = "read", "Read"
-    WRITE = "write", "Write"
+    READ = "read", pgettext_lazy("API key scope", "Read")
+    WRITE = "write", pgettext_lazy("API key scope", "Write")
 
 
 class ApiKey(models.Model):
     """An integrator's key. Only a SHA-256 of the secret is stored: the full key
     (``cx_<prefix>_<secret>``) is shown once, when it is made; the prefix finds the row."""
 
-    name = models.CharField(max_length=120)
-    prefix = models.CharField(max_length=8, unique=True, editable=False)
-    secret_hash = models.CharField(max_length=64, editable=False)
-    scopes = models.JSONField(default=list, help_text='["read"] or ["read", "write"].')
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    prefix = models.CharField(max_length=8, unique=True, editable=False, verbose_name=_("prefix"))
+    secret_hash = models.CharField(max_length=64, editable=False, verbose_name=_("secret hash"))
+    scopes = models.JSONField(
+        default=list,
+        # Translators: keep the JSON (["read"], ["read", "write"]) as it is; translate "or".
+        help_text=_('["read"] or ["read", "write"].'),
+        verbose_name=_("scopes"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="api_keys",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("last used at")
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name = "API key"
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
 
     def __str__(self) -> str:
         return f"{self.name} (cx_{self.prefix}_…)"
@@ -72,13 +86,17 @@ class WebhookEndpoint(models.Model):
     """Where integrators want events POSTed. The secret signs every delivery (Standard
     Webhooks); it is kept in clear because the sender must have it to sign."""
 
-    url = models.URLField(max_length=500)
-    description = models.CharField(max_length=200, blank=True)
-    events = models.JSONField(default=list, help_text="Event names this endpoint receives.")
-    secret = models.CharField(max_length=100, editable=False)
-    active = models.BooleanField(default=True)
+    url = models.URLField(max_length=500, verbose_name=_("URL"))
+    description = models.CharField(max_length=200, blank=True, verbose_name=_("description"))
+    events = models.JSONField(
+        default=list, help_text=_("Event names this endpoint receives."), verbose_name=_("events")
+    )
+    secret = models.CharField(max_length=100, editable=False, verbose_name=_("secret"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
     owner_email = models.EmailField(
-        blank=True, help_text="Told by email when the endpoint is disabled for failing."
+        blank=True,
+        help_text=_("Told by email when the endpoint is disabled for failing."),
+        verbose_name=_("owner email"),
     )
     api_key = models.ForeignKey(
         ApiKey,
@@ -86,27 +104,38 @@ class WebhookEndpoint(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="webhook_endpoints",
-        help_text="The key that registered it through the API (empty: staff in the admin).",
+        help_text=_("The key that registered it through the API (empty: staff in the admin)."),
+        verbose_name=_("API key"),
     )
-    failing_since = models.DateTimeField(null=True, blank=True, editable=False)
-    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
-    disabled_at = models.DateTimeField(null=True, blank=True)
-    disabled_reason = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    failing_since = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("failing since")
+    )
+    last_success_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("last success at")
+    )
+    disabled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("disabled at"))
+    disabled_reason = models.CharField(
+        max_length=255, blank=True, verbose_name=_("disabled reason")
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
 
     def __str__(self) -> str:
         return self.url
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    DELIVERING = "delivering", "Delivering"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed (gave up)"
+    PENDING = "pending", pgettext_lazy("webhook delivery status", "Pending")
+    DELIVERING = "delivering", pgettext_lazy("webhook delivery status", "Delivering")
+    SUCCEEDED = "succeeded", pgettext_lazy("webhook delivery status", "Succeeded")
+    FAILED = "failed", pgettext_lazy("webhook delivery status", "Failed (gave up)")
 
 
 class WebhookDelivery(models.Model):
@@ -115,30 +144,43 @@ class WebhookDelivery(models.Model):
     deduplicate."""
 
     endpoint = models.ForeignKey(
-        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+        WebhookEndpoint,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("endpoint"),
     )
-    event = models.CharField(max_length=64)
-    message_id = models.CharField(max_length=64, db_index=True)
+    event = models.CharField(max_length=64, verbose_name=_("event"))
+    message_id = models.CharField(max_length=64, db_index=True, verbose_name=_("message ID"))
     # Set by whoever publishes the event (e.g. "customer:42"): erasing that customer finds
     # the payloads that name them without the platform knowing what a customer is.
-    subject = models.CharField(max_length=64, blank=True, db_index=True)
-    payload = models.JSONField()
+    subject = models.CharField(max_length=64, blank=True, db_index=True, verbose_name=_("subject"))
+    payload = models.JSONField(verbose_name=_("payload"))
     status = models.CharField(
-        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+        max_length=16,
+        choices=DeliveryStatus.choices,
+        default=DeliveryStatus.PENDING,
+        verbose_name=_("status"),
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.TextField(blank=True)
-    duration_ms = models.PositiveIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    response_code = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("response code")
+    )
+    response_body = models.TextField(blank=True, verbose_name=_("response body"))
+    duration_ms = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("duration (ms)")
+    )
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
+    last_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last attempt at"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "webhook deliveries"
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         indexes = [
             models.Index(fields=["endpoint", "-created_at"], name="webhookdelivery_endpoint_idx"),
             # The admin's delivery log, newest first, a page at a time.

@@ -8,6 +8,7 @@ here and marked days from the raw rows, so figures are exact before the recomput
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 # No foreign-key constraints: a rollup row is derived data, rebuilt from the raw rows; a
 # deleted survey or touchpoint must not be blocked (nor cascade) by its figures.
@@ -61,6 +62,8 @@ class AnswerRollup(models.Model):
     score_sq_sum = models.BigIntegerField()
 
     class Meta:
+        verbose_name = _("answer rollup")
+        verbose_name_plural = _("answer rollups")
         indexes = [
             models.Index(fields=["day"], name="answer_rollup_day"),
             models.Index(fields=["grain", "day"], name="answer_rollup_grain_day"),
@@ -84,6 +87,8 @@ class InvitationRollup(models.Model):
     answered = models.PositiveIntegerField()
 
     class Meta:
+        verbose_name = _("invitation rollup")
+        verbose_name_plural = _("invitation rollups")
         indexes = [
             models.Index(fields=["day"], name="invitation_rollup_day"),
             models.Index(fields=["grain", "day"], name="invitation_rollup_grain_day"),
@@ -103,6 +108,10 @@ class RollupMark(models.Model):
     start = models.DateTimeField()
     end = models.DateTimeField()
 
+    class Meta:
+        verbose_name = _("rollup mark")
+        verbose_name_plural = _("rollup marks")
+
     def __str__(self) -> str:
         return str(self.day)
 
@@ -112,6 +121,10 @@ class RollupDay(models.Model):
     parallel would each delete then insert, leaving the day counted twice."""
 
     day = models.DateField(unique=True)
+
+    class Meta:
+        verbose_name = _("rollup day")
+        verbose_name_plural = _("rollup days")
 
     def __str__(self) -> str:
         return str(self.day)
@@ -124,6 +137,10 @@ class RollupState(models.Model):
 
     until = models.DateField()
     start = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("rollup state")
+        verbose_name_plural = _("rollup states")
 
     def __str__(self) -> str:
         return f"until {self.until}"
@@ -155,6 +172,8 @@ class TicketRollup(models.Model):
     resolve = models.JSONField()
 
     class Meta:
+        verbose_name = _("ticket rollup")
+        verbose_name_plural = _("ticket rollups")
         indexes = [
             models.Index(fields=["day"], name="ticket_rollup_day"),
             models.Index(fields=["grain", "day"], name="ticket_rollup_grain_day"),

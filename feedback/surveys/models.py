@@ -11,6 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from cxcrm.mail import message_id_new
 from cxcrm.text import control_character_error
@@ -53,117 +55,167 @@ def supported_languages() -> list[str]:
 def survey_texts_errors(kind: str, texts: object) -> list[str]:
     """What is wrong with a survey's ``texts``, one message per problem, each naming the
     language and key ("pl.subject: ..."); empty when they are fine. The admin's form (through
-    Survey.clean) and the setup API both ask this."""
+    Survey.clean) and the setup API both ask this. Messages are in the active language."""
     if not isinstance(texts, dict):
-        return ["Must be an object keyed by language."]
+        return [gettext("Must be an object keyed by language.")]
     languages = supported_languages()
     categories = {str(c) for c in kind_categories(kind)} if kind in SurveyKind.values else set()
     errors: list[str] = []
     for language, block in texts.items():
         if language not in languages:
-            errors.append(f"{language}: not a supported language (use {', '.join(languages)}).")
+            # Translators: %(language)s is the key staff typed; %(languages)s lists codes (en, ru).
+            message = gettext("%(language)s: not a supported language (use %(languages)s).")
+            errors.append(message % {"language": language, "languages": ", ".join(languages)})
             continue
         if not isinstance(block, dict):
-            errors.append(f"{language}: must be an object with subject and question.")
+            # Translators: "subject" and "question" are JSON keys; keep them in English.
+            message = gettext("%(language)s: must be an object with subject and question.")
+            errors.append(message % {"language": language})
             continue
         for key in REQUIRED_TEXTS:
             if not isinstance(block.get(key), str) or not block[key].strip():
-                errors.append(f"{language}.{key}: required (a non-empty text).")
+                where = f"{language}.{key}"
+                errors.append(gettext("%(where)s: required (a non-empty text).") % {"where": where})
         for key, value in block.items():
+            where = f"{language}.{key}"
             if key == "followup":
                 errors += _followup_errors(language, value, categories)
             elif key not in TEXT_LIMITS:
                 allowed = ", ".join([*TEXT_LIMITS, "followup"])
-                errors.append(f"{language}.{key}: not a known text (use {allowed}).")
+                message = gettext("%(where)s: not a known text (use %(allowed)s).")
+                errors.append(message % {"where": where, "allowed": allowed})
             elif not isinstance(value, str):
-                errors.append(f"{language}.{key}: must be a text.")
+                errors.append(gettext("%(where)s: must be a text.") % {"where": where})
             elif len(value) > TEXT_LIMITS[key]:
-                errors.append(f"{language}.{key}: at most {TEXT_LIMITS[key]} characters.")
+                errors.append(_too_long(where, TEXT_LIMITS[key]))
             elif problem := control_character_error(value, single_line=key == "subject"):
-                errors.append(f"{language}.{key}: {problem}")
+                errors.append(_problem_at(where, problem))
     return errors
+
+
+def _too_long(where: str, limit: int) -> str:
+    message = ngettext(
+        "%(where)s: at most %(limit)s character.", "%(where)s: at most %(limit)s characters.", limit
+    )
+    return message % {"where": where, "limit": limit}
+
+
+def _problem_at(where: str, problem: str) -> str:
+    # Translators: %(where)s names a survey text (pl.subject); %(problem)s says what is wrong.
+    return gettext("%(where)s: %(problem)s") % {"where": where, "problem": problem}
 
 
 def _followup_errors(language: str, followup: object, categories: set[str]) -> list[str]:
     if not isinstance(followup, dict):
-        return [f"{language}.followup: must be an object keyed by answer category."]
+        where = f"{language}.followup"
+        message = gettext("%(where)s: must be an object keyed by answer category.")
+        return [message % {"where": where}]
     errors = []
     for category, text in followup.items():
         where = f"{language}.followup.{category}"
         if category not in categories:
-            errors.append(
-                f"{where}: not a category of this kind ({', '.join(sorted(categories))})."
-            )
+            message = gettext("%(where)s: not a category of this kind (%(categories)s).")
+            errors.append(message % {"where": where, "categories": ", ".join(sorted(categories))})
         elif not isinstance(text, str):
-            errors.append(f"{where}: must be a text.")
+            errors.append(gettext("%(where)s: must be a text.") % {"where": where})
         elif len(text) > FOLLOWUP_LIMIT:
-            errors.append(f"{where}: at most {FOLLOWUP_LIMIT} characters.")
+            errors.append(_too_long(where, FOLLOWUP_LIMIT))
         elif problem := control_character_error(text, single_line=False):
-            errors.append(f"{where}: {problem}")
+            errors.append(_problem_at(where, problem))
     return errors
 
 
 class Survey(models.Model):
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, verbose_name=_("name"))
     slug = models.SlugField(
-        max_length=80, unique=True, help_text="Its stable name for the API (upserts go by it)."
+        max_length=80,
+        unique=True,
+        help_text=_("Its stable name for the API (upserts go by it)."),
+        verbose_name=_("slug"),
     )
-    kind = models.CharField(max_length=8, choices=SurveyKind.choices)
-    active = models.BooleanField(default=True)
+    kind = models.CharField(max_length=8, choices=SurveyKind.choices, verbose_name=_("kind"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
     trigger_touchpoints = models.ManyToManyField(
         "touchpoints.Touchpoint",
         blank=True,
         related_name="surveys",
-        help_text="An interaction at one of these touchpoints invites the customer.",
+        help_text=_("An interaction at one of these touchpoints invites the customer."),
+        verbose_name=_("trigger touchpoints"),
     )
     trigger_stage = models.CharField(
         max_length=16,
         choices=JourneyStage.choices,
         blank=True,
-        help_text="Or: an interaction at any touchpoint of this journey stage.",
+        help_text=_("Or: an interaction at any touchpoint of this journey stage."),
+        verbose_name=_("trigger stage"),
     )
     delay = models.DurationField(
-        default=timedelta(hours=2), help_text="Time after the interaction before the email goes."
+        default=timedelta(hours=2),
+        help_text=_("Time after the interaction before the email goes."),
+        verbose_name=_("delay"),
     )
     reminder_after_days = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
         default=3,
-        help_text="One reminder after this many days; empty: none.",
+        help_text=_("One reminder after this many days; empty: none."),
+        verbose_name=_("reminder after (days)"),
     )
     expires_after_days = models.PositiveSmallIntegerField(
-        default=14, validators=[MinValueValidator(1)]
+        default=14, validators=[MinValueValidator(1)], verbose_name=_("expires after (days)")
     )
     contact_frequency_days = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Overrides the global rule: no new invitation within this many days.",
+        help_text=_("Overrides the global rule: no new invitation within this many days."),
+        verbose_name=_("contact frequency (days)"),
     )
     sample_percent = models.PositiveSmallIntegerField(
-        default=100, validators=[MinValueValidator(1), MaxValueValidator(100)]
+        default=100,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        verbose_name=_("sample (%)"),
     )
-    default_language = models.CharField(max_length=16, default="en")
+    default_language = models.CharField(
+        max_length=16, default="en", verbose_name=_("default language")
+    )
     texts = models.JSONField(
         default=dict,
         blank=True,
-        help_text='Per language: {"en": {"subject": ..., "question": ..., '
-        '"followup": {"detractor": ..., "passive": ..., "promoter": ...}}}.',
+        help_text=_(
+            # Translators: translate "Per language" only; the JSON keys stay in English.
+            'Per language: {"en": {"subject": ..., "question": ..., '
+            '"followup": {"detractor": ..., "passive": ..., "promoter": ...}}}.'
+        ),
+        verbose_name=_("texts"),
     )
     ticket_categories = models.JSONField(
         default=list,
         blank=True,
-        help_text="Answer categories that open a ticket; empty means the kind's unhappy band.",
+        help_text=_("Answer categories that open a ticket; empty means the kind's unhappy band."),
+        verbose_name=_("categories that open a ticket"),
     )
-    loop_enabled = models.BooleanField(default=True, help_text="Open tickets for answers at all.")
-    sla_hours = models.PositiveIntegerField(default=48, validators=[MinValueValidator(1)])
+    loop_enabled = models.BooleanField(
+        default=True,
+        help_text=_("Open tickets for answers at all."),
+        verbose_name=_("close the loop"),
+    )
+    sla_hours = models.PositiveIntegerField(
+        default=48, validators=[MinValueValidator(1)], verbose_name=_("SLA (hours)")
+    )
     acknowledge_customer = models.BooleanField(
-        default=False, help_text="Email the customer that their ticket was opened."
+        default=False,
+        help_text=_("Email the customer that their ticket was opened."),
+        verbose_name=_("acknowledge customer"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("survey")
+        verbose_name_plural = _("surveys")
         constraints = [
             models.CheckConstraint(
                 condition=Q(sample_percent__gte=1, sample_percent__lte=100),
@@ -188,50 +240,52 @@ class Survey(models.Model):
         allowed = {str(c) for c in kind_categories(self.kind)} if self.kind in SurveyKind else set()
         categories = self.ticket_categories or []
         if not isinstance(categories, list):
-            errors["ticket_categories"] = ["Must be a list of answer categories."]
+            errors["ticket_categories"] = [gettext("Must be a list of answer categories.")]
         elif unknown := [c for c in categories if c not in allowed]:
-            errors["ticket_categories"] = [
-                "Not categories of this kind: " + ", ".join(map(str, unknown))
-            ]
+            message = gettext("Not categories of this kind: %(categories)s")
+            errors["ticket_categories"] = [message % {"categories": ", ".join(map(str, unknown))}]
         texts_errors = survey_texts_errors(self.kind, self.texts)
         if texts_errors:
             errors["texts"] = texts_errors
         if self.default_language not in supported_languages():
-            errors["default_language"] = [
-                f"Not a supported language (use {', '.join(supported_languages())})."
-            ]
+            message = gettext("Not a supported language (use %(languages)s).")
+            errors["default_language"] = [message % {"languages": ", ".join(supported_languages())}]
         elif isinstance(self.texts, dict) and self.default_language not in self.texts:
             # The fallback for customers in other languages: it must have texts.
             if self.texts:
-                errors["default_language"] = ["The texts have no entry in this language."]
+                errors["default_language"] = [gettext("The texts have no entry in this language.")]
             else:
-                errors.setdefault("texts", []).append(
-                    f"Give the texts in the default language ({self.default_language}) at least."
-                )
+                message = gettext("Give the texts in the default language (%(language)s) at least.")
+                errors.setdefault("texts", []).append(message % {"language": self.default_language})
         if errors:
             raise ValidationError(errors)
 
 
 class InvitationState(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    RESPONDED = "responded", "Responded"
-    EXPIRED = "expired", "Expired"
-    FAILED = "failed", "Failed"
-    SUPPRESSED = "suppressed", "Suppressed"
-    CANCELLED = "cancelled", "Cancelled"
+    SCHEDULED = "scheduled", pgettext_lazy("invitation state", "Scheduled")
+    SENDING = "sending", pgettext_lazy("invitation state", "Sending")
+    SENT = "sent", pgettext_lazy("invitation state", "Sent")
+    RESPONDED = "responded", pgettext_lazy("invitation state", "Responded")
+    EXPIRED = "expired", pgettext_lazy("invitation state", "Expired")
+    FAILED = "failed", pgettext_lazy("invitation state", "Failed")
+    SUPPRESSED = "suppressed", pgettext_lazy("invitation state", "Suppressed")
+    CANCELLED = "cancelled", pgettext_lazy("invitation state", "Cancelled")
 
 
 class InvitationPurpose(models.TextChoices):
-    SURVEY = "survey", "Survey after an interaction"
-    FOLLOWUP = "followup", "Recovery follow-up after a ticket"
+    SURVEY = "survey", _("Survey after an interaction")
+    FOLLOWUP = "followup", _("Recovery follow-up after a ticket")
 
 
 class Invitation(models.Model):
-    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="invitations")
+    survey = models.ForeignKey(
+        Survey, on_delete=models.PROTECT, related_name="invitations", verbose_name=_("survey")
+    )
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="invitations"
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="invitations",
+        verbose_name=_("customer"),
     )
     interaction = models.ForeignKey(
         "touchpoints.Interaction",
@@ -239,6 +293,7 @@ class Invitation(models.Model):
         null=True,
         blank=True,
         related_name="invitations",
+        verbose_name=_("interaction"),
     )
     ticket = models.ForeignKey(
         "feedback.Ticket",
@@ -246,39 +301,60 @@ class Invitation(models.Model):
         null=True,
         blank=True,
         related_name="followup_invitations",
-        help_text="For recovery follow-ups: the ticket whose resolution is being measured.",
+        help_text=_("For recovery follow-ups: the ticket whose resolution is being measured."),
+        verbose_name=_("ticket"),
     )
     purpose = models.CharField(
-        max_length=16, choices=InvitationPurpose.choices, default=InvitationPurpose.SURVEY
+        max_length=16,
+        choices=InvitationPurpose.choices,
+        default=InvitationPurpose.SURVEY,
+        verbose_name=_("purpose"),
     )
-    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    token = models.CharField(
+        max_length=64, unique=True, default=new_token, editable=False, verbose_name=_("token")
+    )
     state = models.CharField(
-        max_length=16, choices=InvitationState.choices, default=InvitationState.SCHEDULED
+        max_length=16,
+        choices=InvitationState.choices,
+        default=InvitationState.SCHEDULED,
+        verbose_name=_("state"),
     )
-    scheduled_for = models.DateTimeField()
+    scheduled_for = models.DateTimeField(verbose_name=_("scheduled for"))
     claimed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a worker took it for sending (lease start)."
+        null=True,
+        blank=True,
+        help_text=_("When a worker took it for sending (lease start)."),
+        verbose_name=_("claimed at"),
     )
     claimed_by = models.CharField(
         max_length=255,
         blank=True,
-        help_text="The worker process holding the claim (host:pid), with claimed_at its claim.",
+        help_text=_("The worker process holding the claim (host:pid), with claimed_at its claim."),
+        verbose_name=_("claimed by"),
     )
-    sent_at = models.DateTimeField(null=True, blank=True)
-    reminded_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    reminded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reminded at"))
+    expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expires at"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
     # Chosen when the invitation is made, before any attempt, and sent on every attempt: a
     # server or ESP that already accepted it can drop a repeat sent after a lost reply.
     message_id = models.CharField(
-        max_length=255, blank=True, db_index=True, default=invitation_message_id
+        max_length=255,
+        blank=True,
+        db_index=True,
+        default=invitation_message_id,
+        verbose_name=_("message ID"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["-scheduled_for", "-id"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
         constraints = [
             models.UniqueConstraint(
                 fields=["survey", "interaction"], name="invitation_unique_survey_interaction"
@@ -332,10 +408,10 @@ class Invitation(models.Model):
 
 
 class ResponseChannel(models.TextChoices):
-    EMAIL_CLICK = "email_click", "Email click"
-    WEB = "web", "Web page"
-    REPLY = "reply", "Email reply"
-    API = "api", "API"
+    EMAIL_CLICK = "email_click", _("Email click")
+    WEB = "web", _("Web page")
+    REPLY = "reply", _("Email reply")
+    API = "api", _("API")
 
 
 class Response(models.Model):
@@ -343,12 +419,22 @@ class Response(models.Model):
     metrics group and filter a million answers without joining through invitations."""
 
     invitation = models.OneToOneField(
-        Invitation, on_delete=models.PROTECT, null=True, blank=True, related_name="response"
+        Invitation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="response",
+        verbose_name=_("invitation"),
     )
-    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
-    kind = models.CharField(max_length=8, choices=SurveyKind.choices)
+    survey = models.ForeignKey(
+        Survey, on_delete=models.PROTECT, related_name="responses", verbose_name=_("survey")
+    )
+    kind = models.CharField(max_length=8, choices=SurveyKind.choices, verbose_name=_("kind"))
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="responses"
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="responses",
+        verbose_name=_("customer"),
     )
     touchpoint = models.ForeignKey(
         "touchpoints.Touchpoint",
@@ -356,29 +442,44 @@ class Response(models.Model):
         null=True,
         blank=True,
         related_name="responses",
+        verbose_name=_("touchpoint"),
     )
-    score = models.SmallIntegerField()
-    category = models.CharField(max_length=16, choices=Category.choices, editable=False)
-    comment = models.TextField(blank=True)
+    score = models.SmallIntegerField(verbose_name=_("score"))
+    category = models.CharField(
+        max_length=16, choices=Category.choices, editable=False, verbose_name=_("category")
+    )
+    comment = models.TextField(blank=True, verbose_name=_("comment"))
     answers = models.JSONField(
-        default=dict, blank=True, help_text="Answers to follow-up questions."
+        default=dict,
+        blank=True,
+        help_text=_("Answers to follow-up questions."),
+        verbose_name=_("follow-up answers"),
     )
-    language = models.CharField(max_length=16, default="en")
+    language = models.CharField(max_length=16, default="en", verbose_name=_("language"))
     channel = models.CharField(
-        max_length=16, choices=ResponseChannel.choices, default=ResponseChannel.WEB
+        max_length=16,
+        choices=ResponseChannel.choices,
+        default=ResponseChannel.WEB,
+        verbose_name=_("channel"),
     )
-    submitted_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(default=timezone.now, verbose_name=_("submitted at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     history = models.JSONField(
         default=list,
         blank=True,
         editable=False,
-        help_text="Earlier versions of this answer: [{at, score, comment, channel}], oldest first.",
+        help_text=_(
+            "Earlier versions of this answer: [{at, score, comment, channel}], oldest first."
+        ),
+        verbose_name=_("earlier versions"),
     )
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
-        permissions = [("view_dashboard", "Can view the dashboard and the journey map")]
+        # Translators: a survey response: one customer's answer (score and comment).
+        verbose_name = _("response")
+        verbose_name_plural = _("responses")
+        permissions = [("view_dashboard", _("Can view the dashboard and the journey map"))]
         constraints = [
             models.CheckConstraint(
                 condition=score_matches_kind_q(), name="response_score_in_range"
@@ -408,46 +509,59 @@ class Response(models.Model):
 
 
 class EmailKind(models.TextChoices):
-    SURVEY = "survey", "Survey invitation"
-    REMINDER = "reminder", "Survey reminder"
-    FOLLOWUP = "followup", "Recovery follow-up"
-    TICKET_REPLY = "ticket_reply", "Ticket reply"
-    ACKNOWLEDGEMENT = "ack", "Acknowledgement"
-    ALERT = "alert", "Staff alert"
-    SYSTEM = "system", "System"
+    SURVEY = "survey", _("Survey invitation")
+    REMINDER = "reminder", _("Survey reminder")
+    FOLLOWUP = "followup", _("Recovery follow-up")
+    TICKET_REPLY = "ticket_reply", _("Ticket reply")
+    ACKNOWLEDGEMENT = "ack", _("Acknowledgement")
+    ALERT = "alert", _("Staff alert")
+    SYSTEM = "system", _("System")
 
 
 class EmailStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    OUTBOX = "outbox", "Kept in the outbox (no mail server configured)"
-    SENT = "sent", "Sent"
-    DEFERRED = "deferred", "Deferred (temporary failure, will retry)"
-    FAILED = "failed", "Failed"
-    BOUNCED = "bounced", "Bounced"
+    QUEUED = "queued", pgettext_lazy("email status", "Queued")
+    OUTBOX = (
+        "outbox",
+        pgettext_lazy("email status", "Kept in the outbox (no mail server configured)"),
+    )
+    SENT = "sent", pgettext_lazy("email status", "Sent")
+    DEFERRED = "deferred", pgettext_lazy("email status", "Deferred (temporary failure, will retry)")
+    FAILED = "failed", pgettext_lazy("email status", "Failed")
+    BOUNCED = "bounced", pgettext_lazy("email status", "Bounced")
 
 
 class OutboundEmail(models.Model):
     """Every email cxcrm sends (or keeps in the outbox), with what it was about."""
 
-    to_email = models.CharField(max_length=254, db_index=True)
-    from_email = models.CharField(max_length=254, blank=True)
-    subject = models.CharField(max_length=255)
-    kind = models.CharField(max_length=16, choices=EmailKind.choices, default=EmailKind.SYSTEM)
-    status = models.CharField(
-        max_length=16, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+    to_email = models.CharField(max_length=254, db_index=True, verbose_name=_("to"))
+    from_email = models.CharField(max_length=254, blank=True, verbose_name=_("from"))
+    subject = models.CharField(max_length=255, verbose_name=_("subject"))
+    kind = models.CharField(
+        max_length=16, choices=EmailKind.choices, default=EmailKind.SYSTEM, verbose_name=_("kind")
     )
-    message_id = models.CharField(max_length=255, blank=True, db_index=True)
-    body_text = models.TextField(blank=True)
-    body_html = models.TextField(blank=True)
-    headers = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=16,
+        choices=EmailStatus.choices,
+        default=EmailStatus.QUEUED,
+        verbose_name=_("status"),
+    )
+    message_id = models.CharField(
+        max_length=255, blank=True, db_index=True, verbose_name=_("message ID")
+    )
+    body_text = models.TextField(blank=True, verbose_name=_("text body"))
+    body_html = models.TextField(blank=True, verbose_name=_("HTML body"))
+    headers = models.JSONField(default=dict, blank=True, verbose_name=_("headers"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
     possibly_delivered = models.BooleanField(
         default=False,
         help_text=(
-            "The server may have accepted this attempt although its reply never arrived (a "
-            "dropped connection, or a worker that stopped): a later attempt with the same "
-            "Message-ID may be a duplicate."
+            _(
+                "The server may have accepted this attempt although its reply never arrived (a "
+                "dropped connection, or a worker that stopped): a later attempt with the same "
+                "Message-ID may be a duplicate."
+            )
         ),
+        verbose_name=_("possibly delivered"),
     )
     customer = models.ForeignKey(
         "customers.Customer",
@@ -455,18 +569,34 @@ class OutboundEmail(models.Model):
         null=True,
         blank=True,
         related_name="emails",
+        verbose_name=_("customer"),
     )
     invitation = models.ForeignKey(
-        Invitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+        Invitation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="emails",
+        verbose_name=_("invitation"),
     )
     ticket = models.ForeignKey(
-        "feedback.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+        "feedback.Ticket",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="emails",
+        verbose_name=_("ticket"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Translators: an email the system sent or keeps in its outbox.
+        verbose_name = _("outbound email")
+        verbose_name_plural = _("outbound emails")
         indexes = [models.Index(fields=["-created_at"], name="outboundemail_created_idx")]
 
     def __str__(self) -> str:

@@ -11,31 +11,33 @@ from dataclasses import dataclass
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SurveyKind(models.TextChoices):
-    NPS = "nps", "NPS (0–10)"
-    CSAT = "csat", "CSAT (1–5)"
-    CES = "ces", "CES (1–7)"
+    NPS = "nps", _("NPS (0–10)")
+    CSAT = "csat", _("CSAT (1–5)")
+    CES = "ces", _("CES (1–7)")
 
 
 class Category(models.TextChoices):
-    PROMOTER = "promoter", "Promoter"
-    PASSIVE = "passive", "Passive"
-    DETRACTOR = "detractor", "Detractor"
-    SATISFIED = "satisfied", "Satisfied"
-    NEUTRAL = "neutral", "Neutral"
-    DISSATISFIED = "dissatisfied", "Dissatisfied"
-    EASY = "easy", "Easy"
-    DIFFICULT = "difficult", "Difficult"
+    PROMOTER = "promoter", pgettext_lazy("answer category", "Promoter")
+    PASSIVE = "passive", pgettext_lazy("answer category", "Passive")
+    DETRACTOR = "detractor", pgettext_lazy("answer category", "Detractor")
+    SATISFIED = "satisfied", pgettext_lazy("answer category", "Satisfied")
+    NEUTRAL = "neutral", pgettext_lazy("answer category", "Neutral")
+    DISSATISFIED = "dissatisfied", pgettext_lazy("answer category", "Dissatisfied")
+    EASY = "easy", pgettext_lazy("answer category", "Easy")
+    DIFFICULT = "difficult", pgettext_lazy("answer category", "Difficult")
 
 
 class Sentiment(models.TextChoices):
     """Kind-independent reading of a category: what close-the-loop and recovery reason about."""
 
-    GOOD = "good", "Good"
-    NEUTRAL = "neutral", "Neutral"
-    BAD = "bad", "Bad"
+    GOOD = "good", pgettext_lazy("answer sentiment", "Good")
+    NEUTRAL = "neutral", pgettext_lazy("answer sentiment", "Neutral")
+    BAD = "bad", pgettext_lazy("answer sentiment", "Bad")
 
 
 @dataclass(frozen=True)

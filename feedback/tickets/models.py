@@ -6,48 +6,55 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cxcrm.text import single_line
 from feedback.surveys.models import Response
 
 
 class TicketStatus(models.TextChoices):
-    NEW = "new", "New"
-    OPEN = "open", "Open"
-    PENDING = "pending", "Pending customer"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
+    NEW = "new", pgettext_lazy("ticket status", "New")
+    OPEN = "open", pgettext_lazy("ticket status", "Open")
+    PENDING = "pending", pgettext_lazy("ticket status", "Pending customer")
+    RESOLVED = "resolved", pgettext_lazy("ticket status", "Resolved")
+    CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
 
 
 OPEN_TICKET_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
 
 
 class TicketPriority(models.IntegerChoices):
-    LOW = 1, "Low"
-    NORMAL = 2, "Normal"
-    HIGH = 3, "High"
-    URGENT = 4, "Urgent"
+    LOW = 1, pgettext_lazy("ticket priority", "Low")
+    NORMAL = 2, pgettext_lazy("ticket priority", "Normal")
+    HIGH = 3, pgettext_lazy("ticket priority", "High")
+    URGENT = 4, pgettext_lazy("ticket priority", "Urgent")
 
 
 class TicketSource(models.TextChoices):
-    RESPONSE = "response", "Survey answer"
-    EMAIL = "email", "Email"
-    API = "api", "API"
-    STAFF = "staff", "Staff"
+    RESPONSE = "response", pgettext_lazy("ticket source", "Survey answer")
+    EMAIL = "email", pgettext_lazy("ticket source", "Email")
+    API = "api", pgettext_lazy("ticket source", "API")
+    STAFF = "staff", pgettext_lazy("ticket source", "Staff")
 
 
 class RootCause(models.Model):
     """Why the customer was unhappy; a list staff edit, required to resolve a ticket."""
 
-    name = models.CharField(max_length=120, unique=True)
+    name = models.CharField(max_length=120, unique=True, verbose_name=_("name"))
     slug = models.SlugField(
-        max_length=80, unique=True, help_text="Its stable name for the API (upserts go by it)."
+        max_length=80,
+        unique=True,
+        help_text=_("Its stable name for the API (upserts go by it)."),
+        verbose_name=_("slug"),
     )
-    description = models.TextField(blank=True)
-    active = models.BooleanField(default=True)
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("root cause")
+        verbose_name_plural = _("root causes")
 
     def __str__(self) -> str:
         return self.name
@@ -95,10 +102,18 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
 
 class Ticket(models.Model):
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="tickets"
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("customer"),
     )
     response = models.OneToOneField(
-        Response, on_delete=models.PROTECT, null=True, blank=True, related_name="ticket"
+        Response,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ticket",
+        verbose_name=_("response"),
     )
     touchpoint = models.ForeignKey(
         "touchpoints.Touchpoint",
@@ -106,14 +121,23 @@ class Ticket(models.Model):
         null=True,
         blank=True,
         related_name="tickets",
+        verbose_name=_("touchpoint"),
     )
     source = models.CharField(
-        max_length=16, choices=TicketSource.choices, default=TicketSource.RESPONSE
+        max_length=16,
+        choices=TicketSource.choices,
+        default=TicketSource.RESPONSE,
+        verbose_name=_("source"),
     )
-    subject = models.CharField(max_length=255, validators=[single_line])
-    status = models.CharField(max_length=16, choices=TicketStatus.choices, default=TicketStatus.NEW)
+    subject = models.CharField(max_length=255, validators=[single_line], verbose_name=_("subject"))
+    status = models.CharField(
+        max_length=16,
+        choices=TicketStatus.choices,
+        default=TicketStatus.NEW,
+        verbose_name=_("status"),
+    )
     priority = models.PositiveSmallIntegerField(
-        choices=TicketPriority.choices, default=TicketPriority.NORMAL
+        choices=TicketPriority.choices, default=TicketPriority.NORMAL, verbose_name=_("priority")
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -121,27 +145,47 @@ class Ticket(models.Model):
         null=True,
         blank=True,
         related_name="assigned_tickets",
+        verbose_name=_("assignee"),
     )
-    due_at = models.DateTimeField(null=True, blank=True, help_text="SLA: first contact due by.")
-    first_contact_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("SLA: first contact due by."), verbose_name=_("due at")
+    )
+    first_contact_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("first contact at")
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
     escalated_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set when the SLA breach was escalated (once per breach)."
+        null=True,
+        blank=True,
+        help_text=_("Set when the SLA breach was escalated (once per breach)."),
+        verbose_name=_("escalated at"),
     )
     root_cause = models.ForeignKey(
-        RootCause, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+        RootCause,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("root cause"),
     )
-    resolution = models.TextField(blank=True)
+    resolution = models.TextField(blank=True, verbose_name=_("resolution"))
     recovered = models.BooleanField(
-        null=True, blank=True, help_text="The follow-up answer came back in the good band."
+        null=True,
+        blank=True,
+        help_text=_("The follow-up answer came back in the good band."),
+        verbose_name=_("recovered"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = TicketQuerySet.as_manager()
 
     class Meta:
         ordering = ["-priority", "due_at", "id"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status__in=["resolved", "closed"])
@@ -205,25 +249,39 @@ class Ticket(models.Model):
 
 
 class MessageDirection(models.TextChoices):
-    INBOUND = "inbound", "From the customer"
-    OUTBOUND = "outbound", "To the customer"
-    NOTE = "note", "Internal note"
+    INBOUND = "inbound", _("From the customer")
+    OUTBOUND = "outbound", _("To the customer")
+    NOTE = "note", _("Internal note")
 
 
 class TicketMessage(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
-    direction = models.CharField(max_length=16, choices=MessageDirection.choices)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="messages", verbose_name=_("ticket")
     )
-    from_email = models.EmailField(blank=True)
-    body = models.TextField()
-    message_id = models.CharField(max_length=255, blank=True, db_index=True)
-    in_reply_to = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    direction = models.CharField(
+        max_length=16, choices=MessageDirection.choices, verbose_name=_("direction")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("author"),
+    )
+    from_email = models.EmailField(blank=True, verbose_name=_("from"))
+    body = models.TextField(verbose_name=_("body"))
+    message_id = models.CharField(
+        max_length=255, blank=True, db_index=True, verbose_name=_("message ID")
+    )
+    in_reply_to = models.CharField(max_length=255, blank=True, verbose_name=_("in reply to"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("ticket message")
+        verbose_name_plural = _("ticket messages")
         indexes = [
             models.Index(fields=["ticket", "created_at"], name="ticketmessage_ticket_idx"),
             # The admin's list across tickets, in its order, a page at a time.
@@ -231,24 +289,41 @@ class TicketMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_direction_display()} on #{self.ticket_id}"
+        # Translators: e.g. "Internal note on #42" (#42 is the ticket).
+        message = _("%(direction)s on #%(ticket)s")
+        return message % {"direction": self.get_direction_display(), "ticket": self.ticket_id}
 
 
 class TicketEvent(models.Model):
     """Audit row: every change of a ticket, who made it, from what to what."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="events", verbose_name=_("ticket")
     )
-    action = models.CharField(max_length=32, help_text="created, status, priority, assignee...")
-    from_value = models.CharField(max_length=255, blank=True)
-    to_value = models.CharField(max_length=255, blank=True)
-    note = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("actor"),
+    )
+    action = models.CharField(
+        max_length=32,
+        # Translators: codes stored in the field; keep them in English.
+        help_text=_("created, status, priority, assignee..."),
+        verbose_name=_("action"),
+    )
+    from_value = models.CharField(max_length=255, blank=True, verbose_name=_("from value"))
+    to_value = models.CharField(max_length=255, blank=True, verbose_name=_("to value"))
+    note = models.TextField(blank=True, verbose_name=_("note"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
         indexes = [
             models.Index(fields=["ticket", "created_at"], name="ticketevent_ticket_idx"),
             # The admin's list across tickets, in its order, a page at a time.
@@ -266,14 +341,17 @@ class SavedReply(models.Model):
 
     ANY_LANGUAGE = "any"
 
-    name = models.CharField(max_length=120, validators=[single_line])
+    name = models.CharField(max_length=120, validators=[single_line], verbose_name=_("name"))
     language = models.CharField(
         max_length=16,
         default=ANY_LANGUAGE,
-        help_text="The customers it is written for; “any” fits every language.",
+        help_text=_("The customers it is written for; “any” fits every language."),
+        verbose_name=_("language"),
     )
     body = models.TextField(
-        help_text="Placeholders: {customer_name}, {order}, {agent}, {ticket}, {subject}."
+        # Translators: keep the placeholders in braces exactly as they are.
+        help_text=_("Placeholders: {customer_name}, {order}, {agent}, {ticket}, {subject}."),
+        verbose_name=_("body"),
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -281,14 +359,18 @@ class SavedReply(models.Model):
         null=True,
         blank=True,
         related_name="saved_replies",
-        help_text="Empty: shared with all staff. Set: only this person sees it.",
+        help_text=_("Empty: shared with all staff. Set: only this person sees it."),
+        verbose_name=_("owner"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["name", "id"]
-        verbose_name_plural = "saved replies"
+        verbose_name = _("saved reply")
+        verbose_name_plural = _("saved replies")
         indexes = [models.Index(fields=["language", "name"], name="savedreply_language_idx")]
 
     def __str__(self) -> str:

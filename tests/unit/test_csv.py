@@ -72,7 +72,7 @@ def test_export_link_exports_the_filtered_changelist(admin_client: Client) -> No
     assert rows[0] == [
         "Customer",
         "Email",
-        "External id",
+        "External ID",
         "Language",
         "Country",
         "Segment",
