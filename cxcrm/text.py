@@ -16,6 +16,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext as _
 
 _SINGLE_LINE_CLASS = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
 _MULTI_LINE_CLASS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
@@ -25,9 +26,10 @@ _HEADER_BREAKS = re.compile(f"[{_SINGLE_LINE_CLASS}]+")
 
 
 def _named(char: str) -> str:
-    return {"\r": "a carriage return (CR)", "\n": "a line break (LF)", "\t": "a tab"}.get(
-        char, f"the control character U+{ord(char):04X}"
-    )
+    names = {"\r": _("a carriage return (CR)"), "\n": _("a line break (LF)"), "\t": _("a tab")}
+    if char in names:
+        return names[char]
+    return _("the control character %(code)s") % {"code": f"U+{ord(char):04X}"}
 
 
 def control_character_error(value: str, *, single_line: bool = True) -> str:
@@ -35,8 +37,15 @@ def control_character_error(value: str, *, single_line: bool = True) -> str:
     found = (SINGLE_LINE_FORBIDDEN if single_line else MULTI_LINE_FORBIDDEN).search(value)
     if found is None:
         return ""
-    where = "on one line" if single_line else "in this text"
-    return f"Contains {_named(found.group())}; only printable characters are allowed {where}."
+    # Staff read it in the admin and the CSV import preview (in their language); the API in
+    # the request's (English unless Accept-Language asks otherwise).
+    if single_line:
+        return _("Contains %(character)s; only printable characters are allowed on one line.") % {
+            "character": _named(found.group())
+        }
+    return _("Contains %(character)s; only printable characters are allowed in this text.") % {
+        "character": _named(found.group())
+    }
 
 
 @deconstructible
