@@ -19,8 +19,10 @@ from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Least
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from cxcrm.errors import ServiceError
+from cxcrm.staff_prefs import recipients_by_locale, staff_locale
 from cxcrm.text import header_text
 from feedback.surveys.emails import (
     RTL_LANGUAGES,
@@ -60,7 +62,8 @@ ADMIN_GROUP = "Admin"
 
 
 class TicketError(ServiceError, ValueError):
-    """A ticket action that the ticket's state or the input does not allow."""
+    """A ticket action that the ticket's state or the input does not allow. Messages staff
+    read are lazy translations: ``str(error)`` speaks the language active where it is shown."""
 
 
 # --- Rules ------------------------------------------------------------------------------------
@@ -258,7 +261,7 @@ def _callback_note(ticket: Ticket, response: Response) -> None:
 
 
 def _render(template: str, context: dict[str, Any], *, language: str = "en") -> tuple[str, str]:
-    """Staff emails are in English; customer emails in the customer's language."""
+    """An email in ``language``: the customer's for theirs, the recipient's for staff's."""
     language = pick_language(language, SUPPORTED_LANGUAGES)
     context = {
         "brand": settings.CXCRM_BRAND_NAME,
@@ -283,20 +286,25 @@ def _alert(
     **extra: Any,
 ) -> None:
     url = public_url(f"/admin/feedback/ticket/{ticket.pk}/change/")
-    text, html = _render(template, {"ticket": ticket, "url": url, **extra})
     subject = f"[{settings.CXCRM_BRAND_NAME}] #{ticket.pk} {ticket.subject}"
-    for address in sorted(set(recipients)):
-        outbound_email_queue(
-            to=address,
-            subject=subject,
-            text=text,
-            html=html,
-            kind=EmailKind.ALERT,
-            # About the customer: their erasure finds it (it quotes their name and comment).
-            customer_id=ticket.customer_id,
-            ticket_id=ticket.pk,
-            now=now,
-        )
+    # Each recipient reads it in their own language and time zone: rendered once per group.
+    for locale, addresses in recipients_by_locale(sorted(set(recipients))):
+        with staff_locale(locale):
+            text, html = _render(
+                template, {"ticket": ticket, "url": url, **extra}, language=locale.language
+            )
+        for address in addresses:
+            outbound_email_queue(
+                to=address,
+                subject=subject,
+                text=text,
+                html=html,
+                kind=EmailKind.ALERT,
+                # About the customer: their erasure finds it (it quotes their name and comment).
+                customer_id=ticket.customer_id,
+                ticket_id=ticket.pk,
+                now=now,
+            )
 
 
 def _thread_headers(ticket: Ticket) -> dict[str, str]:
@@ -365,7 +373,7 @@ def ticket_assign(
 ) -> Ticket:
     ticket = ticket_locked(ticket_id)
     if assignee is not None and not (assignee.is_active and getattr(assignee, "is_staff", False)):
-        raise TicketError("Tickets can only be assigned to active staff.")
+        raise TicketError(_("Tickets can only be assigned to active staff."))
     if ticket.assignee_id == (assignee.pk if assignee else None):
         return ticket
     old = ticket.assignee.get_username() if ticket.assignee else ""
@@ -416,9 +424,9 @@ def ticket_set_status(
     if status == ticket.status:
         return ticket
     if status == TicketStatus.RESOLVED:
-        raise TicketError("Resolve a ticket with its root cause (use the resolve action).")
+        raise TicketError(_("Resolve a ticket with its root cause (use the resolve action)."))
     if status == TicketStatus.CLOSED and ticket.status != TicketStatus.RESOLVED:
-        raise TicketError("Only a resolved ticket can be closed.")
+        raise TicketError(_("Only a resolved ticket can be closed."))
     _status_move(ticket, TicketStatus(status), actor=actor, now=now)
     return ticket
 
@@ -454,7 +462,7 @@ def ticket_note(
 ) -> TicketMessage:
     body = (body or "").replace("\x00", "").strip()
     if not body:
-        raise TicketError("A note needs some text.")
+        raise TicketError(_("A note needs some text."))
     ticket = ticket_locked(ticket_id)
     return TicketMessage.objects.create(
         ticket=ticket,
@@ -494,13 +502,13 @@ def ticket_reply(
     whose email the server accepts is the first contact (feedback.tickets.contact)."""
     body = (body or "").replace("\x00", "").strip()
     if not body:
-        raise TicketError("A reply needs some text.")
+        raise TicketError(_("A reply needs some text."))
     ticket = ticket_locked(ticket_id)
     customer = ticket.customer
     if not customer.email or customer.erased_at:
-        raise TicketError("The customer has no email address to reply to.")
+        raise TicketError(_("The customer has no email address to reply to."))
     if customer.suppressed_at:
-        raise TicketError("The customer's address is suppressed (it bounced or complained).")
+        raise TicketError(_("The customer's address is suppressed (it bounced or complained)."))
     now = now or timezone.now()
     headers = _thread_headers(ticket)
     message_id = new_message_id()
@@ -567,10 +575,10 @@ def ticket_resolve(
     now: datetime | None = None,
 ) -> Ticket:
     if root_cause is None:
-        raise TicketError("Choose a root cause to resolve the ticket.")
+        raise TicketError(_("Choose a root cause to resolve the ticket."))
     ticket = ticket_locked(ticket_id)
     if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
-        raise TicketError("The ticket is already resolved.")
+        raise TicketError(_("The ticket is already resolved."))
     now = now or timezone.now()
     old = ticket.status
     ticket.status = TicketStatus.RESOLVED
@@ -717,11 +725,11 @@ def ticket_create(
     unless an assignee is given; the body, if any, is the customer's first message."""
     subject = (subject or "").replace("\x00", "").strip()
     if not subject:
-        raise TicketError("A ticket needs a subject.")
+        raise TicketError(_("A ticket needs a subject."))
     if priority not in TicketPriority.values:
         raise TicketError(f"Unknown priority {priority!r}.")
     if assignee is not None and not (assignee.is_active and getattr(assignee, "is_staff", False)):
-        raise TicketError("Tickets can only be assigned to active staff.")
+        raise TicketError(_("Tickets can only be assigned to active staff."))
     if assignee is None:
         assignee = pick_assignee(touchpoint.owner_id if touchpoint else None)
     now = timezone.now()

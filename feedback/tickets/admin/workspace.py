@@ -11,6 +11,8 @@ from django.contrib.admin import ModelAdmin
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
@@ -45,7 +47,8 @@ from feedback.tickets.selectors import (
 
 
 def language_name(code: str) -> str:
-    """ "Polish (polski)" for "pl"; the code itself when Django does not know it."""
+    """ "Polish (polski)" for "pl" (the first name in the staff member's language); the code
+    itself when Django does not know it."""
     try:
         info = get_language_info(code)
     except KeyError:
@@ -53,9 +56,16 @@ def language_name(code: str) -> str:
             info = get_language_info(code.split("-")[0])
         except KeyError:
             return code
-    if info["name"] == info["name_local"]:
-        return info["name"]
-    return f"{info['name']} ({info['name_local']})"
+    name = str(info["name_translated"])
+    if name == info["name_local"]:
+        return name
+    # Translators: a language named in the reader's language, then in its own: "Polish (polski)".
+    return _("%(name)s (%(name_local)s)") % {"name": name, "name_local": info["name_local"]}
+
+
+def _day(value: Any) -> str:
+    # The locale's short date, in the user's time zone.
+    return date_format(timezone.localtime(value), "SHORT_DATE_FORMAT")
 
 
 def consent_state(customer: Any) -> str:
@@ -67,10 +77,10 @@ def consent_state(customer: Any) -> str:
         reason = customer.get_suppression_reason_display() or _("suppressed")
         return _("Suppressed (%(reason)s) since %(day)s") % {
             "reason": reason,
-            "day": f"{customer.suppressed_at:%Y-%m-%d}",
+            "day": _day(customer.suppressed_at),
         }
     if customer.unsubscribed_at:
-        return _("Unsubscribed since %(day)s") % {"day": f"{customer.unsubscribed_at:%Y-%m-%d}"}
+        return _("Unsubscribed since %(day)s") % {"day": _day(customer.unsubscribed_at)}
     return _("Subscribed to surveys")
 
 
