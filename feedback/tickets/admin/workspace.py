@@ -12,8 +12,9 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language_info, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from feedback.tickets.admin.badges import (
@@ -32,7 +33,7 @@ from feedback.tickets.admin.forms import (
     WorkForm,
 )
 from feedback.tickets.admin.panels import workspace_panels
-from feedback.tickets.models import Ticket
+from feedback.tickets.models import Ticket, TicketEvent, TicketPriority, TicketStatus
 from feedback.tickets.saved_replies import (
     placeholder_values,
     saved_replies_for,
@@ -92,6 +93,55 @@ def cannot_email_reason(customer: Any) -> str:
     return ""
 
 
+# The history's actions as staff read them (events store machine names: feedback.tickets.services).
+EVENT_ACTIONS = {
+    "created": pgettext_lazy("ticket history", "Created"),
+    "status": pgettext_lazy("ticket history", "Status"),
+    "assignee": pgettext_lazy("ticket history", "Assignee"),
+    "priority": pgettext_lazy("ticket history", "Priority"),
+    "contacted": pgettext_lazy("ticket history", "First contact"),
+    "escalated": pgettext_lazy("ticket history", "Escalated (SLA breached)"),
+    "recovered": pgettext_lazy("ticket history", "Recovered"),
+    "score": pgettext_lazy("ticket history", "Score changed"),
+    "due_at": pgettext_lazy("ticket history", "First contact due"),
+}
+CONTACT_WAYS = {
+    "phone call": pgettext_lazy("how the customer was first contacted", "phone call"),
+    "email reply": pgettext_lazy("how the customer was first contacted", "email reply"),
+}
+_PRIORITY_NAMES = {p.name.lower(): p.label for p in TicketPriority}
+
+
+def event_value(action: str, value: str) -> str:
+    """An event's stored value (a status, priority name, boolean or ISO time) as staff read it;
+    anything else (a username, a score) as stored."""
+    if not value:
+        return ""
+    if action in ("status", "created") and value in TicketStatus.values:
+        return str(TicketStatus(value).label)
+    if action in ("priority", "escalated") and value in _PRIORITY_NAMES:
+        return str(_PRIORITY_NAMES[value])
+    if action == "recovered" and value in ("True", "False"):
+        return _("yes") if value == "True" else _("no")
+    if action == "contacted" and value in CONTACT_WAYS:
+        return str(CONTACT_WAYS[value])
+    if action == "due_at":
+        moment = parse_datetime(value)
+        if moment is not None:
+            return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+    return value
+
+
+def history_rows(events: list[TicketEvent]) -> list[TicketEvent]:
+    """The events with the labels the history table shows (set on the loaded rows)."""
+    for row in events:
+        event: Any = row
+        event.action_label = str(EVENT_ACTIONS.get(event.action, event.action))
+        event.from_label = event_value(event.action, event.from_value)
+        event.to_label = event_value(event.action, event.to_value)
+    return events
+
+
 def _picker(request: HttpRequest, ticket: Ticket) -> list[dict[str, str]]:
     """The saved replies, the customer's language first, each rendered for this ticket here
     (the page's script only copies the text into the reply box)."""
@@ -138,6 +188,7 @@ def workspace_response(
     context: dict[str, Any] = {
         **model_admin.admin_site.each_context(request),
         **page,
+        "events": history_rows(page["events"]),
         "title": f"#{ticket.pk} {ticket.subject}",
         "subtitle": None,
         "opts": model_admin.opts,
