@@ -17,19 +17,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Least
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cxcrm.errors import ServiceError
-from cxcrm.staff_prefs import recipients_by_locale, staff_locale
 from cxcrm.text import header_text
 from feedback.surveys.emails import (
-    RTL_LANGUAGES,
-    SUPPORTED_LANGUAGES,
     new_message_id,
-    pick_language,
-    public_url,
     reply_address,
 )
 from feedback.surveys.models import (
@@ -42,7 +36,7 @@ from feedback.surveys.models import (
 from feedback.surveys.scoring import Sentiment, SurveyKind, sentiment_of
 from feedback.surveys.services.outbox import outbound_email_queue
 from feedback.tickets import events
-from feedback.tickets.emails import agent_name, customer_thread
+from feedback.tickets.emails import agent_name, customer_thread, email_render, staff_alert_queue
 from feedback.tickets.models import (
     OPEN_TICKET_STATUSES,
     MessageDirection,
@@ -230,7 +224,7 @@ def _ticket_open(response: Response, now: datetime) -> Ticket:
             created_at=now,
         )
     if assignee is not None and assignee.email:
-        _alert(ticket, [assignee.email], "ticket_assigned", now=now)
+        staff_alert_queue(ticket, [assignee.email], "ticket_assigned", now=now)
     if response.survey.acknowledge_customer and response.customer.is_reachable:
         _acknowledge(ticket, now)
     events.ticket_created(ticket)
@@ -260,53 +254,6 @@ def _callback_note(ticket: Ticket, response: Response) -> None:
 # --- Emails -----------------------------------------------------------------------------------
 
 
-def _render(template: str, context: dict[str, Any], *, language: str = "en") -> tuple[str, str]:
-    """An email in ``language``: the customer's for theirs, the recipient's for staff's."""
-    language = pick_language(language, SUPPORTED_LANGUAGES)
-    context = {
-        "brand": settings.CXCRM_BRAND_NAME,
-        "brand_colour": settings.CXCRM_BRAND_COLOUR,
-        "site_url": settings.SITE_URL,
-        "language": language,
-        "direction": "rtl" if language.split("-")[0] in RTL_LANGUAGES else "ltr",
-        **context,
-    }
-    with translation.override(language):
-        text = render_to_string(f"emails/{template}.txt", context)
-        html = render_to_string(f"emails/{template}.html", context)
-    return text, html
-
-
-def _alert(
-    ticket: Ticket,
-    recipients: list[str],
-    template: str,
-    *,
-    now: datetime | None = None,
-    **extra: Any,
-) -> None:
-    url = public_url(f"/admin/feedback/ticket/{ticket.pk}/change/")
-    subject = f"[{settings.CXCRM_BRAND_NAME}] #{ticket.pk} {ticket.subject}"
-    # Each recipient reads it in their own language and time zone: rendered once per group.
-    for locale, addresses in recipients_by_locale(sorted(set(recipients))):
-        with staff_locale(locale):
-            text, html = _render(
-                template, {"ticket": ticket, "url": url, **extra}, language=locale.language
-            )
-        for address in addresses:
-            outbound_email_queue(
-                to=address,
-                subject=subject,
-                text=text,
-                html=html,
-                kind=EmailKind.ALERT,
-                # About the customer: their erasure finds it (it quotes their name and comment).
-                customer_id=ticket.customer_id,
-                ticket_id=ticket.pk,
-                now=now,
-            )
-
-
 def _thread_headers(ticket: Ticket) -> dict[str, str]:
     """In-Reply-To the latest message of the conversation, References the whole chain, and a
     Reply-To that routes the customer's answer back to this ticket."""
@@ -332,7 +279,7 @@ def _thread_headers(ticket: Ticket) -> dict[str, str]:
 
 def _acknowledge(ticket: Ticket, now: datetime) -> None:
     language, subject = customer_thread(ticket)
-    text, html = _render(
+    text, html = email_render(
         "ticket_ack",
         {"ticket": ticket, "customer": ticket.customer},
         language=language,
@@ -388,7 +335,7 @@ def ticket_assign(
         now=now,
     )
     if assignee is not None and assignee.email and getattr(actor, "pk", None) != assignee.pk:
-        _alert(ticket, [assignee.email], "ticket_assigned", now=now)
+        staff_alert_queue(ticket, [assignee.email], "ticket_assigned", now=now)
     events.ticket_updated(ticket)
     return ticket
 
@@ -513,7 +460,7 @@ def ticket_reply(
     headers = _thread_headers(ticket)
     message_id = new_message_id()
     language, subject = customer_thread(ticket)
-    text, html = _render(
+    text, html = email_render(
         "ticket_reply",
         {"ticket": ticket, "customer": customer, "body": body, "agent": agent_name(actor)},
         language=language,
@@ -698,7 +645,7 @@ def tickets_escalate_breached(*, now: datetime | None = None, limit: int = 500) 
         )
         ticket.priority = new_priority
         if managers:
-            _alert(ticket, managers, "ticket_escalated", now=now)
+            staff_alert_queue(ticket, managers, "ticket_escalated", now=now)
     return escalated
 
 
@@ -757,7 +704,7 @@ def ticket_create(
         )
         customer_message_added.send(sender=TicketMessage, message=message)
     if assignee is not None and assignee.email and getattr(actor, "pk", None) != assignee.pk:
-        _alert(ticket, [assignee.email], "ticket_assigned")
+        staff_alert_queue(ticket, [assignee.email], "ticket_assigned")
     events.ticket_created(ticket)
     return ticket
 

@@ -13,6 +13,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from feedback.tickets.admin.saved_replies import SavedReplyForm
 from feedback.tickets.models import SavedReply, Ticket, TicketStatus
@@ -216,7 +217,8 @@ def test_a_reopened_ticket_shows_its_previous_root_cause(client: Client) -> None
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.OPEN and ticket.root_cause == cause  # kept
     html = reopened.content.decode()
-    day = timezone.localdate().isoformat()
+    # The page writes dates in the language's short format.
+    day = date_format(timezone.localdate(), "SHORT_DATE_FORMAT")
     assert f"Previous root cause: Courier damage (resolved on {day}, then reopened)." in html
     assert 'action="' + resolve + '"' in html
 
