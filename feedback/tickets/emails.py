@@ -75,6 +75,8 @@ def staff_alert_queue(
     now: datetime | None = None,
     **extra: Any,
 ) -> None:
+    """Queue a staff alert about a ticket (``emails/<template>``) to each recipient, in the
+    language and time zone they chose (cxcrm.staff_prefs), else the site's."""
     url = public_url(f"/admin/feedback/ticket/{ticket.pk}/change/")
     subject = f"[{settings.CXCRM_BRAND_NAME}] #{ticket.pk} {ticket.subject}"
     # Each recipient reads it in their own language and time zone: rendered once per group.
