@@ -20,9 +20,12 @@ from celery import shared_task
 from django.conf import settings
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import number_format
+from django.utils.translation import gettext, pgettext
 from rest_framework import serializers
 
+from cxcrm.staff_prefs import recipients_by_locale, staff_locale
 from cxcrm.tasking import enqueue_on_commit
 from cxcrm.webhooks.docs import webhook_event_documented
 from cxcrm.webhooks.event_types import INSIGHT_ALERT
@@ -74,20 +77,99 @@ def chat_channels() -> dict[str, str]:
     return {name: url for name, url in channels.items() if url}
 
 
+def _percent(share: Any) -> str:
+    value = number_format(round(float(share) * 100), 0)
+    # Translators: a percentage; move the sign or add a space as your language writes it.
+    return pgettext("percentage", "%(value)s%%") % {"value": value}
+
+
+def alert_summary(alert: InsightAlert) -> str:
+    """The alert's finding in the active language, written from its figures; the stored
+    summary (English, what integrators get) when the figures are missing."""
+    details = alert.details if isinstance(alert.details, dict) else {}
+    figures = details.get("figures") or {}
+    recent, base = figures.get("recent"), figures.get("baseline")
+    if not (isinstance(recent, dict) and isinstance(base, dict)):
+        return alert.summary
+    try:
+        values = {
+            "name": _subject_name(alert),
+            "before": _percent(base["share"]),
+            "after": _percent(recent["share"]),
+            "recent_k": number_format(recent["k"]),
+            "recent_n": number_format(recent["n"]),
+            "base_k": number_format(base["k"]),
+            "base_n": number_format(base["n"]),
+            # A p-value is read as a number in scientific notation: left as computed.
+            "p": f"{float(figures.get('p_value', 0)):.1g}",
+        }
+    except (KeyError, TypeError, ValueError):
+        return alert.summary
+    if alert.kind == AlertKind.SCORE_DROP:
+        text = gettext(
+            "Score drop at %(name)s: bad answers %(before)s → %(after)s (last 7 days: "
+            "%(recent_k)s of %(recent_n)s; 28 days before: %(base_k)s of %(base_n)s; p=%(p)s)."
+        )
+    else:
+        text = gettext(
+            "Surge of %(name)s: share of comments %(before)s → %(after)s (last 7 days: "
+            "%(recent_k)s of %(recent_n)s; 28 days before: %(base_k)s of %(base_n)s; p=%(p)s)."
+        )
+    text %= values
+    grown = grown_rows(alert) if alert.kind == AlertKind.SCORE_DROP else []
+    if grown:
+        listed = ", ".join(
+            # Translators: one grown topic in an alert: "Delivery (31% → 78%)".
+            gettext("%(name)s (%(before)s → %(after)s)") % g
+            for g in grown
+        )
+        text += " " + gettext("Topics that grew: %(topics)s.") % {"topics": listed}
+    return text
+
+
+def grown_rows(alert: InsightAlert) -> list[dict[str, str]]:
+    """The topics that grew, their shares formatted for the active language."""
+    details = alert.details if isinstance(alert.details, dict) else {}
+    rows = []
+    for g in details.get("grown_topics") or []:
+        try:
+            rows.append(
+                {
+                    "name": str(g["name"]),
+                    "before": _percent(g["baseline_share"]),
+                    "after": _percent(g["recent_share"]),
+                    "mentions": int(g.get("mentions", 0)),
+                }
+            )
+        except (KeyError, TypeError, ValueError):
+            continue
+    return rows
+
+
 def alert_notify_queue(alert: InsightAlert, *, now: datetime | None = None) -> None:
     """Queue every notification of a new alert, in the caller's transaction."""
     now = now or timezone.now()
     url = public_url(DASHBOARD_PATH)
-    context = {"alert": alert, "url": url, "brand": settings.CXCRM_BRAND_NAME}
-    context["grown"] = alert.details.get("grown_topics", [])
-    # Staff emails are in English (the ticket alerts' convention).
-    text = render_to_string("emails/insight_alert.txt", context)
-    html = render_to_string("emails/insight_alert.html", context)
-    subject = f"[{settings.CXCRM_BRAND_NAME}] {alert.get_kind_display()}: {_subject_name(alert)}"
-    for address in alert_recipients(alert):
-        outbound_email_queue(
-            to=address, subject=subject, text=text, html=html, kind=EmailKind.ALERT, now=now
-        )
+    # Each recipient reads it in their own language: rendered once per language group.
+    for locale, addresses in recipients_by_locale(alert_recipients(alert)):
+        with staff_locale(locale):
+            language = translation.get_language()
+            context = {
+                "alert": alert,
+                "summary": alert_summary(alert),
+                "grown": grown_rows(alert),
+                "url": url,
+                "brand": settings.CXCRM_BRAND_NAME,
+                "language": language,
+                "direction": "rtl" if translation.get_language_bidi() else "ltr",
+            }
+            text = render_to_string("emails/insight_alert.txt", context)
+            html = render_to_string("emails/insight_alert.html", context)
+            subject = f"[{settings.CXCRM_BRAND_NAME}] {_title(alert)}"
+        for address in addresses:
+            outbound_email_queue(
+                to=address, subject=subject, text=text, html=html, kind=EmailKind.ALERT, now=now
+            )
     event_publish(INSIGHT_ALERT, alert_data(alert), subject="")
     if chat_channels():
         enqueue_on_commit(alert_chat_send, alert.pk)
@@ -98,7 +180,15 @@ def alert_notify_queue(alert: InsightAlert, *, now: datetime | None = None) -> N
 def _subject_name(alert: InsightAlert) -> str:
     if alert.kind == AlertKind.SCORE_DROP and alert.touchpoint is not None:
         return alert.touchpoint.name
-    return alert.topic.name if alert.topic is not None else "a topic"
+    return alert.topic.name if alert.topic is not None else gettext("a topic")
+
+
+def _title(alert: InsightAlert) -> str:
+    # Translators: an alert's title: its kind, then the touchpoint or topic ("Score drop: Home").
+    return gettext("%(kind)s: %(name)s") % {
+        "kind": alert.get_kind_display(),
+        "name": _subject_name(alert),
+    }
 
 
 # --- Slack and Microsoft Teams ---------------------------------------------------------------
@@ -111,9 +201,15 @@ def slack_escape(text: str) -> str:
 
 
 def slack_payload(alert: InsightAlert) -> dict[str, Any]:
-    """Slack's incoming-webhook message: ``text`` (notifications and fallbacks) and blocks."""
-    title = f"{alert.get_kind_display()}: {_subject_name(alert)}"
-    summary = slack_escape(alert.summary)
+    """Slack's incoming-webhook message: ``text`` (notifications and fallbacks) and blocks, in
+    the site's language (a channel has no one reader's)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _slack_payload(alert)
+
+
+def _slack_payload(alert: InsightAlert) -> dict[str, Any]:
+    title = _title(alert)
+    summary = slack_escape(alert_summary(alert))
     return {
         "text": f"{slack_escape(title)}. {summary}",
         "blocks": [
@@ -124,7 +220,8 @@ def slack_payload(alert: InsightAlert) -> dict[str, Any]:
                 "elements": [
                     {
                         "type": "mrkdwn",
-                        "text": f"<{public_url(DASHBOARD_PATH)}|Open the dashboard> · "
+                        "text": f"<{public_url(DASHBOARD_PATH)}|"
+                        f"{slack_escape(gettext('Open the dashboard'))}> · "
                         f"{settings.CXCRM_BRAND_NAME}",
                     }
                 ],
@@ -135,8 +232,13 @@ def slack_payload(alert: InsightAlert) -> dict[str, Any]:
 
 def teams_payload(alert: InsightAlert) -> dict[str, Any]:
     """An Adaptive Card in a message: what Teams' Workflows webhooks and the older incoming
-    webhook connectors both accept."""
-    title = f"{alert.get_kind_display()}: {_subject_name(alert)}"
+    webhook connectors both accept; in the site's language, like Slack's."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _teams_payload(alert)
+
+
+def _teams_payload(alert: InsightAlert) -> dict[str, Any]:
+    title = _title(alert)
     return {
         "type": "message",
         "attachments": [
@@ -149,12 +251,12 @@ def teams_payload(alert: InsightAlert) -> dict[str, Any]:
                     "version": "1.4",
                     "body": [
                         {"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium"},
-                        {"type": "TextBlock", "text": alert.summary, "wrap": True},
+                        {"type": "TextBlock", "text": alert_summary(alert), "wrap": True},
                     ],
                     "actions": [
                         {
                             "type": "Action.OpenUrl",
-                            "title": "Open the dashboard",
+                            "title": gettext("Open the dashboard"),
                             "url": public_url(DASHBOARD_PATH),
                         }
                     ],

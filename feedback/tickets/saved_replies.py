@@ -10,22 +10,25 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from feedback.tickets.emails import agent_name
 from feedback.tickets.models import SavedReply, Ticket
 
 PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
 PLACEHOLDERS = {
-    "customer_name": "the customer's name (left out, with its comma, when unknown)",
-    "order": "the order reference of the answer's interaction",
-    "agent": "your name",
-    "ticket": "the ticket number, e.g. #42",
-    "subject": "the ticket's subject",
+    # The names in braces are what staff type: the same in every language.
+    "customer_name": _("the customer's name (left out, with its comma, when unknown)"),
+    "order": _("the order reference of the answer's interaction"),
+    "agent": _("your name"),
+    "ticket": _("the ticket number, e.g. #42"),
+    "subject": _("the ticket's subject"),
 }
 
 
 def saved_reply_languages() -> list[tuple[str, str]]:
-    return [(SavedReply.ANY_LANGUAGE, "Any language"), *settings.LANGUAGES]
+    return [(SavedReply.ANY_LANGUAGE, _("Any language")), *settings.LANGUAGES]
 
 
 def saved_reply_body_validate(body: str) -> None:
@@ -36,7 +39,11 @@ def saved_reply_body_validate(body: str) -> None:
         names = ", ".join("{" + name + "}" for name in unknown)
         known = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
         raise ValidationError(
-            "Unknown placeholder(s): %(names)s. Use %(known)s.",
+            ngettext(
+                "Unknown placeholder: %(names)s. Use %(known)s.",
+                "Unknown placeholders: %(names)s. Use %(known)s.",
+                len(unknown),
+            ),
             code="unknown_placeholder",
             params={"names": names, "known": known},
         )

@@ -12,6 +12,7 @@ from django.db.models.functions import Lag
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext, pgettext
 
 from feedback.surveys.models import (
     EmailKind,
@@ -158,12 +159,15 @@ def customer_timeline(
         .order_by("-created_at", "-id")[:limit]
     )
     for invitation in invitations:
-        what = "Follow-up" if invitation.purpose == InvitationPurpose.FOLLOWUP else "Invitation"
+        if invitation.purpose == InvitationPurpose.FOLLOWUP:
+            title = gettext("Follow-up: %(survey)s") % {"survey": invitation.survey.name}
+        else:
+            title = gettext("Invitation: %(survey)s") % {"survey": invitation.survey.name}
         items.append(
             TimelineItem(
                 invitation.sent_at or invitation.scheduled_for,
                 "invitation",
-                f"{what}: {invitation.survey.name}",
+                title,
                 invitation.get_state_display(),
                 _admin_url(invitation),
             )
@@ -174,13 +178,21 @@ def customer_timeline(
         .order_by("-submitted_at", "-id")[:limit]
     )
     for response in responses:
-        where = f" at {response.touchpoint.name}" if response.touchpoint else ""
+        # "NPS 3 · Detractor": the kind is a name, the same in every language.
+        score = f"{response.kind.upper()} {response.score} · {response.get_category_display()}"
+        if response.touchpoint:
+            # Translators: an answer in the customer's story: "NPS 3 · Detractor at Delivery".
+            title = gettext("%(score)s at %(touchpoint)s") % {
+                "score": score,
+                "touchpoint": response.touchpoint.name,
+            }
+        else:
+            title = score
         items.append(
             TimelineItem(
                 response.submitted_at,
                 "response",
-                f"{response.kind.upper()} {response.score} · {response.get_category_display()}"
-                + where,
+                title,
                 Truncator(" ".join(response.comment.split())).chars(140),
                 _admin_url(response),
             )
@@ -191,7 +203,8 @@ def customer_timeline(
             TimelineItem(
                 ticket.created_at,
                 "ticket",
-                f"Ticket #{ticket.pk}: {ticket.subject}",
+                gettext("Ticket #%(id)s: %(subject)s")
+                % {"id": ticket.pk, "subject": ticket.subject},
                 ticket.get_status_display(),
                 _admin_url(ticket),
                 current=ticket.pk == current_ticket_id,
@@ -205,11 +218,22 @@ def reply_delivery(status: str, error: str) -> dict[str, str]:
     """What staff see beside a reply: whether its email reached the customer's server (only
     then is it contact), and the server's answer when it did not."""
     if status in (EmailStatus.SENT, EmailStatus.OUTBOX):
-        label = EmailStatus(status).label if status == EmailStatus.SENT else "In the outbox"
+        label = (
+            str(EmailStatus(status).label)
+            if status == EmailStatus.SENT
+            else gettext("In the outbox")
+        )
     elif status == EmailStatus.QUEUED:
-        label = "Not delivered yet: retrying" if error else "Queued"
+        label = (
+            gettext("Not delivered yet: retrying")
+            if error
+            else pgettext("an email's delivery", "Queued")
+        )
     else:
-        label = f"Not delivered ({EmailStatus(status).label.lower()})"
+        # Translators: an email's delivery failed; the reason is "bounced", "failed"...
+        label = gettext("Not delivered (%(reason)s)") % {
+            "reason": str(EmailStatus(status).label).lower()
+        }
     return {"status": status, "label": label, "error": error}
 
 
@@ -262,8 +286,14 @@ class StoryEntry:
 
     @property
     def label(self) -> str:
-        names = sorted({item.title for item in self.folded})
-        return f"{len(self.folded)} page views and visits: " + ", ".join(names[:4])
+        names = ", ".join(sorted({item.title for item in self.folded})[:4])
+        count = len(self.folded)
+        # Translators: browsing folded into one line of the customer's story, then the pages.
+        return ngettext(
+            "%(count)d page view or visit: %(names)s",
+            "%(count)d page views and visits: %(names)s",
+            count,
+        ) % {"count": count, "names": names}
 
 
 def customer_story(items: list[TimelineItem]) -> list[StoryEntry]:

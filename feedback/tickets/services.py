@@ -17,17 +17,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Least
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cxcrm.errors import ServiceError
 from cxcrm.text import header_text
 from feedback.surveys.emails import (
-    RTL_LANGUAGES,
-    SUPPORTED_LANGUAGES,
     new_message_id,
-    pick_language,
-    public_url,
     reply_address,
 )
 from feedback.surveys.models import (
@@ -40,7 +36,7 @@ from feedback.surveys.models import (
 from feedback.surveys.scoring import Sentiment, SurveyKind, sentiment_of
 from feedback.surveys.services.outbox import outbound_email_queue
 from feedback.tickets import events
-from feedback.tickets.emails import agent_name, customer_thread
+from feedback.tickets.emails import agent_name, customer_thread, email_render, staff_alert_queue
 from feedback.tickets.models import (
     OPEN_TICKET_STATUSES,
     MessageDirection,
@@ -60,7 +56,8 @@ ADMIN_GROUP = "Admin"
 
 
 class TicketError(ServiceError, ValueError):
-    """A ticket action that the ticket's state or the input does not allow."""
+    """A ticket action that the ticket's state or the input does not allow. Messages staff
+    read are lazy translations: ``str(error)`` speaks the language active where it is shown."""
 
 
 # --- Rules ------------------------------------------------------------------------------------
@@ -227,7 +224,7 @@ def _ticket_open(response: Response, now: datetime) -> Ticket:
             created_at=now,
         )
     if assignee is not None and assignee.email:
-        _alert(ticket, [assignee.email], "ticket_assigned", now=now)
+        staff_alert_queue(ticket, [assignee.email], "ticket_assigned", now=now)
     if response.survey.acknowledge_customer and response.customer.is_reachable:
         _acknowledge(ticket, now)
     events.ticket_created(ticket)
@@ -257,48 +254,6 @@ def _callback_note(ticket: Ticket, response: Response) -> None:
 # --- Emails -----------------------------------------------------------------------------------
 
 
-def _render(template: str, context: dict[str, Any], *, language: str = "en") -> tuple[str, str]:
-    """Staff emails are in English; customer emails in the customer's language."""
-    language = pick_language(language, SUPPORTED_LANGUAGES)
-    context = {
-        "brand": settings.CXCRM_BRAND_NAME,
-        "brand_colour": settings.CXCRM_BRAND_COLOUR,
-        "site_url": settings.SITE_URL,
-        "language": language,
-        "direction": "rtl" if language.split("-")[0] in RTL_LANGUAGES else "ltr",
-        **context,
-    }
-    with translation.override(language):
-        text = render_to_string(f"emails/{template}.txt", context)
-        html = render_to_string(f"emails/{template}.html", context)
-    return text, html
-
-
-def _alert(
-    ticket: Ticket,
-    recipients: list[str],
-    template: str,
-    *,
-    now: datetime | None = None,
-    **extra: Any,
-) -> None:
-    url = public_url(f"/admin/feedback/ticket/{ticket.pk}/change/")
-    text, html = _render(template, {"ticket": ticket, "url": url, **extra})
-    subject = f"[{settings.CXCRM_BRAND_NAME}] #{ticket.pk} {ticket.subject}"
-    for address in sorted(set(recipients)):
-        outbound_email_queue(
-            to=address,
-            subject=subject,
-            text=text,
-            html=html,
-            kind=EmailKind.ALERT,
-            # About the customer: their erasure finds it (it quotes their name and comment).
-            customer_id=ticket.customer_id,
-            ticket_id=ticket.pk,
-            now=now,
-        )
-
-
 def _thread_headers(ticket: Ticket) -> dict[str, str]:
     """In-Reply-To the latest message of the conversation, References the whole chain, and a
     Reply-To that routes the customer's answer back to this ticket."""
@@ -324,7 +279,7 @@ def _thread_headers(ticket: Ticket) -> dict[str, str]:
 
 def _acknowledge(ticket: Ticket, now: datetime) -> None:
     language, subject = customer_thread(ticket)
-    text, html = _render(
+    text, html = email_render(
         "ticket_ack",
         {"ticket": ticket, "customer": ticket.customer},
         language=language,
@@ -365,7 +320,7 @@ def ticket_assign(
 ) -> Ticket:
     ticket = ticket_locked(ticket_id)
     if assignee is not None and not (assignee.is_active and getattr(assignee, "is_staff", False)):
-        raise TicketError("Tickets can only be assigned to active staff.")
+        raise TicketError(_("Tickets can only be assigned to active staff."))
     if ticket.assignee_id == (assignee.pk if assignee else None):
         return ticket
     old = ticket.assignee.get_username() if ticket.assignee else ""
@@ -380,7 +335,7 @@ def ticket_assign(
         now=now,
     )
     if assignee is not None and assignee.email and getattr(actor, "pk", None) != assignee.pk:
-        _alert(ticket, [assignee.email], "ticket_assigned", now=now)
+        staff_alert_queue(ticket, [assignee.email], "ticket_assigned", now=now)
     events.ticket_updated(ticket)
     return ticket
 
@@ -416,9 +371,9 @@ def ticket_set_status(
     if status == ticket.status:
         return ticket
     if status == TicketStatus.RESOLVED:
-        raise TicketError("Resolve a ticket with its root cause (use the resolve action).")
+        raise TicketError(_("Resolve a ticket with its root cause (use the resolve action)."))
     if status == TicketStatus.CLOSED and ticket.status != TicketStatus.RESOLVED:
-        raise TicketError("Only a resolved ticket can be closed.")
+        raise TicketError(_("Only a resolved ticket can be closed."))
     _status_move(ticket, TicketStatus(status), actor=actor, now=now)
     return ticket
 
@@ -454,7 +409,7 @@ def ticket_note(
 ) -> TicketMessage:
     body = (body or "").replace("\x00", "").strip()
     if not body:
-        raise TicketError("A note needs some text.")
+        raise TicketError(_("A note needs some text."))
     ticket = ticket_locked(ticket_id)
     return TicketMessage.objects.create(
         ticket=ticket,
@@ -494,18 +449,18 @@ def ticket_reply(
     whose email the server accepts is the first contact (feedback.tickets.contact)."""
     body = (body or "").replace("\x00", "").strip()
     if not body:
-        raise TicketError("A reply needs some text.")
+        raise TicketError(_("A reply needs some text."))
     ticket = ticket_locked(ticket_id)
     customer = ticket.customer
     if not customer.email or customer.erased_at:
-        raise TicketError("The customer has no email address to reply to.")
+        raise TicketError(_("The customer has no email address to reply to."))
     if customer.suppressed_at:
-        raise TicketError("The customer's address is suppressed (it bounced or complained).")
+        raise TicketError(_("The customer's address is suppressed (it bounced or complained)."))
     now = now or timezone.now()
     headers = _thread_headers(ticket)
     message_id = new_message_id()
     language, subject = customer_thread(ticket)
-    text, html = _render(
+    text, html = email_render(
         "ticket_reply",
         {"ticket": ticket, "customer": customer, "body": body, "agent": agent_name(actor)},
         language=language,
@@ -567,10 +522,10 @@ def ticket_resolve(
     now: datetime | None = None,
 ) -> Ticket:
     if root_cause is None:
-        raise TicketError("Choose a root cause to resolve the ticket.")
+        raise TicketError(_("Choose a root cause to resolve the ticket."))
     ticket = ticket_locked(ticket_id)
     if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
-        raise TicketError("The ticket is already resolved.")
+        raise TicketError(_("The ticket is already resolved."))
     now = now or timezone.now()
     old = ticket.status
     ticket.status = TicketStatus.RESOLVED
@@ -690,7 +645,7 @@ def tickets_escalate_breached(*, now: datetime | None = None, limit: int = 500) 
         )
         ticket.priority = new_priority
         if managers:
-            _alert(ticket, managers, "ticket_escalated", now=now)
+            staff_alert_queue(ticket, managers, "ticket_escalated", now=now)
     return escalated
 
 
@@ -717,11 +672,11 @@ def ticket_create(
     unless an assignee is given; the body, if any, is the customer's first message."""
     subject = (subject or "").replace("\x00", "").strip()
     if not subject:
-        raise TicketError("A ticket needs a subject.")
+        raise TicketError(_("A ticket needs a subject."))
     if priority not in TicketPriority.values:
         raise TicketError(f"Unknown priority {priority!r}.")
     if assignee is not None and not (assignee.is_active and getattr(assignee, "is_staff", False)):
-        raise TicketError("Tickets can only be assigned to active staff.")
+        raise TicketError(_("Tickets can only be assigned to active staff."))
     if assignee is None:
         assignee = pick_assignee(touchpoint.owner_id if touchpoint else None)
     now = timezone.now()
@@ -749,7 +704,7 @@ def ticket_create(
         )
         customer_message_added.send(sender=TicketMessage, message=message)
     if assignee is not None and assignee.email and getattr(actor, "pk", None) != assignee.pk:
-        _alert(ticket, [assignee.email], "ticket_assigned")
+        staff_alert_queue(ticket, [assignee.email], "ticket_assigned")
     events.ticket_created(ticket)
     return ticket
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from feedback.tickets.models import OPEN_TICKET_STATUSES, Ticket, TicketStatus
 from feedback.tickets.services import (
@@ -42,9 +44,11 @@ def ticket_work_update(
     changed: list[str] = []
     if status is not None and status != ticket.status:
         if status not in dict(WORK_STATUSES):
-            raise TicketError("Resolve or close a ticket with its own step, not the status list.")
+            raise TicketError(
+                _("Resolve or close a ticket with its own step, not the status list.")
+            )
         if not ticket.is_open:
-            raise TicketError("The ticket is resolved: reopen it first.")
+            raise TicketError(_("The ticket is resolved: reopen it first."))
     if assignee is not UNCHANGED and ticket.assignee_id != (assignee.pk if assignee else None):
         ticket_assign(ticket_id=ticket.pk, assignee=assignee, actor=actor)
         changed.append("assignee")
@@ -58,6 +62,12 @@ def ticket_work_update(
 
 
 def ticket_work_summary(ticket: Ticket) -> str:
-    return f"{ticket.get_status_display()}, {ticket.get_priority_display()} priority, " + (
-        f"assigned to {ticket.assignee.get_username()}" if ticket.assignee else "unassigned"
-    )
+    """ "Open, High priority, assigned to ann": what the work panel saved, in the reader's
+    language."""
+    values = {"status": ticket.get_status_display(), "priority": ticket.get_priority_display()}
+    if ticket.assignee:
+        return gettext("%(status)s, %(priority)s priority, assigned to %(name)s") % {
+            **values,
+            "name": ticket.assignee.get_username(),
+        }
+    return gettext("%(status)s, %(priority)s priority, unassigned") % values

@@ -123,7 +123,7 @@ def test_an_agent_works_a_detractor_ticket_from_queue_to_resolution(live_server,
     page.select_option("select[name=action]", "assign_to_me")
     page.locator("button[name=index]").first.click()
     page.wait_for_load_state("load")
-    assert page.get_by_text("Assigned to tess: 1 ticket(s).").is_visible()
+    assert page.get_by_text("Assigned 1 ticket to tess.").is_visible()
     ticket.refresh_from_db()
     assert ticket.assignee == agent
     assert ticket.events.filter(action="assignee", to_value="tess", actor=agent).exists()

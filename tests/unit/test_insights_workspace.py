@@ -100,7 +100,7 @@ def test_the_panel_shows_topics_sentiment_and_the_closest_resolved_tickets(
     assert html.index(f"#{also_late.pk} ") < html.index(f"#{damaged.pk} ")
     assert f"#{far.pk} " not in html
     assert "Refunded the delivery fee." in html and "Sent a replacement." in html
-    assert "Suggested root cause: <strong>Late delivery</strong>" in html
+    assert 'Suggested root cause: <strong dir="auto">Late delivery</strong>' in html
     # One-click correction: each topic has its remove button, posting to the insights admin's
     # correction endpoint.
     assert 'aria-label="Remove the topic Delivery"' in html

@@ -571,7 +571,7 @@ def test_bulk_assign_to_me(agent_client: Client) -> None:
 
     page = _bulk(agent_client, "assign_to_me", tickets)
 
-    assert _messages(page) == ["Assigned to ann: 2 ticket(s)."]
+    assert _messages(page) == ["Assigned 2 tickets to ann."]
     assert _events(tickets, "assignee") == [(t.pk, "ann", "ann") for t in tickets]
 
 

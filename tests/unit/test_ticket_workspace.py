@@ -13,8 +13,10 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from feedback.tickets.admin.saved_replies import SavedReplyForm
+from feedback.tickets.admin.workspace import event_value
 from feedback.tickets.models import SavedReply, Ticket, TicketStatus
 from feedback.tickets.saved_replies import (
     placeholder_values,
@@ -216,7 +218,8 @@ def test_a_reopened_ticket_shows_its_previous_root_cause(client: Client) -> None
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.OPEN and ticket.root_cause == cause  # kept
     html = reopened.content.decode()
-    day = timezone.localdate().isoformat()
+    # The page writes dates in the language's short format.
+    day = date_format(timezone.localdate(), "SHORT_DATE_FORMAT")
     assert f"Previous root cause: Courier damage (resolved on {day}, then reopened)." in html
     assert 'action="' + resolve + '"' in html
 
@@ -318,3 +321,19 @@ def test_next_ticket_follows_the_queue_order() -> None:
     # Each ticket leads to the one after it in the queue, the last to none.
     assert [ticket_next_in_queue(tickets[pk]) for pk in queue] == [*queue[1:], None]
     assert ticket_next_in_queue(done) == queue[0]
+
+
+@pytest.mark.parametrize(
+    ("action", "stored", "shown"),
+    [
+        ("status", "pending", "Pending customer"),
+        ("escalated", "urgent", "Urgent"),
+        ("recovered", "True", "yes"),
+        ("contacted", "phone call", "phone call"),
+        ("assignee", "ann", "ann"),
+        ("status", "", ""),
+    ],
+)
+def test_the_history_shows_stored_values_in_words(action: str, stored: str, shown: str) -> None:
+    # Events store machine values (feedback.tickets.services); the page says them in words.
+    assert event_value(action, stored) == shown

@@ -1,3 +1,3 @@
-"""The ticket back-office: the queue and the ticket page (tickets), the labels they show
-(badges), the forms of the ticket's actions (forms), /admin/queue/ (queue) and the records
-staff read but never type (records)."""
+"""The ticket back-office: the queue and the ticket page (tickets, its actions), the labels
+they show (badges), the forms of the ticket's actions (forms), /admin/queue/ (queue) and the
+records staff read but never type (records)."""

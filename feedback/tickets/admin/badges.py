@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from feedback.surveys.scoring import sentiment_of
 from feedback.tickets.models import OPEN_TICKET_STATUSES, Ticket, TicketPriority, TicketSource
@@ -37,15 +39,21 @@ class Badge:
 def _duration(delta: timedelta) -> str:
     minutes = max(int(delta.total_seconds() // 60), 0)
     if minutes < 60:
-        return _("%(n)d min") % {"n": minutes}
+        # Translators: short durations in the SLA badge ("due in 3 h", "overdue by 2 d");
+        # a language whose abbreviations agree with the number may use full words.
+        return ngettext("%(n)d min", "%(n)d min", minutes) % {"n": minutes}
     hours = minutes // 60
     if hours < 48:
-        return _("%(n)d h") % {"n": hours}
-    return _("%(n)d d") % {"n": hours // 24}
+        # Translators: hours, short, in the SLA badge ("due in 3 h").
+        return ngettext("%(n)d h", "%(n)d h", hours) % {"n": hours}
+    days = hours // 24
+    # Translators: days, short, in the SLA badge ("overdue by 2 d").
+    return ngettext("%(n)d d", "%(n)d d", days) % {"n": days}
 
 
 def _minute(value: datetime) -> str:
-    return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+    # The locale's short date and time, in the user's time zone.
+    return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
 def sla_state(ticket: Ticket, now: datetime | None = None) -> Badge:

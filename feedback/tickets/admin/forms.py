@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from feedback.tickets.models import RootCause, TicketPriority
 from feedback.tickets.services import staff_users
@@ -14,7 +16,7 @@ from feedback.tickets.work import WORK_STATUSES
 BODY_MAX = 20000
 
 
-def _textarea(rows: int, placeholder: str) -> forms.Textarea:
+def _textarea(rows: int, placeholder: str | Promise) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": rows, "placeholder": placeholder})
 
 
@@ -28,23 +30,26 @@ def staff_choice_field(*, required: bool) -> StaffChoiceField:
     return StaffChoiceField(
         queryset=staff_users().order_by("username"),
         required=required,
-        empty_label="Unassigned" if not required else "Choose a person…",
+        label=_("Assignee"),
+        empty_label=_("Unassigned") if not required else _("Choose a person…"),
     )
 
 
 class ReplyForm(forms.Form):
     body = forms.CharField(
-        label="Reply to the customer",
+        label=_("Reply to the customer"),
         max_length=BODY_MAX,
-        widget=_textarea(6, "Written to the customer; sent by email, threaded under their answer."),
+        widget=_textarea(
+            6, _("Written to the customer; sent by email, threaded under their answer.")
+        ),
     )
 
 
 class NoteForm(forms.Form):
     body = forms.CharField(
-        label="Internal note",
+        label=_("Internal note"),
         max_length=BODY_MAX,
-        widget=_textarea(3, "Only staff see notes."),
+        widget=_textarea(3, _("Only staff see notes.")),
     )
 
 
@@ -54,9 +59,13 @@ class WorkForm(forms.Form):
     states only (resolving and closing are their own steps)."""
 
     assignee = staff_choice_field(required=False)
-    status = forms.ChoiceField(choices=WORK_STATUSES, required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=WORK_STATUSES, required=False)
     priority = forms.TypedChoiceField(
-        coerce=int, choices=TicketPriority.choices, required=False, empty_value=None
+        label=_("Priority"),
+        coerce=int,
+        choices=TicketPriority.choices,
+        required=False,
+        empty_value=None,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -72,29 +81,34 @@ class WorkForm(forms.Form):
 
 
 class PriorityForm(forms.Form):
-    priority = forms.TypedChoiceField(coerce=int, choices=TicketPriority.choices)
+    priority = forms.TypedChoiceField(
+        label=_("Priority"), coerce=int, choices=TicketPriority.choices
+    )
 
 
 class ContactForm(forms.Form):
     note = forms.CharField(
-        label="What was said",
+        label=_("What was said"),
         required=False,
         max_length=BODY_MAX,
-        widget=_textarea(2, "Optional: what was agreed on the phone."),
+        widget=_textarea(2, _("Optional: what was agreed on the phone.")),
     )
 
 
 class ResolveForm(forms.Form):
     root_cause = forms.ModelChoiceField(
-        queryset=RootCause.objects.none(), empty_label="Choose a root cause…"
+        label=_("Root cause"),
+        queryset=RootCause.objects.none(),
+        empty_label=_("Choose a root cause…"),
     )
     resolution = forms.CharField(
+        label=_("Resolution"),
         required=False,
         max_length=BODY_MAX,
-        widget=_textarea(3, "What was done for the customer."),
+        widget=_textarea(3, _("What was done for the customer.")),
     )
     send_followup = forms.BooleanField(
-        label="Send a follow-up survey", required=False, initial=True
+        label=_("Send a follow-up survey"), required=False, initial=True
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -104,7 +118,7 @@ class ResolveForm(forms.Form):
 
 
 class ReopenForm(forms.Form):
-    note = forms.CharField(label="Why", required=False, max_length=1000)
+    note = forms.CharField(label=_("Why reopen"), required=False, max_length=1000)
 
 
 # --- Bulk actions (intermediate pages) ----------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from customers.models import Customer
 from customers.profile import ProfilePanel, profile_panel_register
 from feedback.surveys.models import Response
@@ -66,15 +68,19 @@ def _interactions(customer: Customer) -> dict[str, Any]:
 
 
 profile_panel_register(
-    ProfilePanel("answers", "Feedback", "admin/customers/customer/panel_answers.html", _answers, 10)
+    ProfilePanel(
+        "answers", _("Feedback"), "admin/customers/customer/panel_answers.html", _answers, 10
+    )
 )
 profile_panel_register(
-    ProfilePanel("tickets", "Tickets", "admin/customers/customer/panel_tickets.html", _tickets, 20)
+    ProfilePanel(
+        "tickets", _("Tickets"), "admin/customers/customer/panel_tickets.html", _tickets, 20
+    )
 )
 profile_panel_register(
     ProfilePanel(
         "interactions",
-        "Interactions",
+        _("Interactions"),
         "admin/customers/customer/panel_interactions.html",
         _interactions,
         30,

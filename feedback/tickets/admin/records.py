@@ -4,6 +4,7 @@ writes them)."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from cxcrm.admin_lists import BigTableAdminMixin, recent_filter
 from feedback.surveys.admin import ViewOnlyMixin, excerpt
@@ -18,7 +19,7 @@ class RootCauseAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
-    @admin.display(description="Description")
+    @admin.display(description=_("Description"))
     def description_excerpt(self, obj: RootCause) -> str:
         return excerpt(obj.description)
 
@@ -28,15 +29,15 @@ class TicketMessageAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
     """All messages across tickets; new ones are written on their ticket's page."""
 
     list_display = ["created_at", "ticket", "direction", "author", "from_email", "body_excerpt"]
-    list_filter = ["direction", recent_filter("created_at", "written")]
+    list_filter = ["direction", recent_filter("created_at", _("written"))]
     list_select_related = ["ticket", "author"]
     search_fields = ["body", "message_id__exact", "ticket__subject"]
-    search_help_text = (
+    search_help_text = _(
         "An exact Message-ID, or words of the body or ticket subject (reads every message: slow)."
     )
     readonly_fields = ["created_at"]
 
-    @admin.display(description="Body")
+    @admin.display(description=_("Body"))
     def body_excerpt(self, obj: TicketMessage) -> str:
         return excerpt(obj.body)
 
@@ -45,7 +46,7 @@ class TicketMessageAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
 class TicketEventAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
     list_display = ["created_at", "ticket", "action", "from_value", "to_value", "actor"]
     list_select_related = ["ticket", "actor"]
-    list_filter = [recent_filter("created_at", "when")]
+    list_filter = [recent_filter("created_at", _("when"))]
     search_fields = ["action", "ticket__subject", "note"]
-    search_help_text = "Words of the action, ticket subject or note (reads every event: slow)."
+    search_help_text = _("Words of the action, ticket subject or note (reads every event: slow).")
     readonly_fields = ["created_at"]

@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from feedback.surveys.admin import excerpt
 from feedback.tickets.models import SavedReply
@@ -31,9 +33,8 @@ class SavedReplyForm(forms.ModelForm):
                 choices=saved_reply_languages(), initial=SavedReply.ANY_LANGUAGE
             )
         if "body" in self.fields:
-            self.fields["body"].help_text = "Placeholders: " + "; ".join(
-                f"{{{name}}} = {meaning}" for name, meaning in PLACEHOLDERS.items()
-            )
+            listed = "; ".join(f"{{{name}}} = {meaning}" for name, meaning in PLACEHOLDERS.items())
+            self.fields["body"].help_text = gettext("Placeholders: %(list)s") % {"list": listed}
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"]
@@ -52,6 +53,6 @@ class SavedReplyAdmin(admin.ModelAdmin):
     fields = ["name", "language", "body", "owner", "created_at", "updated_at"]
     readonly_fields = ["created_at", "updated_at"]
 
-    @admin.display(description="Body")
+    @admin.display(description=_("Body"))
     def body_excerpt(self, obj: SavedReply) -> str:
         return excerpt(obj.body)

@@ -15,7 +15,6 @@ forms post to endpoints added by ``get_urls`` that call a service and redirect b
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +33,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from customers.admin import AuditedViewMixin
@@ -41,6 +41,7 @@ from customers.models import AuditAction
 from customers.privacy import audit_record
 from cxcrm.pagination import CappedCountPaginator
 from feedback.surveys.scoring import SurveyKind
+from feedback.tickets.admin.actions import TICKET_ACTIONS, form_errors
 from feedback.tickets.admin.badges import (
     priority_badge,
     score_badge,
@@ -51,12 +52,6 @@ from feedback.tickets.admin.badges import (
 from feedback.tickets.admin.forms import (
     BulkAssignForm,
     BulkPriorityForm,
-    ContactForm,
-    NoteForm,
-    ReopenForm,
-    ReplyForm,
-    ResolveForm,
-    WorkForm,
 )
 from feedback.tickets.admin.queue import QUEUE_FIELDS, QUEUE_RELATED, queue_rows
 from feedback.tickets.admin.workspace import workspace_response
@@ -76,20 +71,15 @@ from feedback.tickets.services import (
     ticket_assign,
     ticket_due_changed,
     ticket_event_record,
-    ticket_log_contact,
-    ticket_note,
-    ticket_reopen,
-    ticket_reply,
-    ticket_resolve,
     ticket_set_priority,
     ticket_set_status,
 )
 from feedback.tickets.signals import ticket_changed
-from feedback.tickets.work import UNCHANGED, ticket_work_summary, ticket_work_update
 
 # A bulk action works through at most this many tickets per submit (one transaction each).
 BULK_LIMIT = 500
 DEFAULT_SLA = timedelta(hours=48)
+WORK_FIELDSET = pgettext_lazy("the ticket's fieldset: status, priority, assignee", "Work")
 
 
 # --- Filters ------------------------------------------------------------------------------------
@@ -211,9 +201,7 @@ class NewTicketMessageForm(ModelForm):
         super().__init__(*args, **kwargs)
         # What the customer said is what a ticket made by hand usually starts with.
         self.fields["direction"].initial = MessageDirection.INBOUND
-        self.fields[
-            "direction"
-        ].help_text = (
+        self.fields["direction"].help_text = _(
             "Recorded on the ticket; no email is sent from here (reply from the ticket page)."
         )
 
@@ -225,98 +213,11 @@ class NewTicketMessageInline(admin.StackedInline):
     form = NewTicketMessageForm
     extra = 1
     can_delete = False
-    verbose_name = "first message"
-    verbose_name_plural = "First message"
+    verbose_name = _("first message")
+    verbose_name_plural = _("First message")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TicketMessage]:
         return super().get_queryset(request).none()
-
-
-# --- The page's actions -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TicketAction:
-    """One POST endpoint of the ticket page: its form, and the service call it makes, which
-    returns the success message (or raises TicketError)."""
-
-    form: type[forms.Form]
-    run: Callable[[Ticket, dict[str, Any], Any], str]
-
-
-def _reply(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
-    ticket_reply(ticket_id=ticket.pk, body=data["body"], actor=actor)
-    return (
-        f"Reply queued to {ticket.customer.email}. It counts as contact once the mail server "
-        "accepts it; its delivery shows in the conversation."
-    )
-
-
-def _note(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
-    ticket_note(ticket_id=ticket.pk, body=data["body"], actor=actor)
-    return "Note added."
-
-
-def _work(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
-    changed = ticket_work_update(
-        ticket_id=ticket.pk,
-        actor=actor,
-        assignee=data["assignee"] if data["assignee_given"] else UNCHANGED,
-        status=data["status"],
-        priority=data["priority"],
-    )
-    if not changed:
-        return "Nothing changed."
-    ticket = tickets_for_staff().get(pk=ticket.pk)
-    return f"Saved: {ticket_work_summary(ticket)}."
-
-
-def _contact(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
-    ticket_log_contact(ticket_id=ticket.pk, actor=actor, note=data["note"])
-    return "Phone call logged."
-
-
-def _resolve(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
-    ticket_resolve(
-        ticket_id=ticket.pk,
-        root_cause=data["root_cause"],
-        resolution=data["resolution"],
-        actor=actor,
-        send_followup=data["send_followup"],
-    )
-    text = f"Resolved (root cause: {data['root_cause']})."
-    if data["send_followup"]:
-        if ticket.followup_invitations.exists():
-            text += " A follow-up survey is scheduled."
-        else:
-            text += " No follow-up survey: the ticket has no survey answer or the customer "
-            text += "cannot be emailed."
-    return text
-
-
-def _reopen(ticket: Ticket, data: dict[str, Any], actor: Any) -> str:
-    ticket_reopen(ticket_id=ticket.pk, actor=actor, note=data["note"])
-    return "Reopened."
-
-
-TICKET_ACTIONS: dict[str, TicketAction] = {
-    "reply": TicketAction(ReplyForm, _reply),
-    "note": TicketAction(NoteForm, _note),
-    "work": TicketAction(WorkForm, _work),
-    "contact": TicketAction(ContactForm, _contact),
-    "resolve": TicketAction(ResolveForm, _resolve),
-    "reopen": TicketAction(ReopenForm, _reopen),
-}
-
-
-def _form_errors(form: forms.Form) -> str:
-    parts = []
-    for name, errors in form.errors.items():
-        label = form.fields[name].label or name.replace("_", " ") if name in form.fields else ""
-        parts.append(
-            f"{str(label).capitalize()}: {' '.join(errors)}" if label else " ".join(errors)
-        )
-    return " ".join(parts)
 
 
 # --- The admin ----------------------------------------------------------------------------------
@@ -452,7 +353,10 @@ class TicketAdmin(AuditedViewMixin, admin.ModelAdmin):
         queryset: QuerySet[Ticket],
         call: Callable[[int], object],
         what: str,
+        done_text: Callable[[int], str],
     ) -> None:
+        """``what`` is the audit trail's summary (English, a record); ``done_text(n)`` the
+        message the user reads, a plural form for n tickets in their language."""
         ids = list(queryset.order_by().values_list("id", flat=True)[:BULK_LIMIT])
         done, refused = 0, []
         for pk in ids:
@@ -470,9 +374,12 @@ class TicketAdmin(AuditedViewMixin, admin.ModelAdmin):
                 summary=what,
             )
         if done:
-            self.message_user(request, f"{what}: {done} ticket(s).", messages.SUCCESS)
+            self.message_user(request, done_text(done), messages.SUCCESS)
         if refused:
-            self.message_user(request, f"Not changed: {'; '.join(refused[:10])}", messages.WARNING)
+            refusals = {"tickets": "; ".join(refused[:10])}
+            self.message_user(
+                request, gettext("Not changed: %(tickets)s") % refusals, messages.WARNING
+            )
 
     def _bulk_form_page(
         self,
@@ -497,30 +404,33 @@ class TicketAdmin(AuditedViewMixin, admin.ModelAdmin):
             },
         )
 
-    @admin.action(description="Assign to me", permissions=["change"])
+    @admin.action(description=_("Assign to me"), permissions=["change"])
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         self._bulk(
             request,
             queryset,
             lambda pk: ticket_assign(ticket_id=pk, assignee=request.user, actor=request.user),
             f"Assigned to {request.user.get_username()}",
+            lambda n: _assigned_text(n, request.user.get_username()),
         )
 
-    @admin.action(description="Assign to…", permissions=["change"])
+    @admin.action(description=_("Assign to…"), permissions=["change"])
     def assign_to(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> Any:
         form = BulkAssignForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
-            return self._bulk_form_page(request, queryset, form, "assign_to", "Assign tickets")
+            title = gettext("Assign tickets")
+            return self._bulk_form_page(request, queryset, form, "assign_to", title)
         assignee = form.cleaned_data["assignee"]
         self._bulk(
             request,
             queryset,
             lambda pk: ticket_assign(ticket_id=pk, assignee=assignee, actor=request.user),
             f"Assigned to {assignee.get_username()}",
+            lambda n: _assigned_text(n, assignee.get_username()),
         )
         return None
 
-    @admin.action(description="Set status: open", permissions=["change"])
+    @admin.action(description=_("Set status: open"), permissions=["change"])
     def set_open(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         self._bulk(
             request,
@@ -529,9 +439,17 @@ class TicketAdmin(AuditedViewMixin, admin.ModelAdmin):
                 ticket_id=pk, status=TicketStatus.OPEN, actor=request.user
             ),
             "Status set to open",
+            lambda n: (
+                ngettext(
+                    "Status set to open on %(count)d ticket.",
+                    "Status set to open on %(count)d tickets.",
+                    n,
+                )
+                % {"count": n}
+            ),
         )
 
-    @admin.action(description="Set status: pending customer", permissions=["change"])
+    @admin.action(description=_("Set status: pending customer"), permissions=["change"])
     def set_pending(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         self._bulk(
             request,
@@ -540,14 +458,22 @@ class TicketAdmin(AuditedViewMixin, admin.ModelAdmin):
                 ticket_id=pk, status=TicketStatus.PENDING, actor=request.user
             ),
             "Status set to pending customer",
+            lambda n: (
+                ngettext(
+                    "Status set to pending customer on %(count)d ticket.",
+                    "Status set to pending customer on %(count)d tickets.",
+                    n,
+                )
+                % {"count": n}
+            ),
         )
 
-    @admin.action(description="Set priority…", permissions=["change"])
+    @admin.action(description=_("Set priority…"), permissions=["change"])
     def set_priority(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> Any:
         form = BulkPriorityForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
             return self._bulk_form_page(
-                request, queryset, form, "set_priority", "Set the priority of tickets"
+                request, queryset, form, "set_priority", gettext("Set the priority of tickets")
             )
         priority = form.cleaned_data["priority"]
         self._bulk(
@@ -555,6 +481,14 @@ class TicketAdmin(AuditedViewMixin, admin.ModelAdmin):
             queryset,
             lambda pk: ticket_set_priority(ticket_id=pk, priority=priority, actor=request.user),
             f"Priority set to {TicketPriority(priority).label}",
+            lambda n: (
+                ngettext(
+                    "Priority set to %(priority)s on %(count)d ticket.",
+                    "Priority set to %(priority)s on %(count)d tickets.",
+                    n,
+                )
+                % {"priority": TicketPriority(priority).label, "count": n}
+            ),
         )
         return None
 
@@ -586,9 +520,9 @@ class TicketAdmin(AuditedViewMixin, admin.ModelAdmin):
         if obj is None:
             return [
                 (None, {"fields": ["subject", "customer", "touchpoint", "source", "response"]}),
-                ("Work", {"fields": ["status", "priority", "assignee", "due_at"]}),
+                (WORK_FIELDSET, {"fields": ["status", "priority", "assignee", "due_at"]}),
                 (
-                    "Resolution",
+                    _("Resolution"),
                     {
                         "fields": [
                             "first_contact_at",
@@ -607,7 +541,7 @@ class TicketAdmin(AuditedViewMixin, admin.ModelAdmin):
         return [
             (None, {"fields": ["subject", "touchpoint", "due_at"]}),
             (
-                "Record",
+                pgettext_lazy("the ticket's stored fields", "Record"),
                 {
                     "fields": [
                         "customer",
@@ -741,7 +675,7 @@ class TicketAdmin(AuditedViewMixin, admin.ModelAdmin):
         spec = TICKET_ACTIONS[action]
         form = spec.form(request.POST)
         if not form.is_valid():
-            messages.error(request, _form_errors(form))
+            messages.error(request, form_errors(form))
             return back
         try:
             text = spec.run(ticket, form.cleaned_data, request.user)
@@ -757,6 +691,12 @@ class TicketAdmin(AuditedViewMixin, admin.ModelAdmin):
         )
         messages.success(request, text)
         return back
+
+
+def _assigned_text(count: int, name: str) -> str:
+    return ngettext(
+        "Assigned %(count)d ticket to %(name)s.", "Assigned %(count)d tickets to %(name)s.", count
+    ) % {"count": count, "name": name}
 
 
 def _whole_seconds(value: datetime | None) -> datetime | None:

@@ -11,7 +11,10 @@ from django.contrib.admin import ModelAdmin
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.translation import get_language_info
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+from django.utils.translation import get_language_info, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from feedback.tickets.admin.badges import (
@@ -30,7 +33,7 @@ from feedback.tickets.admin.forms import (
     WorkForm,
 )
 from feedback.tickets.admin.panels import workspace_panels
-from feedback.tickets.models import Ticket
+from feedback.tickets.models import Ticket, TicketEvent, TicketPriority, TicketStatus
 from feedback.tickets.saved_replies import (
     placeholder_values,
     saved_replies_for,
@@ -45,7 +48,8 @@ from feedback.tickets.selectors import (
 
 
 def language_name(code: str) -> str:
-    """ "Polish (polski)" for "pl"; the code itself when Django does not know it."""
+    """ "Polish (polski)" for "pl" (the first name in the staff member's language); the code
+    itself when Django does not know it."""
     try:
         info = get_language_info(code)
     except KeyError:
@@ -53,9 +57,16 @@ def language_name(code: str) -> str:
             info = get_language_info(code.split("-")[0])
         except KeyError:
             return code
-    if info["name"] == info["name_local"]:
-        return info["name"]
-    return f"{info['name']} ({info['name_local']})"
+    name = str(info["name_translated"])
+    if name == info["name_local"]:
+        return name
+    # Translators: a language named in the reader's language, then in its own: "Polish (polski)".
+    return _("%(name)s (%(name_local)s)") % {"name": name, "name_local": info["name_local"]}
+
+
+def _day(value: Any) -> str:
+    # The locale's short date, in the user's time zone.
+    return date_format(timezone.localtime(value), "SHORT_DATE_FORMAT")
 
 
 def consent_state(customer: Any) -> str:
@@ -67,10 +78,10 @@ def consent_state(customer: Any) -> str:
         reason = customer.get_suppression_reason_display() or _("suppressed")
         return _("Suppressed (%(reason)s) since %(day)s") % {
             "reason": reason,
-            "day": f"{customer.suppressed_at:%Y-%m-%d}",
+            "day": _day(customer.suppressed_at),
         }
     if customer.unsubscribed_at:
-        return _("Unsubscribed since %(day)s") % {"day": f"{customer.unsubscribed_at:%Y-%m-%d}"}
+        return _("Unsubscribed since %(day)s") % {"day": _day(customer.unsubscribed_at)}
     return _("Subscribed to surveys")
 
 
@@ -80,6 +91,55 @@ def cannot_email_reason(customer: Any) -> str:
     if customer.suppressed_at:
         return _("The customer's address is suppressed (it bounced or complained).")
     return ""
+
+
+# The history's actions as staff read them (events store machine names: feedback.tickets.services).
+EVENT_ACTIONS = {
+    "created": pgettext_lazy("ticket history", "Created"),
+    "status": pgettext_lazy("ticket history", "Status"),
+    "assignee": pgettext_lazy("ticket history", "Assignee"),
+    "priority": pgettext_lazy("ticket history", "Priority"),
+    "contacted": pgettext_lazy("ticket history", "First contact"),
+    "escalated": pgettext_lazy("ticket history", "Escalated (SLA breached)"),
+    "recovered": pgettext_lazy("ticket history", "Recovered"),
+    "score": pgettext_lazy("ticket history", "Score changed"),
+    "due_at": pgettext_lazy("ticket history", "First contact due"),
+}
+CONTACT_WAYS = {
+    "phone call": pgettext_lazy("how the customer was first contacted", "phone call"),
+    "email reply": pgettext_lazy("how the customer was first contacted", "email reply"),
+}
+_PRIORITY_NAMES = {p.name.lower(): p.label for p in TicketPriority}
+
+
+def event_value(action: str, value: str) -> str:
+    """An event's stored value (a status, priority name, boolean or ISO time) as staff read it;
+    anything else (a username, a score) as stored."""
+    if not value:
+        return ""
+    if action in ("status", "created") and value in TicketStatus.values:
+        return str(TicketStatus(value).label)
+    if action in ("priority", "escalated") and value in _PRIORITY_NAMES:
+        return str(_PRIORITY_NAMES[value])
+    if action == "recovered" and value in ("True", "False"):
+        return _("yes") if value == "True" else _("no")
+    if action == "contacted" and value in CONTACT_WAYS:
+        return str(CONTACT_WAYS[value])
+    if action == "due_at":
+        moment = parse_datetime(value)
+        if moment is not None:
+            return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+    return value
+
+
+def history_rows(events: list[TicketEvent]) -> list[TicketEvent]:
+    """The events with the labels the history table shows (set on the loaded rows)."""
+    for row in events:
+        event: Any = row
+        event.action_label = str(EVENT_ACTIONS.get(event.action, event.action))
+        event.from_label = event_value(event.action, event.from_value)
+        event.to_label = event_value(event.action, event.to_value)
+    return events
 
 
 def _picker(request: HttpRequest, ticket: Ticket) -> list[dict[str, str]]:
@@ -128,6 +188,7 @@ def workspace_response(
     context: dict[str, Any] = {
         **model_admin.admin_site.each_context(request),
         **page,
+        "events": history_rows(page["events"]),
         "title": f"#{ticket.pk} {ticket.subject}",
         "subtitle": None,
         "opts": model_admin.opts,
