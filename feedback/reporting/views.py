@@ -26,7 +26,7 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 
 from feedback.insights import analysis
-from feedback.reporting import coverage, metrics, query, topics
+from feedback.reporting import coverage, metrics, topics
 from feedback.reporting import loop as loop_figures
 from feedback.reporting.charts import Point, line_chart, sparkline
 from feedback.reporting.loop import Duration
@@ -38,6 +38,7 @@ from feedback.reporting.metrics import (
     Summary,
     TrendPoint,
 )
+from feedback.surveys.figures import query
 from feedback.surveys.scoring import SurveyKind, score_range
 from feedback.tickets.models import OPEN_TICKET_STATUSES
 from touchpoints.models import JourneyStage, Touchpoint
@@ -54,7 +55,7 @@ TICKET_CHANGELIST = "admin:feedback_ticket_changelist"
 
 class PeriodForm(forms.Form):
     """The filter bar. Its fields render the choices; what the values mean and which are
-    refused is feedback.reporting.query's, the API's rule too."""
+    refused is feedback.surveys.figures.query's, the API's rule too."""
 
     period = forms.ChoiceField(choices=query.PERIODS, required=False)
     since = forms.DateField(
@@ -463,7 +464,7 @@ def journey_map_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return TemplateResponse(request, "admin/journey_map.html", context)
     f, bucket = form.filters(), form.auto_bucket()
-    complaints = analysis.top_complaints(topics.scope_of(f))
+    complaints = analysis.top_complaints(f)
     columns = []
     for column in metrics.journey_map(f, bucket=bucket):
         cards = []
