@@ -15,6 +15,7 @@ Categories come from feedback.surveys.scoring; no threshold is written here.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter, defaultdict
@@ -24,9 +25,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 from django.utils.text import slugify
@@ -595,6 +597,45 @@ def emerging_themes(
             )
         )
     return sorted(themes, key=lambda t: (-t.size, t.name))
+
+
+# The page caches its themes (clustering takes up to ~2 s) under a key made of what changes
+# them, so a change is seen at once and an entry nobody asks for again just expires.
+THEMES_CACHE_SECONDS = 24 * 3600
+
+
+def themes_key(*, now: datetime, days: int = THEME_DAYS) -> str:
+    """What the emerging themes depend on, as a cache key. Two small queries: the window's
+    comments (how many, the newest id, the last enrichment and the versions that enriched
+    them: a new, erased or re-enriched comment changes it) and the taxonomy (its active
+    topics and its last change: a topic added, edited or switched off changes what is
+    covered). A staff correction re-enriches every comment (the version changes), and so
+    shows once that has run."""
+    since = now - timedelta(days=days)
+    window = CommentInsight.objects.filter(
+        occurred_at__gte=since, enriched_at__isnull=False, embedding__isnull=False
+    ).aggregate(
+        n=Count("id"),
+        last=Max("id"),
+        enriched=Max("enriched_at"),
+        version=Max("model_version"),
+    )
+    taxonomy = Topic.objects.aggregate(
+        n=Count("id", filter=Q(active=True)), changed=Max("updated_at")
+    )
+    parts = (engine.MODEL_VERSION, days, *window.values(), *taxonomy.values())
+    return "cxcrm:insights:themes:" + hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def emerging_themes_cached(*, now: datetime | None = None) -> list[Theme]:
+    """`emerging_themes` as the page shows them: clustered once per state of the data."""
+    now = now or timezone.now()
+    key = themes_key(now=now)
+    themes = cache.get(key)
+    if themes is None:
+        themes = emerging_themes(now=now)
+        cache.set(key, themes, THEMES_CACHE_SECONDS)
+    return themes
 
 
 def topic_from_theme(name: str, quote_ids: Sequence[int], description: str = "") -> Topic:

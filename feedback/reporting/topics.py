@@ -153,7 +153,7 @@ def emerging_themes_view(request: HttpRequest) -> HttpResponse:
                 return HttpResponseRedirect(_topic_url(topic) or reverse("emerging-themes"))
         else:
             errors = [f"{k}: {m}" for k, ms in form.errors.items() for m in ms]
-    themes = analysis.emerging_themes()
+    themes = analysis.emerging_themes_cached()
     context = {
         **admin.site.each_context(request),
         "title": "Emerging themes",
