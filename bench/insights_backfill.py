@@ -157,8 +157,13 @@ def main() -> int:
         f"(filing {figures['filing_s']} s, enrichment {result.seconds:.1f} s), "
         f"{figures['comments_per_s']} comments/s; CPU {cpu:.1f} s "
         f"({figures['comments_per_cpu_s']} comments per CPU second); peak RSS "
-        f"{rss_before:.0f} MB before (model loaded) → {rss_after:.0f} MB; traced allocations' "
-        f"peak {figures['tracemalloc_peak_mb']} MB; model load {load_seconds:.1f} s"
+        f"{rss_before:.0f} MB before (model loaded) → {rss_after:.0f} MB; model load "
+        f"{load_seconds:.1f} s"
+        + (
+            ""
+            if traced_peak is None
+            else f"; traced allocations' peak {traced_peak / 2**20:.0f} MB"
+        )
     )
     print(json.dumps(figures))
     return 0 if result.enriched == args.n else 1
