@@ -366,7 +366,7 @@ def main() -> int:
         from django.test.utils import CaptureQueriesContext
 
         from cxcrm.api.keys import api_key_create
-        from feedback.reporting.query import MAX_DAYS
+        from feedback.surveys.figures.query import MAX_DAYS
 
         call_command("migrate", verbosity=0, interactive=False)
         since, until = period()

@@ -231,6 +231,9 @@ class CommentInsightAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
     ]
     search_fields = ["source_id__exact"]
     search_help_text = _("The id of the answer, ticket message or inbound email.")
+    # Newest written first, read backwards along insight_occurred_idx (the model has no
+    # ordering of its own: adding one would be a migration).
+    ordering = ["-occurred_at"]
     readonly_fields = ["embedding_summary", "created_at", "topics_column"]
     fieldsets = [
         (None, {"fields": ["text", "topics_column", "sentiment", "sentiment_confidence"]}),
@@ -350,6 +353,8 @@ class TopicAssignmentAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
     list_display = ["insight", "topic", "confidence", "by_staff", "removed", "corrected_by"]
     list_filter = ["by_staff", "removed"]
     list_select_related = ["insight", "topic", "corrected_by"]
+    # Newest first along the primary key: the one index that orders the whole table.
+    ordering = ["-id"]
     fieldsets = [
         (None, {"fields": ["insight", "topic", "confidence"]}),
         (_("Correction"), {"fields": ["by_staff", "removed", "corrected_by", "corrected_at"]}),

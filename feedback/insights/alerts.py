@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,6 +54,8 @@ MIN_ANSWERS = 30
 MIN_MENTIONS = 20
 # Topics named as "grown" in an alert: the few whose share grew most, and only real growth.
 GROWN_TOPICS = 3
+# A surge names the touchpoints where its topic grew most, as many as this.
+GROWN_TOUCHPOINTS = 3
 BAD_CATEGORIES = sorted({c for kind in SurveyKind.values for c in bad_categories(kind)})
 
 
@@ -226,6 +229,52 @@ def grown_topics(*, now: datetime, touchpoint_id: int | None = None) -> list[dic
     return grown[:GROWN_TOPICS]
 
 
+def grown_touchpoints(*, topic_id: int, now: datetime) -> list[dict[str, Any]]:
+    """Where a surging topic grew most: per touchpoint, the topic's share of its comments in
+    the recent window against the baseline. Ranked by the extra mentions (recent mentions
+    beyond what the touchpoint's baseline share predicts), so a touchpoint with three
+    comments cannot outrank the one behind the surge by a share alone. Two queries."""
+    recent_from, base_from = _windows(now)
+    insights = _enriched(base_from, now).filter(touchpoint__isnull=False)
+    recent = Q(occurred_at__gte=recent_from)
+    sizes = {
+        row["touchpoint"]: (row["r"], row["b"])
+        for row in insights.values("touchpoint").annotate(
+            r=Count("id", filter=recent), b=Count("id", filter=~recent)
+        )
+    }
+    mentioned = Q(topics__topic_id=topic_id, topics__removed=False)
+    counts = (
+        insights.filter(mentioned)
+        .values("touchpoint")
+        .annotate(r=Count("id", filter=recent), b=Count("id", filter=~recent))
+    )
+    grown = []
+    for row in counts:
+        recent_n, base_n = sizes.get(row["touchpoint"], (0, 0))
+        if not recent_n:
+            continue
+        recent_share = row["r"] / recent_n
+        base_share = row["b"] / base_n if base_n else 0.0
+        extra = row["r"] - base_share * recent_n
+        if recent_share > base_share:
+            grown.append(
+                {
+                    "touchpoint": row["touchpoint"],
+                    "recent_share": round(recent_share, 4),
+                    "baseline_share": round(base_share, 4),
+                    "mentions": row["r"],
+                    "extra_mentions": round(extra, 1),
+                }
+            )
+    grown.sort(key=lambda g: (-g["extra_mentions"], g["touchpoint"]))
+    grown = grown[:GROWN_TOUCHPOINTS]
+    names = dict(
+        Touchpoint.objects.filter(pk__in=[g["touchpoint"] for g in grown]).values_list("id", "name")
+    )
+    return [{**g, "name": names.get(g["touchpoint"], "")} for g in grown]
+
+
 # --- Episodes --------------------------------------------------------------------------------
 
 
@@ -234,7 +283,9 @@ def episode_key(kind: str, subject: str, started: datetime) -> str:
     return f"{kind}:{subject}:{year}-W{week:02d}"
 
 
-def _summary(finding: Finding, grown: list[dict[str, Any]]) -> str:
+def _summary(
+    finding: Finding, grown: list[dict[str, Any]], where: Sequence[dict[str, Any]] = ()
+) -> str:
     f = finding.figures
     _, p = f.z_test()
     shares = (
@@ -252,6 +303,11 @@ def _summary(finding: Finding, grown: list[dict[str, Any]]) -> str:
             f"{g['name']} ({g['baseline_share']:.0%} → {g['recent_share']:.0%})" for g in grown
         )
         text += f" Topics that grew: {listed}."
+    if where:
+        listed = ", ".join(
+            f"{g['name']} ({g['baseline_share']:.0%} → {g['recent_share']:.0%})" for g in where
+        )
+        text += f" Touchpoints where it grew most: {listed}."
     return text
 
 
@@ -299,10 +355,12 @@ def _raise(finding: Finding, now: datetime) -> InsightAlert | None:
     concurrent run, or the test flapped): that one is marked ongoing again, not re-sent."""
     key = episode_key(finding.kind, finding.subject, now)
     tp_id = finding.touchpoint.pk if finding.touchpoint else None
-    grown = (
-        grown_topics(now=now, touchpoint_id=tp_id)
-        if finding.kind == AlertKind.SCORE_DROP
-        else [_own_growth(finding)]
+    surge = finding.kind == AlertKind.TOPIC_SURGE
+    grown = [_own_growth(finding)] if surge else grown_topics(now=now, touchpoint_id=tp_id)
+    where = (
+        grown_touchpoints(topic_id=finding.topic.pk, now=now)
+        if surge and finding.topic is not None
+        else []
     )
     details = {
         "subject": finding.subject,
@@ -311,6 +369,7 @@ def _raise(finding: Finding, now: datetime) -> InsightAlert | None:
         "last_seen_at": now.isoformat(),
         "figures": finding.figures.as_dict(),
         "grown_topics": grown,
+        "grown_touchpoints": where,
     }
     try:
         # The notifications are queued with the alert (emails and webhook deliveries are rows):
@@ -321,7 +380,7 @@ def _raise(finding: Finding, now: datetime) -> InsightAlert | None:
                 episode=key,
                 touchpoint=finding.touchpoint,
                 topic=finding.topic,
-                summary=_summary(finding, grown if finding.kind == AlertKind.SCORE_DROP else []),
+                summary=_summary(finding, [] if surge else grown, where),
                 details=details,
                 raised_at=now,
             )

@@ -55,6 +55,7 @@ def alert_data(alert: InsightAlert) -> dict[str, Any]:
         "summary": alert.summary,
         "figures": details.get("figures", {}),
         "grown_topics": details.get("grown_topics", []),
+        "grown_touchpoints": details.get("grown_touchpoints", []),
         "raised_at": alert.raised_at,
     }
 
@@ -339,6 +340,12 @@ class InsightAlertDataSerializer(serializers.Serializer):
         help_text="Topics whose share grew most: topic, name, recent_share, baseline_share, "
         "mentions.",
     )
+    grown_touchpoints = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="A topic surge: the touchpoints where the topic grew most (touchpoint, name, "
+        "recent_share, baseline_share, mentions, extra_mentions: beyond the baseline share); "
+        "empty for a score drop.",
+    )
     raised_at = serializers.DateTimeField()
 
 
@@ -370,6 +377,7 @@ webhook_event_documented(
                 "mentions": 18,
             }
         ],
+        "grown_touchpoints": [],
         "raised_at": "2026-12-01T09:00:00+00:00",
     },
 )

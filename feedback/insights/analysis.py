@@ -4,9 +4,9 @@ drivers (which topics and touchpoints move the score); and the emerging themes (
 no topic covers, clustered and offered as candidate topics).
 
 Pure reads over CommentInsight / TopicAssignment, one SQL query per figure, never the rows
-(except the emerging themes, which must read embeddings). feedback.reporting (dashboard,
-journey map) sits above this module and hands its filters over as a `Scope`; the API
-(feedback.insights.api.analysis) builds one from its query string.
+(except the emerging themes, which must read embeddings). The filters are the dashboard's
+(`MetricFilters`, applied by its `filter_q`) and a score is its `Summary`, both from
+feedback.surveys.figures, below this module and feedback.reporting alike.
 
 Scores: only survey answers count (comments of answers and external responses); follow-up
 answers measure a ticket's recovery, as in feedback.reporting.metrics, and are left out.
@@ -15,6 +15,7 @@ Categories come from feedback.surveys.scoring; no threshold is written here.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter, defaultdict
@@ -24,9 +25,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 from django.utils.text import slugify
@@ -40,74 +42,48 @@ from feedback.insights.models import (
     Topic,
     TopicAssignment,
 )
-from feedback.surveys.models import Invitation, InvitationPurpose, Response
-from feedback.surveys.scoring import Sentiment, SurveyKind, categories_with
+from feedback.surveys.figures.filters import MetricFilters, Paths, filter_q, survey_answers
+from feedback.surveys.figures.scores import (
+    KINDS,
+    Z95,
+    Summary,
+    score_aggregates,
+    summary_of,
+)
+from feedback.surveys.scoring import SurveyKind
 
-KINDS: tuple[str, ...] = tuple(k.value for k in SurveyKind)
 # A driver's effect is shown only when both sides (answers mentioning it and the others) have
 # this many answers: the dashboard's minimum for a score (an NPS of 30 answers is already
 # ±30 points wide, so a difference of two is wider still).
 MIN_DRIVER_SAMPLE = 30
-# A topic's score is shown from this many answers, as every score of the dashboard.
-MIN_SAMPLE = 30
-Z95 = 1.96
 # Answers' comments: what the scores of a topic are read from (follow-ups left out).
 SCORED_SOURCES = (InsightSource.ANSWER, InsightSource.EXTERNAL)
-
-
-def _categories(sentiment: Sentiment) -> list[str]:
-    return sorted({str(c) for kind in KINDS for c in categories_with(kind, sentiment)})
-
-
-GOOD, NEUTRAL, BAD = (_categories(s) for s in (Sentiment.GOOD, Sentiment.NEUTRAL, Sentiment.BAD))
 
 
 # --- Scope --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Scope:
-    """What a figure is restricted to: the fields of the dashboard's MetricFilters (this layer
-    may not import it; reporting copies them over). `until` is exclusive; empty means all."""
-
-    since: datetime | None = None
-    until: datetime | None = None
-    touchpoints: tuple[int, ...] = ()
-    stage: str = ""
-    channel: str = ""
-    segment: str = ""
-    survey: int | None = None
+# Where a comment keeps what the filters name, and the same from a topic assignment.
+INSIGHT_PATHS = Paths("occurred_at", "touchpoint", "customer", "response__survey_id")
+MENTION_PATHS = Paths(
+    "insight__occurred_at",
+    "insight__touchpoint",
+    "insight__customer",
+    "insight__response__survey_id",
+)
 
 
-def scope_q(scope: Scope, prefix: str = "") -> Q:
-    """The scope as a Q on CommentInsight (`prefix`: the path to it, e.g. "insight__")."""
-    q = Q()
-    if scope.since is not None:
-        q &= Q(**{f"{prefix}occurred_at__gte": scope.since})
-    if scope.until is not None:
-        q &= Q(**{f"{prefix}occurred_at__lt": scope.until})
-    if scope.touchpoints:
-        q &= Q(**{f"{prefix}touchpoint_id__in": scope.touchpoints})
-    if scope.stage:
-        q &= Q(**{f"{prefix}touchpoint__stage": scope.stage})
-    if scope.channel:
-        q &= Q(**{f"{prefix}touchpoint__channel": scope.channel})
-    if scope.segment:
-        q &= Q(**{f"{prefix}customer__segment": scope.segment})
-    if scope.survey is not None:
-        q &= Q(**{f"{prefix}response__survey_id": scope.survey})
-    return q
-
-
-def analysed(scope: Scope) -> QuerySet[CommentInsight]:
+def analysed(scope: MetricFilters) -> QuerySet[CommentInsight]:
     """The enriched comments of the scope (a comment not enriched yet has no topics)."""
-    return CommentInsight.objects.filter(scope_q(scope), enriched_at__isnull=False).order_by()
+    return CommentInsight.objects.filter(
+        filter_q(scope, INSIGHT_PATHS), enriched_at__isnull=False
+    ).order_by()
 
 
-def mentions(scope: Scope) -> QuerySet[TopicAssignment]:
+def mentions(scope: MetricFilters) -> QuerySet[TopicAssignment]:
     """Topic assignments in force (staff removals left out) of the scope's enriched comments."""
     return TopicAssignment.objects.filter(
-        scope_q(scope, "insight__"),
+        filter_q(scope, MENTION_PATHS),
         insight__enriched_at__isnull=False,
         removed=False,
         topic__active=True,
@@ -115,75 +91,6 @@ def mentions(scope: Scope) -> QuerySet[TopicAssignment]:
 
 
 # --- Scores ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Counts:
-    """A kind's answers: `good/neutral/bad` are its categories by sentiment (NPS: promoters,
-    passives, detractors). The same fields as reporting's Summary, which is built from them."""
-
-    kind: str
-    n: int = 0
-    good: int = 0
-    neutral: int = 0
-    bad: int = 0
-    score_sum: int = 0
-    score_sq_sum: int = 0
-
-    @property
-    def net(self) -> float | None:
-        """% good − % bad: the NPS for NPS, read the same way for CSAT and CES."""
-        return 100.0 * (self.good - self.bad) / self.n if self.n else None
-
-    @property
-    def pct_bad(self) -> float | None:
-        return 100.0 * self.bad / self.n if self.n else None
-
-    @property
-    def pct_good(self) -> float | None:
-        return 100.0 * self.good / self.n if self.n else None
-
-    @property
-    def value(self) -> float | None:
-        """As the dashboard shows it: NPS, CSAT % satisfied, CES mean score."""
-        if self.kind == SurveyKind.NPS:
-            return self.net
-        if self.kind == SurveyKind.CSAT:
-            return self.pct_good
-        return self.score_sum / self.n if self.n else None
-
-    @property
-    def enough(self) -> bool:
-        return self.n >= MIN_SAMPLE
-
-    def __sub__(self, other: Counts) -> Counts:
-        return Counts(
-            self.kind,
-            self.n - other.n,
-            self.good - other.good,
-            self.neutral - other.neutral,
-            self.bad - other.bad,
-            self.score_sum - other.score_sum,
-            self.score_sq_sum - other.score_sq_sum,
-        )
-
-
-def _score_aggregates(path: str) -> dict[str, Any]:
-    return {
-        "n": Count("id"),
-        "good": Count("id", filter=Q(**{f"{path}category__in": GOOD})),
-        "neutral": Count("id", filter=Q(**{f"{path}category__in": NEUTRAL})),
-        "bad": Count("id", filter=Q(**{f"{path}category__in": BAD})),
-        "score_sum": Sum(f"{path}score"),
-        "score_sq_sum": Sum(F(f"{path}score") * F(f"{path}score")),
-    }
-
-
-def _counts(kind: str, row: Mapping[str, Any]) -> Counts:
-    return Counts(
-        kind,
-        *(row[k] or 0 for k in ("n", "good", "neutral", "bad", "score_sum", "score_sq_sum")),
-    )
 
 
 _SCORED_Q = Q(insight__source__in=SCORED_SOURCES, insight__response__isnull=False)
@@ -205,7 +112,7 @@ class TopicFigures:
     negative: int  # of those, read as negative
     positive: int
     share: float | None  # % of the analysed comments (of the touchpoint's, when grouped)
-    scores: dict[str, Counts]  # kind → the answers mentioning it
+    scores: dict[str, Summary]  # kind → the answers mentioning it
     trend: list[tuple[date, int]]  # (week's Monday, comments mentioning it)
 
 
@@ -215,29 +122,24 @@ class Totals:
     only: the population the topic drivers compare within)."""
 
     comments: int
-    scores: dict[str, Counts]
+    scores: dict[str, Summary]
 
 
-def totals(scope: Scope) -> Totals:
+def totals(scope: MetricFilters) -> Totals:
     """One query: the comments and each kind's answers, as conditional aggregates."""
     aggregates: dict[str, Any] = {"comments": Count("id")}
     scored = Q(source__in=SCORED_SOURCES, response__isnull=False)
     for kind in KINDS:
         mine = scored & Q(response__kind=kind)
-        score = F("response__score")
         aggregates |= {
-            f"{kind}_n": Count("id", filter=mine),
-            f"{kind}_good": Count("id", filter=mine & Q(response__category__in=GOOD)),
-            f"{kind}_neutral": Count("id", filter=mine & Q(response__category__in=NEUTRAL)),
-            f"{kind}_bad": Count("id", filter=mine & Q(response__category__in=BAD)),
-            f"{kind}_score_sum": Sum(score, filter=mine),
-            f"{kind}_score_sq_sum": Sum(score * score, filter=mine),
+            f"{kind}_{name}": aggregate
+            for name, aggregate in score_aggregates("response__", where=mine).items()
         }
     row = analysed(scope).aggregate(**aggregates)
     return Totals(
         row["comments"] or 0,
         {
-            kind: _counts(kind, {k.removeprefix(f"{kind}_"): v for k, v in row.items()})
+            kind: summary_of(kind, {k.removeprefix(f"{kind}_"): v for k, v in row.items()})
             for kind in KINDS
         },
     )
@@ -253,7 +155,7 @@ def _weeks(first: date, last: date) -> list[date]:
 
 
 def topic_metrics(
-    scope: Scope,
+    scope: MetricFilters,
     *,
     by_touchpoint: bool = False,
     limit: int | None = None,
@@ -286,16 +188,16 @@ def topic_metrics(
     rows = sorted(volumes, key=lambda r: (-r["n"], r["topic__name"]))
     if limit is not None:
         rows = rows[:limit]
-    scores: dict[tuple[Any, ...], dict[str, Counts]] = defaultdict(dict)
+    scores: dict[tuple[Any, ...], dict[str, Summary]] = defaultdict(dict)
     scored = (
         mentions(scope)
         .filter(_SCORED_Q)
         .values(*group, "insight__response__kind")
-        .annotate(**_score_aggregates("insight__response__"))
+        .annotate(**score_aggregates("insight__response__"))
     )
     for r in scored:
         kind = r["insight__response__kind"]
-        scores[tuple(r[g] for g in group)][kind] = _counts(kind, r)
+        scores[tuple(r[g] for g in group)][kind] = summary_of(kind, r)
     tz = timezone.get_current_timezone()
     week = TruncWeek(TruncDate("insight__occurred_at", tzinfo=tz))
     weekly: dict[tuple[Any, ...], dict[date, int]] = defaultdict(dict)
@@ -329,7 +231,7 @@ def topic_metrics(
                 negative=r["negative"],
                 positive=r["positive"],
                 share=100.0 * r["n"] / total if total else None,
-                scores={k: scores[key].get(k, Counts(k)) for k in KINDS},
+                scores={k: scores[key].get(k, Summary(k)) for k in KINDS},
                 trend=[(w, weekly[key].get(w, 0)) for w in weeks],
             )
         )
@@ -344,7 +246,7 @@ class Complaint:
     negative: int
 
 
-def top_complaints(scope: Scope, *, per_touchpoint: int = 3) -> dict[int, list[Complaint]]:
+def top_complaints(scope: MetricFilters, *, per_touchpoint: int = 3) -> dict[int, list[Complaint]]:
     """Each touchpoint's topics with the most negative comments (the journey map). One query."""
     rows = (
         mentions(scope)
@@ -385,7 +287,7 @@ def risk_difference(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float, f
     return 100 * d, 100 * low, 100 * high
 
 
-def _net_variance(c: Counts) -> float:
+def _net_variance(c: Summary) -> float:
     # Variance of the mean of (good − bad) indicators, in points²: the NPS margin's formula.
     pg, pb = c.good / c.n, c.bad / c.n
     return (pg + pb - (pg - pb) ** 2) / c.n * 100 * 100
@@ -434,8 +336,8 @@ def driver(
     key: int | None,
     slug: str,
     name: str,
-    mine: Counts,
-    total: Counts,
+    mine: Summary,
+    total: Summary,
     minimum: int = MIN_DRIVER_SAMPLE,
 ) -> Driver:
     others = total - mine
@@ -481,39 +383,15 @@ def topic_drivers(
     )
 
 
-def _survey_answers(scope: Scope) -> QuerySet[Response]:
-    follow_ups = Invitation.objects.filter(pk=OuterRef("invitation_id")).exclude(
-        purpose=InvitationPurpose.SURVEY
-    )
-    q = Q()
-    if scope.since is not None:
-        q &= Q(submitted_at__gte=scope.since)
-    if scope.until is not None:
-        q &= Q(submitted_at__lt=scope.until)
-    if scope.touchpoints:
-        q &= Q(touchpoint_id__in=scope.touchpoints)
-    if scope.stage:
-        q &= Q(touchpoint__stage=scope.stage)
-    if scope.channel:
-        q &= Q(touchpoint__channel=scope.channel)
-    if scope.segment:
-        q &= Q(customer__segment=scope.segment)
-    if scope.survey is not None:
-        q &= Q(survey_id=scope.survey)
-    return Response.objects.filter(~Exists(follow_ups), q).order_by()
-
-
 def touchpoint_drivers(
-    per_touchpoint: Mapping[int | None, Counts],
+    per_touchpoint: Mapping[int | None, Summary],
     names: Mapping[int, tuple[str, str]],
     minimum: int = MIN_DRIVER_SAMPLE,
 ) -> list[Driver]:
     """Per touchpoint, among all the survey answers: at it against elsewhere. No query: from
     counts read by the caller (the dashboard's breakdown, or `touchpoint_counts`)."""
     kind = next(iter(per_touchpoint.values())).kind if per_touchpoint else SurveyKind.NPS
-    total = Counts(kind)
-    for c in per_touchpoint.values():
-        total = Counts(kind, *(getattr(total, f) + getattr(c, f) for f in _COUNT_FIELDS))
+    total = sum(per_touchpoint.values(), Summary(kind))
     return ranked(
         driver("touchpoint", tp, *names.get(tp, ("", gettext("No touchpoint"))), c, total, minimum)
         for tp, c in per_touchpoint.items()
@@ -521,22 +399,19 @@ def touchpoint_drivers(
     )
 
 
-_COUNT_FIELDS = ("n", "good", "neutral", "bad", "score_sum", "score_sq_sum")
-
-
 def touchpoint_counts(
-    scope: Scope, kind: str = SurveyKind.NPS
-) -> tuple[dict[int | None, Counts], dict[int, tuple[str, str]]]:
+    scope: MetricFilters, kind: str = SurveyKind.NPS
+) -> tuple[dict[int | None, Summary], dict[int, tuple[str, str]]]:
     """Each touchpoint's answers of `kind` and its (slug, name). One query."""
     rows = (
-        _survey_answers(scope)
+        survey_answers(scope)
         .filter(kind=kind)
         .values("touchpoint_id", "touchpoint__slug", "touchpoint__name")
-        .annotate(**_score_aggregates(""))
+        .annotate(**score_aggregates())
     )
     counts, names = {}, {}
     for r in rows:
-        counts[r["touchpoint_id"]] = _counts(kind, r)
+        counts[r["touchpoint_id"]] = summary_of(kind, r)
         if r["touchpoint_id"] is not None:
             names[r["touchpoint_id"]] = (r["touchpoint__slug"], r["touchpoint__name"])
     return counts, names
@@ -723,6 +598,45 @@ def emerging_themes(
             )
         )
     return sorted(themes, key=lambda t: (-t.size, t.name))
+
+
+# The page caches its themes (clustering takes up to ~2 s) under a key made of what changes
+# them, so a change is seen at once and an entry nobody asks for again just expires.
+THEMES_CACHE_SECONDS = 24 * 3600
+
+
+def themes_key(*, now: datetime, days: int = THEME_DAYS) -> str:
+    """What the emerging themes depend on, as a cache key. Two small queries: the window's
+    comments (how many, the newest id, the last enrichment and the versions that enriched
+    them: a new, erased or re-enriched comment changes it) and the taxonomy (its active
+    topics and its last change: a topic added, edited or switched off changes what is
+    covered). A staff correction re-enriches every comment (the version changes), and so
+    shows once that has run."""
+    since = now - timedelta(days=days)
+    window = CommentInsight.objects.filter(
+        occurred_at__gte=since, enriched_at__isnull=False, embedding__isnull=False
+    ).aggregate(
+        n=Count("id"),
+        last=Max("id"),
+        enriched=Max("enriched_at"),
+        version=Max("model_version"),
+    )
+    taxonomy = Topic.objects.aggregate(
+        n=Count("id", filter=Q(active=True)), changed=Max("updated_at")
+    )
+    parts = (engine.MODEL_VERSION, days, *window.values(), *taxonomy.values())
+    return "cxcrm:insights:themes:" + hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def emerging_themes_cached(*, now: datetime | None = None) -> list[Theme]:
+    """`emerging_themes` as the page shows them: clustered once per state of the data."""
+    now = now or timezone.now()
+    key = themes_key(now=now)
+    themes = cache.get(key)
+    if themes is None:
+        themes = emerging_themes(now=now)
+        cache.set(key, themes, THEMES_CACHE_SECONDS)
+    return themes
 
 
 def topic_from_theme(name: str, quote_ids: Sequence[int], description: str = "") -> Topic:

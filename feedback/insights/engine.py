@@ -366,7 +366,22 @@ class Engine:
     ) -> list[Enriched]:
         if not texts:
             return []
-        embeddings = self.embed(texts)
+        return self.enrich_embedded(texts, self.embed(texts), topics, corrections)
+
+    def enrich_embedded(
+        self,
+        texts: Sequence[str],
+        embeddings: np.ndarray,
+        topics: Sequence[TopicSpec],
+        corrections: Sequence[Correction] = (),
+    ) -> list[Enriched]:
+        """`enrich` from embeddings already made (stored ones: the taxonomy, the corrections
+        or the sentiment model changed, the embedding model did not), row i of `embeddings`
+        being text i's. The texts still give the language."""
+        if len(texts) != embeddings.shape[0]:
+            raise ValueError(f"{len(texts)} texts but {embeddings.shape[0]} embeddings.")
+        if not texts:
+            return []
         model = self.topic_model(topics, corrections)
         languages = [self.language(text) for text in texts]
         scores = self.topic_scores(model, embeddings, languages)

@@ -205,34 +205,6 @@ def _engine_part(version: str) -> str:
     return version.split("|", 1)[0]
 
 
-def _reassigned(setup: Setup, texts: list[str], embeddings: np.ndarray) -> list[Enriched]:
-    """Topics and sentiment from stored embeddings (the taxonomy, the corrections or the
-    sentiment model changed, the embedding model did not): ``Engine.enrich`` after its
-    embedding step, through the engine's public steps."""
-    engine = setup.engine
-    model = engine.topic_model(setup.specs, setup.corrections)
-    languages = [engine.language(text) for text in texts]
-    scores = engine.topic_scores(model, embeddings, languages)
-    sentiments = engine.sentiment(embeddings)
-    out = []
-    for i, (label, confidence) in enumerate(sentiments):
-        order = np.argsort(-scores[i], kind="stable")[: engine_module.MAX_TOPICS]
-        out.append(
-            Enriched(
-                language=languages[i],
-                embedding=embeddings[i],
-                topics=tuple(
-                    (model.slugs[j], round(float(scores[i, j]), 4))
-                    for j in order
-                    if scores[i, j] >= 0.5
-                ),
-                sentiment=label,
-                sentiment_confidence=round(confidence, 4),
-            )
-        )
-    return out
-
-
 @transaction.atomic
 def _write(setup: Setup, rows: list[tuple[int, str]], results: list[Enriched]) -> int:
     now = timezone.now()
@@ -292,7 +264,11 @@ def insights_enrich(*, ids: Sequence[int], setup: Setup | None = None) -> int:
         written += _write(setup, [(r[0], r[1]) for r in fresh], results)
     if kept:
         embeddings = np.stack([engine_module.unpack(bytes(r[3])) for r in kept])
-        results = _reassigned(setup, [r[1] for r in kept], embeddings)
+        # The taxonomy, the corrections or the sentiment model changed, the embedding model
+        # did not: the stored embeddings are reused.
+        results = setup.engine.enrich_embedded(
+            [r[1] for r in kept], embeddings, setup.specs, setup.corrections
+        )
         written += _write(setup, [(r[0], r[1]) for r in kept], results)
     return written
 

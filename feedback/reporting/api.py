@@ -3,7 +3,7 @@ figure) for integrators: NPS, CSAT and CES, the response rate, the loop KPIs and
 overdue tickets over a period, and the scores grouped by day, week or month, or by touchpoint,
 stage, channel, segment or survey, or by one of those and a day, week or month together
 (``group_by=touchpoint&bucket=month``). The period and filters mean what they mean on the
-dashboard: both read them through feedback.reporting.query."""
+dashboard: both read them through feedback.surveys.figures.query."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cxcrm.api.views import ApiViewSet, NulFreeCharField
-from feedback.reporting import coverage, metrics, query
+from feedback.reporting import coverage, metrics
 from feedback.reporting import loop as loop_figures
 from feedback.reporting.api_schema import MetricsSerializer
+from feedback.surveys.figures import query
 from touchpoints.models import Channel, JourneyStage, Touchpoint
 
 DIMENSIONS = ["touchpoint", "stage", "channel", "segment", "survey"]
@@ -29,8 +30,8 @@ FIELDS = ["scores", "response_rate", "loop", "tickets", "groups"]
 
 
 class MetricsQuerySerializer(serializers.Serializer):
-    """The parameters' types for the schema; what they mean is feedback.reporting.query's, the
-    dashboard's rule."""
+    """The parameters' types for the schema; what they mean is
+    feedback.surveys.figures.query's, the dashboard's rule."""
 
     period = serializers.ChoiceField(
         choices=query.PERIODS,

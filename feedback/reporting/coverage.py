@@ -14,8 +14,8 @@ from typing import Any
 from django.db.models import F, Q, Value
 from django.utils import timezone
 
-from feedback.reporting.filters import MetricFilters, start_of
 from feedback.reporting.models import GRAIN_KEEPS, Grain, RollupMark, RollupState
+from feedback.surveys.figures.filters import MetricFilters, start_of
 
 Key = tuple[Any, Any]  # (expression on the raw answers, expression on AnswerRollup)
 

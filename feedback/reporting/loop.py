@@ -25,9 +25,9 @@ from django.db.models.fields import FloatField
 from django.utils import timezone
 
 from feedback.reporting.coverage import coverage, grain_for, marked_q, rollup_days, rollup_q
-from feedback.reporting.filters import TICKET_PATHS, MetricFilters, filter_q, start_of
 from feedback.reporting.metrics import MIN_TICKETS, Rate, Source
 from feedback.reporting.models import TicketRollup
+from feedback.surveys.figures.filters import TICKET_PATHS, MetricFilters, filter_q, start_of
 from feedback.tickets.models import Ticket, TicketSource
 
 # The histogram: bucket 0 under a minute, BUCKETS buckets of equal ratio from one minute to

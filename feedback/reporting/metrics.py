@@ -14,7 +14,6 @@ the NPS of the touchpoint that caused the complaint.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,9 +22,7 @@ from typing import Any, Literal
 
 from django.db.models import (
     Count,
-    Exists,
     F,
-    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -44,61 +41,34 @@ from feedback.reporting.coverage import (
     rollup_days,
     rollup_q,
 )
-from feedback.reporting.filters import (
+from feedback.reporting.models import AnswerRollup, InvitationRollup
+from feedback.surveys.figures.filters import (
     INTERACTION_PATHS,
     INVITATION_PATHS,
-    RESPONSE_PATHS,
     TICKET_PATHS,
     MetricFilters,
     filter_q,
+    survey_answers,
 )
-from feedback.reporting.models import AnswerRollup, InvitationRollup
-from feedback.surveys.models import Invitation, InvitationPurpose, InvitationState, Response
-from feedback.surveys.scoring import Sentiment, SurveyKind, categories_with, score_range
+from feedback.surveys.figures.query import BUCKETS, Bucket
+from feedback.surveys.figures.scores import (
+    KINDS,
+    MIN_SAMPLE,
+    SCORE_AGGREGATES,
+    Summary,
+    summary_of,
+)
+from feedback.surveys.models import Invitation, InvitationPurpose, InvitationState
 from feedback.tickets.models import Ticket, overdue_q
 from touchpoints.models import Interaction, JourneyStage, Touchpoint
 
-# Below this many answers a score is noise (an NPS of 30 answers already has a margin of about
-# ±30 points), so the figure says "too few answers" instead of showing a number. Not a setting:
-# every installation and the API must agree on when a number is shown.
-MIN_SAMPLE = 30
 # Ticket KPIs count every ticket (a census, not an opinion sample), but a percentage of a
 # handful of tickets still moves by 10+ points per ticket; below this they say so too.
 MIN_TICKETS = 10
-Z95 = 1.96
-
-Bucket = Literal["day", "week", "month"]
 # "rollups": closed days from feedback.reporting.models, marked days from the raw rows (exact
 # either way); "raw": every row, what the rollups are checked against and rebuilt from.
 Source = Literal["rollups", "raw"]
-BUCKETS: tuple[Bucket, ...] = ("day", "week", "month")
 Dimension = Literal["touchpoint", "stage", "channel", "segment", "survey"]
-KINDS: tuple[str, ...] = tuple(k.value for k in SurveyKind)
-
-
-def _categories(sentiment: Sentiment) -> list[str]:
-    return sorted({str(c) for kind in KINDS for c in categories_with(kind, sentiment)})
-
-
-GOOD = _categories(Sentiment.GOOD)
-NEUTRAL = _categories(Sentiment.NEUTRAL)
-BAD = _categories(Sentiment.BAD)
-# The aggregates count categories across kinds in one query; that needs every category name to
-# mean the same sentiment in every kind (CSAT's and CES's "neutral" both are neutral).
-assert not (set(GOOD) & set(NEUTRAL) or set(GOOD) & set(BAD) or set(NEUTRAL) & set(BAD))
-
-
-def survey_answers(f: MetricFilters) -> QuerySet[Response]:
-    # Answers without an invitation (API, imports) are survey answers too; only follow-ups go.
-    # NOT EXISTS: an anti-join against the few non-survey invitations (a partial index holds
-    # them), where a LEFT JOIN would hash every invitation to read each answer's purpose
-    # (bench/explain/metrics.txt).
-    follow_ups = Invitation.objects.filter(pk=OuterRef("invitation_id")).exclude(
-        purpose=InvitationPurpose.SURVEY
-    )
-    return Response.objects.filter(~Exists(follow_ups), filter_q(f, RESPONSE_PATHS)).order_by()
-
-
 _ROLLUP_SCORE_SUMS: dict[str, Aggregate] = {
     "n": Sum("n"),
     "good": Sum("good"),
@@ -168,121 +138,6 @@ KIND_KEY: Key = (F("kind"), F("kind"))
 # --- Scores (NPS, CSAT, CES) --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Summary:
-    """One score over a set of answers. `good/neutral/bad` are the kind's categories by
-    sentiment (NPS: promoters/passives/detractors; CSAT: satisfied/neutral/dissatisfied;
-    CES: easy/neutral/difficult). `value`: NPS −100…100, CSAT % satisfied, CES mean score;
-    `margin`: the 95% confidence half-width of `value`, in its unit."""
-
-    kind: str
-    n: int = 0
-    good: int = 0
-    neutral: int = 0
-    bad: int = 0
-    score_sum: int = 0
-    score_sq_sum: int = 0
-
-    @property
-    def enough(self) -> bool:
-        return self.n >= MIN_SAMPLE
-
-    @property
-    def pct_good(self) -> float | None:
-        return 100.0 * self.good / self.n if self.n else None
-
-    @property
-    def pct_neutral(self) -> float | None:
-        return 100.0 * self.neutral / self.n if self.n else None
-
-    @property
-    def pct_bad(self) -> float | None:
-        return 100.0 * self.bad / self.n if self.n else None
-
-    @property
-    def net(self) -> float | None:
-        """% good − % bad: the NPS formula, readable for any kind (−100…100)."""
-        return 100.0 * (self.good - self.bad) / self.n if self.n else None
-
-    @property
-    def mean(self) -> float | None:
-        return self.score_sum / self.n if self.n else None
-
-    @property
-    def value(self) -> float | None:
-        if self.kind == SurveyKind.NPS:
-            return self.net
-        if self.kind == SurveyKind.CSAT:
-            return self.pct_good
-        return self.mean
-
-    @property
-    def margin(self) -> float | None:
-        if self.n < 2:
-            return None
-        p_good, p_bad = self.good / self.n, self.bad / self.n
-        if self.kind == SurveyKind.NPS:
-            # Variance of (promoter − detractor) indicators per answer, over n.
-            variance = p_good * (1 - p_good) + p_bad * (1 - p_bad) + 2 * p_good * p_bad
-            return Z95 * math.sqrt(variance / self.n) * 100
-        if self.kind == SurveyKind.CSAT:
-            return Z95 * math.sqrt(p_good * (1 - p_good) / self.n) * 100
-        mean = self.score_sum / self.n
-        sample_variance = max(self.score_sq_sum - self.n * mean * mean, 0.0) / (self.n - 1)
-        return Z95 * math.sqrt(sample_variance / self.n)
-
-    # NPS names, for readers of an NPS summary.
-    @property
-    def promoters(self) -> int:
-        return self.good
-
-    @property
-    def passives(self) -> int:
-        return self.neutral
-
-    @property
-    def detractors(self) -> int:
-        return self.bad
-
-    @property
-    def scale(self) -> tuple[int, int]:
-        return score_range(self.kind) if self.kind in KINDS else (0, 0)
-
-    def __add__(self, other: Summary) -> Summary:
-        kind = self.kind if self.kind == other.kind else ""
-        return Summary(
-            kind,
-            self.n + other.n,
-            self.good + other.good,
-            self.neutral + other.neutral,
-            self.bad + other.bad,
-            self.score_sum + other.score_sum,
-            self.score_sq_sum + other.score_sq_sum,
-        )
-
-
-SCORE_AGGREGATES: dict[str, Aggregate] = {
-    "n": Count("id"),
-    "good": Count("id", filter=Q(category__in=GOOD)),
-    "neutral": Count("id", filter=Q(category__in=NEUTRAL)),
-    "bad": Count("id", filter=Q(category__in=BAD)),
-    "score_sum": Sum("score"),
-    "score_sq_sum": Sum(F("score") * F("score")),
-}
-
-
-def _summary(kind: str, row: Mapping[str, Any]) -> Summary:
-    return Summary(
-        kind,
-        row["n"] or 0,
-        row["good"] or 0,
-        row["neutral"] or 0,
-        row["bad"] or 0,
-        row["score_sum"] or 0,
-        row["score_sq_sum"] or 0,
-    )
-
-
 def score_summary(kind: str, f: MetricFilters, source: Source = "rollups") -> Summary:
     """One kind's score. One query."""
     return score_summaries(f, source)[kind] if kind in KINDS else Summary(kind)
@@ -291,7 +146,7 @@ def score_summary(kind: str, f: MetricFilters, source: Source = "rollups") -> Su
 def score_summaries(f: MetricFilters, source: Source = "rollups") -> dict[str, Summary]:
     """NPS, CSAT and CES together (every kind present, empty ones with n=0). One query."""
     rows = _answer_groups(f, {"kind": KIND_KEY}, source)
-    found = {row["kind"]: _summary(row["kind"], row) for row in rows}
+    found = {row["kind"]: summary_of(row["kind"], row) for row in rows}
     return {kind: found.get(kind, Summary(kind)) for kind in KINDS}
 
 
@@ -374,7 +229,7 @@ def score_trends(
     """Every kind's score per day, week (from Monday) or month. One query."""
     found: dict[str, dict[date, Summary]] = defaultdict(dict)
     for row in _trend_rows(f, bucket, "kind", source=source):
-        found[row["kind"]][row["bucket"]] = _summary(row["kind"], row)
+        found[row["kind"]][row["bucket"]] = summary_of(row["kind"], row)
     return {kind: _series(found[kind], kind, f, bucket) for kind in KINDS}
 
 
@@ -403,7 +258,7 @@ def breakdown(
     rows = _answer_groups(f, _keys(group, "kind"), source)
     result: dict[Any, dict[str, Summary]] = defaultdict(dict)
     for row in rows:
-        result[row[group]][row["kind"]] = _summary(row["kind"], row)
+        result[row[group]][row["kind"]] = summary_of(row["kind"], row)
     return dict(result)
 
 
@@ -424,7 +279,7 @@ def breakdown_trends(
     group = _DIMENSION_FIELDS[by]
     found: dict[Any, dict[str, dict[date, Summary]]] = defaultdict(lambda: defaultdict(dict))
     for row in _trend_rows(f, bucket, group, "kind", source=source):
-        found[row[group]][row["kind"]][row["bucket"]] = _summary(row["kind"], row)
+        found[row[group]][row["kind"]][row["bucket"]] = summary_of(row["kind"], row)
     return {
         key: {kind: _series(kinds.get(kind, {}), kind, f, bucket) for kind in KINDS}
         for key, kinds in found.items()
@@ -439,7 +294,7 @@ def touchpoint_trends(
     found: dict[int | None, dict[date, Summary]] = defaultdict(dict)
     for row in _trend_rows(f, bucket, "touchpoint_id", source=source):
         points = found[row["touchpoint_id"]]
-        points[row["bucket"]] = points.get(row["bucket"], Summary("")) + _summary("", row)
+        points[row["bucket"]] = points.get(row["bucket"], Summary("")) + summary_of("", row)
     return {tp: _series(points, "", f, bucket) for tp, points in found.items()}
 
 

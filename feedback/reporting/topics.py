@@ -18,7 +18,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from feedback.insights import analysis
-from feedback.insights.analysis import Counts, Driver, Scope, TopicFigures
+from feedback.insights.analysis import Driver, TopicFigures
 from feedback.reporting.charts import Point, sparkline
 from feedback.reporting.metrics import MetricFilters, Summary
 from feedback.reporting.numbers import answers_n, day_month, percent, signed
@@ -31,23 +31,7 @@ TOP_TOPICS = 8
 TOP_DRIVERS = 5
 
 
-def scope_of(f: MetricFilters) -> Scope:
-    return Scope(
-        since=f.since,
-        until=f.until,
-        touchpoints=f.touchpoints,
-        stage=f.stage,
-        channel=f.channel,
-        segment=f.segment,
-        survey=f.survey,
-    )
-
-
-def _counts(s: Summary) -> Counts:
-    return Counts(s.kind, s.n, s.good, s.neutral, s.bad, s.score_sum, s.score_sq_sum)
-
-
-def _nps(c: Counts) -> str:
+def _nps(c: Summary) -> str:
     if not c.enough or c.net is None:
         return ""
     return signed(c.net) if round(c.net) else "0"
@@ -113,14 +97,11 @@ def dashboard_section(
     """The "What customers talk about" section. Five queries: the comments and the answers'
     totals, the topics' mentions, their scores, their trend (`by_touchpoint`, the dashboard's
     breakdown, gives the touchpoints' drivers without one more)."""
-    scope = scope_of(f)
-    totals = analysis.totals(scope)
-    figures = analysis.topic_metrics(scope, limit=TOP_TOPICS, comments=totals.comments)
+    totals = analysis.totals(f)
+    figures = analysis.topic_metrics(f, limit=TOP_TOPICS, comments=totals.comments)
     topic_drivers, topics_hidden = _drivers(analysis.topic_drivers(figures, totals))
     nps = {
-        tp: _counts(kinds[SurveyKind.NPS])
-        for tp, kinds in by_touchpoint.items()
-        if SurveyKind.NPS in kinds
+        tp: kinds[SurveyKind.NPS] for tp, kinds in by_touchpoint.items() if SurveyKind.NPS in kinds
     }
     tp_drivers, tps_hidden = _drivers(analysis.touchpoint_drivers(nps, touchpoint_names))
     return {
@@ -192,7 +173,7 @@ def emerging_themes_view(request: HttpRequest) -> HttpResponse:
                 for k, ms in form.errors.items()
                 for m in ms
             ]
-    themes = analysis.emerging_themes()
+    themes = analysis.emerging_themes_cached()
     context = {
         **admin.site.each_context(request),
         "title": gettext("Emerging themes"),

@@ -27,7 +27,7 @@ from django.utils.translation import gettext, ngettext, npgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from feedback.insights import analysis
-from feedback.reporting import coverage, metrics, query, topics
+from feedback.reporting import coverage, metrics, topics
 from feedback.reporting import loop as loop_figures
 from feedback.reporting.charts import Point, line_chart, sparkline
 from feedback.reporting.loop import Duration
@@ -49,6 +49,7 @@ from feedback.reporting.numbers import (
     percent,
     signed,
 )
+from feedback.surveys.figures import query
 from feedback.surveys.scoring import SurveyKind, score_range
 from feedback.tickets.models import OPEN_TICKET_STATUSES
 from touchpoints.models import JourneyStage, Touchpoint
@@ -65,7 +66,7 @@ TICKET_CHANGELIST = "admin:feedback_ticket_changelist"
 
 class PeriodForm(forms.Form):
     """The filter bar. Its fields render the choices; what the values mean and which are
-    refused is feedback.reporting.query's, the API's rule too."""
+    refused is feedback.surveys.figures.query's, the API's rule too."""
 
     period = forms.ChoiceField(choices=query.PERIODS, required=False, label=_("Period"))
     since = forms.DateField(
@@ -613,7 +614,7 @@ def journey_map_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return TemplateResponse(request, "admin/journey_map.html", context)
     f, bucket = form.filters(), form.auto_bucket()
-    complaints = analysis.top_complaints(topics.scope_of(f))
+    complaints = analysis.top_complaints(f)
     columns = []
     for column in metrics.journey_map(f, bucket=bucket):
         cards = []

@@ -362,7 +362,7 @@ def test_chart_axis_text_stays_readable_when_the_chart_scales_down() -> None:
 
 
 def test_segment_choices_are_read_from_the_customers_once_a_minute() -> None:
-    from feedback.reporting import query
+    from feedback.surveys.figures import query
 
     CustomerFactory(segment="vip")
     CustomerFactory(segment="")

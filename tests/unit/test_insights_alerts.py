@@ -245,6 +245,63 @@ def test_a_topic_surge_names_the_topic_and_ends_with_its_episode(
     assert alert.details["ongoing"] is False
 
 
+def test_a_topic_surge_names_the_touchpoints_where_it_grew_most(
+    people: dict[str, Any], topics: dict[str, Topic]
+) -> None:
+    rng = random.Random(18)
+    delivery = topics["delivery"]
+    home, web, store, kiosk = (
+        TouchpointFactory(name=name) for name in ("Home delivery", "Web shop", "Store", "Kiosk")
+    )
+    # Behind the surge: home delivery (10% → 60% of many comments), less the web shop;
+    # the store's share fell; the kiosk's two recent comments both mention it (a share of
+    # 100%, but two mentions explain little of a surge).
+    for tp, base_n, base_rate, recent_n, recent_rate in (
+        (home, 200, 0.1, 60, 0.6),
+        (web, 100, 0.05, 30, 0.5),
+        (store, 100, 0.2, 30, 0.05),
+        (kiosk, 10, 0.0, 2, 1.0),
+    ):
+        _comments(tp, days=(7, 35), n=base_n, topics={delivery: base_rate}, rng=rng)
+        _comments(tp, days=(0, 7), n=recent_n, topics={delivery: recent_rate}, rng=rng)
+
+    (alert,) = alerts_evaluate(now=_now()).raised
+
+    assert (alert.kind, alert.topic) == (AlertKind.TOPIC_SURGE, delivery)
+    where = alert.details["grown_touchpoints"]
+    assert [g["name"] for g in where] == ["Home delivery", "Web shop", "Kiosk"]
+    assert where[0]["touchpoint"] == home.pk
+    assert where[0]["baseline_share"] < 0.2 < 0.4 < where[0]["recent_share"]
+    assert where[0]["extra_mentions"] > where[1]["extra_mentions"] > where[2]["extra_mentions"]
+    assert "Touchpoints where it grew most: Home delivery (" in alert.summary
+    assert "Store" not in alert.summary
+    # Every channel says it: the webhook's data, the chat messages and the emails.
+    assert alert_data(alert)["grown_touchpoints"] == where
+    assert "Home delivery" in slack_payload(alert)["text"]
+    assert "Home delivery" in str(teams_payload(alert))
+    email = OutboundEmail.objects.filter(kind=EmailKind.ALERT).first()
+    assert email is not None and "Touchpoints where it grew most" in email.body_text
+
+
+def test_a_score_drop_names_no_touchpoints_but_its_grown_topics(
+    people: dict[str, Any], topics: dict[str, Topic]
+) -> None:
+    rng = random.Random(18)
+    tp = TouchpointFactory(name="Home delivery")
+    _answers(tp, days=(7, 35), n=200, bad_rate=0.15, rng=rng)
+    _answers(tp, days=(0, 7), n=60, bad_rate=0.55, rng=rng)
+    _comments(tp, days=(7, 35), n=40, topics={topics["staff"]: 0.3}, rng=rng)
+    _comments(tp, days=(0, 7), n=10, topics={topics["staff"]: 0.9}, rng=rng)
+
+    (alert,) = alerts_evaluate(now=_now()).raised
+
+    assert alert.kind == AlertKind.SCORE_DROP
+    assert [g["name"] for g in alert.details["grown_topics"]] == ["Staff"]
+    assert "Topics that grew: Staff (" in alert.summary
+    assert alert.details["grown_touchpoints"] == []
+    assert "Touchpoints where" not in alert.summary
+
+
 def test_a_test_that_flaps_within_the_week_is_one_episode(people: dict[str, Any]) -> None:
     rng = random.Random(18)
     tp = TouchpointFactory()

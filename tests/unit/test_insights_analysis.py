@@ -15,8 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from feedback.insights import analysis
-from feedback.insights.analysis import Counts, Scope
 from feedback.insights.models import CommentInsight, InsightSource, Topic, TopicAssignment
+from feedback.surveys.figures.filters import MetricFilters
+from feedback.surveys.figures.scores import Summary
 from feedback.surveys.models import Response
 from feedback.surveys.scoring import SurveyKind, categorize
 from tests.factories import CustomerFactory, SurveyFactory, TouchpointFactory
@@ -104,8 +105,8 @@ def world() -> World:
     return World()
 
 
-def last_days(days: int = 30) -> Scope:
-    return Scope(since=NOW - timedelta(days=days), until=NOW + timedelta(minutes=1))
+def last_days(days: int = 30) -> MetricFilters:
+    return MetricFilters(since=NOW - timedelta(days=days), until=NOW + timedelta(minutes=1))
 
 
 # --- Per topic ----------------------------------------------------------------------------------
@@ -149,8 +150,8 @@ def test_the_scope_filters_period_touchpoint_and_segment(world: World) -> None:
     world.answers([2] * 3, ("delivery",), touchpoint=world.web)
     world.answers([2] * 4, ("delivery",), days_ago=60)
     assert analysis.topic_metrics(last_days())[0].volume == 3
-    assert analysis.topic_metrics(Scope(touchpoints=(world.store.pk,)))[0].volume == 4
-    assert analysis.topic_metrics(Scope(segment="nobody")) == []
+    assert analysis.topic_metrics(MetricFilters(touchpoints=(world.store.pk,)))[0].volume == 4
+    assert analysis.topic_metrics(MetricFilters(segment="nobody")) == []
 
 
 def test_top_complaints_are_each_touchpoints_most_negative_topics(world: World) -> None:
@@ -230,12 +231,12 @@ def test_an_obvious_driver_leads_with_a_negative_effect_and_an_interval_without_
 
 
 def test_the_net_interval_is_the_normal_approximation_of_two_nps(world: World) -> None:
-    mine = Counts(SurveyKind.NPS, n=40, good=10, neutral=10, bad=20)
-    total = Counts(SurveyKind.NPS, n=140, good=70, neutral=40, bad=30)
+    mine = Summary(SurveyKind.NPS, n=40, good=10, neutral=10, bad=20)
+    total = Summary(SurveyKind.NPS, n=140, good=70, neutral=40, bad=30)
     found = analysis.driver("topic", 1, "x", "X", mine, total)
     others = total - mine
 
-    def var(c: Counts) -> float:
+    def var(c: Summary) -> float:
         pg, pb = c.good / c.n, c.bad / c.n
         return (pg * (1 - pg) + pb * (1 - pb) + 2 * pg * pb) / c.n * 100**2
 

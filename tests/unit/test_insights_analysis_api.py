@@ -88,7 +88,7 @@ def test_bad_parameters_are_400s_naming_the_parameter(
 
 
 def test_a_period_means_what_it_means_on_the_metrics_api(read_client: Any) -> None:
-    from feedback.reporting import query
+    from feedback.surveys.figures import query
 
     today = timezone.localdate()
     for period in ("7", "30", "90", "365", ""):

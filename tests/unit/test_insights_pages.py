@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
 from cxcrm.roles import AGENT, MANAGER
-from feedback.insights.models import Topic, TopicAssignment
+from feedback.insights.models import CommentInsight, Topic, TopicAssignment
 from tests.factories import UserFactory
 from tests.unit.test_insights_analysis import World, comment, topic
 
@@ -112,6 +112,41 @@ def test_managers_read_the_emerging_themes_agents_may_not() -> None:
     assert page.status_code == 200
     assert "Parking" in text(page) and text(page).count("<blockquote") == 3
     assert signed_in(AGENT).get(THEMES).status_code == 403
+
+
+def test_the_themes_are_clustered_once_until_what_they_depend_on_changes(
+    admin_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedback.insights import analysis
+
+    runs = []
+    clustering = analysis.emerging_themes
+
+    def counted(**kwargs: Any) -> Any:
+        runs.append(kwargs)
+        return clustering(**kwargs)
+
+    monkeypatch.setattr(analysis, "emerging_themes", counted)
+    ids = _theme()
+    first = text(admin_client.get(THEMES))
+    second = text(admin_client.get(THEMES))
+    quotes = re.findall(r"<blockquote.*?</blockquote>", second)
+    assert len(runs) == 1 and "Parking" in second and len(quotes) == 3
+    assert quotes == re.findall(r"<blockquote.*?</blockquote>", first)
+    # A new comment no topic covers may make or change a theme: clustered again.
+    comment("parking was full again", np.random.default_rng(5).normal(size=384))
+    admin_client.get(THEMES)
+    assert len(runs) == 2
+    admin_client.get(THEMES)
+    assert len(runs) == 2
+    # The taxonomy changes what is covered: a topic switched off uncovers its comments.
+    Topic.objects.filter(slug="delivery").update(active=False)
+    admin_client.get(THEMES)
+    assert len(runs) == 3
+    # Re-enrichment (a new taxonomy or model version) rewrites the comments: again.
+    CommentInsight.objects.filter(pk=ids[0]).update(model_version="test-2")
+    admin_client.get(THEMES)
+    assert len(runs) == 4
 
 
 def test_a_theme_becomes_a_topic_with_its_quotes_as_examples(admin_client: Client) -> None:

@@ -18,8 +18,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from feedback.reporting import coverage, loop, metrics, query
+from feedback.reporting import coverage, loop, metrics
 from feedback.reporting.metrics import MIN_SAMPLE, MetricFilters, Summary
+from feedback.surveys.figures import query
 from feedback.surveys.models import InvitationPurpose, InvitationState, Response
 from feedback.surveys.scoring import SurveyKind
 from feedback.tickets.models import Ticket, TicketSource, TicketStatus
@@ -423,7 +424,7 @@ def test_journey_map_groups_touchpoints_by_stage_with_their_figures() -> None:
     assert shop_card.delta is None  # too few answers on both sides
 
 
-# --- The period and filters of a request (feedback.reporting.query) ------------------------------
+# --- The period and filters of a request (feedback.surveys.figures.query) ----------------------
 
 TODAY = date(2026, 3, 18)
 

@@ -18,7 +18,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from feedback.reporting import coverage, metrics
-from feedback.reporting.filters import MetricFilters
 from feedback.reporting.models import (
     AnswerRollup,
     Grain,
@@ -28,6 +27,7 @@ from feedback.reporting.models import (
     TicketRollup,
 )
 from feedback.reporting.rollups import day_bounds, rollups_rebuild
+from feedback.surveys.figures.filters import MetricFilters
 from feedback.surveys.models import InvitationState
 from feedback.surveys.scoring import SurveyKind
 from tests.factories import (

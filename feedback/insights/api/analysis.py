@@ -2,16 +2,16 @@
 about and what moves the score, for integrators (feedback.insights.analysis: the dashboard's
 figures, by its rules). cxcrm.urls includes `urlpatterns` under /api/v1/.
 
-The period parameters mean what they mean on /api/v1/metrics/ (the last 7/30/90/365 days, or
-since/until, 90 days by default). feedback.reporting.query holds that rule but sits above this
-layer, so the few lines that read it are repeated here; tests check both agree.
+The parameters mean what they mean on /api/v1/metrics/ (the last 7/30/90/365 days, or
+since/until, 90 days by default; unknown touchpoints and segments refused): both read them
+through feedback.surveys.figures.query.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
@@ -19,26 +19,23 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from customers.models import Customer
 from cxcrm.api.views import ApiViewSet, NulFreeCharField
 from feedback.insights import analysis
-from feedback.insights.analysis import Counts, Driver, Scope, TopicFigures
+from feedback.insights.analysis import Driver, TopicFigures
+from feedback.surveys.figures import query
+from feedback.surveys.figures.scores import Summary
 from feedback.surveys.scoring import SurveyKind
 from touchpoints.models import Touchpoint
 
-PERIODS = ["7", "30", "90", "365"]
-DEFAULT_DAYS = 90
-MAX_DAYS = 3 * 366
-EARLIEST = date(1970, 1, 1)
 PERMISSION = "feedback.view_dashboard"  # the dashboard's figures: Managers and Admins
 
 
 class ScopeQuerySerializer(serializers.Serializer):
     period = serializers.ChoiceField(
-        choices=PERIODS,
+        choices=query.PERIODS,
         required=False,
         help_text="The last 7, 30, 90 or 365 days, today included; wins over since and until. "
-        f"Without it and without dates: the last {DEFAULT_DAYS} days.",
+        f"Without it and without dates: the last {query.DEFAULT_DAYS} days.",
     )
     since = serializers.DateField(required=False, help_text="First day (included).")
     until = serializers.DateField(required=False, help_text="Last day, included (default: today).")
@@ -52,42 +49,18 @@ class ScopeQuerySerializer(serializers.Serializer):
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        today = timezone.localdate()
-        if attrs.get("period"):
-            first, last = today - timedelta(days=int(attrs["period"]) - 1), today
-        else:
-            last = attrs.get("until") or today
-            first = attrs.get("since") or last - timedelta(days=DEFAULT_DAYS - 1)
-            if not EARLIEST <= first <= last <= today + timedelta(days=366):
-                raise serializers.ValidationError(
-                    {"since": "Give since ≤ until, from 1970-01-01 to a year ahead."}
-                )
-            if (last - first).days + 1 > MAX_DAYS:
-                raise serializers.ValidationError({"since": f"At most {MAX_DAYS} days at a time."})
-        slugs = list(dict.fromkeys(attrs.get("touchpoint") or []))
-        ids: tuple[int, ...] = ()
-        if slugs:
-            found = dict(Touchpoint.objects.filter(slug__in=slugs).values_list("slug", "id"))
-            unknown = [s for s in slugs if s not in found]
-            if unknown:
-                raise serializers.ValidationError(
-                    {"touchpoint": f"No touchpoint with the slug {', '.join(unknown)}."}
-                )
-            ids = tuple(found[s] for s in slugs)
-        segment = attrs.get("segment", "")
-        if segment and not Customer.objects.filter(segment=segment).exists():
-            raise serializers.ValidationError({"segment": "No customer is in this segment."})
-
-        def start(day: date) -> datetime:
-            return timezone.make_aware(datetime.combine(day, time.min))
-
-        scope = Scope(
-            since=start(first),
-            until=start(last + timedelta(days=1)),
-            touchpoints=ids,
-            segment=segment,
-        )
-        return {**attrs, "first": first, "last": last, "scope": scope}
+        try:
+            period, f = query.metrics_query(
+                today=timezone.localdate(),
+                period=attrs.get("period", ""),
+                since=attrs.get("since"),
+                until=attrs.get("until"),
+                touchpoints=attrs.get("touchpoint") or (),
+                segment=attrs.get("segment", ""),
+            )
+        except DjangoValidationError as e:
+            raise serializers.ValidationError(e.message_dict) from e
+        return {**attrs, "first": period.since, "last": period.until, "scope": f}
 
 
 class TopicMetricsQuerySerializer(ScopeQuerySerializer):
@@ -192,7 +165,7 @@ class DriversSerializer(serializers.Serializer):
 # --- Views --------------------------------------------------------------------------------------
 
 
-def _score(c: Counts) -> dict[str, Any]:
+def _score(c: Summary) -> dict[str, Any]:
     return {
         "n": c.n,
         "enough": c.enough,

@@ -1,5 +1,5 @@
 """What a request for metrics may ask, and what it means: one rule for the dashboard, the journey
-map and /api/v1/metrics/.
+map, /api/v1/metrics/ and the insights API (/api/v1/insights/topics/metrics/, /drivers/).
 
 Each door declares its own fields (a Django form renders a filter bar, a DRF serializer feeds the
 OpenAPI schema), then hands the values to these functions; so the default period, the periods on
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -23,10 +23,13 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
-from feedback.reporting.metrics import Bucket, MetricFilters
+from feedback.surveys.figures.filters import MetricFilters
 from feedback.surveys.models import Survey
 from touchpoints.models import Touchpoint
 
+# A trend's step.
+Bucket = Literal["day", "week", "month"]
+BUCKETS: tuple[Bucket, ...] = ("day", "week", "month")
 DEFAULT_DAYS = 90
 PERIODS = [
     ("7", _("Last 7 days")),

@@ -1,5 +1,6 @@
-"""What every figure is restricted to (feedback.reporting.metrics, .loop, .coverage): a period,
-touchpoints, stage, channel, segment, survey; and where each model keeps those values."""
+"""What every figure is restricted to (feedback.reporting's metrics, loop and coverage, and
+feedback.insights.analysis): a period, touchpoints, stage, channel, segment, survey; and where
+each model keeps those values."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+
+from feedback.surveys.models import Invitation, InvitationPurpose, Response
 
 
 @dataclass(frozen=True)
@@ -83,3 +86,15 @@ def filter_q(f: MetricFilters, paths: Paths, *, period: bool = True) -> Q:
             return Q(pk__in=[])  # interactions belong to no survey
         q &= Q(**{paths.survey: f.survey})
     return q
+
+
+def survey_answers(f: MetricFilters) -> QuerySet[Response]:
+    """The answers that count in a score: follow-ups (a ticket's recovery survey) left out."""
+    # Answers without an invitation (API, imports) are survey answers too; only follow-ups go.
+    # NOT EXISTS: an anti-join against the few non-survey invitations (a partial index holds
+    # them), where a LEFT JOIN would hash every invitation to read each answer's purpose
+    # (bench/explain/metrics.txt).
+    follow_ups = Invitation.objects.filter(pk=OuterRef("invitation_id")).exclude(
+        purpose=InvitationPurpose.SURVEY
+    )
+    return Response.objects.filter(~Exists(follow_ups), filter_q(f, RESPONSE_PATHS)).order_by()
