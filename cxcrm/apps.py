@@ -1,10 +1,11 @@
 from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class CxcrmConfig(AppConfig):
     name = "cxcrm"
-    verbose_name = "System"
+    verbose_name = _("System")
 
     def ready(self) -> None:
         # The ``any_of`` lookup (one array parameter instead of one placeholder per value).

@@ -4,6 +4,7 @@ the REST API with its schema and docs, and the ESP webhooks."""
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -54,7 +55,7 @@ api_urlpatterns = [
 
 admin.site.site_header = "cxcrm"
 admin.site.site_title = "cxcrm"
-admin.site.index_title = "Customer feedback"
+admin.site.index_title = _("Customer feedback")
 # One login for staff: the admin's own form would bypass allauth's rate limits and MFA, so the
 # admin sends anyone not signed in to allauth's login instead.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
