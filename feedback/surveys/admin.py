@@ -51,7 +51,7 @@ class ViewOnlyMixin:
 
 @admin.register(Survey)
 class SurveyAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "trigger", "active", "loop_enabled", "sla_hours", "delay"]
+    list_display = ["name", "kind", "trigger", "active", "loop_enabled", "sla_hours", "delay_label"]
     list_filter = ["kind", "active", "loop_enabled", "trigger_stage"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -85,6 +85,18 @@ class SurveyAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Survey]:
         # The trigger column lists touchpoints: one prefetch per page instead of one per row.
         return super().get_queryset(request).prefetch_related("trigger_touchpoints")
+
+    @admin.display(description=_("delay"), ordering="delay")
+    def delay_label(self, obj: Survey) -> str:
+        """The delay in words of the staff's language (a timedelta prints "3 days, 0:00:00")."""
+        minutes = round(obj.delay.total_seconds() / 60)
+        if minutes and minutes % (24 * 60) == 0:
+            days = minutes // (24 * 60)
+            return ngettext("%(count)s day", "%(count)s days", days) % {"count": days}
+        if minutes and minutes % 60 == 0:
+            hours = minutes // 60
+            return ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours}
+        return ngettext("%(count)s minute", "%(count)s minutes", minutes) % {"count": minutes}
 
     @admin.display(description=pgettext_lazy("what starts a survey", "Trigger"))
     def trigger(self, obj: Survey) -> str:

@@ -26,7 +26,7 @@ def test_numbers_follow_the_active_language() -> None:
     with translation.override("ru"):
         # Russian writes a decimal comma; rounded first, not cut (4.26 → 4,3).
         assert numbers.number(4.26, 1) == "4,3"
-        assert format_duration(timedelta(hours=60)) == "2,5 days"
+        assert format_duration(timedelta(hours=60)) == "2,5 дня"
 
 
 def test_signed_figures_are_isolated_left_to_right_only_in_rtl_languages() -> None:

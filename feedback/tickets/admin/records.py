@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cxcrm.admin_lists import BigTableAdminMixin, recent_filter
 from feedback.surveys.admin import ViewOnlyMixin, excerpt
+from feedback.tickets.admin.workspace import EVENT_ACTIONS, event_value
 from feedback.tickets.models import RootCause, TicketEvent, TicketMessage
 
 
@@ -44,9 +45,23 @@ class TicketMessageAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
 
 @admin.register(TicketEvent)
 class TicketEventAdmin(BigTableAdminMixin, ViewOnlyMixin, admin.ModelAdmin):
-    list_display = ["created_at", "ticket", "action", "from_value", "to_value", "actor"]
+    list_display = ["created_at", "ticket", "action_label", "from_label", "to_label", "actor"]
     list_select_related = ["ticket", "actor"]
     list_filter = [recent_filter("created_at", _("when"))]
     search_fields = ["action", "ticket__subject", "note"]
     search_help_text = _("Words of the action, ticket subject or note (reads every event: slow).")
     readonly_fields = ["created_at"]
+
+    # Events store machine names (status codes, priority names); staff read them in words, as
+    # in the workspace's history.
+    @admin.display(description=_("action"), ordering="action")
+    def action_label(self, obj: TicketEvent) -> str:
+        return str(EVENT_ACTIONS.get(obj.action, obj.action))
+
+    @admin.display(description=_("from value"))
+    def from_label(self, obj: TicketEvent) -> str:
+        return event_value(obj.action, obj.from_value)
+
+    @admin.display(description=_("to value"))
+    def to_label(self, obj: TicketEvent) -> str:
+        return event_value(obj.action, obj.to_value)

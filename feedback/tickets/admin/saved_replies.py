@@ -30,7 +30,9 @@ class SavedReplyForm(forms.ModelForm):
         # A view-only user's form has no fields (the admin shows them read-only).
         if "language" in self.fields:
             self.fields["language"] = forms.ChoiceField(
-                choices=saved_reply_languages(), initial=SavedReply.ANY_LANGUAGE
+                choices=saved_reply_languages(),
+                initial=SavedReply.ANY_LANGUAGE,
+                label=SavedReply._meta.get_field("language").verbose_name,
             )
         if "body" in self.fields:
             listed = "; ".join(f"{{{name}}} = {meaning}" for name, meaning in PLACEHOLDERS.items())
