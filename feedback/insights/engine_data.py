@@ -15,6 +15,10 @@ import numpy as np
 from feedback.insights.engine import DATA_DIR, LANGUAGES, TopicSpec
 
 LABELLED_DIR = DATA_DIR / "labelled"
+# Texts written later for training only (issue 18's quality work): never part of TEST. Their
+# ids are "<lang>-x-<n>" with n never divisible by 3, so the split rule also calls them TRAIN,
+# and load_train_extra refuses a file where it would not.
+EXTRA_DIR = LABELLED_DIR / "train_extra"
 
 DEFAULT_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(
@@ -87,6 +91,7 @@ class Labelled:
 
 
 def load_labelled(directory: Path = LABELLED_DIR) -> list[Labelled]:
+    """The labelled set, TRAIN and TEST rows (`Labelled.test` tells them apart)."""
     rows = []
     for lang in LANGUAGES:
         path = directory / f"{lang}.jsonl"
@@ -125,3 +130,18 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, member.getvalue())
     path.write_bytes(buffer.getvalue())
+
+
+def load_train_extra(directory: Path = EXTRA_DIR) -> list[Labelled]:
+    """The extra TRAIN-only texts; a row the split rule would put in TEST is an error."""
+    rows = load_labelled(directory)
+    leaked = [r.id for r in rows if r.test]
+    if leaked:
+        raise ValueError(f"train_extra ids in the TEST split's rule: {', '.join(leaked)}")
+    return rows
+
+
+def training_rows() -> list[Labelled]:
+    """What the shipped states are trained on: the labelled set's TRAIN split and the extra
+    TRAIN-only texts. The TEST split is never among them."""
+    return [r for r in load_labelled() if not r.test] + load_train_extra()

@@ -1,12 +1,13 @@
-"""Train the engine's shipped default states from the TRAIN split of the labelled set:
+"""Train the engine's shipped default states from the TRAIN split of the labelled set and the
+extra TRAIN-only texts (labelled/train_extra/):
 
     python -m feedback.insights.train_default
 
-writes feedback/insights/data/topics_default.npz (a logistic head and a calibrated threshold
-per default topic, the TRAIN embeddings and labels to refit with staff corrections, and the
-similarity thresholds of the fallback for topics without a head) and sentiment_default.npz.
-Deterministic: fixed folds and seed, lbfgs, and byte-stable files (their bytes name
-MODEL_VERSION). The TEST split (id divisible by 3) is never read here."""
+writes feedback/insights/data/topics_default.npz (a logistic head per default topic with the
+one cut-off chosen by cross-validation, the training embeddings and labels to refit with
+staff corrections, and the similarity thresholds of the fallback for topics without a head)
+and sentiment_default.npz. Deterministic: fixed folds and seed, lbfgs, and byte-stable files
+(their bytes name MODEL_VERSION). The TEST split (id divisible by 3) is never read here."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from feedback.insights.engine_data import (
     DEFAULT_SLUGS,
     DEFAULT_TOPICS,
     Labelled,
-    load_labelled,
     topic_matrix,
+    training_rows,
     write_npz,
 )
 
@@ -67,13 +68,16 @@ def example_oof(X: np.ndarray, Y: np.ndarray, prototypes: np.ndarray) -> np.ndar
 
 
 def train(rows: list[Labelled], engine: Engine) -> tuple[dict, dict]:
-    train_rows = [r for r in rows if not r.test]
+    """`rows`: the training rows; a TEST row among them is an error, not a silent skip."""
+    if any(r.test for r in rows):
+        raise ValueError("TEST rows (id divisible by 3) are never trained on")
+    train_rows = rows
     if not train_rows:
         raise SystemExit("no labelled TRAIN rows in feedback/insights/data/labelled/")
     X = engine.embed([r.text for r in train_rows])
     Y = topic_matrix(train_rows)
     coef, intercept = engine_fit.fit_heads(X, Y)
-    threshold = engine_fit.calibrate(engine_fit.out_of_fold(X, Y), Y)
+    threshold = np.full(len(DEFAULT_SLUGS), engine_fit.TOPIC_CUT, dtype=np.float32)
     prototypes = engine.embed_cached([f"{t.name}: {t.description}" for t in DEFAULT_TOPICS], True)
     example_threshold = best_cut(example_oof(X, Y, prototypes), Y)
     prototype_threshold = best_cut(X @ prototypes.T, Y)
@@ -102,14 +106,14 @@ def train(rows: list[Labelled], engine: Engine) -> tuple[dict, dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.parse_args(argv)
-    rows = load_labelled()
+    rows = training_rows()
     topics, sentiment = train(rows, Engine())
     write_npz(TOPICS_FILE, topics)
     write_npz(SENTIMENT_FILE, sentiment)
-    languages = sorted({r.lang for r in rows if not r.test})
+    languages = sorted({r.lang for r in rows})
     print(
         f"trained on {len(topics['X'])} TRAIN texts ({', '.join(languages)}); "
-        f"thresholds {np.round(topics['threshold'], 2).tolist()}, "
+        f"cut-off {engine_fit.TOPIC_CUT}, "
         f"similarity {np.round(topics['similarity'], 3).tolist()}; "
         f"wrote {TOPICS_FILE.name}, {SENTIMENT_FILE.name}"
     )
