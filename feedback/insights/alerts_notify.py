@@ -125,14 +125,21 @@ def alert_summary(alert: InsightAlert) -> str:
             for g in grown
         )
         text += " " + gettext("Topics that grew: %(topics)s.") % {"topics": listed}
+    where = grown_rows(alert, key="grown_touchpoints") if alert.kind != AlertKind.SCORE_DROP else []
+    if where:
+        listed = ", ".join(gettext("%(name)s (%(before)s → %(after)s)") % g for g in where)
+        text += " " + gettext("Touchpoints where it grew most: %(touchpoints)s.") % {
+            "touchpoints": listed
+        }
     return text
 
 
-def grown_rows(alert: InsightAlert) -> list[dict[str, str]]:
-    """The topics that grew, their shares formatted for the active language."""
+def grown_rows(alert: InsightAlert, *, key: str = "grown_topics") -> list[dict[str, str]]:
+    """The topics that grew (or, with key="grown_touchpoints", the touchpoints where a topic
+    grew most), their shares formatted for the active language."""
     details = alert.details if isinstance(alert.details, dict) else {}
     rows = []
-    for g in details.get("grown_topics") or []:
+    for g in details.get(key) or []:
         try:
             rows.append(
                 {
