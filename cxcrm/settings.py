@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from cxcrm.api.texts import API_TAGS, api_description
 from cxcrm.env import (
     anymail_settings,
+    bad,
     broker_url,
     database_config,
     email_config,
@@ -266,7 +267,6 @@ if _OIDC_URL:
     }
 
 # --- I18n -----------------------------------------------------------------------------------
-LANGUAGE_CODE = "en"
 LANGUAGES = [
     ("en", "English"),
     ("ru", "Русский"),
@@ -274,6 +274,11 @@ LANGUAGES = [
     ("zh-hans", "简体中文"),
     ("ar", "العربية"),
 ]
+# The site's language: staff who chose none get their emails in it, and texts the product
+# writes for staff (generated ticket subjects, Slack and Teams alerts) are written in it.
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en").lower()
+if LANGUAGE_CODE not in {code for code, _name in LANGUAGES}:
+    raise bad("LANGUAGE_CODE", LANGUAGE_CODE, "must be one of en, ru, pl, zh-hans, ar")
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True

@@ -17,7 +17,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Least
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cxcrm.errors import ServiceError
@@ -232,11 +233,20 @@ def _ticket_open(response: Response, now: datetime) -> Ticket:
 
 
 def _subject(response: Response) -> str:
-    # Names stored before control characters were refused must not carry into the subject.
-    where = f" at {header_text(response.touchpoint)}" if response.touchpoint else ""
-    who = header_text(response.customer.name) or response.customer.email
-    who = who or f"customer #{response.customer_id}"
-    return f"{response.kind.upper()} {response.score} from {who}{where}"[:255]
+    # Stored, so written once in the site's language (LANGUAGE_CODE), whoever's request or
+    # worker makes the ticket. Names stored before control characters were refused must not
+    # carry into the subject.
+    with translation.override(settings.LANGUAGE_CODE):
+        who = header_text(response.customer.name) or response.customer.email
+        who = who or gettext("customer #%(id)s") % {"id": response.customer_id}
+        values = {"kind": response.kind.upper(), "score": response.score, "who": who}
+        if response.touchpoint:
+            values["where"] = header_text(response.touchpoint)
+            # Translators: a ticket's subject: "NPS 2 from Emma Smith at Home delivery".
+            subject = gettext("%(kind)s %(score)s from %(who)s at %(where)s") % values
+        else:
+            subject = gettext("%(kind)s %(score)s from %(who)s") % values
+    return subject[:255]
 
 
 def _callback_note(ticket: Ticket, response: Response) -> None:

@@ -113,6 +113,7 @@ def _check(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[s
         ("INBOUND_EMAIL_DOMAIN", "reply@example.com"),
         ("LOG_LEVEL", "LOUD"),
         ("CACHE_URL", "memcached://127.0.0.1"),
+        ("LANGUAGE_CODE", "de"),
     ],
 )
 def test_malformed_variable_stops_start_up_naming_it(name: str, value: str, tmp_path: Path) -> None:

@@ -166,3 +166,30 @@ def test_the_webhook_disabled_email_reaches_its_owner() -> None:
     email = OutboundEmail.objects.get(to_email="olga@example.com")
     assert "https://hooks.example.com/cx" in email.subject
     assert "it answered 410 Gone." in email.body_text
+
+
+def test_generated_ticket_subjects_are_written_in_the_sites_language(settings: Any) -> None:
+    """Stored once, so in LANGUAGE_CODE, not in the language of whoever's request made it."""
+    from feedback.tickets.services import ticket_sync_for_response
+    from tests.factories import CustomerFactory, ResponseFactory, TouchpointFactory
+
+    def subject(name: str) -> str:
+        customer = CustomerFactory(name=name)
+        response = ResponseFactory(
+            score=0,
+            invitation__customer=customer,
+            invitation__interaction__customer=customer,
+            invitation__interaction__touchpoint=TouchpointFactory(name="Home delivery"),
+        )
+        with translation.override("ar"):  # the request's language does not matter
+            ticket = ticket_sync_for_response(response_id=response.pk).ticket
+        assert ticket is not None
+        return ticket.subject
+
+    assert subject("Emma Smith").endswith(" from Emma Smith at Home delivery")
+    settings.LANGUAGE_CODE = "pl"
+    polish = subject("Zofia Nowak")
+    with translation.override("pl"):
+        expected = translation.gettext("%(kind)s %(score)s from %(who)s at %(where)s")
+    assert expected != "%(kind)s %(score)s from %(who)s at %(where)s"  # Polish exists
+    assert "Zofia Nowak" in polish and "Home delivery" in polish and " from " not in polish
