@@ -143,6 +143,14 @@ class StaffLocaleMiddleware:
         return self.get_response(request)
 
 
+def _set_choices(form: forms.BaseForm) -> None:
+    """The language and time-zone choices of both forms (the page and the admin's)."""
+    blank = [("", _("(not chosen)"))]
+    # Each language named in itself: a person who cannot read the current one finds theirs.
+    form.fields["language"].choices = blank + list(settings.LANGUAGES)
+    form.fields["time_zone"].choices = blank + [(name, name) for name in time_zone_names()]
+
+
 class PreferenceForm(forms.Form):
     language = forms.ChoiceField(
         label=_("Language"),
@@ -157,10 +165,7 @@ class PreferenceForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        blank = [("", _("(not chosen)"))]
-        # Each language named in itself: a person who cannot read the current one finds theirs.
-        self.fields["language"].choices = blank + list(settings.LANGUAGES)
-        self.fields["time_zone"].choices = blank + [(name, name) for name in time_zone_names()]
+        _set_choices(self)
 
 
 @staff_member_required
@@ -211,9 +216,7 @@ class StaffPreferenceAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = PreferenceForm().fields
-        self.fields["language"].choices = choices["language"].choices
-        self.fields["time_zone"].choices = choices["time_zone"].choices
+        _set_choices(self)
 
 
 class StaffPreferenceAdmin(admin.ModelAdmin):
