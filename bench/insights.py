@@ -160,9 +160,14 @@ def sentiment_cv(
     labels = np.array([r.sentiment for r in rows])
     langs = np.array([r.lang for r in rows])
     found: dict[str, dict[str, float]] = {}
+    # The head reads the embedding and the cue counts, as shipped (engine_fit.sentiment_features).
+    X = engine_fit.sentiment_features(X, [r.text for r in rows], list(langs))
+    F_extra = engine_fit.sentiment_features(
+        X_extra, [r.text for r in extra], [r.lang for r in extra]
+    )
     for name, more, more_labels in (
-        ("TRAIN only", X_extra[:0], []),
-        ("+ extra", X_extra, [r.sentiment for r in extra]),
+        ("TRAIN only", F_extra[:0], []),
+        ("+ extra", F_extra, [r.sentiment for r in extra]),
     ):
         pred = np.empty(len(rows), dtype=object)
         for held in engine_fit.folds(len(rows)):

@@ -12,7 +12,8 @@ customer texts, on the CPU, nothing downloaded at run time.
   are found by similarity to their examples and description. Staff corrections are extra
   training examples: the heads are refitted in memory, cached by `taxonomy_version`, and a
   correction on a near-identical text decides it.
-- Sentiment: a multinomial logistic model on the embedding (sentiment_default.npz), which a
+- Sentiment: a multinomial logistic model on the embedding and the counts of the text's
+  language's sentiment cues (feedback.insights.cues; sentiment_default.npz), which a
   deployment adapts to its own scored comments (`fit_sentiment`, kept in EngineState).
 
 `python -m feedback.insights.train_default` rebuilds the shipped states; bench/insights.py
@@ -38,7 +39,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 TOPICS_FILE = DATA_DIR / "topics_default.npz"
 SENTIMENT_FILE = DATA_DIR / "sentiment_default.npz"
 # Bumped when the engine's own logic changes; the shipped states' bytes are hashed in too.
-ENGINE_REVISION = "2"
+ENGINE_REVISION = "3"
 DIM = 384
 MAX_TOPICS = 2
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -346,17 +347,27 @@ class Engine:
 
     # -- sentiment -------------------------------------------------------------------
 
-    def fit_sentiment(self, embeddings: np.ndarray, labels: Sequence[str]) -> bytes:
-        return engine_fit.fit_sentiment_state(SENTIMENT_FILE, embeddings, labels)
+    def fit_sentiment(
+        self,
+        embeddings: np.ndarray,
+        labels: Sequence[str],
+        texts: Sequence[str],
+        languages: Sequence[str],
+    ) -> bytes:
+        return engine_fit.fit_sentiment_state(SENTIMENT_FILE, embeddings, labels, texts, languages)
 
     def load_sentiment(self, state: bytes | None) -> None:
         loaded = engine_fit.load_sentiment_state(state, SENTIMENT_FILE)
         with self._lock:
             self._sentiment = loaded
 
-    def sentiment(self, embeddings: np.ndarray) -> list[tuple[str, float]]:
+    def sentiment(
+        self, embeddings: np.ndarray, texts: Sequence[str], languages: Sequence[str]
+    ) -> list[tuple[str, float]]:
+        """(label, confidence) of each text from its embedding and its language's cues."""
         coef, intercept, classes = self._sentiment
-        prob = engine_fit.softmax(embeddings @ coef.T + intercept)
+        features = engine_fit.sentiment_features(embeddings, texts, languages)
+        prob = engine_fit.softmax(features @ coef.T + intercept)
         best = prob.argmax(axis=1)
         return [(str(classes[b]), float(prob[i, b])) for i, b in enumerate(best)]
 
@@ -389,7 +400,7 @@ class Engine:
         model = self.topic_model(topics, corrections)
         languages = [self.language(text) for text in texts]
         scores = self.topic_scores(model, embeddings, languages)
-        sentiments = self.sentiment(embeddings)
+        sentiments = self.sentiment(embeddings, texts, languages)
         out = []
         for i in range(len(texts)):
             order = np.argsort(-scores[i], kind="stable")[:MAX_TOPICS]

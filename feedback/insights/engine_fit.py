@@ -13,7 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from feedback.insights import cues
+
 DIM = 384
+# The sentiment head reads the embedding and the cue counts (feedback.insights.cues).
+SENTIMENT_DIM = DIM + cues.N_FEATURES
 SENTIMENTS = ("negative", "neutral", "positive")
 # Regularisation of the heads (inverse strength) and the topic heads' one cut-off, chosen by
 # repeated 5-fold cross-validation on TRAIN (bench/README.md, issue 18's quality table).
@@ -157,9 +161,18 @@ def calibrate(prob: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.array([best_threshold(prob[:, j], Y[:, j]) for j in range(Y.shape[1])])
 
 
+def sentiment_features(
+    embeddings: np.ndarray, texts: Sequence[str], languages: Sequence[str]
+) -> np.ndarray:
+    """The sentiment head's input: each text's embedding beside its cue counts."""
+    X = np.asarray(embeddings, dtype=np.float32).reshape(-1, DIM)
+    return np.hstack([X, cues.features(texts, languages)])
+
+
 def fit_sentiment(
     X: np.ndarray, labels: Sequence[str], weight: np.ndarray | None = None, C: float = SENTIMENT_C
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """X: sentiment_features rows (or bare embeddings, for a head without cues)."""
     from sklearn.linear_model import LogisticRegression
 
     y = np.array([SENTIMENTS.index(label) for label in labels])
@@ -264,23 +277,31 @@ def load_sentiment_state(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if state is None:
         if not default_path.exists():  # before the first train_default: all neutral
-            coef = np.zeros((len(SENTIMENTS), DIM), dtype=np.float32)
+            coef = np.zeros((len(SENTIMENTS), SENTIMENT_DIM), dtype=np.float32)
             return coef, np.array([0.0, 1.0, 0.0], dtype=np.float32), np.array(SENTIMENTS)
         source = default_path.read_bytes()
     else:
         source = state
     with np.load(io.BytesIO(source), allow_pickle=False) as data:
-        return (
-            data["coef"].astype(np.float32),
-            data["intercept"].astype(np.float32),
-            np.array([str(c) for c in data["classes"]]),
-        )
+        coef = data["coef"].astype(np.float32)
+        intercept = data["intercept"].astype(np.float32)
+        classes = np.array([str(c) for c in data["classes"]])
+    if coef.shape[1] == DIM:  # a state adapted before the cues: they weigh nothing in it
+        coef = np.hstack([coef, np.zeros((len(coef), cues.N_FEATURES), dtype=np.float32)])
+    return coef, intercept, classes
 
 
-def fit_sentiment_state(default_path: Path, embeddings: np.ndarray, labels: Sequence[str]) -> bytes:
-    """The default training set plus a deployment's scored comments, theirs weighted so that
-    they count at least as much as ours together (up to five times each)."""
-    X = np.asarray(embeddings, dtype=np.float32).reshape(-1, DIM)
+def fit_sentiment_state(
+    default_path: Path,
+    embeddings: np.ndarray,
+    labels: Sequence[str],
+    texts: Sequence[str],
+    languages: Sequence[str],
+) -> bytes:
+    """The default training set plus a deployment's scored comments (their embeddings,
+    texts and languages), theirs weighted so that they count at least as much as ours
+    together (up to five times each)."""
+    X = sentiment_features(embeddings, texts, languages)
     labels = list(labels)
     if len(labels) != len(X):
         raise ValueError("one label per embedding")
@@ -288,7 +309,7 @@ def fit_sentiment_state(default_path: Path, embeddings: np.ndarray, labels: Sequ
     if unknown:
         raise ValueError(f"unknown sentiment labels: {', '.join(unknown)}")
     with np.load(default_path, allow_pickle=False) as data:
-        base_X = data["X"].astype(np.float32)
+        base_X = np.hstack([data["X"].astype(np.float32), data["cues"].astype(np.float32)])
         base_y = [str(s) for s in data["y"]]
     w = float(np.clip(len(base_X) / max(len(X), 1), 1.0, 5.0))
     weight = np.concatenate([np.ones(len(base_X)), np.full(len(X), w)])

@@ -367,10 +367,20 @@ LABELS = {
 }
 
 
-def sentiment_labels(*, limit: int = MAX_SENTIMENT_LABELS) -> tuple[np.ndarray, list[str]]:
-    """The embeddings of enriched answer comments with the label their score gives
-    (promoter/satisfied/easy positive, passive/neutral neutral, detractor/dissatisfied/
-    difficult negative): the score is a free label of the words beside it."""
+@dataclass(frozen=True)
+class SentimentLabels:
+    """Scored comments as sentiment training rows: embedding, text, language and label."""
+
+    embeddings: np.ndarray
+    texts: list[str]
+    languages: list[str]
+    labels: list[str]
+
+
+def sentiment_labels(*, limit: int = MAX_SENTIMENT_LABELS) -> SentimentLabels:
+    """The enriched answer comments with the label their score gives (promoter/satisfied/
+    easy positive, passive/neutral neutral, detractor/dissatisfied/difficult negative): the
+    score is a free label of the words beside it."""
     rows = (
         CommentInsight.objects.filter(
             source__in=(InsightSource.ANSWER, InsightSource.FOLLOW_UP, InsightSource.EXTERNAL),
@@ -378,17 +388,20 @@ def sentiment_labels(*, limit: int = MAX_SENTIMENT_LABELS) -> tuple[np.ndarray, 
             embedding__isnull=False,
         )
         .order_by("-pk")
-        .values_list("embedding", "response__kind", "response__score")[:limit]
+        .values_list("embedding", "text", "language", "response__kind", "response__score")[:limit]
     )
-    embeddings, labels = [], []
-    for blob, kind, score in rows:
+    embeddings, texts, languages, labels = [], [], [], []
+    for blob, text, language, kind, score in rows:
         label = LABELS.get(sentiment_of(kind, score))
         if label is not None:
             embeddings.append(engine_module.unpack(bytes(blob)))
+            texts.append(text)
+            languages.append(language)
             labels.append(label)
-    if not embeddings:
-        return np.zeros((0, engine_module.DIM), dtype=np.float32), []
-    return np.stack(embeddings), labels
+    stacked = (
+        np.stack(embeddings) if embeddings else np.zeros((0, engine_module.DIM), dtype=np.float32)
+    )
+    return SentimentLabels(stacked, texts, languages, labels)
 
 
 @transaction.atomic
@@ -396,14 +409,17 @@ def sentiment_train(*, engine: Engine | None = None, minimum: int = MIN_SENTIMEN
     """Adapt the sentiment model to this deployment's scored comments (when there are at
     least ``minimum`` and they changed since the last training); 0 when it kept the one it
     had. Every worker loads the new state before its next batch."""
-    embeddings, labels = sentiment_labels()
+    found = sentiment_labels()
+    labels = found.labels
     if len(labels) < minimum or len(set(labels)) < 2:
         return 0
     previous = EngineState.objects.filter(kind=SENTIMENT_STATE).only("trained_on").first()
     # The number of labels is the change test: cheap, and new answers are what change it.
     if previous is not None and previous.trained_on == len(labels):
         return 0
-    state = (engine or get_engine()).fit_sentiment(embeddings, labels)
+    state = (engine or get_engine()).fit_sentiment(
+        found.embeddings, labels, found.texts, found.languages
+    )
     version = hashlib.sha256(state).hexdigest()[:16]
     EngineState.objects.update_or_create(
         kind=SENTIMENT_STATE,

@@ -6,7 +6,8 @@ extra TRAIN-only texts (labelled/train_extra/):
 writes feedback/insights/data/topics_default.npz (a logistic head per default topic with the
 one cut-off chosen by cross-validation, the training embeddings and labels to refit with
 staff corrections, and the similarity thresholds of the fallback for topics without a head)
-and sentiment_default.npz. Deterministic: fixed folds and seed, lbfgs, and byte-stable files
+and sentiment_default.npz (the embeddings and the sentiment cues' counts: cues.py).
+Deterministic: fixed folds and seed, lbfgs, and byte-stable files
 (their bytes name MODEL_VERSION). The TEST split (id divisible by 3) is never read here."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 
 import numpy as np
 
-from feedback.insights import engine_fit
+from feedback.insights import cues, engine_fit
 from feedback.insights.engine import SENTIMENT_FILE, TOPICS_FILE, Engine
 from feedback.insights.engine_data import (
     DEFAULT_SLUGS,
@@ -92,12 +93,14 @@ def train(rows: list[Labelled], engine: Engine) -> tuple[dict, dict]:
         "languages": np.array([r.lang for r in train_rows]),
     }
     labels = [r.sentiment for r in train_rows]
-    s_coef, s_intercept, classes = engine_fit.fit_sentiment(X, labels)
+    cue_counts = cues.features([r.text for r in train_rows], [r.lang for r in train_rows])
+    s_coef, s_intercept, classes = engine_fit.fit_sentiment(np.hstack([X, cue_counts]), labels)
     sentiment = {
         "coef": s_coef,
         "intercept": s_intercept,
         "classes": classes,
         "X": X.astype(np.float16),
+        "cues": cue_counts,  # kept beside X: a deployment's adaptation refits on both
         "y": np.array(labels),
     }
     return topics, sentiment

@@ -159,21 +159,23 @@ def test_fit_sentiment_adapts_and_load_sentiment_restores_the_default(engine: En
     # A deployment whose customers call "fine" texts negative: its scored comments say so.
     texts = ["It was fine.", "Fine, I guess.", "Everything fine.", "All fine, nothing special."]
     X = engine.embed(texts)
-    probe = engine.embed(["It was all fine."])
-    default = engine.sentiment(probe)[0][0]
-    state = engine.fit_sentiment(np.repeat(X, 10, axis=0), ["negative"] * 40)
+    probe = (engine.embed(["It was all fine."]), ["It was all fine."], ["en"])
+    default = engine.sentiment(*probe)[0][0]
+    state = engine.fit_sentiment(
+        np.repeat(X, 10, axis=0), ["negative"] * 40, texts * 10, ["en"] * 40
+    )
     assert isinstance(state, bytes)
     try:
         engine.load_sentiment(state)
-        assert engine.sentiment(probe)[0][0] == "negative"
+        assert engine.sentiment(*probe)[0][0] == "negative"
     finally:
         engine.load_sentiment(None)
-    assert engine.sentiment(probe)[0][0] == default
+    assert engine.sentiment(*probe)[0][0] == default
 
 
 def test_fit_sentiment_refuses_unknown_labels(engine: Engine) -> None:
     with pytest.raises(ValueError):
-        engine.fit_sentiment(np.zeros((1, 384), dtype=np.float32), ["angry"])
+        engine.fit_sentiment(np.zeros((1, 384), dtype=np.float32), ["angry"], ["grr"], ["en"])
 
 
 def test_enrich_of_nothing_is_nothing(engine: Engine) -> None:

@@ -1,0 +1,114 @@
+"""Word-level sentiment cues (issue 18): per language, the words and phrases by which
+customers say they are pleased or not, written natively by the team in
+data/cues/<lang>.tsv (`+<TAB>pattern` or `-<TAB>pattern`, `#` comments).
+
+The embedding says mostly what a text is about (a courier, a refund), so "the courier came
+on the minute" and "the courier came three hours late" sit close together; the cues say
+how the customer feels about it. Their hit counts join the embedding as extra features of
+the sentiment head (engine_fit.sentiment_features): +0.04 accuracy in cross-validation on
+the training texts (bench/README.md).
+
+Matching, on text and patterns normalised alike (`normalise`): in languages written with
+spaces a pattern matches at the start of a word and may end inside one (a stem:
+"разочаров" finds "разочарована"); in Chinese and Arabic anywhere (no spaces; clitics).
+At each place the longest pattern wins, so a negated cue ("не понрав", "nie polecam")
+written as its own pattern hides the plain one inside it."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+CUES_DIR = Path(__file__).resolve().parent / "data" / "cues"
+# Languages whose cues match anywhere inside the text rather than at a word's start.
+ANYWHERE = frozenset({"zh-hans", "ar"})
+# Each language's counts have their own two features, so that the head weighs each list by
+# how well it speaks for its language (the engine's LANGUAGES, in its order; a test checks).
+SLOTS = ("en", "ru", "pl", "zh-hans", "ar")
+N_FEATURES = 2 * len(SLOTS)
+# The features are log(1 + hits) times this: on the scale of the embedding's strongest
+# directions, so that the head's one regularisation treats them alike (chosen by CV on TRAIN).
+SCALE = 0.25
+
+_ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")  # harakat, dagger alef, tatweel
+_ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ة": "ه", "ى": "ي"})
+_SPACES = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Case, compatibility forms, ё/е and the Arabic spellings people mix, folded alike."""
+    text = unicodedata.normalize("NFKC", text or "").casefold().replace("ё", "е")
+    text = _ARABIC_MARKS.sub("", text).translate(_ARABIC_LETTERS)
+    return _SPACES.sub(" ", text).strip()
+
+
+@dataclass(frozen=True)
+class CueList:
+    pattern: re.Pattern[str] | None
+    polarity: dict[str, int]  # normalised pattern → +1 / -1
+
+    def hits(self, text: str) -> tuple[int, int]:
+        """(positive, negative) cue hits in `text`."""
+        if self.pattern is None:
+            return 0, 0
+        positive = negative = 0
+        for match in self.pattern.finditer(normalise(text)):
+            if self.polarity[match.group(0)] > 0:
+                positive += 1
+            else:
+                negative += 1
+        return positive, negative
+
+
+def parse(source: str, language: str) -> CueList:
+    """A cue file's text → its matcher; a malformed line is an error naming it."""
+    polarity: dict[str, int] = {}
+    for number, raw in enumerate(source.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        sign, _, pattern = line.partition("\t")
+        pattern = normalise(pattern)
+        if sign not in ("+", "-") or not pattern:
+            raise ValueError(
+                f"cues for {language}, line {number}: expected '+' or '-', a tab, a pattern"
+            )
+        if polarity.get(pattern, 0) not in (0, 1 if sign == "+" else -1):
+            raise ValueError(f"cues for {language}, line {number}: {pattern!r} is both + and -")
+        polarity[pattern] = 1 if sign == "+" else -1
+    if not polarity:
+        return CueList(None, {})
+    # Longest first: at one place the regex takes the first alternative that matches.
+    alternatives = "|".join(re.escape(p) for p in sorted(polarity, key=len, reverse=True))
+    start = "" if language in ANYWHERE else r"(?<!\w)"
+    return CueList(re.compile(f"{start}(?:{alternatives})"), polarity)
+
+
+@lru_cache(maxsize=16)
+def cue_list(language: str, directory: Path = CUES_DIR) -> CueList:
+    path = directory / f"{language}.tsv"
+    if not language or not path.exists():
+        return CueList(None, {})
+    return parse(path.read_text(encoding="utf-8"), language)
+
+
+def features(texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
+    """(n, N_FEATURES): for each text, the scaled log-counts of its language's positive and
+    negative cues in that language's two columns; all zero in a language without a list."""
+    if len(texts) != len(languages):
+        raise ValueError(f"{len(texts)} texts but {len(languages)} languages.")
+    out = np.zeros((len(texts), N_FEATURES), dtype=np.float32)
+    for i, (text, language) in enumerate(zip(texts, languages, strict=True)):
+        if language not in SLOTS:
+            continue
+        positive, negative = cue_list(language).hits(text)
+        slot = 2 * SLOTS.index(language)
+        out[i, slot : slot + 2] = (SCALE * math.log1p(positive), SCALE * math.log1p(negative))
+    return out
