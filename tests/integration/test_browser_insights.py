@@ -35,8 +35,11 @@ def _seed() -> None:
         "price_value": "Price and value",
         "staff": "Staff",
     }
+    # The world has these four topics only, whether or not an earlier transactional test
+    # flushed the ten that migration 0025 seeds.
+    Topic.objects.exclude(slug__in=names).delete()
     for slug, name in names.items():
-        Topic.objects.create(slug=slug, name=name)
+        Topic.objects.update_or_create(slug=slug, defaults={"name": name})
     world = World()
     for week in range(6):
         days = 1 + 7 * week
