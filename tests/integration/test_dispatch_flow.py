@@ -131,7 +131,7 @@ def test_thousand_purchases_become_thousand_emails_in_each_language(
 SHORT_LEASE = {
     **FAST,
     "CXCRM_DISPATCH_BATCH_SIZE": "20",
-    "CXCRM_DISPATCH_LEASE_SECONDS": "8",
+    "CXCRM_DISPATCH_LEASE_SECONDS": "12",
 }
 KILL_PURCHASES = 1000
 
