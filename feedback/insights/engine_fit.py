@@ -205,6 +205,9 @@ class DefaultTopics:
     Y: np.ndarray  # (n, topics) bool
     similarity_thresholds: tuple[float, float]
     languages: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))
+    # (n, topics): the TRAIN texts' topic-word counts (cues.topic_features, columns = slugs);
+    # the heads read [embedding, these].
+    K: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
 
 
 @dataclass(frozen=True)
@@ -237,6 +240,7 @@ def default_topics(path: Path) -> DefaultTopics:
             Y=data["Y"].astype(bool),
             similarity_thresholds=(float(data["similarity"][0]), float(data["similarity"][1])),
             languages=data["languages"].astype(str),
+            K=data["K"].astype(np.float32),
         )
 
 
@@ -248,9 +252,16 @@ def topic_heads(
     corrected_present: Sequence[bool],
 ) -> Heads:
     """The heads for a taxonomy: the shipped head of each default topic, refitted with the
-    staff corrections of that topic as extra examples (the labelled set plus them)."""
+    staff corrections of that topic as extra examples (the labelled set plus them).
+    `corrected`: the corrections' head inputs, [embedding, topic-word counts] rows."""
     k = len(slugs)
-    coef = np.zeros((k, DIM), dtype=np.float32)
+    width = DIM + len(default.slugs)
+    # Heads fitted on embeddings alone (the bench's folds) read no topic words.
+    words = default.K if default.K.shape == (len(default.X), len(default.slugs)) else None
+    shipped = default.coef
+    if shipped.shape[1] != width:
+        shipped = np.hstack([shipped, np.zeros((len(shipped), width - shipped.shape[1]))])
+    coef = np.zeros((k, width), dtype=np.float32)
     intercept = np.zeros(k, dtype=np.float32)
     threshold = np.full(k, 0.5, dtype=np.float32)
     has_head = np.zeros(k, dtype=bool)
@@ -263,9 +274,12 @@ def topic_heads(
         threshold[j] = default.threshold[d]
         mine = np.array([s == slug for s in corrected_slugs], dtype=bool)
         if not mine.any():
-            coef[j], intercept[j] = default.coef[d], default.intercept[d]
+            coef[j], intercept[j] = shipped[d], default.intercept[d]
             continue
-        X = np.concatenate([default.X, corrected[mine]])
+        known = np.hstack(
+            [default.X, words if words is not None else np.zeros((len(default.X), width - DIM))]
+        )
+        X = np.concatenate([known, corrected[mine]])
         y = np.concatenate([default.Y[:, d], present[mine]])
         weight = np.concatenate([np.ones(len(default.X)), np.full(mine.sum(), CORRECTION_WEIGHT)])
         coef[j], intercept[j] = fit_binary(X, y, weight)

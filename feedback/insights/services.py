@@ -159,9 +159,9 @@ def corrections_current() -> list[Correction]:
             by_staff=True, topic__active=True, insight__embedding__isnull=False
         )
         .order_by("-corrected_at", "-pk")
-        .values_list("insight__embedding", "insight__language", "topic__slug", "removed")[
-            :MAX_CORRECTIONS
-        ]
+        .values_list(
+            "insight__embedding", "insight__language", "insight__text", "topic__slug", "removed"
+        )[:MAX_CORRECTIONS]
     )
     # Oldest first: the digest (and so the version) must not depend on ties in the order.
     return [
@@ -170,8 +170,9 @@ def corrections_current() -> list[Correction]:
             language=language,
             slug=slug,
             present=not removed,
+            text=text,
         )
-        for blob, language, slug, removed in reversed(list(rows))
+        for blob, language, text, slug, removed in reversed(list(rows))
     ]
 
 

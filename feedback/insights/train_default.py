@@ -77,7 +77,10 @@ def train(rows: list[Labelled], engine: Engine) -> tuple[dict, dict]:
         raise SystemExit("no labelled TRAIN rows in feedback/insights/data/labelled/")
     X = engine.embed([r.text for r in train_rows])
     Y = topic_matrix(train_rows)
-    coef, intercept = engine_fit.fit_heads(X, Y)
+    K = cues.topic_features(
+        [r.text for r in train_rows], [r.lang for r in train_rows], DEFAULT_SLUGS
+    )
+    coef, intercept = engine_fit.fit_heads(np.hstack([X, K]), Y)
     threshold = np.full(len(DEFAULT_SLUGS), engine_fit.TOPIC_CUT, dtype=np.float32)
     prototypes = engine.embed_cached([f"{t.name}: {t.description}" for t in DEFAULT_TOPICS], True)
     example_threshold = best_cut(example_oof(X, Y, prototypes), Y)
@@ -88,6 +91,7 @@ def train(rows: list[Labelled], engine: Engine) -> tuple[dict, dict]:
         "intercept": intercept.astype(np.float32),
         "threshold": threshold.astype(np.float32),
         "X": X.astype(np.float16),
+        "K": K,  # the topic words' counts beside X: corrections refit on both
         "Y": Y,
         "similarity": np.array([example_threshold, prototype_threshold], dtype=np.float32),
         "languages": np.array([r.lang for r in train_rows]),

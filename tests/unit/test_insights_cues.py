@@ -70,8 +70,8 @@ def test_every_engine_language_has_its_columns() -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_language_ships_a_cue_list_of_both_polarities(language: str) -> None:
     found = cues.cue_list(language)
-    polarities = list(found.polarity.values())
-    assert polarities.count(1) >= 50 and polarities.count(-1) >= 50
+    polarities = list(found.labels.values())
+    assert polarities.count("+") >= 50 and polarities.count("-") >= 50
 
 
 @pytest.mark.parametrize(
@@ -103,3 +103,38 @@ def test_a_sentiment_state_adapted_before_the_cues_still_loads() -> None:
     assert loaded.shape == (3, engine_fit.SENTIMENT_DIM)
     assert not loaded[:, engine_fit.DIM :].any()
     assert list(classes) == list(engine_fit.SENTIMENTS)
+
+
+# --- topic words ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_language_ships_words_for_every_default_topic(language: str) -> None:
+    from feedback.insights.engine_data import DEFAULT_SLUGS
+
+    found = cues.topic_cue_list(language, DEFAULT_SLUGS)  # an unknown slug would raise
+    per_topic = {slug: list(found.labels.values()).count(slug) for slug in DEFAULT_SLUGS}
+    assert min(per_topic.values()) >= 15, per_topic
+
+
+def test_a_topic_file_naming_an_unknown_topic_is_refused() -> None:
+    with pytest.raises(ValueError, match="line 2"):
+        cues.parse("delivery\tcourier\nparking\tcar park\n", "en", ("delivery", "staff"))
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "slug"),
+    [
+        ("en", "The courier left it at the wrong address", "delivery"),
+        ("ru", "Курьеру пришлось звонить три раза", "delivery"),
+        ("pl", "Zwrot pieniędzy trwał miesiąc", "returns_refunds"),
+        ("zh-hans", "客服电话一直打不通", "customer_support"),
+        ("ar", "التطبيق يعلق كل ما افتح السله", "website_app"),
+    ],
+)
+def test_topic_words_land_in_their_topics_column(language: str, text: str, slug: str) -> None:
+    from feedback.insights.engine_data import DEFAULT_SLUGS
+
+    found = cues.topic_features([text], [language], DEFAULT_SLUGS)[0]
+    assert found[DEFAULT_SLUGS.index(slug)] > 0
+    assert found.argmax() == DEFAULT_SLUGS.index(slug)
