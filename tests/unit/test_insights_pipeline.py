@@ -195,6 +195,8 @@ def test_a_correction_is_kept_through_re_enrichment_and_trains(celery_inline: An
     assert removal.by_staff and removal.removed and removal.corrected_by == agent
     corrections = services.corrections_current()
     assert {(c.slug, c.present) for c in corrections} == {("delivery", False), ("staff", True)}
+    # Each correction carries its text: the refitted heads read its topic words too.
+    assert {c.text for c in corrections} == {LATE}
 
 
 def test_the_backfill_files_old_texts_enriches_them_and_resumes(
