@@ -101,22 +101,25 @@ def parse(source: str, language: str, labels: Collection[str] = ("+", "-")) -> C
     return CueList(re.compile(f"{start}(?:{alternatives})"), found)
 
 
-@lru_cache(maxsize=16)
-def cue_list(language: str, directory: Path = CUES_DIR) -> CueList:
+@lru_cache(maxsize=32)
+def _load(directory: Path, language: str, labels: tuple[str, ...]) -> CueList:
+    """One language's list from `directory` (none for a language without a file)."""
     path = directory / f"{language}.tsv"
     if not language or not path.exists():
         return CueList(None, {})
-    return parse(path.read_text(encoding="utf-8"), language)
+    return parse(path.read_text(encoding="utf-8"), language, labels)
 
 
-@lru_cache(maxsize=16)
+def cue_list(language: str, directory: Path = CUES_DIR) -> CueList:
+    """A language's sentiment cues (labels "+" and "-")."""
+    return _load(directory, language, ("+", "-"))
+
+
 def topic_cue_list(
     language: str, slugs: tuple[str, ...], directory: Path = TOPIC_CUES_DIR
 ) -> CueList:
-    path = directory / f"{language}.tsv"
-    if not language or not path.exists():
-        return CueList(None, {})
-    return parse(path.read_text(encoding="utf-8"), language, slugs)
+    """A language's topic words (labels: the shipped topics' slugs)."""
+    return _load(directory, language, slugs)
 
 
 def topic_features(
