@@ -32,6 +32,7 @@ from feedback.insights.engine_data import (
     DEFAULT_TOPICS,
     Labelled,
     load_labelled,
+    load_second_annotation,
     load_train_extra,
     topic_matrix,
 )
@@ -292,9 +293,10 @@ def main() -> int:
         set(r.sentiment for r in train_rows), key=[r.sentiment for r in train_rows].count
     )
     naive_sent = naive_sentiment(engine, X_test)
+    second = load_second_annotation()
     print(
         "TEST (held out): topic micro-F1 ours/naive, sentiment accuracy ours/majority/naive, "
-        "language id"
+        "a second annotator's agreement with the labels, language id"
     )
     for lang in LANGUAGES:
         idx = [i for i, r in enumerate(test_rows) if r.lang == lang]
@@ -305,10 +307,15 @@ def main() -> int:
         sent = accuracy([enriched[i].sentiment for i in idx], gold)
         sent_major = accuracy([majority] * len(idx), gold)
         sent_naive = accuracy([naive_sent[i] for i in idx], gold)
+        both = [i for i in idx if test_rows[i].id in second]
+        agree = accuracy(
+            [second[test_rows[i].id] for i in both], [test_rows[i].sentiment for i in both]
+        )
         lang_acc = accuracy([enriched[i].language for i in idx], [lang] * len(idx))
         print(
             f"  {lang:<8} topics {f1:.3f} / {f1_naive:.3f}   sentiment {sent:.3f} / "
-            f"{sent_major:.3f} / {sent_naive:.3f}   language {lang_acc:.3f}  (n={len(idx)})"
+            f"{sent_major:.3f} / {sent_naive:.3f}   annotators {agree:.3f} (n={len(both)})   "
+            f"language {lang_acc:.3f}  (n={len(idx)})"
         )
         figures += [
             {
@@ -326,6 +333,7 @@ def main() -> int:
                 "ratio": round(sent / max(sent_major, sent_naive, 1e-9), 2),
                 "target": f">= {SENTIMENT_TARGET}",
                 "ok": sent >= SENTIMENT_TARGET,
+                "annotator_agreement": round(agree, 3),
             },
             {
                 "bench": f"insights_language_{lang}",

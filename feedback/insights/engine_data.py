@@ -19,6 +19,9 @@ LABELLED_DIR = DATA_DIR / "labelled"
 # ids are "<lang>-x-<n>" with n never divisible by 3, so the split rule also calls them TRAIN,
 # and load_train_extra refuses a file where it would not.
 EXTRA_DIR = LABELLED_DIR / "train_extra"
+# A second, blind sentiment label for a sample of the texts (every TEST row, 60 TRAIN rows a
+# language): how far two annotators agree is the ceiling the sentiment accuracy is read against.
+SECOND_ANNOTATION = LABELLED_DIR / "second_annotation.jsonl"
 
 DEFAULT_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(
@@ -139,6 +142,18 @@ def load_train_extra(directory: Path = EXTRA_DIR) -> list[Labelled]:
     if leaked:
         raise ValueError(f"train_extra ids in the TEST split's rule: {', '.join(leaked)}")
     return rows
+
+
+def load_second_annotation(path: Path = SECOND_ANNOTATION) -> dict[str, str]:
+    """Text id -> the second annotator's sentiment."""
+    if not path.exists():
+        return {}
+    found = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            r = json.loads(line)
+            found[r["id"]] = r["sentiment"]
+    return found
 
 
 def training_rows() -> list[Labelled]:

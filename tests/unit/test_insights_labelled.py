@@ -143,3 +143,27 @@ def test_training_rows_hold_no_test_row_and_train_refuses_one() -> None:
     test_row = next(row for row in load_labelled() if row.test)
     with pytest.raises(ValueError, match="never trained on"):
         train_default.train([*rows[:3], test_row], engine=None)  # type: ignore[arg-type]
+
+
+def test_second_annotation_labels_every_test_row_and_only_known_texts() -> None:
+    from feedback.insights.engine_data import (
+        SECOND_ANNOTATION,
+        load_labelled,
+        load_second_annotation,
+        load_train_extra,
+    )
+
+    lines = SECOND_ANNOTATION.read_text(encoding="utf-8").splitlines()
+    second = load_second_annotation()
+    assert len(second) == len(lines), "an id labelled twice"
+    known = {row.id for row in load_labelled() + load_train_extra()}
+    assert set(second) - known == set()
+    assert set(second.values()) <= set(SENTIMENTS)
+    missing = [row.id for row in load_labelled() if row.test and row.id not in second]
+    assert missing == []
+
+
+def test_second_annotation_of_a_missing_file_is_empty(tmp_path: Path) -> None:
+    from feedback.insights.engine_data import load_second_annotation
+
+    assert load_second_annotation(tmp_path / "none.jsonl") == {}
