@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from feedback.insights import cues, engine_fit
+from feedback.insights import cues, engine_fit, ngrams
 from feedback.insights.engine import LANGUAGES, Correction, Engine, get_engine, pack
 from feedback.insights.engine_data import (
     DEFAULT_SLUGS,
@@ -168,27 +168,51 @@ def ablation(
 def sentiment_cv(
     rows: list[Labelled], X: np.ndarray, extra: list[Labelled], X_extra: np.ndarray
 ) -> dict[str, dict[str, float]]:
-    """Sentiment accuracy by 5-fold cross-validation on TRAIN: the model trained on the
-    training folds alone, and with the extra texts added to them (as shipped)."""
+    """Sentiment accuracy by 5-fold cross-validation on TRAIN: the embedding head trained on
+    the training folds alone, with the extra texts added to them, and with the character
+    n-gram head's vote beside it (as shipped; its vocabulary fitted on the training folds)."""
     labels = np.array([r.sentiment for r in rows])
     langs = np.array([r.lang for r in rows])
+    texts = [r.text for r in rows]
     found: dict[str, dict[str, float]] = {}
     # The head reads the embedding and the cue counts, as shipped (engine_fit.sentiment_features).
-    X = engine_fit.sentiment_features(X, [r.text for r in rows], list(langs))
+    X = engine_fit.sentiment_features(X, texts, list(langs))
     F_extra = engine_fit.sentiment_features(
         X_extra, [r.text for r in extra], [r.lang for r in extra]
     )
-    for name, more, more_labels in (
-        ("TRAIN only", F_extra[:0], []),
-        ("+ extra", F_extra, [r.sentiment for r in extra]),
+    extra_labels = [r.sentiment for r in extra]
+    for name, more, more_labels, voted in (
+        ("TRAIN only", F_extra[:0], [], False),
+        ("+ extra", F_extra, extra_labels, False),
+        ("+ extra + n-gram vote (shipped)", F_extra, extra_labels, True),
     ):
         pred = np.empty(len(rows), dtype=object)
         for held in engine_fit.folds(len(rows)):
             tr = np.setdiff1d(np.arange(len(rows)), held)
+            train_labels = [*labels[tr], *more_labels]
             coef, intercept, classes = engine_fit.fit_sentiment(
-                np.concatenate([X[tr], more]), [*labels[tr], *more_labels]
+                np.concatenate([X[tr], more]), train_labels
             )
-            pred[held] = classes[(X[held] @ coef.T + intercept).argmax(axis=1)]
+            state = engine_fit.SentimentState(coef, intercept, classes)
+            if voted:
+                train_texts = [texts[i] for i in tr] + [r.text for r in extra]
+                vectorizer = ngrams.fit_vectorizer(ngrams.normalised(train_texts))
+                head = engine_fit.fit_ngram_head(vectorizer, train_texts, train_labels)
+                state = engine_fit.SentimentState(
+                    coef,
+                    intercept,
+                    classes,
+                    head["ngram_coef"],
+                    head["ngram_intercept"],
+                    vectorizer,
+                )
+            prob = engine_fit.sentiment_prob(
+                state,
+                X[held, : engine_fit.DIM],
+                [texts[i] for i in held],
+                list(langs[held]),
+            )
+            pred[held] = classes[prob.argmax(axis=1)]
         found[name] = {"all": float(np.mean(pred == labels))}
         for lang in LANGUAGES:
             if (langs == lang).any():

@@ -14,8 +14,9 @@ customer texts, on the CPU, nothing downloaded at run time.
   training examples: the heads are refitted in memory, cached by `taxonomy_version`, and a
   correction on a near-identical text decides it.
 - Sentiment: a multinomial logistic model on the embedding and the counts of the text's
-  language's sentiment cues (feedback.insights.cues; sentiment_default.npz), which a
-  deployment adapts to its own scored comments (`fit_sentiment`, kept in EngineState).
+  language's sentiment cues (feedback.insights.cues; sentiment_default.npz), its vote
+  averaged with a second one on the text's character 1-4-grams (feedback.insights.ngrams);
+  a deployment adapts both to its own scored comments (`fit_sentiment`, kept in EngineState).
 
 `python -m feedback.insights.train_default` rebuilds the shipped states; bench/insights.py
 measures quality and speed (figures in bench/README.md)."""
@@ -40,7 +41,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 TOPICS_FILE = DATA_DIR / "topics_default.npz"
 SENTIMENT_FILE = DATA_DIR / "sentiment_default.npz"
 # Bumped when the engine's own logic changes; the shipped states' bytes are hashed in too.
-ENGINE_REVISION = "4"
+ENGINE_REVISION = "5"
 DIM = 384
 MAX_TOPICS = 2
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -379,12 +380,12 @@ class Engine:
     def sentiment(
         self, embeddings: np.ndarray, texts: Sequence[str], languages: Sequence[str]
     ) -> list[tuple[str, float]]:
-        """(label, confidence) of each text from its embedding and its language's cues."""
-        coef, intercept, classes = self._sentiment
-        features = engine_fit.sentiment_features(embeddings, texts, languages)
-        prob = engine_fit.softmax(features @ coef.T + intercept)
+        """(label, confidence) of each text from its embedding, its language's cues and its
+        character n-grams."""
+        state = self._sentiment
+        prob = engine_fit.sentiment_prob(state, embeddings, texts, languages)
         best = prob.argmax(axis=1)
-        return [(str(classes[b]), float(prob[i, b])) for i, b in enumerate(best)]
+        return [(str(state.classes[b]), float(prob[i, b])) for i, b in enumerate(best)]
 
     # -- all together ----------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from feedback.insights import cues
+from feedback.insights import cues, ngrams
 
 DIM = 384
 # The sentiment head reads the embedding and the cue counts (feedback.insights.cues).
@@ -172,12 +172,13 @@ def sentiment_features(
 def fit_sentiment(
     X: np.ndarray, labels: Sequence[str], weight: np.ndarray | None = None, C: float = SENTIMENT_C
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """X: sentiment_features rows (or bare embeddings, for a head without cues)."""
+    """X: sentiment_features rows (or bare embeddings, for a head without cues), or a sparse
+    n-gram matrix (ngrams)."""
     from sklearn.linear_model import LogisticRegression
 
     y = np.array([SENTIMENTS.index(label) for label in labels])
     model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
-    model.fit(np.asarray(X, dtype=np.float64), y, sample_weight=weight)
+    model.fit(X.astype(np.float64), y, sample_weight=weight)  # dense or scipy sparse
     coef = np.zeros((len(SENTIMENTS), X.shape[1]), dtype=np.float32)
     intercept = np.full(len(SENTIMENTS), -40.0, dtype=np.float32)
     if len(model.classes_) == 2:  # binary: sklearn keeps one row for the second class
@@ -286,23 +287,97 @@ def topic_heads(
     return Heads(coef, intercept, threshold, has_head)
 
 
-def load_sentiment_state(
-    state: bytes | None, default_path: Path
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class SentimentState:
+    """The sentiment model: the head on [embedding, cue counts] and, when the state has one,
+    the character n-gram head with the vectorizer whose columns it reads."""
+
+    coef: np.ndarray
+    intercept: np.ndarray
+    classes: np.ndarray
+    ngram_coef: np.ndarray | None = None
+    ngram_intercept: np.ndarray | None = None
+    vectorizer: object | None = None  # a fitted TfidfVectorizer (ngrams.fit_vectorizer)
+
+
+def sentiment_prob(
+    state: SentimentState,
+    embeddings: np.ndarray,
+    texts: Sequence[str],
+    languages: Sequence[str],
+) -> np.ndarray:
+    """(n, classes) probabilities: the embedding head's, averaged with the n-gram head's
+    (ngrams.WEIGHT of the vote) when the state has one."""
+    features = sentiment_features(embeddings, texts, languages)
+    prob = softmax(features @ state.coef.T + state.intercept)
+    if state.ngram_coef is None or state.vectorizer is None:
+        return prob
+    grams = state.vectorizer.transform(ngrams.normalised(texts))
+    ngram_prob = softmax(np.asarray(grams @ state.ngram_coef.T) + state.ngram_intercept)
+    return (1 - ngrams.WEIGHT) * prob + ngrams.WEIGHT * ngram_prob
+
+
+@lru_cache(maxsize=2)
+def _default_vectorizer(path: str, stamp: tuple[int, int]):
+    """The shipped state's vectorizer, fitted once per process on the texts it stores
+    (`stamp`: the file's mtime and size, so a rebuilt file is read again)."""
+    with np.load(path, allow_pickle=False) as data:
+        if "texts" not in data:
+            return None
+        return ngrams.fit_vectorizer([str(t) for t in data["texts"]])
+
+
+def default_vectorizer(default_path: Path):
+    if not default_path.exists():
+        return None
+    info = default_path.stat()
+    return _default_vectorizer(str(default_path), (info.st_mtime_ns, info.st_size))
+
+
+def load_sentiment_state(state: bytes | None, default_path: Path) -> SentimentState:
     if state is None:
         if not default_path.exists():  # before the first train_default: all neutral
             coef = np.zeros((len(SENTIMENTS), SENTIMENT_DIM), dtype=np.float32)
-            return coef, np.array([0.0, 1.0, 0.0], dtype=np.float32), np.array(SENTIMENTS)
+            return SentimentState(
+                coef, np.array([0.0, 1.0, 0.0], dtype=np.float32), np.array(SENTIMENTS)
+            )
         source = default_path.read_bytes()
     else:
         source = state
+    vectorizer = default_vectorizer(default_path)
     with np.load(io.BytesIO(source), allow_pickle=False) as data:
         coef = data["coef"].astype(np.float32)
         intercept = data["intercept"].astype(np.float32)
         classes = np.array([str(c) for c in data["classes"]])
+        ngram_coef = ngram_intercept = None
+        # An n-gram head trained on another vocabulary (a state adapted before this release's
+        # default) has no columns to read: the embedding head answers alone until it is
+        # adapted again.
+        if (
+            "ngram_coef" in data
+            and vectorizer is not None
+            and str(data["ngram_key"]) == ngrams.vocabulary_key(vectorizer)
+        ):
+            ngram_coef = data["ngram_coef"].astype(np.float32)
+            ngram_intercept = data["ngram_intercept"].astype(np.float32)
     if coef.shape[1] == DIM:  # a state adapted before the cues: they weigh nothing in it
         coef = np.hstack([coef, np.zeros((len(coef), cues.N_FEATURES), dtype=np.float32)])
-    return coef, intercept, classes
+    if ngram_coef is None:
+        vectorizer = None
+    return SentimentState(coef, intercept, classes, ngram_coef, ngram_intercept, vectorizer)
+
+
+def fit_ngram_head(
+    vectorizer, texts: Sequence[str], labels: Sequence[str], weight: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """The n-gram head's arrays for a state file (`texts` raw; normalised here)."""
+    grams = vectorizer.transform(ngrams.normalised(texts))
+    coef, intercept, _classes = fit_sentiment(grams, labels, weight, C=ngrams.C)
+    return {
+        "ngram_coef": coef,
+        "ngram_intercept": intercept,
+        "ngram_key": np.array(ngrams.vocabulary_key(vectorizer)),
+    }
 
 
 def fit_sentiment_state(
@@ -314,22 +389,33 @@ def fit_sentiment_state(
 ) -> bytes:
     """The default training set plus a deployment's scored comments (their embeddings,
     texts and languages), theirs weighted so that they count at least as much as ours
-    together (up to five times each)."""
-    X = sentiment_features(embeddings, texts, languages)
+    together (up to five times each). Both heads are refitted; the n-gram head keeps the
+    default's vocabulary."""
     labels = list(labels)
-    if len(labels) != len(X):
-        raise ValueError("one label per embedding")
+    n = len(np.asarray(embeddings).reshape(-1, DIM))
+    if not len(labels) == len(texts) == len(languages) == n:
+        raise ValueError("one label, one text and one language per embedding")
+    X = sentiment_features(embeddings, texts, languages)
     unknown = sorted({label for label in labels if label not in SENTIMENTS})
     if unknown:
         raise ValueError(f"unknown sentiment labels: {', '.join(unknown)}")
     with np.load(default_path, allow_pickle=False) as data:
         base_X = np.hstack([data["X"].astype(np.float32), data["cues"].astype(np.float32)])
         base_y = [str(s) for s in data["y"]]
+        base_texts = [str(t) for t in data["texts"]] if "texts" in data else []
     w = float(np.clip(len(base_X) / max(len(X), 1), 1.0, 5.0))
     weight = np.concatenate([np.ones(len(base_X)), np.full(len(X), w)])
     coef, intercept, classes = fit_sentiment(np.concatenate([base_X, X]), base_y + labels, weight)
+    arrays: dict[str, np.ndarray] = {
+        "coef": coef,
+        "intercept": intercept,
+        "classes": classes,
+        "trained_on": np.array([len(X)]),
+    }
+    vectorizer = default_vectorizer(default_path)
+    if vectorizer is not None and len(base_texts) == len(base_X):
+        # base_texts are stored normalised; normalising is idempotent.
+        arrays.update(fit_ngram_head(vectorizer, base_texts + list(texts), base_y + labels, weight))
     buffer = io.BytesIO()
-    np.savez_compressed(
-        buffer, coef=coef, intercept=intercept, classes=classes, trained_on=np.array([len(X)])
-    )
+    np.savez_compressed(buffer, **arrays)
     return buffer.getvalue()

@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-from feedback.insights import cues, engine_fit
+from feedback.insights import cues, engine_fit, ngrams
 from feedback.insights.engine import SENTIMENT_FILE, TOPICS_FILE, Engine
 from feedback.insights.engine_data import (
     DEFAULT_SLUGS,
@@ -97,8 +97,11 @@ def train(rows: list[Labelled], engine: Engine) -> tuple[dict, dict]:
         "languages": np.array([r.lang for r in train_rows]),
     }
     labels = [r.sentiment for r in train_rows]
-    cue_counts = cues.features([r.text for r in train_rows], [r.lang for r in train_rows])
+    texts = [r.text for r in train_rows]
+    cue_counts = cues.features(texts, [r.lang for r in train_rows])
     s_coef, s_intercept, classes = engine_fit.fit_sentiment(np.hstack([X, cue_counts]), labels)
+    normalised = ngrams.normalised(texts)
+    vectorizer = ngrams.fit_vectorizer(normalised)
     sentiment = {
         "coef": s_coef,
         "intercept": s_intercept,
@@ -106,6 +109,9 @@ def train(rows: list[Labelled], engine: Engine) -> tuple[dict, dict]:
         "X": X.astype(np.float16),
         "cues": cue_counts,  # kept beside X: a deployment's adaptation refits on both
         "y": np.array(labels),
+        # The n-gram vectorizer is fitted on these again at load (engine_fit.default_vectorizer).
+        "texts": np.array(normalised),
+        **engine_fit.fit_ngram_head(vectorizer, texts, labels),
     }
     return topics, sentiment
 

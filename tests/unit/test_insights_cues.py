@@ -99,10 +99,10 @@ def test_a_sentiment_state_adapted_before_the_cues_still_loads() -> None:
     buffer = io.BytesIO()
     coef = np.ones((3, engine_fit.DIM), dtype=np.float32)
     np.savez(buffer, coef=coef, intercept=np.zeros(3), classes=np.array(engine_fit.SENTIMENTS))
-    loaded, _intercept, classes = engine_fit.load_sentiment_state(buffer.getvalue(), Path("unused"))
-    assert loaded.shape == (3, engine_fit.SENTIMENT_DIM)
-    assert not loaded[:, engine_fit.DIM :].any()
-    assert list(classes) == list(engine_fit.SENTIMENTS)
+    loaded = engine_fit.load_sentiment_state(buffer.getvalue(), Path("unused"))
+    assert loaded.coef.shape == (3, engine_fit.SENTIMENT_DIM)
+    assert not loaded.coef[:, engine_fit.DIM :].any()
+    assert list(loaded.classes) == list(engine_fit.SENTIMENTS)
 
 
 # --- topic words ---------------------------------------------------------------------------
