@@ -124,14 +124,17 @@ def ablation(
         threshold = engine_fit.calibrate(oof, Y[tr])
         pred["d"][held] = select(engine_fit.rescale(prob, threshold), 0.5)
         # (e) staff correct the mistakes on half the held-out fold; measured on the other half.
+        # These heads read embeddings only: their topic-word columns weigh nothing and
+        # the stored texts' word counts are zero.
         default = engine_fit.DefaultTopics(
             tuple(t.slug for t in DEFAULT_TOPICS),
-            coef,
+            np.hstack([coef, np.zeros((k, k), dtype=np.float32)]),
             intercept,
             threshold,
             X[tr],
             Y[tr],
             (0.86, 0.81),
+            K=np.zeros((len(tr), k), dtype=np.float32),
         )
         corrected, measured = held[::2], held[1::2]
         half_mask[measured] = True

@@ -257,11 +257,7 @@ def topic_heads(
     `corrected`: the corrections' head inputs, [embedding, topic-word counts] rows."""
     k = len(slugs)
     width = DIM + len(default.slugs)
-    # Heads fitted on embeddings alone (the bench's folds) read no topic words.
-    words = default.K if default.K.shape == (len(default.X), len(default.slugs)) else None
     shipped = default.coef
-    if shipped.shape[1] != width:
-        shipped = np.hstack([shipped, np.zeros((len(shipped), width - shipped.shape[1]))])
     coef = np.zeros((k, width), dtype=np.float32)
     intercept = np.zeros(k, dtype=np.float32)
     threshold = np.full(k, 0.5, dtype=np.float32)
@@ -277,9 +273,7 @@ def topic_heads(
         if not mine.any():
             coef[j], intercept[j] = shipped[d], default.intercept[d]
             continue
-        known = np.hstack(
-            [default.X, words if words is not None else np.zeros((len(default.X), width - DIM))]
-        )
+        known = np.hstack([default.X, default.K])
         X = np.concatenate([known, corrected[mine]])
         y = np.concatenate([default.Y[:, d], present[mine]])
         weight = np.concatenate([np.ones(len(default.X)), np.full(mine.sum(), CORRECTION_WEIGHT)])
