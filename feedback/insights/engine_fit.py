@@ -10,10 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from feedback.insights import cues, ngrams
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 DIM = 384
 # The sentiment head reads the embedding and the cue counts (feedback.insights.cues).
@@ -291,7 +295,7 @@ class SentimentState:
     classes: np.ndarray
     ngram_coef: np.ndarray | None = None
     ngram_intercept: np.ndarray | None = None
-    vectorizer: object | None = None  # a fitted TfidfVectorizer (ngrams.fit_vectorizer)
+    vectorizer: TfidfVectorizer | None = None  # fitted by ngrams.fit_vectorizer
 
 
 def sentiment_prob(
@@ -312,7 +316,7 @@ def sentiment_prob(
 
 
 @lru_cache(maxsize=2)
-def _default_vectorizer(path: str, stamp: tuple[int, int]):
+def _default_vectorizer(path: str, stamp: tuple[int, int]) -> TfidfVectorizer | None:
     """The shipped state's vectorizer, fitted once per process on the texts it stores
     (`stamp`: the file's mtime and size, so a rebuilt file is read again)."""
     with np.load(path, allow_pickle=False) as data:
@@ -321,7 +325,7 @@ def _default_vectorizer(path: str, stamp: tuple[int, int]):
         return ngrams.fit_vectorizer([str(t) for t in data["texts"]])
 
 
-def default_vectorizer(default_path: Path):
+def default_vectorizer(default_path: Path) -> TfidfVectorizer | None:
     if not default_path.exists():
         return None
     info = default_path.stat()
@@ -362,7 +366,10 @@ def load_sentiment_state(state: bytes | None, default_path: Path) -> SentimentSt
 
 
 def fit_ngram_head(
-    vectorizer, texts: Sequence[str], labels: Sequence[str], weight: np.ndarray | None = None
+    vectorizer: TfidfVectorizer,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    weight: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """The n-gram head's arrays for a state file (`texts` raw; normalised here)."""
     grams = vectorizer.transform(ngrams.normalised(texts))

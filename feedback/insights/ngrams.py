@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from feedback.insights import cues
+
+if TYPE_CHECKING:  # scikit-learn is imported when a vectorizer is fitted, not with the engine
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 NGRAM_RANGE = (1, 4)
 MIN_DF = 2  # an n-gram in one training text only is noise
@@ -28,6 +31,8 @@ def normalised(texts: Sequence[str]) -> list[str]:
 
 def fit_vectorizer(texts: Sequence[str]) -> TfidfVectorizer:
     """`texts`: already normalised (`normalised`)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     vectorizer = TfidfVectorizer(
         analyzer="char_wb",
         ngram_range=NGRAM_RANGE,
