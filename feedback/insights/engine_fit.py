@@ -17,7 +17,7 @@ import numpy as np
 from feedback.insights import cues, ngrams
 
 if TYPE_CHECKING:
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
 
 DIM = 384
 # The sentiment head reads the embedding and the cue counts (feedback.insights.cues).
@@ -295,7 +295,7 @@ class SentimentState:
     classes: np.ndarray
     ngram_coef: np.ndarray | None = None
     ngram_intercept: np.ndarray | None = None
-    vectorizer: TfidfVectorizer | None = None  # fitted by ngrams.fit_vectorizer
+    vectorizer: FeatureUnion | None = None  # fitted by ngrams.fit_vectorizer
 
 
 def sentiment_prob(
@@ -316,7 +316,7 @@ def sentiment_prob(
 
 
 @lru_cache(maxsize=2)
-def _default_vectorizer(path: str, stamp: tuple[int, int]) -> TfidfVectorizer | None:
+def _default_vectorizer(path: str, stamp: tuple[int, int]) -> FeatureUnion | None:
     """The shipped state's vectorizer, fitted once per process on the texts it stores
     (`stamp`: the file's mtime and size, so a rebuilt file is read again)."""
     with np.load(path, allow_pickle=False) as data:
@@ -325,7 +325,7 @@ def _default_vectorizer(path: str, stamp: tuple[int, int]) -> TfidfVectorizer | 
         return ngrams.fit_vectorizer([str(t) for t in data["texts"]])
 
 
-def default_vectorizer(default_path: Path) -> TfidfVectorizer | None:
+def default_vectorizer(default_path: Path) -> FeatureUnion | None:
     if not default_path.exists():
         return None
     info = default_path.stat()
@@ -366,7 +366,7 @@ def load_sentiment_state(state: bytes | None, default_path: Path) -> SentimentSt
 
 
 def fit_ngram_head(
-    vectorizer: TfidfVectorizer,
+    vectorizer: FeatureUnion,
     texts: Sequence[str],
     labels: Sequence[str],
     weight: np.ndarray | None = None,

@@ -30,7 +30,7 @@ def _state_bytes(**arrays: np.ndarray) -> bytes:
 def test_the_shipped_state_votes_with_an_ngram_head_on_its_own_vocabulary() -> None:
     state = engine_fit.load_sentiment_state(None, SENTIMENT_FILE)
     assert state.vectorizer is not None and state.ngram_coef is not None
-    assert state.ngram_coef.shape == (3, len(state.vectorizer.vocabulary_))
+    assert state.ngram_coef.shape == (3, len(state.vectorizer.get_feature_names_out()))
     # A long, plain complaint and praise: the n-gram head alone gets them right too.
     texts = [
         "Ужасно, курьер опоздал, коробка разбита, больше никогда не закажу.",
@@ -39,6 +39,18 @@ def test_the_shipped_state_votes_with_an_ngram_head_on_its_own_vocabulary() -> N
     grams = state.vectorizer.transform(ngrams.normalised(texts))
     votes = (grams @ state.ngram_coef.T + state.ngram_intercept).argmax(axis=1)
     assert [state.classes[v] for v in votes] == ["negative", "positive"]
+
+
+def test_the_vectorizer_reads_word_pairs_beside_characters() -> None:
+    # "не работает" and "работает" share every character n-gram of "работает"; only the word
+    # pair tells a broken thing from a working one.
+    texts = ["Не работает пульт", "не работает экран", "Работает отлично", "работает тихо"]
+    vectorizer = ngrams.fit_vectorizer(ngrams.normalised(texts))
+    names = set(vectorizer.get_feature_names_out())
+    assert {"words__не работает", "words__работает", "characters__рабо"} <= names
+    grams = vectorizer.transform(ngrams.normalised(["Пульт не работает"]))
+    column = list(vectorizer.get_feature_names_out()).index("words__не работает")
+    assert grams[0, column] > 0
 
 
 def test_the_vote_changes_what_the_embedding_head_alone_says() -> None:
