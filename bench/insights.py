@@ -174,8 +174,8 @@ def sentiment_cv(
     rows: list[Labelled], X: np.ndarray, extra: list[Labelled], X_extra: np.ndarray
 ) -> dict[str, dict[str, float]]:
     """Sentiment accuracy by 5-fold cross-validation on TRAIN: the embedding head trained on
-    the training folds alone, with the extra texts added to them, and with the character
-    n-gram head's vote beside it (as shipped; its vocabulary fitted on the training folds)."""
+    the training folds alone, with the extra texts added to them, and with the n-gram head's
+    vote beside it (as shipped; its vocabulary fitted on the training folds)."""
     labels = np.array([r.sentiment for r in rows])
     langs = np.array([r.lang for r in rows])
     texts = [r.text for r in rows]
@@ -337,7 +337,8 @@ def main() -> int:
         gold = [test_rows[i].sentiment for i in idx]
         sent = accuracy([enriched[i].sentiment for i in idx], gold)
         by_set = [
-            [i for i in idx if ("-t-" in test_rows[i].id) == second_set] for second_set in (0, 1)
+            [i for i in idx if test_rows[i].second_held_out == second_set]
+            for second_set in (False, True)
         ]
         sent_sets = [
             accuracy([enriched[i].sentiment for i in part], [test_rows[i].sentiment for i in part])

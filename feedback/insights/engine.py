@@ -15,7 +15,8 @@ customer texts, on the CPU, nothing downloaded at run time.
   correction on a near-identical text decides it.
 - Sentiment: a multinomial logistic model on the embedding and the counts of the text's
   language's sentiment cues (feedback.insights.cues; sentiment_default.npz), its vote
-  averaged with a second one on the text's character 1-4-grams (feedback.insights.ngrams);
+  averaged with a second one on the text's character n-grams and word pairs
+  (feedback.insights.ngrams);
   a deployment adapts both to its own scored comments (`fit_sentiment`, kept in EngineState).
 
 `python -m feedback.insights.train_default` rebuilds the shipped states; bench/insights.py
@@ -381,7 +382,7 @@ class Engine:
         self, embeddings: np.ndarray, texts: Sequence[str], languages: Sequence[str]
     ) -> list[tuple[str, float]]:
         """(label, confidence) of each text from its embedding, its language's cues and its
-        character n-grams."""
+        n-grams."""
         state = self._sentiment
         prob = engine_fit.sentiment_prob(state, embeddings, texts, languages)
         best = prob.argmax(axis=1)

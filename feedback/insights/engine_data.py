@@ -95,7 +95,12 @@ class Labelled:
     def test(self) -> bool:
         """The fixed held-out split: id numbers divisible by 3, and every "-t-" id of the
         second held-out set (used by nobody's training)."""
-        return "-t-" in self.id or int(self.id.rsplit("-", 1)[1]) % 3 == 0
+        return self.second_held_out or int(self.id.rsplit("-", 1)[1]) % 3 == 0
+
+    @property
+    def second_held_out(self) -> bool:
+        """A row of the second held-out set (labelled/test_extra): its ids carry "-t-"."""
+        return "-t-" in self.id
 
 
 def load_labelled(directory: Path = LABELLED_DIR) -> list[Labelled]:
@@ -152,7 +157,7 @@ def load_train_extra(directory: Path = EXTRA_DIR) -> list[Labelled]:
 def load_test_extra(directory: Path = TEST_EXTRA_DIR) -> list[Labelled]:
     """The second held-out set; only "-t-" ids belong in it."""
     rows = load_labelled(directory)
-    strays = [r.id for r in rows if "-t-" not in r.id]
+    strays = [r.id for r in rows if not r.second_held_out]
     if strays:
         raise ValueError(f"test_extra ids without '-t-': {', '.join(strays)}")
     return rows

@@ -316,20 +316,27 @@ def sentiment_prob(
 
 
 @lru_cache(maxsize=2)
-def _default_vectorizer(path: str, stamp: tuple[int, int]) -> FeatureUnion | None:
-    """The shipped state's vectorizer, fitted once per process on the texts it stores
-    (`stamp`: the file's mtime and size, so a rebuilt file is read again)."""
+def _default_vocabulary(path: str, stamp: tuple[int, int]) -> tuple[FeatureUnion, str] | None:
+    """The shipped state's vectorizer and its vocabulary_key, fitted and hashed once per
+    process on the texts it stores (`stamp`: the file's mtime and size, so a rebuilt file is
+    read again)."""
     with np.load(path, allow_pickle=False) as data:
         if "texts" not in data:
             return None
-        return ngrams.fit_vectorizer([str(t) for t in data["texts"]])
+        vectorizer = ngrams.fit_vectorizer([str(t) for t in data["texts"]])
+    return vectorizer, ngrams.vocabulary_key(vectorizer)
 
 
-def default_vectorizer(default_path: Path) -> FeatureUnion | None:
+def default_vocabulary(default_path: Path) -> tuple[FeatureUnion, str] | None:
     if not default_path.exists():
         return None
     info = default_path.stat()
-    return _default_vectorizer(str(default_path), (info.st_mtime_ns, info.st_size))
+    return _default_vocabulary(str(default_path), (info.st_mtime_ns, info.st_size))
+
+
+def default_vectorizer(default_path: Path) -> FeatureUnion | None:
+    vocabulary = default_vocabulary(default_path)
+    return None if vocabulary is None else vocabulary[0]
 
 
 def load_sentiment_state(state: bytes | None, default_path: Path) -> SentimentState:
@@ -342,7 +349,8 @@ def load_sentiment_state(state: bytes | None, default_path: Path) -> SentimentSt
         source = default_path.read_bytes()
     else:
         source = state
-    vectorizer = default_vectorizer(default_path)
+    vocabulary = default_vocabulary(default_path)
+    vectorizer, key = vocabulary if vocabulary is not None else (None, None)
     with np.load(io.BytesIO(source), allow_pickle=False) as data:
         coef = data["coef"].astype(np.float32)
         intercept = data["intercept"].astype(np.float32)
@@ -351,11 +359,7 @@ def load_sentiment_state(state: bytes | None, default_path: Path) -> SentimentSt
         # An n-gram head trained on another vocabulary (a state adapted before this release's
         # default) has no columns to read: the embedding head answers alone until it is
         # adapted again.
-        if (
-            "ngram_coef" in data
-            and vectorizer is not None
-            and str(data["ngram_key"]) == ngrams.vocabulary_key(vectorizer)
-        ):
+        if "ngram_coef" in data and key is not None and str(data["ngram_key"]) == key:
             ngram_coef = data["ngram_coef"].astype(np.float32)
             ngram_intercept = data["ngram_intercept"].astype(np.float32)
     if coef.shape[1] == DIM:  # a state adapted before the cues: they weigh nothing in it
