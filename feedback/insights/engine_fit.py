@@ -305,14 +305,15 @@ def sentiment_prob(
     languages: Sequence[str],
 ) -> np.ndarray:
     """(n, classes) probabilities: the embedding head's, averaged with the n-gram head's
-    (ngrams.WEIGHT of the vote) when the state has one."""
+    (ngrams.weights: its share of the vote in each text's language) when the state has one."""
     features = sentiment_features(embeddings, texts, languages)
     prob = softmax(features @ state.coef.T + state.intercept)
     if state.ngram_coef is None or state.vectorizer is None:
         return prob
     grams = state.vectorizer.transform(ngrams.normalised(texts))
     ngram_prob = softmax(np.asarray(grams @ state.ngram_coef.T) + state.ngram_intercept)
-    return (1 - ngrams.WEIGHT) * prob + ngrams.WEIGHT * ngram_prob
+    share = ngrams.weights(languages)
+    return (1 - share) * prob + share * ngram_prob
 
 
 @lru_cache(maxsize=2)

@@ -78,6 +78,34 @@ def test_the_vote_changes_what_the_embedding_head_alone_says() -> None:
     assert np.allclose(prob.sum(axis=1), 1.0)
 
 
+def test_the_ngram_share_of_the_vote_follows_the_text_language() -> None:
+    # The same two heads: an embedding head that cannot tell, an n-gram head that can. Its
+    # share is larger in the languages it learnt from more texts, WEIGHT elsewhere.
+    texts = ["zorbo", "zorbo zorbo", "quillex", "quillex quillex", "plain", "plain words"]
+    labels = ["positive", "positive", "negative", "negative", "neutral", "neutral"]
+    vectorizer = ngrams.fit_vectorizer(ngrams.normalised(texts))
+    head = engine_fit.fit_ngram_head(vectorizer, texts, labels)
+    flat = np.zeros((3, engine_fit.SENTIMENT_DIM), dtype=np.float32)
+    state = engine_fit.SentimentState(
+        flat,
+        np.zeros(3, dtype=np.float32),
+        np.array(engine_fit.SENTIMENTS),
+        head["ngram_coef"],
+        head["ngram_intercept"],
+        vectorizer,
+    )
+    languages = ["en", "ar", "de"]
+    prob = engine_fit.sentiment_prob(state, _zero_embeddings(3), ["zorbo"] * 3, languages)
+    # (1 - w) / 3 + w * q: the lift over a uniform vote is proportional to the share w.
+    lift = prob[:, engine_fit.SENTIMENTS.index("positive")] - 1 / 3
+    assert lift[0] > 0
+    assert lift[1] / lift[0] == pytest.approx(ngrams.WEIGHTS["ar"] / ngrams.WEIGHT, rel=1e-4)
+    assert lift[2] == pytest.approx(lift[0], rel=1e-4)
+    assert ngrams.weights(["ru", "pl", None]).ravel().tolist() == pytest.approx(
+        [ngrams.WEIGHTS["ru"], ngrams.WEIGHT, ngrams.WEIGHT]
+    )
+
+
 def test_an_adapted_state_keeps_an_ngram_head_on_the_default_vocabulary() -> None:
     texts = ["Nothing special, fine.", "It was fine, I guess."] * 20
     state = engine_fit.fit_sentiment_state(
