@@ -29,7 +29,7 @@ MIN_DF = 2  # an n-gram in one training text only is noise
 C = 8.0
 # The n-gram head's share of the vote beside the embedding head's. It reads words, so it
 # earns more where it learnt from more texts: half the vote in Russian, Chinese and Arabic
-# (2,000-7,000 training texts each), 0.4 in English, Polish (about 1,050) and any other
+# (2,000-8,500 training texts each), 0.4 in English, Polish (about 1,050) and any other
 # language. Chosen by 5-fold cross-validation (bench/README.md).
 WEIGHT = 0.4
 WEIGHTS = {"ru": 0.5, "zh-hans": 0.5, "ar": 0.5}
