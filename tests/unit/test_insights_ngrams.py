@@ -53,23 +53,27 @@ def test_the_vectorizer_reads_word_pairs_beside_characters() -> None:
     assert grams[0, column] > 0
 
 
-def test_the_vote_changes_what_the_embedding_head_alone_says() -> None:
-    # An embedding head that cannot tell (all zero) and an n-gram head that learned two words.
+def _voting_state() -> engine_fit.SentimentState:
+    """An embedding head that cannot tell (all zero) beside an n-gram head that learned two
+    made-up words."""
     texts = ["zorbo", "zorbo zorbo", "quillex", "quillex quillex", "plain", "plain words"]
     labels = ["positive", "positive", "negative", "negative", "neutral", "neutral"]
     vectorizer = ngrams.fit_vectorizer(ngrams.normalised(texts))
     head = engine_fit.fit_ngram_head(vectorizer, texts, labels)
-    flat = np.zeros((3, engine_fit.SENTIMENT_DIM), dtype=np.float32)
-    classes = np.array(engine_fit.SENTIMENTS)
-    alone = engine_fit.SentimentState(flat, np.zeros(3, dtype=np.float32), classes)
-    voted = engine_fit.SentimentState(
-        flat,
+    return engine_fit.SentimentState(
+        np.zeros((3, engine_fit.SENTIMENT_DIM), dtype=np.float32),
         np.zeros(3, dtype=np.float32),
-        classes,
+        np.array(engine_fit.SENTIMENTS),
         head["ngram_coef"],
         head["ngram_intercept"],
         vectorizer,
     )
+
+
+def test_the_vote_changes_what_the_embedding_head_alone_says() -> None:
+    voted = _voting_state()
+    classes = voted.classes
+    alone = engine_fit.SentimentState(voted.coef, voted.intercept, classes)
     probe = ["ZORBO!", "Quillex."]
     prob_alone = engine_fit.sentiment_prob(alone, _zero_embeddings(2), probe, ["en", "en"])
     assert np.allclose(prob_alone, 1 / 3)
@@ -79,21 +83,9 @@ def test_the_vote_changes_what_the_embedding_head_alone_says() -> None:
 
 
 def test_the_ngram_share_of_the_vote_follows_the_text_language() -> None:
-    # The same two heads: an embedding head that cannot tell, an n-gram head that can. Its
-    # share is larger in the languages it learnt from more texts, WEIGHT elsewhere.
-    texts = ["zorbo", "zorbo zorbo", "quillex", "quillex quillex", "plain", "plain words"]
-    labels = ["positive", "positive", "negative", "negative", "neutral", "neutral"]
-    vectorizer = ngrams.fit_vectorizer(ngrams.normalised(texts))
-    head = engine_fit.fit_ngram_head(vectorizer, texts, labels)
-    flat = np.zeros((3, engine_fit.SENTIMENT_DIM), dtype=np.float32)
-    state = engine_fit.SentimentState(
-        flat,
-        np.zeros(3, dtype=np.float32),
-        np.array(engine_fit.SENTIMENTS),
-        head["ngram_coef"],
-        head["ngram_intercept"],
-        vectorizer,
-    )
+    # The n-gram head's share is larger in the languages it learnt from more texts, WEIGHT
+    # elsewhere.
+    state = _voting_state()
     languages = ["en", "ar", "de"]
     prob = engine_fit.sentiment_prob(state, _zero_embeddings(3), ["zorbo"] * 3, languages)
     # (1 - w) / 3 + w * q: the lift over a uniform vote is proportional to the share w.
