@@ -375,14 +375,16 @@ def fit_ngram_head(
     texts: Sequence[str],
     labels: Sequence[str],
     weight: np.ndarray | None = None,
+    key: str | None = None,
 ) -> dict[str, np.ndarray]:
-    """The n-gram head's arrays for a state file (`texts` raw; normalised here)."""
+    """The n-gram head's arrays for a state file (`texts` raw; normalised here). `key`: the
+    vectorizer's vocabulary_key when the caller has it (default_vocabulary), else hashed here."""
     grams = vectorizer.transform(ngrams.normalised(texts))
     coef, intercept, _classes = fit_sentiment(grams, labels, weight, C=ngrams.C)
     return {
         "ngram_coef": coef,
         "ngram_intercept": intercept,
-        "ngram_key": np.array(ngrams.vocabulary_key(vectorizer)),
+        "ngram_key": np.array(key or ngrams.vocabulary_key(vectorizer)),
     }
 
 
@@ -418,10 +420,13 @@ def fit_sentiment_state(
         "classes": classes,
         "trained_on": np.array([len(X)]),
     }
-    vectorizer = default_vectorizer(default_path)
-    if vectorizer is not None and len(base_texts) == len(base_X):
+    vocabulary = default_vocabulary(default_path)
+    if vocabulary is not None and len(base_texts) == len(base_X):
+        vectorizer, key = vocabulary  # hashed once per process, not at every adaptation
         # base_texts are stored normalised; normalising is idempotent.
-        arrays.update(fit_ngram_head(vectorizer, base_texts + list(texts), base_y + labels, weight))
+        arrays.update(
+            fit_ngram_head(vectorizer, base_texts + list(texts), base_y + labels, weight, key)
+        )
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     return buffer.getvalue()
